@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# hmacd: a plain Makefile. `make` builds into build/, `make check` runs every test, `make demo`
+# shows the service at work; both install their Debian packages first (`make deps`).
+
+VERSION := 0.1.0
+SOVERSION := 0
+PREFIX ?= /usr/local
+B := build
+
+PKGS := libsystemd libseccomp sqlite3 libcrypto
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 -Wmissing-prototypes \
+        -Wstrict-prototypes -Wvla -Wdate-time -Wno-missing-field-initializers
+ifeq ($(CI),true)
+WARNINGS += -Werror
+endif
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+        -fvisibility=hidden -Ilib $(WARNINGS)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lkeyutils
+ALL_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS ?= -Wl,-z,relro,-z,now
+
+# Debian packages needed to build, test and demo.
+DEB_PACKAGES := gcc make pkg-config libsystemd-dev libkeyutils-dev keyutils libssl-dev openssl \
+        libseccomp-dev libsqlite3-dev sqlite3 libcriterion-dev dbus dbus-bin polkitd util-linux \
+        passwd procps
+
+SHARED_SRC := $(filter-out lib/hmacd.c,$(wildcard lib/*.c))
+CLIENT_SRC := lib/hmacd.c
+DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+CLI_SRC := $(wildcard cli/*.c)
+TEST_SUPPORT_SRC := $(filter-out tests/test-%.c,$(wildcard tests/*.c))
+TEST_SRC := $(wildcard tests/test-*.c)
+
+obj = $(patsubst %.c,$(B)/%.o,$(1))
+
+SHARED_A := $(B)/libshared.a
+DAEMON_A := $(B)/libdaemon.a
+LIBHMACD := $(B)/libhmacd.so.$(VERSION)
+TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
+
+.PHONY: all deps check check-unit check-integration demo clean install
+.DEFAULT_GOAL := all
+
+all: $(B)/hmacd $(B)/hmacctl $(LIBHMACD) $(B)/libhmacd.pc $(TESTS)
+
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(B)/%.o: %.c $(wildcard lib/*.h daemon/*.h cli/*.h tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(SHARED_A): $(call obj,$(SHARED_SRC))
+	rm -f $@ && ar rcs $@ $^
+
+$(DAEMON_A): $(call obj,$(DAEMON_SRC))
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBHMACD): $(call obj,$(CLIENT_SRC)) $(SHARED_A) lib/libhmacd.sym
+	$(CC) -shared -Wl,-soname,libhmacd.so.$(SOVERSION) -Wl,--version-script=lib/libhmacd.sym \
+		$(LDFLAGS) -o $@ $(call obj,$(CLIENT_SRC)) $(SHARED_A) $(PKG_LIBS)
+	ln -sf libhmacd.so.$(VERSION) $(B)/libhmacd.so.$(SOVERSION)
+	ln -sf libhmacd.so.$(SOVERSION) $(B)/libhmacd.so
+
+$(B)/libhmacd.pc: lib/libhmacd.pc.in
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+$(B)/hmacd: $(call obj,daemon/main.c) $(DAEMON_A) $(SHARED_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/hmacctl: $(call obj,$(CLI_SRC)) $(LIBHMACD) $(SHARED_A)
+	$(CC) $(LDFLAGS) -o $@ $(call obj,$(CLI_SRC)) -L$(B) -lhmacd $(SHARED_A) $(PKG_LIBS) \
+		-Wl,-rpath,'$$ORIGIN'
+
+$(B)/tests/%: $(B)/tests/%.o $(call obj,$(TEST_SUPPORT_SRC)) $(DAEMON_A) $(SHARED_A) $(LIBHMACD)
+	$(CC) $(LDFLAGS) -o $@ $< $(call obj,$(TEST_SUPPORT_SRC)) $(DAEMON_A) $(SHARED_A) -L$(B) -lhmacd \
+		$(PKG_LIBS) -lcriterion -Wl,-rpath,'$$ORIGIN/..'
+
+check: deps
+	$(MAKE) all
+	tests/run-tests $(B)
+
+demo: deps
+	$(MAKE) all
+	tests/demo.sh $(B)
+
+clean:
+	rm -rf $(B)

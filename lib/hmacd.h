@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libhmacd: plain C calls to the hmacd key service on D-Bus.
+ *
+ * Every function returns 0 (or a documented positive value) on success and a negative errno on
+ * failure. When the service (or the bus) answers with an error, the optional HmacdError is filled
+ * with its name and message: for hmacd's own errors the name is the AWS exception name
+ * ("NotFoundException"), for anything else the full D-Bus error name
+ * ("org.freedesktop.DBus.Error.AccessDenied"). Release it with hmacd_error_clear(). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HMACD_MAC_SIZE_MAX 64
+#define HMACD_MESSAGE_MAX 4096
+
+typedef struct Hmacd Hmacd;
+
+typedef enum HmacdBusType {
+        HMACD_BUS_SYSTEM,       /* honours DBUS_SYSTEM_BUS_ADDRESS */
+        HMACD_BUS_USER,
+} HmacdBusType;
+
+typedef struct HmacdError {
+        char *name;
+        char *message;
+        bool service;           /* the error came from hmacd itself (an io.hmacd.Kms1.Error.*) */
+} HmacdError;
+
+void hmacd_error_clear(HmacdError *e);
+
+typedef struct HmacdTag {
+        const char *key;
+        const char *value;
+} HmacdTag;
+
+typedef struct HmacdKeyMetadata {
+        char *key_id;
+        char *arn;
+        char *description;
+        char *key_usage;
+        char *key_state;
+        char *origin;
+        char *key_manager;
+        char *key_spec;
+        char *mac_algorithm;            /* the one entry of MacAlgorithms */
+        char *expiration_model;         /* NULL unless imported material */
+        char *owner;
+        uint64_t creation_date;         /* microseconds since the epoch */
+        uint64_t deletion_date;         /* 0 unless PendingDeletion */
+        uint64_t valid_to;              /* 0 unless imported material that expires */
+        uint32_t owner_uid;
+        bool enabled;
+        bool multi_region;
+} HmacdKeyMetadata;
+
+typedef struct HmacdKeyListEntry {
+        char *key_id;
+        char *key_arn;
+} HmacdKeyListEntry;
+
+typedef struct HmacdKeyList {
+        HmacdKeyListEntry *keys;
+        size_t n_keys;
+        char *next_marker;              /* NULL when not truncated */
+        bool truncated;
+} HmacdKeyList;
+
+int hmacd_open(HmacdBusType type, Hmacd **ret);
+Hmacd *hmacd_close(Hmacd *h);
+/* Let polkit ask the caller for a password (ALLOW_INTERACTIVE_AUTHORIZATION on each call). */
+void hmacd_set_allow_interactive_authorization(Hmacd *h, bool b);
+
+HmacdKeyMetadata *hmacd_key_metadata_free(HmacdKeyMetadata *m);
+HmacdKeyList *hmacd_key_list_free(HmacdKeyList *l);
+
+/* origin: NULL for the default ("HMACD"), or "EXTERNAL". */
+int hmacd_create_key(Hmacd *h, const char *key_spec, const char *key_usage, const char *description,
+                     const HmacdTag *tags, size_t n_tags, const char *origin, HmacdKeyMetadata **ret,
+                     HmacdError *error);
+
+/* ret_mac must hold HMACD_MAC_SIZE_MAX bytes; *ret_mac_size gets the tag length. */
+int hmacd_generate_mac(Hmacd *h, const char *key_id, const void *message, size_t message_size,
+                       const char *mac_algorithm, uint8_t *ret_mac, size_t *ret_mac_size, HmacdError *error);
+
+/* 0 when the MAC is valid; -EBADMSG with KMSInvalidMacException when it is not. */
+int hmacd_verify_mac(Hmacd *h, const char *key_id, const void *message, size_t message_size,
+                     const char *mac_algorithm, const void *mac, size_t mac_size, HmacdError *error);
+
+int hmacd_describe_key(Hmacd *h, const char *key_id, HmacdKeyMetadata **ret, HmacdError *error);
+
+/* limit 0 means the service default (100); marker NULL or "" for the first page. */
+int hmacd_list_keys(Hmacd *h, uint32_t limit, const char *marker, HmacdKeyList **ret, HmacdError *error);
+
+int hmacd_get_version(Hmacd *h, char **ret);
+int hmacd_get_backend(Hmacd *h, char **ret);
+int hmacd_get_max_message_size(Hmacd *h, uint32_t *ret);
+
+#ifdef __cplusplus
+}
+#endif
