@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Who may do what. Root and the daemon's own user may do everything; everyone else is refused for
+ * now. polkit checks slot in here: a method handler calls authorize() after validating its
+ * arguments and resolving the key, and before changing any state. */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "keys.h"
+
+typedef enum Action {
+        ACTION_CREATE_KEY,
+        ACTION_GENERATE_MAC,
+        ACTION_VERIFY_MAC,
+        ACTION_DESCRIBE_KEY,
+        ACTION_LIST_KEYS,
+        ACTION_MANAGE_KEY,
+        ACTION_DELETE_KEY,
+        ACTION_IMPORT_KEY_MATERIAL,
+        _ACTION_MAX,
+        _ACTION_INVALID = -22,
+} Action;
+
+typedef struct Caller {
+        uid_t uid;
+        pid_t pid;
+} Caller;
+
+const char *action_to_string(Action a);
+
+int caller_identify(sd_bus_message *m, Caller *ret);
+
+/* Returns 1 when allowed, 0 when the answer is pending (the message will be dispatched again),
+ * and a negative errno with `error` set (org.freedesktop.DBus.Error.AccessDenied) when not. */
+int authorize(sd_bus_message *m, const Caller *caller, uid_t self_uid, Action action, const KeyEntry *key,
+              sd_bus_error *error);

@@ -1,0 +1,713 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The io.hmacd.Kms1 interface.
+ *
+ * Each handler reads and validates its arguments, resolves the key, asks authorize() (which may
+ * answer "pending" once polkit is asked asynchronously; the message is then dispatched again and the
+ * handler runs from the top), checks the key state and only then changes state and replies. Every
+ * failure is one AWS exception, set through call_fail(), which also writes the audit record. */
+#include <errno.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "authorize.h"
+#include "bus-kms.h"
+#include "macro.h"
+
+typedef struct Call {
+        Manager *manager;
+        sd_bus_message *message;
+        sd_bus_error *error;
+        const char *operation;
+        Action action;
+        Caller caller;
+        const char *key_id;
+} Call;
+
+static int call_begin(Call *c, Manager *m, sd_bus_message *message, sd_bus_error *error, const char *operation,
+                      Action action) {
+        int r;
+
+        *c = (Call) { .manager = m, .message = message, .error = error, .operation = operation, .action = action };
+        r = caller_identify(message, &c->caller);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Failed to identify the caller: %m");
+        return 0;
+}
+
+static void call_audit(const Call *c, const char *result) {
+        log_audit(&(AuditRecord) {
+                .operation = c->operation,
+                .key_id = c->key_id,
+                .action = action_to_string(c->action),
+                .result = result,
+                .uid = c->caller.uid,
+                .pid = c->caller.pid,
+        });
+}
+
+_printf_(3, 4) static int call_fail(Call *c, KmsError code, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        call_audit(c, kms_error_to_exception(code));
+        va_start(ap, fmt);
+        r = sd_bus_error_setfv(c->error, kms_error_to_dbus_name(code), fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+static int call_fail_errno(Call *c, int error) {
+        call_audit(c, kms_error_to_exception(KMS_ERROR_INTERNAL));
+        return sd_bus_error_set_errnof(c->error, error, "%s failed: %m", c->operation);
+}
+
+static int call_authorize(Call *c, const KeyEntry *e) {
+        int r = authorize(c->message, &c->caller, c->manager->self_uid, c->action, e, c->error);
+        if (r < 0)
+                call_audit(c, "denied");
+        return r;
+}
+
+/* AWS's wording for a failed constraint, e.g. "1 validation error detected: Value at 'message'
+ * failed to satisfy constraint: Member must have length less than or equal to 4096". */
+static int fail_length(Call *c, const char *field, size_t n, size_t min, size_t max) {
+        if (n < min)
+                return call_fail(c, KMS_ERROR_VALIDATION,
+                                 "1 validation error detected: Value at '%s' failed to satisfy constraint: "
+                                 "Member must have length greater than or equal to %zu",
+                                 field, min);
+        return call_fail(c, KMS_ERROR_VALIDATION,
+                         "1 validation error detected: Value at '%s' failed to satisfy constraint: "
+                         "Member must have length less than or equal to %zu",
+                         field, max);
+}
+
+static int check_mac_algorithm(Call *c, const char *alg, KeySpec *ret) {
+        KeySpec s = key_spec_from_mac_algorithm(alg);
+        if (s < 0)
+                return call_fail(c, KMS_ERROR_VALIDATION,
+                                 "1 validation error detected: Value '%.64s' at 'macAlgorithm' failed to satisfy "
+                                 "constraint: Member must satisfy enum value set: [HMAC_SHA_384, HMAC_SHA_256, "
+                                 "HMAC_SHA_224, HMAC_SHA_512]",
+                                 alg);
+        *ret = s;
+        return 0;
+}
+
+static const char *key_arn(const Manager *m, const KeyEntry *e, char *buf, size_t size) {
+        (void) key_arn_format(buf, size, m->machine_id, e->key_id);
+        return buf;
+}
+
+/* The one place where key identifiers are resolved. any_form: alias names and alias ARNs too. */
+static int resolve_key(Call *c, const char *input, bool any_form, KeyEntry **ret) {
+        Manager *m = c->manager;
+        char arn[ARN_MAX];
+        KeyEntry *e = NULL;
+        KeyRef ref;
+        size_t n = strlen(input);
+
+        if (n == 0 || n > KMS_KEY_ID_INPUT_MAX)
+                return fail_length(c, "keyId", n, 1, KMS_KEY_ID_INPUT_MAX);
+        if (key_ref_parse(input, m->machine_id, &ref) < 0 ||
+            (!any_form && (ref.type == KEY_REF_ALIAS_NAME || ref.type == KEY_REF_ALIAS_ARN)))
+                return call_fail(c, KMS_ERROR_NOT_FOUND, "Invalid keyId '%.256s'", input);
+
+        switch (ref.type) {
+        case KEY_REF_KEY_ID:
+        case KEY_REF_KEY_ARN:
+                if (!ref.foreign)
+                        e = key_index_find(&m->index, ref.key_id);
+                if (!e) {
+                        if (ref.type == KEY_REF_KEY_ARN)
+                                snprintf(arn, sizeof arn, "%s", input);
+                        else
+                                key_arn_format(arn, sizeof arn, m->machine_id, ref.key_id);
+                        return call_fail(c, KMS_ERROR_NOT_FOUND, "Key '%s' does not exist", arn);
+                }
+                break;
+        case KEY_REF_ALIAS_NAME:
+        case KEY_REF_ALIAS_ARN:
+                /* Aliases come with the key lifecycle; until then no alias exists. */
+                if (ref.type == KEY_REF_ALIAS_ARN)
+                        snprintf(arn, sizeof arn, "%s", input);
+                else
+                        alias_arn_format(arn, sizeof arn, m->machine_id, ref.alias);
+                return call_fail(c, KMS_ERROR_NOT_FOUND, "Alias %s is not found.", arn);
+        default:
+                return call_fail(c, KMS_ERROR_NOT_FOUND, "Invalid keyId '%.256s'", input);
+        }
+
+        c->key_id = e->key_id;
+        *ret = e;
+        return 0;
+}
+
+/* GenerateMac and VerifyMac need an Enabled key. */
+static int check_usable(Call *c, const KeyEntry *e) {
+        char arn[ARN_MAX];
+
+        switch (e->state) {
+        case KEY_STATE_ENABLED:
+                return 0;
+        case KEY_STATE_DISABLED:
+                return call_fail(c, KMS_ERROR_DISABLED, "%s is disabled.", key_arn(c->manager, e, arn, sizeof arn));
+        case KEY_STATE_PENDING_DELETION:
+                return call_fail(c, KMS_ERROR_INVALID_STATE, "%s is pending deletion.",
+                                 key_arn(c->manager, e, arn, sizeof arn));
+        case KEY_STATE_PENDING_IMPORT:
+                return call_fail(c, KMS_ERROR_INVALID_STATE, "%s is pending import.",
+                                 key_arn(c->manager, e, arn, sizeof arn));
+        default:
+                return call_fail(c, KMS_ERROR_INTERNAL, "%s is in an unknown state.",
+                                 key_arn(c->manager, e, arn, sizeof arn));
+        }
+}
+
+static int check_spec(Call *c, const KeyEntry *e, KeySpec alg) {
+        if (alg != e->spec)
+                return call_fail(c, KMS_ERROR_INVALID_KEY_USAGE, "Algorithm %s is incompatible with key spec %s.",
+                                 key_spec_mac_algorithm(alg), key_spec_to_string(e->spec));
+        return 0;
+}
+
+static int read_message(Call *c, const void **ret, size_t *ret_size) {
+        int r = sd_bus_message_read_array(c->message, 'y', ret, ret_size);
+        if (r < 0)
+                return r;
+        if (*ret_size < 1 || *ret_size > KMS_MESSAGE_MAX)
+                return fail_length(c, "message", *ret_size, 1, KMS_MESSAGE_MAX);
+        return 0;
+}
+
+static int method_generate_mac(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        const char *key_id, *alg_name;
+        uint8_t mac[KMS_MAC_SIZE_MAX];
+        const void *msg;
+        size_t msg_size, mac_size;
+        KeyEntry *e;
+        KeySpec alg = _KEY_SPEC_INVALID;
+        Call c;
+        int r;
+
+        r = call_begin(&c, m, message, error, "GenerateMac", ACTION_GENERATE_MAC);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(message, "s", &key_id);
+        if (r >= 0)
+                r = read_message(&c, &msg, &msg_size);
+        if (r >= 0)
+                r = sd_bus_message_read(message, "s", &alg_name);
+        if (r < 0)
+                return r;
+        r = check_mac_algorithm(&c, alg_name, &alg);
+        if (r < 0)
+                return r;
+        r = resolve_key(&c, key_id, true, &e);
+        if (r < 0)
+                return r;
+        r = call_authorize(&c, e);
+        if (r <= 0)
+                return r;
+        r = check_usable(&c, e);
+        if (r < 0)
+                return r;
+        r = check_spec(&c, e, alg);
+        if (r < 0)
+                return r;
+
+        r = manager_key_mac_engine(m, e);
+        if (r < 0)
+                return call_fail_errno(&c, r);
+        r = mac_engine_compute(m->mac, e->spec, msg, msg_size, mac, &mac_size);
+        (void) mac_engine_forget(m->mac, e->spec);
+        if (r < 0)
+                return call_fail_errno(&c, r);
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_sensitive(reply);
+        if (r >= 0)
+                r = sd_bus_message_append_array(reply, 'y', mac, mac_size);
+        secure_wipe(mac, sizeof mac);
+        if (r < 0)
+                return call_fail_errno(&c, r);
+        call_audit(&c, "ok");
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_verify_mac(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *key_id, *alg_name;
+        const void *msg, *mac;
+        size_t msg_size, mac_size;
+        KeyEntry *e;
+        KeySpec alg = _KEY_SPEC_INVALID;
+        Call c;
+        int r;
+
+        r = call_begin(&c, m, message, error, "VerifyMac", ACTION_VERIFY_MAC);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(message, "s", &key_id);
+        if (r >= 0)
+                r = read_message(&c, &msg, &msg_size);
+        if (r >= 0)
+                r = sd_bus_message_read(message, "s", &alg_name);
+        if (r >= 0)
+                r = sd_bus_message_read_array(message, 'y', &mac, &mac_size);
+        if (r < 0)
+                return r;
+        r = check_mac_algorithm(&c, alg_name, &alg);
+        if (r < 0)
+                return r;
+        if (mac_size < 1 || mac_size > KMS_MAC_MAX)
+                return fail_length(&c, "mac", mac_size, 1, KMS_MAC_MAX);
+        r = resolve_key(&c, key_id, true, &e);
+        if (r < 0)
+                return r;
+        r = call_authorize(&c, e);
+        if (r <= 0)
+                return r;
+        r = check_usable(&c, e);
+        if (r < 0)
+                return r;
+        r = check_spec(&c, e, alg);
+        if (r < 0)
+                return r;
+
+        r = manager_key_mac_engine(m, e);
+        if (r < 0)
+                return call_fail_errno(&c, r);
+        r = mac_engine_verify(m->mac, e->spec, msg, msg_size, mac, mac_size);
+        (void) mac_engine_forget(m->mac, e->spec);
+        if (r < 0)
+                return call_fail_errno(&c, r);
+        if (r == 0)
+                return call_fail(&c, KMS_ERROR_INVALID_MAC, "%s", "");
+
+        call_audit(&c, "ok");
+        return sd_bus_reply_method_return(message, "b", true);
+}
+
+static int reply_metadata(Call *c, const KeyEntry *e) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *description = NULL;
+        Manager *m = c->manager;
+        char arn[ARN_MAX], pwbuf[1024];
+        struct passwd pw, *pwp = NULL;
+        int r;
+
+        r = store_get_description(m->store, e->key_id, &description);
+        if (r < 0)
+                return call_fail_errno(c, r);
+        key_arn(m, e, arn, sizeof arn);
+        if (getpwuid_r(e->owner_uid, &pw, pwbuf, sizeof pwbuf, &pwp) != 0)
+                pwp = NULL;
+
+        r = sd_bus_message_new_method_return(c->message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}",
+                                          "KeyId", "s", e->key_id,
+                                          "Arn", "s", arn,
+                                          "CreationDate", "t", e->creation_date,
+                                          "Enabled", "b", e->state == KEY_STATE_ENABLED,
+                                          "Description", "s", description,
+                                          "KeyUsage", "s", "GENERATE_VERIFY_MAC",
+                                          "KeyState", "s", key_state_to_string(e->state),
+                                          "Origin", "s", key_origin_to_string(e->origin),
+                                          "KeyManager", "s", "CUSTOMER",
+                                          "KeySpec", "s", key_spec_to_string(e->spec),
+                                          "MultiRegion", "b", false,
+                                          "OwnerUid", "u", (uint32_t) e->owner_uid,
+                                          "Owner", "s", pwp ? pwp->pw_name : "");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "{sv}", "MacAlgorithms", "as", 1, key_spec_mac_algorithm(e->spec));
+        if (r >= 0 && e->state == KEY_STATE_PENDING_DELETION)
+                r = sd_bus_message_append(reply, "{sv}", "DeletionDate", "t", e->deletion_date);
+        if (r >= 0 && e->origin == KEY_ORIGIN_EXTERNAL && e->state != KEY_STATE_PENDING_IMPORT) {
+                r = sd_bus_message_append(reply, "{sv}", "ExpirationModel", "s",
+                                          e->valid_to > 0 ? "KEY_MATERIAL_EXPIRES" : "KEY_MATERIAL_DOES_NOT_EXPIRE");
+                if (r >= 0 && e->valid_to > 0)
+                        r = sd_bus_message_append(reply, "{sv}", "ValidTo", "t", e->valid_to);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return call_fail_errno(c, r);
+
+        call_audit(c, "ok");
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_describe_key(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *key_id;
+        KeyEntry *e;
+        Call c;
+        int r;
+
+        r = call_begin(&c, m, message, error, "DescribeKey", ACTION_DESCRIBE_KEY);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(message, "s", &key_id);
+        if (r < 0)
+                return r;
+        r = resolve_key(&c, key_id, true, &e);
+        if (r < 0)
+                return r;
+        r = call_authorize(&c, e);
+        if (r <= 0)
+                return r;
+        return reply_metadata(&c, e);
+}
+
+/* Validates a description of 0..8192 characters. */
+static int check_description(Call *c, const char *d) {
+        ssize_t n = utf8_length(d, strlen(d));
+        if (n < 0)
+                return call_fail(c, KMS_ERROR_VALIDATION, "The description is not valid UTF-8.");
+        if ((size_t) n > KMS_DESCRIPTION_MAX)
+                return fail_length(c, "description", (size_t) n, 0, KMS_DESCRIPTION_MAX);
+        return 0;
+}
+
+static int check_tag(Call *c, const char *key, const char *value) {
+        ssize_t kn = utf8_length(key, strlen(key)), vn = utf8_length(value, strlen(value));
+
+        if (kn < 0 || vn < 0)
+                return call_fail(c, KMS_ERROR_VALIDATION, "Tags must be valid UTF-8.");
+        if (kn < 1 || (size_t) kn > KMS_TAG_KEY_MAX)
+                return fail_length(c, "tags.member.tagKey", (size_t) kn, 1, KMS_TAG_KEY_MAX);
+        if ((size_t) vn > KMS_TAG_VALUE_MAX)
+                return fail_length(c, "tags.member.tagValue", (size_t) vn, 0, KMS_TAG_VALUE_MAX);
+        if (strncmp(key, "aws:", 4) == 0)
+                return call_fail(c, KMS_ERROR_TAG, "Tags beginning with aws: are reserved");
+        if (strncmp(key, "hmacd:", 6) == 0)
+                return call_fail(c, KMS_ERROR_TAG, "Tags beginning with hmacd: are reserved");
+        return 0;
+}
+
+static int read_tags(Call *c, StoreTag *tags, size_t *ret_n) {
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(c->message, 'a', "{ss}");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *k, *v;
+
+                r = sd_bus_message_read(c->message, "{ss}", &k, &v);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                if (n >= KMS_TAGS_PER_KEY_MAX)
+                        return call_fail(c, KMS_ERROR_TAG, "Too many tags");
+                r = check_tag(c, k, v);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < n; i++)
+                        if (streq(tags[i].key, k))
+                                return call_fail(c, KMS_ERROR_TAG, "Duplicate tag keys");
+                tags[n++] = (StoreTag) { k, v };
+        }
+        *ret_n = n;
+        return sd_bus_message_exit_container(c->message);
+}
+
+static int read_create_options(Call *c, KeyOrigin *ret_origin) {
+        KeyOrigin origin = KEY_ORIGIN_HMACD;
+        int r;
+
+        r = sd_bus_message_enter_container(c->message, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *name, *value;
+
+                r = sd_bus_message_enter_container(c->message, 'e', "sv");
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = sd_bus_message_read(c->message, "s", &name);
+                if (r < 0)
+                        return r;
+                if (!streq(name, "Origin"))
+                        return call_fail(c, KMS_ERROR_VALIDATION, "Unknown option '%.64s'; the only option is Origin.",
+                                         name);
+                r = sd_bus_message_enter_container(c->message, 'v', "s");
+                if (r < 0)
+                        return call_fail(c, KMS_ERROR_VALIDATION, "The Origin option must be a string.");
+                r = sd_bus_message_read(c->message, "s", &value);
+                if (r < 0)
+                        return r;
+                origin = key_origin_from_string(value);
+                if (origin < 0)
+                        return call_fail(c, KMS_ERROR_VALIDATION,
+                                         "1 validation error detected: Value '%.64s' at 'origin' failed to satisfy "
+                                         "constraint: Member must satisfy enum value set: [HMACD, EXTERNAL]",
+                                         value);
+                r = sd_bus_message_exit_container(c->message);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(c->message);
+                if (r < 0)
+                        return r;
+        }
+        *ret_origin = origin;
+        return sd_bus_message_exit_container(c->message);
+}
+
+static int check_key_spec_and_usage(Call *c, const char *spec_name, const char *usage, KeySpec *ret) {
+        static const char *const usages[] = { "ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT" };
+        KeySpec spec = key_spec_from_string(spec_name);
+        bool known_usage = false;
+
+        if (spec < 0 && *spec_name && !key_spec_is_other_aws_spec(spec_name))
+                return call_fail(c, KMS_ERROR_VALIDATION,
+                                 "1 validation error detected: Value '%.64s' at 'keySpec' failed to satisfy constraint: "
+                                 "Member must satisfy enum value set: [RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256, "
+                                 "ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1, ECC_NIST_EDWARDS25519, SYMMETRIC_DEFAULT, "
+                                 "HMAC_224, HMAC_256, HMAC_384, HMAC_512, SM2, ML_DSA_44, ML_DSA_65, ML_DSA_87]",
+                                 spec_name);
+        for (size_t i = 0; i < ELEMENTSOF(usages); i++)
+                known_usage = known_usage || streq(usages[i], usage);
+        if (*usage && !known_usage)
+                return call_fail(c, KMS_ERROR_VALIDATION,
+                                 "1 validation error detected: Value '%.64s' at 'keyUsage' failed to satisfy constraint: "
+                                 "Member must satisfy enum value set: [ENCRYPT_DECRYPT, SIGN_VERIFY, GENERATE_VERIFY_MAC]",
+                                 usage);
+        if (spec < 0)
+                return call_fail(c, KMS_ERROR_UNSUPPORTED_OPERATION,
+                                 "KeySpec %s is not supported: hmacd serves HMAC keys only (HMAC_224, HMAC_256, "
+                                 "HMAC_384, HMAC_512).",
+                                 *spec_name ? spec_name : "SYMMETRIC_DEFAULT");
+        if (!*usage)
+                return call_fail(c, KMS_ERROR_VALIDATION,
+                                 "You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.");
+        if (!streq(usage, "GENERATE_VERIFY_MAC"))
+                return call_fail(c, KMS_ERROR_VALIDATION, "KeyUsage %s is not compatible with KeySpec %s", usage,
+                                 spec_name);
+        *ret = spec;
+        return 0;
+}
+
+static int method_create_key(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_free_ KeyEntry *e = NULL;
+        Manager *m = userdata;
+        const char *spec_name, *usage, *description;
+        uint8_t *material = m->secret->data + SECRET_KEY_OFFSET, sealed[STORE_SEALED_MAX];
+        StoreTag tags[KMS_TAGS_PER_KEY_MAX];
+        size_t n_tags = 0, sealed_size = 0;
+        KeyOrigin origin = _KEY_ORIGIN_INVALID;
+        KeySpec spec = _KEY_SPEC_INVALID;
+        Call c;
+        int r;
+
+        r = call_begin(&c, m, message, error, "CreateKey", ACTION_CREATE_KEY);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(message, "sss", &spec_name, &usage, &description);
+        if (r < 0)
+                return r;
+        r = check_key_spec_and_usage(&c, spec_name, usage, &spec);
+        if (r < 0)
+                return r;
+        r = check_description(&c, description);
+        if (r < 0)
+                return r;
+        r = read_tags(&c, tags, &n_tags);
+        if (r < 0)
+                return r;
+        r = read_create_options(&c, &origin);
+        if (r < 0)
+                return r;
+        r = call_authorize(&c, NULL);
+        if (r <= 0)
+                return r;
+
+        e = calloc(1, sizeof *e);
+        if (!e)
+                return call_fail_errno(&c, -ENOMEM);
+        r = key_id_generate(e->key_id);
+        if (r < 0)
+                return call_fail_errno(&c, r);
+        e->spec = spec;
+        e->origin = origin;
+        e->state = origin == KEY_ORIGIN_EXTERNAL ? KEY_STATE_PENDING_IMPORT : KEY_STATE_ENABLED;
+        e->owner_uid = c.caller.uid;
+        e->creation_date = now_usec();
+        e->cache_slot = -1;
+        c.key_id = e->key_id;
+
+        if (origin == KEY_ORIGIN_HMACD) {
+                size_t n = key_spec_key_size(spec);
+                if (getrandom(material, n, 0) != (ssize_t) n)
+                        r = negative_errno();
+                else
+                        r = manager_seal_material(m, e, material, n, sealed, &sealed_size);
+                secure_wipe(material, n);
+                if (r < 0)
+                        return call_fail_errno(&c, r);
+        }
+
+        /* Committed (and synced) before the reply: an acknowledged key survives a crash. */
+        r = store_insert_key(m->store, e, description, tags, n_tags, sealed_size > 0 ? sealed : NULL, sealed_size);
+        if (r < 0) {
+                log_error_errno(r, "Failed to store new key %s: %m", e->key_id);
+                return call_fail(&c, KMS_ERROR_INTERNAL, "The key could not be stored: %s.", strerror(-r));
+        }
+        r = key_index_add(&m->index, e);
+        if (r < 0)
+                return call_fail_errno(&c, r);
+        return reply_metadata(&c, TAKE_PTR(e));
+}
+
+/* Markers are "<16 hex digits of the last seq><8 hex digits of a check>", opaque to clients. */
+static uint32_t marker_check(uint64_t seq) {
+        uint64_t h = 0x6a09e667f3bcc908ULL;
+        for (int i = 0; i < 8; i++)
+                h = (h ^ ((seq >> (i * 8)) & 0xff)) * 1099511628211ULL;
+        return (uint32_t) (h ^ (h >> 32));
+}
+
+static void marker_format(uint64_t seq, char buf[static 25]) {
+        snprintf(buf, 25, "%016" PRIx64 "%08" PRIx32, seq, marker_check(seq));
+}
+
+static int marker_parse(const char *s, uint64_t *ret) {
+        char check[9];
+        uint64_t seq = 0;
+
+        if (strlen(s) != 24)
+                return -EINVAL;
+        for (size_t i = 0; i < 24; i++)
+                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+                        return -EINVAL;
+        for (size_t i = 0; i < 16; i++)
+                seq = seq << 4 | (uint64_t) (s[i] <= '9' ? s[i] - '0' : s[i] - 'a' + 10);
+        snprintf(check, sizeof check, "%08" PRIx32, marker_check(seq));
+        if (!streq(check, s + 16) || seq > INT64_MAX)
+                return -EINVAL;
+        *ret = seq;
+        return 0;
+}
+
+static int method_list_keys(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        const char *marker;
+        char next[25] = "", arn[ARN_MAX];
+        uint64_t after = 0;
+        uint32_t limit;
+        size_t i, end;
+        Call c;
+        int r;
+
+        r = call_begin(&c, m, message, error, "ListKeys", ACTION_LIST_KEYS);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(message, "us", &limit, &marker);
+        if (r < 0)
+                return r;
+        if (limit == 0)
+                limit = KMS_LIST_KEYS_LIMIT_DEFAULT;
+        if (limit > KMS_LIST_KEYS_LIMIT_MAX)
+                return call_fail(&c, KMS_ERROR_VALIDATION,
+                                 "1 validation error detected: Value '%" PRIu32 "' at 'limit' failed to satisfy "
+                                 "constraint: Member must have value less than or equal to %u",
+                                 limit, KMS_LIST_KEYS_LIMIT_MAX);
+        if (strlen(marker) > KMS_MARKER_MAX)
+                return fail_length(&c, "marker", strlen(marker), 1, KMS_MARKER_MAX);
+        if (*marker && marker_parse(marker, &after) < 0)
+                return call_fail(&c, KMS_ERROR_INVALID_MARKER, "The marker is not valid: %.64s", marker);
+        r = call_authorize(&c, NULL);
+        if (r <= 0)
+                return r;
+
+        i = key_index_after(&m->index, (int64_t) after);
+        end = MIN(m->index.n, i + limit);
+        if (end < m->index.n)
+                marker_format((uint64_t) m->index.by_seq[end - 1]->seq, next);
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ss)");
+        for (; r >= 0 && i < end; i++) {
+                const KeyEntry *e = m->index.by_seq[i];
+                r = sd_bus_message_append(reply, "(ss)", e->key_id, key_arn(m, e, arn, sizeof arn));
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "sb", next, *next != 0);
+        if (r < 0)
+                return call_fail_errno(&c, r);
+        call_audit(&c, "ok");
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int property_get_backend(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "s", mac_engine_backend(m->mac));
+}
+
+static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", HMACD_VERSION);
+}
+
+static int property_get_max_message_size(sd_bus *bus, const char *path, const char *interface,
+                                         const char *property, sd_bus_message *reply, void *userdata,
+                                         sd_bus_error *error) {
+        return sd_bus_message_append(reply, "u", (uint32_t) KMS_MESSAGE_MAX);
+}
+
+static const sd_bus_vtable kms_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Backend", "s", property_get_backend, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("MaxMessageSize", "u", property_get_max_message_size, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_METHOD_WITH_ARGS("CreateKey",
+                                SD_BUS_ARGS("s", key_spec, "s", key_usage, "s", description, "a{ss}", tags,
+                                            "a{sv}", options),
+                                SD_BUS_RESULT("a{sv}", key_metadata),
+                                method_create_key,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GenerateMac",
+                                SD_BUS_ARGS("s", key_id, "ay", message, "s", mac_algorithm),
+                                SD_BUS_RESULT("ay", mac),
+                                method_generate_mac,
+                                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("VerifyMac",
+                                SD_BUS_ARGS("s", key_id, "ay", message, "s", mac_algorithm, "ay", mac),
+                                SD_BUS_RESULT("b", mac_valid),
+                                method_verify_mac,
+                                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("DescribeKey",
+                                SD_BUS_ARGS("s", key_id),
+                                SD_BUS_RESULT("a{sv}", key_metadata),
+                                method_describe_key,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListKeys",
+                                SD_BUS_ARGS("u", limit, "s", marker),
+                                SD_BUS_RESULT("a(ss)", keys, "s", next_marker, "b", truncated),
+                                method_list_keys,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+int bus_kms_add_object(Manager *m) {
+        return sd_bus_add_object_vtable(m->bus, NULL, HMACD_OBJECT_PATH, HMACD_INTERFACE, kms_vtable, m);
+}

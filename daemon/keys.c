@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A chained hash table by key ID plus an array in creation order. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keys.h"
+#include "macro.h"
+
+static size_t key_hash(const char *key_id) {
+        uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+        for (const char *p = key_id; *p; p++)
+                h = (h ^ (unsigned char) *p) * 1099511628211ULL;
+        return (size_t) h;
+}
+
+int key_index_init(KeyIndex *ix) {
+        *ix = (KeyIndex) { .n_buckets = 1024 };
+        ix->buckets = calloc(ix->n_buckets, sizeof *ix->buckets);
+        return ix->buckets ? 0 : -ENOMEM;
+}
+
+void key_index_done(KeyIndex *ix) {
+        for (size_t i = 0; i < ix->n; i++)
+                free(ix->by_seq[i]);
+        free(ix->by_seq);
+        free(ix->buckets);
+        *ix = (KeyIndex) {};
+}
+
+static int key_index_rehash(KeyIndex *ix, size_t n_buckets) {
+        KeyEntry **b = calloc(n_buckets, sizeof *b);
+        if (!b)
+                return -ENOMEM;
+        for (size_t i = 0; i < ix->n; i++) {
+                KeyEntry *e = ix->by_seq[i];
+                size_t h = key_hash(e->key_id) & (n_buckets - 1);
+                e->hash_next = b[h];
+                b[h] = e;
+        }
+        free(ix->buckets);
+        ix->buckets = b;
+        ix->n_buckets = n_buckets;
+        return 0;
+}
+
+int key_index_add(KeyIndex *ix, KeyEntry *e) {
+        size_t h;
+        int r;
+
+        if (ix->n > 0 && e->seq <= ix->by_seq[ix->n - 1]->seq)
+                return -EINVAL;
+        if (ix->n == ix->allocated) {
+                size_t a = MAX(ix->allocated * 2, (size_t) 64);
+                KeyEntry **v = realloc(ix->by_seq, a * sizeof *v);
+                if (!v)
+                        return -ENOMEM;
+                ix->by_seq = v;
+                ix->allocated = a;
+        }
+        if (ix->n + 1 > ix->n_buckets) {
+                r = key_index_rehash(ix, ix->n_buckets * 2);
+                if (r < 0)
+                        return r;
+        }
+
+        e->cache_slot = -1;
+        ix->by_seq[ix->n++] = e;
+        h = key_hash(e->key_id) & (ix->n_buckets - 1);
+        e->hash_next = ix->buckets[h];
+        ix->buckets[h] = e;
+        return 0;
+}
+
+KeyEntry *key_index_find(const KeyIndex *ix, const char *key_id) {
+        for (KeyEntry *e = ix->buckets[key_hash(key_id) & (ix->n_buckets - 1)]; e; e = e->hash_next)
+                if (streq(e->key_id, key_id))
+                        return e;
+        return NULL;
+}
+
+size_t key_index_after(const KeyIndex *ix, int64_t seq) {
+        size_t lo = 0, hi = ix->n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (ix->by_seq[mid]->seq <= seq)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+void key_index_remove(KeyIndex *ix, KeyEntry *e) {
+        KeyEntry **p = &ix->buckets[key_hash(e->key_id) & (ix->n_buckets - 1)];
+        size_t i;
+
+        for (; *p; p = &(*p)->hash_next)
+                if (*p == e) {
+                        *p = e->hash_next;
+                        break;
+                }
+        i = key_index_after(ix, e->seq - 1);
+        if (i < ix->n && ix->by_seq[i] == e) {
+                memmove(ix->by_seq + i, ix->by_seq + i + 1, (ix->n - i - 1) * sizeof *ix->by_seq);
+                ix->n--;
+        }
+        free(e);
+}

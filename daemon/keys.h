@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The in-memory index of keys: what the hot path needs to know of every key (spec, state, owner,
+ * dates), by key ID and in creation order, so that a MAC needs no disk access. The store on disk
+ * stays the source of truth; this index is rebuilt from it at start. */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ident.h"
+#include "kms.h"
+
+typedef struct KeyEntry {
+        char key_id[KEY_ID_LEN + 1];
+        int64_t seq;                    /* creation order, the store's row id */
+        KeySpec spec;
+        KeyState state;
+        KeyOrigin origin;
+        uid_t owner_uid;
+        uint64_t creation_date;         /* usec */
+        uint64_t deletion_date;         /* usec, PendingDeletion only */
+        uint64_t valid_to;              /* usec, imported material that expires */
+        int cache_slot;                 /* index into the keyring cache, or -1 */
+        struct KeyEntry *hash_next;
+} KeyEntry;
+
+typedef struct KeyIndex {
+        KeyEntry **by_seq;              /* ascending seq */
+        size_t n, allocated;
+        KeyEntry **buckets;
+        size_t n_buckets;               /* a power of two */
+} KeyIndex;
+
+int key_index_init(KeyIndex *ix);
+void key_index_done(KeyIndex *ix);
+
+/* Takes ownership of e; e->seq must be larger than every seq already in the index. */
+int key_index_add(KeyIndex *ix, KeyEntry *e);
+KeyEntry *key_index_find(const KeyIndex *ix, const char *key_id);
+/* Removes and frees. */
+void key_index_remove(KeyIndex *ix, KeyEntry *e);
+/* The position of the first key created after seq. */
+size_t key_index_after(const KeyIndex *ix, int64_t seq);

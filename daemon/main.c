@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* hmacd: the local HMAC key service. Command line, start-up order, exit status. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "manager.h"
+
+static void help(void) {
+        printf("%s [OPTIONS...]\n\n"
+               "Serve HMAC keys held in the kernel keyring on D-Bus (%s).\n\n"
+               "  -h --help                Show this help\n"
+               "     --version             Show the version\n"
+               "     --user                Serve the user's session bus instead of the system bus\n"
+               "     --state-dir=DIR       Where the store lives (default: $STATE_DIRECTORY or /var/lib/hmacd)\n"
+               "     --kek-file=PATH       The key-encryption key (default: $CREDENTIALS_DIRECTORY/hmacd.kek,\n"
+               "                           else DIR/kek, created on first start)\n"
+               "     --log-target=TARGET   auto, journal or stderr\n"
+               "     --cache-keys=N        Keys held live in the keyring at most (default: from the key quota)\n",
+               program_invocation_short_name, HMACD_BUS_NAME);
+}
+
+int main(int argc, char *argv[]) {
+        enum { ARG_VERSION = 0x100, ARG_USER, ARG_STATE_DIR, ARG_KEK_FILE, ARG_LOG_TARGET, ARG_CACHE_KEYS };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "user", no_argument, NULL, ARG_USER },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
+                { "kek-file", required_argument, NULL, ARG_KEK_FILE },
+                { "log-target", required_argument, NULL, ARG_LOG_TARGET },
+                { "cache-keys", required_argument, NULL, ARG_CACHE_KEYS },
+                {}
+        };
+        _cleanup_(manager_freep) Manager *m = NULL;
+        ManagerConfig config = {};
+        LogTarget target = LOG_TARGET_AUTO;
+        sigset_t mask;
+        char *end;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return EXIT_SUCCESS;
+                case ARG_VERSION:
+                        printf("hmacd %s\n", HMACD_VERSION);
+                        return EXIT_SUCCESS;
+                case ARG_USER:
+                        config.user_bus = true;
+                        break;
+                case ARG_STATE_DIR:
+                        config.state_dir = optarg;
+                        break;
+                case ARG_KEK_FILE:
+                        config.kek_file = optarg;
+                        break;
+                case ARG_LOG_TARGET:
+                        target = log_target_from_string(optarg);
+                        if (target < 0) {
+                                fprintf(stderr, "hmacd: unknown log target '%s'.\n", optarg);
+                                return EXIT_FAILURE;
+                        }
+                        break;
+                case ARG_CACHE_KEYS:
+                        errno = 0;
+                        config.cache_max = strtoul(optarg, &end, 10);
+                        if (errno != 0 || *end || config.cache_max == 0 || config.cache_max > 1000000) {
+                                fprintf(stderr, "hmacd: --cache-keys must be 1..1000000.\n");
+                                return EXIT_FAILURE;
+                        }
+                        break;
+                default:
+                        return EXIT_FAILURE;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "hmacd: unexpected argument '%s'.\n", argv[optind]);
+                return EXIT_FAILURE;
+        }
+
+        log_setup(target);
+        umask(0077);
+        if (!config.state_dir)
+                config.state_dir = getenv("STATE_DIRECTORY") ?: "/var/lib/hmacd";
+
+        /* No core dumps, no ptrace by other processes of this user. */
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+                log_error_errno(errno, "Failed to make the process non-dumpable: %m");
+                return EXIT_FAILURE;
+        }
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+
+        r = manager_new(&m);
+        if (r < 0)
+                return EXIT_FAILURE;
+        r = manager_load(m, &config);
+        if (r < 0)
+                return EXIT_FAILURE;
+        r = manager_connect_bus(m, &config);
+        if (r < 0)
+                return EXIT_FAILURE;
+        r = manager_run(m);
+        return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Start-up and the key-material path of the daemon. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bus-kms.h"
+#include "kek.h"
+#include "manager.h"
+
+#define KEK_CHECK_NAME "kek_check"
+static const char kek_check_aad[] = "hmacd kek check";
+
+uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+int key_aad(const KeyEntry *e, char *buf, size_t size) {
+        int n = snprintf(buf, size, "%s/%s", e->key_id, key_spec_to_string(e->spec));
+        return n < 0 || (size_t) n >= size ? -ENOBUFS : n;
+}
+
+int manager_new(Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        m = calloc(1, sizeof *m);
+        if (!m)
+                return -ENOMEM;
+        m->self_uid = geteuid();
+        r = key_index_init(&m->index);
+        if (r < 0)
+                return r;
+        r = secure_buffer_new(SECRET_SIZE, &m->secret);
+        if (r < 0)
+                return log_error_errno(r, "Failed to allocate locked memory for key material: %m");
+        r = mac_engine_new(&m->mac);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the OpenSSL HMAC engine: %m");
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return log_error_errno(r, "Failed to allocate event loop: %m");
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        key_cache_free(m->cache);
+        if (m->kek > 0)
+                keyctl_invalidate(m->kek);
+        store_free(m->store);
+        key_index_done(&m->index);
+        mac_engine_free(m->mac);
+        secure_buffer_free(m->secret);
+        free(m);
+        return NULL;
+}
+
+void manager_freep(Manager **m) {
+        manager_free(*m);
+}
+
+static int manager_check_kek(Manager *m, bool new_store) {
+        uint8_t *kek = m->secret->data + SECRET_KEK_OFFSET, *plain = m->secret->data + SECRET_KEY_OFFSET;
+        uint8_t blob[KEK_SIZE + SEAL_OVERHEAD];
+        size_t n, pn;
+        int r;
+
+        r = kek_read(m->kek, kek);
+        if (r < 0)
+                return r;
+
+        r = store_meta_get(m->store, KEK_CHECK_NAME, blob, sizeof blob, &n);
+        if (r == -ENOENT && new_store) {
+                /* A known plaintext sealed under the KEK tells at the next start whether the KEK fits. */
+                memset(plain, 0, KEK_SIZE);
+                r = seal(kek, kek_check_aad, sizeof kek_check_aad, plain, KEK_SIZE, blob, &n);
+                if (r >= 0)
+                        r = store_meta_set(m->store, KEK_CHECK_NAME, blob, n);
+        } else if (r >= 0)
+                r = unseal(kek, kek_check_aad, sizeof kek_check_aad, blob, n, plain, &pn);
+        else if (r == -ENOENT)
+                r = -EBADMSG;
+
+        secure_wipe(m->secret->data, SECRET_SIZE);
+        return r;
+}
+
+static int load_one_key(KeyEntry *e, void *userdata) {
+        Manager *m = userdata;
+        int r = key_index_add(&m->index, e);
+        if (r < 0)
+                free(e);
+        return r;
+}
+
+int manager_load(Manager *m, const ManagerConfig *config) {
+        char path[PATH_MAX];
+        const char *kek_source = NULL, *reason = NULL;
+        struct stat st;
+        bool new_store;
+        int r;
+
+        machine_id_read(NULL, m->machine_id);
+
+        if (mkdir(config->state_dir, 0700) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "Failed to create state directory %s: %m", config->state_dir);
+        if (snprintf(path, sizeof path, "%s/%s", config->state_dir, STORE_FILE_NAME) >= (int) sizeof path)
+                return log_error_errno(ENAMETOOLONG, "State directory path too long: %s", config->state_dir);
+        new_store = stat(path, &st) < 0 && errno == ENOENT;
+
+        /* A private session keyring: keys in it are possessed by this process alone. */
+        r = keyring_join_private_session();
+        if (r < 0)
+                return log_error_errno(r, "Failed to join a private session keyring: %m");
+
+        r = kek_load(config->kek_file, config->state_dir, new_store, &m->kek, &kek_source);
+        if (r == -ENOENT && !new_store)
+                return log_error_errno(r, "The store %s exists but its key-encryption key %s is missing.", path,
+                                       kek_source);
+        if (r == -EBADMSG)
+                return log_error_errno(r, "The key-encryption key %s is not 32 bytes long.", kek_source);
+        if (r < 0)
+                return log_error_errno(r, "Failed to load the key-encryption key %s: %m", kek_source);
+
+        r = store_open(path, new_store, &m->store, &reason);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the store %s: %s", path, reason);
+
+        r = manager_check_kek(m, new_store);
+        if (r == -EBADMSG)
+                return log_error_errno(r, "The key-encryption key %s does not open the store %s.", kek_source, path);
+        if (r < 0)
+                return log_error_errno(r, "Failed to check the key-encryption key against the store: %m");
+
+        r = store_load_keys(m->store, load_one_key, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the keys of the store %s: %m", path);
+
+        r = key_cache_new(config->cache_max > 0 ? config->cache_max : key_cache_default_max(), &m->cache);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the keyring cache: %m");
+
+        log_info("Loaded %zu keys from %s; keyring cache of %zu keys; engine %s.", m->index.n, path,
+                 m->cache->max_slots, mac_engine_backend(m->mac));
+        return 0;
+}
+
+int manager_connect_bus(Manager *m, const ManagerConfig *config) {
+        int r;
+
+        r = config->user_bus ? sd_bus_open_user(&m->bus) : sd_bus_open_system(&m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to the %s bus: %m", config->user_bus ? "user" : "system");
+
+        r = bus_kms_add_object(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to publish the object: %m");
+
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+        /* If the bus goes away, exit non-zero so that the service manager restarts us. */
+        r = sd_bus_set_exit_on_disconnect(m->bus, true);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set exit on disconnect: %m");
+
+        r = sd_bus_request_name(m->bus, HMACD_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to take the bus name %s: %m", HMACD_BUS_NAME);
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        int r;
+
+        r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to install signal handlers: %m");
+
+        log_info("Serving %s.", HMACD_BUS_NAME);
+        r = sd_event_loop(m->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        if (r != 0)
+                log_error("Lost the connection to the bus, exiting.");
+        return r;
+}
+
+int manager_seal_material(Manager *m, const KeyEntry *e, const uint8_t *material, size_t n, uint8_t *out,
+                          size_t *ret_size) {
+        uint8_t *kek = m->secret->data + SECRET_KEK_OFFSET;
+        char aad[KEY_ID_LEN + 32];
+        int r, aad_size;
+
+        aad_size = key_aad(e, aad, sizeof aad);
+        if (aad_size < 0)
+                return aad_size;
+        r = kek_read(m->kek, kek);
+        if (r >= 0)
+                r = seal(kek, aad, (size_t) aad_size, material, n, out, ret_size);
+        secure_wipe(kek, KEK_SIZE);
+        return r;
+}
+
+static int manager_load_material(Manager *m, KeyEntry *e, key_serial_t *ret) {
+        uint8_t *kek = m->secret->data + SECRET_KEK_OFFSET, *key = m->secret->data + SECRET_KEY_OFFSET;
+        uint8_t sealed[STORE_SEALED_MAX];
+        char aad[KEY_ID_LEN + 32];
+        size_t sealed_size, n = 0;
+        int r, aad_size;
+
+        r = store_get_material(m->store, e->key_id, sealed, sizeof sealed, &sealed_size);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the sealed material of key %s: %m", e->key_id);
+        aad_size = key_aad(e, aad, sizeof aad);
+        if (aad_size < 0)
+                return aad_size;
+
+        r = kek_read(m->kek, kek);
+        if (r >= 0)
+                r = sealed_size - SEAL_OVERHEAD <= KMS_KEY_MATERIAL_MAX
+                            ? unseal(kek, aad, (size_t) aad_size, sealed, sealed_size, key, &n)
+                            : -EBADMSG;
+        secure_wipe(kek, KEK_SIZE);
+        if (r < 0) {
+                secure_wipe(key, KMS_KEY_MATERIAL_MAX);
+                return log_error_errno(r, "Failed to unseal key %s: %m", e->key_id);
+        }
+
+        r = key_cache_put(m->cache, e, key, n, ret);
+        secure_wipe(key, KMS_KEY_MATERIAL_MAX);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add key %s to the keyring: %m", e->key_id);
+        return 0;
+}
+
+int manager_key_mac_engine(Manager *m, KeyEntry *e) {
+        uint8_t *key = m->secret->data + SECRET_KEY_OFFSET;
+        key_serial_t serial;
+        size_t n = 0;
+        int r;
+
+        serial = key_cache_get(m->cache, e);
+        if (serial == 0) {
+                r = manager_load_material(m, e, &serial);
+                if (r < 0)
+                        return r;
+        }
+
+        r = keyring_read_secret(serial, key, KMS_KEY_MATERIAL_MAX, &n);
+        if (r < 0) {
+                /* The kernel may have dropped the key (e.g. someone invalidated it); load it again once. */
+                key_cache_drop(m->cache, e);
+                r = manager_load_material(m, e, &serial);
+                if (r >= 0)
+                        r = keyring_read_secret(serial, key, KMS_KEY_MATERIAL_MAX, &n);
+        }
+        if (r >= 0)
+                r = mac_engine_set_key(m->mac, e->spec, key, n);
+        secure_wipe(key, KMS_KEY_MATERIAL_MAX);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read key %s from the keyring: %m", e->key_id);
+        return 0;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The daemon's state: bus, event loop, store, key index, keyring cache and MAC engine, and the
+ * operations on keys that the bus methods are built from. */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "ident.h"
+#include "keyring.h"
+#include "keys.h"
+#include "log.h"
+#include "mac.h"
+#include "secure.h"
+#include "store.h"
+
+#define HMACD_VERSION "0.1.0"
+
+typedef struct ManagerConfig {
+        bool user_bus;
+        const char *state_dir;
+        const char *kek_file;
+        size_t cache_max;               /* 0: from the kernel's key quota */
+} ManagerConfig;
+
+typedef struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+        Store *store;
+        KeyIndex index;
+        KeyCache *cache;
+        MacEngine *mac;
+        SecureBuffer *secret;           /* scratch for one operation's key material, KEK, sealed blob */
+        key_serial_t kek;
+        uid_t self_uid;
+        char machine_id[MACHINE_ID_MAX + 1];
+} Manager;
+
+/* Offsets into Manager.secret. */
+#define SECRET_KEY_OFFSET 0
+#define SECRET_KEK_OFFSET 256
+#define SECRET_SIZE 512
+
+int manager_new(Manager **ret);
+Manager *manager_free(Manager *m);
+void manager_freep(Manager **m);
+
+/* Keyring, KEK, store and index; fatal problems are logged with one clear line. */
+int manager_load(Manager *m, const ManagerConfig *config);
+/* Connects to the bus, publishes the object and takes the name. */
+int manager_connect_bus(Manager *m, const ManagerConfig *config);
+int manager_run(Manager *m);
+
+uint64_t now_usec(void);
+
+/* Seals material for key e and returns the blob (out must hold STORE_SEALED_MAX). */
+int manager_seal_material(Manager *m, const KeyEntry *e, const uint8_t *material, size_t n, uint8_t *out,
+                          size_t *ret_size);
+
+/* Keys the MAC engine with e's material: from the keyring cache, or unsealed from the store and
+ * cached. The material passes through locked memory and is wiped before this returns. Callers
+ * must call mac_engine_forget() when done. */
+int manager_key_mac_engine(Manager *m, KeyEntry *e);
+
+/* Sealed-blob associated data: "<key_id>/<spec>". */
+int key_aad(const KeyEntry *e, char *buf, size_t size);

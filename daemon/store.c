@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SQLite storage of keys. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "store.h"
+
+static const char schema[] =
+        "CREATE TABLE IF NOT EXISTS meta ("
+        "  name TEXT PRIMARY KEY,"
+        "  value BLOB NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS keys ("
+        "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  key_id TEXT NOT NULL UNIQUE,"
+        "  key_spec TEXT NOT NULL,"
+        "  key_state TEXT NOT NULL,"
+        "  origin TEXT NOT NULL,"
+        "  description TEXT NOT NULL,"
+        "  owner_uid INTEGER NOT NULL,"
+        "  creation_date INTEGER NOT NULL,"
+        "  deletion_date INTEGER NOT NULL DEFAULT 0,"
+        "  expiration_model TEXT,"
+        "  valid_to INTEGER NOT NULL DEFAULT 0,"
+        "  material BLOB);"
+        "CREATE TABLE IF NOT EXISTS tags ("
+        "  key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,"
+        "  tag_key TEXT NOT NULL,"
+        "  tag_value TEXT NOT NULL,"
+        "  PRIMARY KEY (key_id, tag_key));"
+        "CREATE TABLE IF NOT EXISTS aliases ("
+        "  alias_name TEXT PRIMARY KEY,"
+        "  key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,"
+        "  creation_date INTEGER NOT NULL,"
+        "  last_updated_date INTEGER NOT NULL);"
+        "CREATE INDEX IF NOT EXISTS aliases_by_key ON aliases(key_id);";
+
+static int sqlite_to_errno(int rc) {
+        switch (rc & 0xff) {
+        case SQLITE_OK:
+        case SQLITE_DONE:
+        case SQLITE_ROW:
+                return 0;
+        case SQLITE_NOMEM:
+                return -ENOMEM;
+        case SQLITE_FULL:
+                return -ENOSPC;
+        case SQLITE_READONLY:
+        case SQLITE_PERM:
+        case SQLITE_AUTH:
+                return -EACCES;
+        case SQLITE_CANTOPEN:
+                return -ENOENT;
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+                return -EBUSY;
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+                return -EBADMSG;
+        case SQLITE_CONSTRAINT:
+                return -EEXIST;
+        default:
+                return -EIO;
+        }
+}
+
+static int exec(Store *s, const char *sql) {
+        return sqlite_to_errno(sqlite3_exec(s->db, sql, NULL, NULL, NULL));
+}
+
+static int prepare(Store *s, const char *sql, sqlite3_stmt **ret) {
+        return sqlite_to_errno(sqlite3_prepare_v2(s->db, sql, -1, ret, NULL));
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(sqlite3_stmt *, sqlite3_finalize);
+
+int store_open(const char *path, bool create, Store **ret, const char **ret_reason) {
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        const char *reason = NULL;
+        int r, rc;
+
+        s = calloc(1, sizeof *s);
+        if (!s)
+                return -ENOMEM;
+
+        rc = sqlite3_open_v2(path, &s->db,
+                             SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX |
+                                     SQLITE_OPEN_EXRESCODE,
+                             NULL);
+        if (rc != SQLITE_OK) {
+                reason = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+                r = sqlite_to_errno(rc);
+                goto fail;
+        }
+
+        /* Read before anything is written, so that a file which is not ours is left as it is. */
+        if (!create) {
+                rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &st, NULL);
+                if (rc == SQLITE_OK)
+                        rc = sqlite3_step(st);
+                if (rc != SQLITE_ROW || !sqlite3_column_text(st, 0) ||
+                    !streq((const char *) sqlite3_column_text(st, 0), "ok")) {
+                        reason = rc == SQLITE_ROW ? "integrity check failed" : sqlite3_errmsg(s->db);
+                        r = -EBADMSG;
+                        goto fail;
+                }
+                st = (sqlite3_finalize(st), NULL);
+
+                rc = sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE name = 'format'", -1, &st, NULL);
+                if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW ||
+                    sqlite3_column_int(st, 0) != STORE_FORMAT) {
+                        reason = "not an hmacd store, or of an unknown format";
+                        r = -EBADMSG;
+                        goto fail;
+                }
+                st = (sqlite3_finalize(st), NULL);
+        }
+
+        r = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
+                    "PRAGMA foreign_keys=ON;");
+        if (r < 0) {
+                reason = sqlite3_errmsg(s->db);
+                goto fail;
+        }
+
+        if (create) {
+                r = exec(s, "BEGIN IMMEDIATE");
+                if (r >= 0)
+                        r = exec(s, schema);
+                if (r >= 0)
+                        r = exec(s, "INSERT OR IGNORE INTO meta(name, value) VALUES ('format', 1)");
+                if (r >= 0)
+                        r = exec(s, "COMMIT");
+                if (r < 0) {
+                        reason = sqlite3_errmsg(s->db);
+                        exec(s, "ROLLBACK");
+                        goto fail;
+                }
+        }
+
+        r = prepare(s, "SELECT material FROM keys WHERE key_id = ?", &s->get_material);
+        if (r < 0) {
+                reason = sqlite3_errmsg(s->db);
+                goto fail;
+        }
+
+        *ret = TAKE_PTR(s);
+        return 0;
+
+fail:
+        if (ret_reason) {
+                /* The reason may live inside the connection; keep a copy that outlives it. */
+                static __thread char buf[256];
+                snprintf(buf, sizeof buf, "%s", reason ?: "unknown error");
+                *ret_reason = buf;
+        }
+        return r;
+}
+
+Store *store_free(Store *s) {
+        if (!s)
+                return NULL;
+        sqlite3_finalize(s->get_material);
+        sqlite3_close_v2(s->db);
+        free(s);
+        return NULL;
+}
+
+void store_freep(Store **s) {
+        store_free(*s);
+}
+
+int store_meta_get(Store *s, const char *name, uint8_t *buf, size_t size, size_t *ret_size) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        size_t n;
+        int r;
+
+        r = prepare(s, "SELECT value FROM meta WHERE name = ?", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        r = sqlite3_step(st);
+        if (r == SQLITE_DONE)
+                return -ENOENT;
+        if (r != SQLITE_ROW)
+                return sqlite_to_errno(r);
+        n = (size_t) sqlite3_column_bytes(st, 0);
+        if (n > size)
+                return -ENOBUFS;
+        memcpy(buf, sqlite3_column_blob(st, 0), n);
+        *ret_size = n;
+        return 0;
+}
+
+int store_meta_set(Store *s, const char *name, const void *value, size_t size) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r;
+
+        r = prepare(s, "INSERT OR REPLACE INTO meta(name, value) VALUES (?, ?)", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, value, (int) size, SQLITE_STATIC);
+        return sqlite_to_errno(sqlite3_step(st));
+}
+
+int store_load_keys(Store *s, int (*cb)(KeyEntry *e, void *userdata), void *userdata) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare(s,
+                    "SELECT seq, key_id, key_spec, key_state, origin, owner_uid, creation_date, deletion_date,"
+                    " valid_to FROM keys ORDER BY seq",
+                    &st);
+        if (r < 0)
+                return r;
+
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                const char *id = (const char *) sqlite3_column_text(st, 1);
+                KeyEntry *e;
+
+                e = calloc(1, sizeof *e);
+                if (!e)
+                        return -ENOMEM;
+                e->seq = sqlite3_column_int64(st, 0);
+                e->spec = key_spec_from_string((const char *) sqlite3_column_text(st, 2));
+                e->state = key_state_from_string((const char *) sqlite3_column_text(st, 3));
+                e->origin = key_origin_from_string((const char *) sqlite3_column_text(st, 4));
+                e->owner_uid = (uid_t) sqlite3_column_int64(st, 5);
+                e->creation_date = (uint64_t) sqlite3_column_int64(st, 6);
+                e->deletion_date = (uint64_t) sqlite3_column_int64(st, 7);
+                e->valid_to = (uint64_t) sqlite3_column_int64(st, 8);
+                e->cache_slot = -1;
+                if (!key_id_is_valid(id) || e->spec < 0 || e->state < 0 || e->origin < 0) {
+                        free(e);
+                        return -EBADMSG;
+                }
+                strcpy(e->key_id, id);
+
+                r = cb(e, userdata);
+                if (r < 0)
+                        return r;
+        }
+        return sqlite_to_errno(rc);
+}
+
+int store_insert_key(Store *s, KeyEntry *e, const char *description, const StoreTag *tags, size_t n_tags,
+                     const uint8_t *sealed, size_t sealed_size) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL, *tag_st = NULL;
+        int r;
+
+        r = exec(s, "BEGIN IMMEDIATE");
+        if (r < 0)
+                return r;
+
+        r = prepare(s,
+                    "INSERT INTO keys(key_id, key_spec, key_state, origin, description, owner_uid,"
+                    " creation_date, deletion_date, valid_to, material) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    &st);
+        if (r < 0)
+                goto rollback;
+        sqlite3_bind_text(st, 1, e->key_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, key_spec_to_string(e->spec), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, key_state_to_string(e->state), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, key_origin_to_string(e->origin), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, description, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, e->owner_uid);
+        sqlite3_bind_int64(st, 7, (sqlite3_int64) e->creation_date);
+        sqlite3_bind_int64(st, 8, (sqlite3_int64) e->deletion_date);
+        sqlite3_bind_int64(st, 9, (sqlite3_int64) e->valid_to);
+        if (sealed)
+                sqlite3_bind_blob(st, 10, sealed, (int) sealed_size, SQLITE_STATIC);
+        else
+                sqlite3_bind_null(st, 10);
+        r = sqlite_to_errno(sqlite3_step(st));
+        if (r < 0)
+                goto rollback;
+        e->seq = sqlite3_last_insert_rowid(s->db);
+
+        if (n_tags > 0) {
+                r = prepare(s, "INSERT INTO tags(key_id, tag_key, tag_value) VALUES (?, ?, ?)", &tag_st);
+                if (r < 0)
+                        goto rollback;
+                for (size_t i = 0; i < n_tags; i++) {
+                        sqlite3_reset(tag_st);
+                        sqlite3_bind_text(tag_st, 1, e->key_id, -1, SQLITE_STATIC);
+                        sqlite3_bind_text(tag_st, 2, tags[i].key, -1, SQLITE_STATIC);
+                        sqlite3_bind_text(tag_st, 3, tags[i].value, -1, SQLITE_STATIC);
+                        r = sqlite_to_errno(sqlite3_step(tag_st));
+                        if (r < 0)
+                                goto rollback;
+                }
+        }
+
+        r = exec(s, "COMMIT");
+        if (r < 0)
+                goto rollback;
+        return 0;
+
+rollback:
+        exec(s, "ROLLBACK");
+        return r;
+}
+
+int store_get_material(Store *s, const char *key_id, uint8_t *buf, size_t size, size_t *ret_size) {
+        sqlite3_stmt *st = s->get_material;
+        size_t n;
+        int r;
+
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+        r = sqlite3_step(st);
+        if (r == SQLITE_DONE) {
+                r = -ENOENT;
+                goto finish;
+        }
+        if (r != SQLITE_ROW) {
+                r = sqlite_to_errno(r);
+                goto finish;
+        }
+        if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+                r = -ENODATA;
+                goto finish;
+        }
+        n = (size_t) sqlite3_column_bytes(st, 0);
+        if (n > size) {
+                r = -ENOBUFS;
+                goto finish;
+        }
+        memcpy(buf, sqlite3_column_blob(st, 0), n);
+        *ret_size = n;
+        r = 0;
+finish:
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return r;
+}
+
+int store_get_description(Store *s, const char *key_id, char **ret) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        char *d;
+        int r;
+
+        r = prepare(s, "SELECT description FROM keys WHERE key_id = ?", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+        r = sqlite3_step(st);
+        if (r == SQLITE_DONE)
+                return -ENOENT;
+        if (r != SQLITE_ROW)
+                return sqlite_to_errno(r);
+        d = strdup((const char *) sqlite3_column_text(st, 0) ?: "");
+        if (!d)
+                return -ENOMEM;
+        *ret = d;
+        return 0;
+}

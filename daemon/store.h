@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The durable store: an SQLite database in the state directory (WAL, synchronous=FULL,
+ * secure_delete) with key metadata, tags, aliases and each key's material sealed under the KEK.
+ * Every change is one transaction: after a crash the store holds the old or the new state. */
+#pragma once
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keys.h"
+
+#define STORE_FILE_NAME "hmacd.db"
+#define STORE_FORMAT 1
+#define STORE_SEALED_MAX 4096
+
+typedef struct Store {
+        sqlite3 *db;
+        sqlite3_stmt *get_material;
+} Store;
+
+typedef struct StoreTag {
+        const char *key;
+        const char *value;
+} StoreTag;
+
+/* Opens an existing store (create = false), or creates a new one where none exists. A store that
+ * cannot be read, or is not an hmacd store, gives -EBADMSG with a reason in *ret_reason. */
+int store_open(const char *path, bool create, Store **ret, const char **ret_reason);
+Store *store_free(Store *s);
+void store_freep(Store **s);
+
+int store_meta_get(Store *s, const char *name, uint8_t *buf, size_t size, size_t *ret_size);
+int store_meta_set(Store *s, const char *name, const void *value, size_t size);
+
+/* Calls cb for every key, in creation order. cb takes ownership of the entry it is given. */
+int store_load_keys(Store *s, int (*cb)(KeyEntry *e, void *userdata), void *userdata);
+
+/* Inserts a key with its tags in one transaction; sets e->seq. sealed may be NULL (PendingImport). */
+int store_insert_key(Store *s, KeyEntry *e, const char *description, const StoreTag *tags, size_t n_tags,
+                     const uint8_t *sealed, size_t sealed_size);
+
+int store_get_material(Store *s, const char *key_id, uint8_t *buf, size_t size, size_t *ret_size);
+/* Returns a newly allocated copy. */
+int store_get_description(Store *s, const char *key_id, char **ret);
