@@ -64,6 +64,28 @@ typedef struct HmacdKeyListEntry {
         char *key_arn;
 } HmacdKeyListEntry;
 
+typedef struct HmacdAlias {
+        char *alias_name;
+        char *alias_arn;
+        char *target_key_id;
+        uint64_t creation_date;
+        uint64_t last_updated_date;
+} HmacdAlias;
+
+typedef struct HmacdAliasList {
+        HmacdAlias *aliases;
+        size_t n_aliases;
+        char *next_marker;              /* NULL when not truncated */
+        bool truncated;
+} HmacdAliasList;
+
+typedef struct HmacdTagList {
+        HmacdTag *tags;                 /* owned by the list: free with hmacd_tag_list_free() */
+        size_t n_tags;
+        char *next_marker;
+        bool truncated;
+} HmacdTagList;
+
 typedef struct HmacdKeyList {
         HmacdKeyListEntry *keys;
         size_t n_keys;
@@ -78,6 +100,8 @@ void hmacd_set_allow_interactive_authorization(Hmacd *h, bool b);
 
 HmacdKeyMetadata *hmacd_key_metadata_free(HmacdKeyMetadata *m);
 HmacdKeyList *hmacd_key_list_free(HmacdKeyList *l);
+HmacdAliasList *hmacd_alias_list_free(HmacdAliasList *l);
+HmacdTagList *hmacd_tag_list_free(HmacdTagList *l);
 
 /* origin: NULL for the default ("HMACD"), or "EXTERNAL". */
 int hmacd_create_key(Hmacd *h, const char *key_spec, const char *key_usage, const char *description,
@@ -96,6 +120,30 @@ int hmacd_describe_key(Hmacd *h, const char *key_id, HmacdKeyMetadata **ret, Hma
 
 /* limit 0 means the service default (100); marker NULL or "" for the first page. */
 int hmacd_list_keys(Hmacd *h, uint32_t limit, const char *marker, HmacdKeyList **ret, HmacdError *error);
+
+/* The key lifecycle. key_id: a key ID or key ARN. */
+int hmacd_enable_key(Hmacd *h, const char *key_id, HmacdError *error);
+int hmacd_disable_key(Hmacd *h, const char *key_id, HmacdError *error);
+/* pending_window_in_days 0 means 30; returns the deletion date (usec) and the window used. */
+int hmacd_schedule_key_deletion(Hmacd *h, const char *key_id, uint32_t pending_window_in_days,
+                                uint64_t *ret_deletion_date, uint32_t *ret_pending_window_in_days,
+                                HmacdError *error);
+int hmacd_cancel_key_deletion(Hmacd *h, const char *key_id, HmacdError *error);
+int hmacd_update_key_description(Hmacd *h, const char *key_id, const char *description, HmacdError *error);
+
+int hmacd_create_alias(Hmacd *h, const char *alias_name, const char *target_key_id, HmacdError *error);
+int hmacd_update_alias(Hmacd *h, const char *alias_name, const char *target_key_id, HmacdError *error);
+int hmacd_delete_alias(Hmacd *h, const char *alias_name, HmacdError *error);
+/* key_id NULL or "" lists every alias; limit 0 means 50. */
+int hmacd_list_aliases(Hmacd *h, const char *key_id, uint32_t limit, const char *marker, HmacdAliasList **ret,
+                       HmacdError *error);
+
+int hmacd_tag_resource(Hmacd *h, const char *key_id, const HmacdTag *tags, size_t n_tags, HmacdError *error);
+int hmacd_untag_resource(Hmacd *h, const char *key_id, const char *const *tag_keys, size_t n_tag_keys,
+                         HmacdError *error);
+/* limit 0 means 50. */
+int hmacd_list_resource_tags(Hmacd *h, const char *key_id, uint32_t limit, const char *marker, HmacdTagList **ret,
+                             HmacdError *error);
 
 int hmacd_get_version(Hmacd *h, char **ret);
 int hmacd_get_backend(Hmacd *h, char **ret);
