@@ -16,6 +16,7 @@
 #include "authorize.h"
 #include "bus-kms.h"
 #include "macro.h"
+#include "marker.h"
 
 typedef struct Call {
         Manager *manager;
@@ -131,13 +132,18 @@ static int resolve_key(Call *c, const char *input, bool any_form, KeyEntry **ret
                 }
                 break;
         case KEY_REF_ALIAS_NAME:
-        case KEY_REF_ALIAS_ARN:
-                /* Aliases come with the key lifecycle; until then no alias exists. */
-                if (ref.type == KEY_REF_ALIAS_ARN)
-                        snprintf(arn, sizeof arn, "%s", input);
-                else
-                        alias_arn_format(arn, sizeof arn, m->machine_id, ref.alias);
-                return call_fail(c, KMS_ERROR_NOT_FOUND, "Alias %s is not found.", arn);
+        case KEY_REF_ALIAS_ARN: {
+                Alias *a = ref.foreign ? NULL : alias_index_find(&m->aliases, ref.alias);
+                if (!a) {
+                        if (ref.type == KEY_REF_ALIAS_ARN)
+                                snprintf(arn, sizeof arn, "%s", input);
+                        else
+                                alias_arn_format(arn, sizeof arn, m->machine_id, ref.alias);
+                        return call_fail(c, KMS_ERROR_NOT_FOUND, "Alias %s is not found.", arn);
+                }
+                e = a->key;
+                break;
+        }
         default:
                 return call_fail(c, KMS_ERROR_NOT_FOUND, "Invalid keyId '%.256s'", input);
         }
@@ -502,8 +508,10 @@ static int check_key_spec_and_usage(Call *c, const char *spec_name, const char *
         return 0;
 }
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(KeyEntry *, key_entry_free);
+
 static int method_create_key(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        _cleanup_free_ KeyEntry *e = NULL;
+        _cleanup_(key_entry_freep) KeyEntry *e = NULL;
         Manager *m = userdata;
         const char *spec_name, *usage, *description;
         uint8_t *material = m->secret->data + SECRET_KEY_OFFSET, sealed[STORE_SEALED_MAX];
@@ -548,7 +556,11 @@ static int method_create_key(sd_bus_message *message, void *userdata, sd_bus_err
         e->owner_uid = c.caller.uid;
         e->creation_date = now_usec();
         e->cache_slot = -1;
+        e->has_material = origin == KEY_ORIGIN_HMACD;
         c.key_id = e->key_id;
+        r = key_entry_set_tags(e, (const KeyTag *) tags, n_tags);
+        if (r < 0)
+                return call_fail_errno(&c, r);
 
         if (origin == KEY_ORIGIN_HMACD) {
                 size_t n = key_spec_key_size(spec);
@@ -573,42 +585,12 @@ static int method_create_key(sd_bus_message *message, void *userdata, sd_bus_err
         return reply_metadata(&c, TAKE_PTR(e));
 }
 
-/* Markers are "<16 hex digits of the last seq><8 hex digits of a check>", opaque to clients. */
-static uint32_t marker_check(uint64_t seq) {
-        uint64_t h = 0x6a09e667f3bcc908ULL;
-        for (int i = 0; i < 8; i++)
-                h = (h ^ ((seq >> (i * 8)) & 0xff)) * 1099511628211ULL;
-        return (uint32_t) (h ^ (h >> 32));
-}
-
-static void marker_format(uint64_t seq, char buf[static 25]) {
-        snprintf(buf, 25, "%016" PRIx64 "%08" PRIx32, seq, marker_check(seq));
-}
-
-static int marker_parse(const char *s, uint64_t *ret) {
-        char check[9];
-        uint64_t seq = 0;
-
-        if (strlen(s) != 24)
-                return -EINVAL;
-        for (size_t i = 0; i < 24; i++)
-                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-                        return -EINVAL;
-        for (size_t i = 0; i < 16; i++)
-                seq = seq << 4 | (uint64_t) (s[i] <= '9' ? s[i] - '0' : s[i] - 'a' + 10);
-        snprintf(check, sizeof check, "%08" PRIx32, marker_check(seq));
-        if (!streq(check, s + 16) || seq > INT64_MAX)
-                return -EINVAL;
-        *ret = seq;
-        return 0;
-}
-
 static int method_list_keys(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
         const char *marker;
-        char next[25] = "", arn[ARN_MAX];
-        uint64_t after = 0;
+        char next[MARKER_STRING_MAX] = "", arn[ARN_MAX];
+        int64_t after = 0;
         uint32_t limit;
         size_t i, end;
         Call c;
@@ -629,16 +611,16 @@ static int method_list_keys(sd_bus_message *message, void *userdata, sd_bus_erro
                                  limit, KMS_LIST_KEYS_LIMIT_MAX);
         if (strlen(marker) > KMS_MARKER_MAX)
                 return fail_length(&c, "marker", strlen(marker), 1, KMS_MARKER_MAX);
-        if (*marker && marker_parse(marker, &after) < 0)
+        if (*marker && marker_decode_seq(marker, &after) < 0)
                 return call_fail(&c, KMS_ERROR_INVALID_MARKER, "The marker is not valid: %.64s", marker);
         r = call_authorize(&c, NULL);
         if (r <= 0)
                 return r;
 
-        i = key_index_after(&m->index, (int64_t) after);
+        i = key_index_after(&m->index, after);
         end = MIN(m->index.n, i + limit);
         if (end < m->index.n)
-                marker_format((uint64_t) m->index.by_seq[end - 1]->seq, next);
+                marker_encode_seq(m->index.by_seq[end - 1]->seq, next, sizeof next);
 
         r = sd_bus_message_new_method_return(message, &reply);
         if (r >= 0)
@@ -646,6 +628,577 @@ static int method_list_keys(sd_bus_message *message, void *userdata, sd_bus_erro
         for (; r >= 0 && i < end; i++) {
                 const KeyEntry *e = m->index.by_seq[i];
                 r = sd_bus_message_append(reply, "(ss)", e->key_id, key_arn(m, e, arn, sizeof arn));
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "sb", next, *next != 0);
+        if (r < 0)
+                return call_fail_errno(&c, r);
+        call_audit(&c, "ok");
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* ---- The key lifecycle: states, deletion, descriptions. ---- */
+
+/* Management methods take a key ID or key ARN only, as in AWS. */
+static int begin_key_call(Call *c, Manager *m, sd_bus_message *message, sd_bus_error *error, const char *operation,
+                          Action action, KeyEntry **ret) {
+        const char *key_id;
+        int r;
+
+        r = call_begin(c, m, message, error, operation, action);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(message, "s", &key_id);
+        if (r < 0)
+                return r;
+        return resolve_key(c, key_id, false, ret);
+}
+
+static int fail_pending_deletion(Call *c, const KeyEntry *e) {
+        char arn[ARN_MAX];
+        return call_fail(c, KMS_ERROR_INVALID_STATE, "%s is pending deletion.", key_arn(c->manager, e, arn, sizeof arn));
+}
+
+static int set_state(Call *c, KeyEntry *e, KeyState state, uint64_t deletion_date) {
+        int r;
+
+        if (e->state == state && e->deletion_date == deletion_date)
+                return 0;
+        r = store_set_state(c->manager->store, e->key_id, state, deletion_date);
+        if (r < 0)
+                return call_fail_errno(c, r);
+        e->state = state;
+        e->deletion_date = deletion_date;
+        return 0;
+}
+
+static int method_enable_disable(sd_bus_message *message, Manager *m, sd_bus_error *error, bool enable) {
+        char arn[ARN_MAX];
+        KeyEntry *e;
+        Call c;
+        int r;
+
+        r = begin_key_call(&c, m, message, error, enable ? "EnableKey" : "DisableKey", ACTION_MANAGE_KEY, &e);
+        if (r < 0)
+                return r;
+        r = call_authorize(&c, e);
+        if (r <= 0)
+                return r;
+        if (e->state == KEY_STATE_PENDING_DELETION)
+                return fail_pending_deletion(&c, e);
+        if (e->state == KEY_STATE_PENDING_IMPORT)
+                return call_fail(&c, KMS_ERROR_INVALID_STATE, "%s is pending import.", key_arn(m, e, arn, sizeof arn));
+        r = set_state(&c, e, enable ? KEY_STATE_ENABLED : KEY_STATE_DISABLED, 0);
+        if (r < 0)
+                return r;
+        call_audit(&c, "ok");
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_enable_key(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return method_enable_disable(message, userdata, error, true);
+}
+
+static int method_disable_key(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return method_enable_disable(message, userdata, error, false);
+}
+
+static int method_schedule_key_deletion(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        uint32_t days;
+        KeyEntry *e;
+        Call c;
+        int r;
+
+        r = begin_key_call(&c, m, message, error, "ScheduleKeyDeletion", ACTION_DELETE_KEY, &e);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(message, "u", &days);
+        if (r < 0)
+                return r;
+        if (days == 0)
+                days = 30;
+        if (days < 7 || days > 30)
+                return call_fail(&c, KMS_ERROR_VALIDATION,
+                                 "PendingWindowInDays should be between 7 and 30, but it is %" PRIu32, days);
+        r = call_authorize(&c, e);
+        if (r <= 0)
+                return r;
+        if (e->state == KEY_STATE_PENDING_DELETION)
+                return fail_pending_deletion(&c, e);
+
+        r = set_state(&c, e, KEY_STATE_PENDING_DELETION, now_usec() + days * m->usec_per_day);
+        if (r < 0)
+                return r;
+        (void) manager_arm_deletion_timer(m);
+        call_audit(&c, "ok");
+        return sd_bus_reply_method_return(message, "tu", e->deletion_date, days);
+}
+
+static int method_cancel_key_deletion(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        char arn[ARN_MAX];
+        KeyEntry *e;
+        Call c;
+        int r;
+
+        r = begin_key_call(&c, m, message, error, "CancelKeyDeletion", ACTION_DELETE_KEY, &e);
+        if (r < 0)
+                return r;
+        r = call_authorize(&c, e);
+        if (r <= 0)
+                return r;
+        if (e->state != KEY_STATE_PENDING_DELETION)
+                return call_fail(&c, KMS_ERROR_INVALID_STATE, "%s is not pending deletion.",
+                                 key_arn(m, e, arn, sizeof arn));
+        /* As AWS: the key comes back Disabled; a key still waiting for its material comes back
+         * PendingImport, since it has nothing to be enabled with. */
+        r = set_state(&c, e, e->has_material ? KEY_STATE_DISABLED : KEY_STATE_PENDING_IMPORT, 0);
+        if (r < 0)
+                return r;
+        (void) manager_arm_deletion_timer(m);
+        call_audit(&c, "ok");
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_update_key_description(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *description;
+        KeyEntry *e;
+        Call c;
+        int r;
+
+        r = begin_key_call(&c, m, message, error, "UpdateKeyDescription", ACTION_MANAGE_KEY, &e);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(message, "s", &description);
+        if (r < 0)
+                return r;
+        r = check_description(&c, description);
+        if (r < 0)
+                return r;
+        r = call_authorize(&c, e);
+        if (r <= 0)
+                return r;
+        if (e->state == KEY_STATE_PENDING_DELETION)
+                return fail_pending_deletion(&c, e);
+        r = store_set_description(m->store, e->key_id, description);
+        if (r < 0)
+                return call_fail_errno(&c, r);
+        call_audit(&c, "ok");
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+/* ---- Aliases. ---- */
+
+static int check_alias_name(Call *c, const char *name) {
+        switch (alias_name_check(name)) {
+        case ALIAS_NAME_OK:
+                return 0;
+        case ALIAS_NAME_TOO_LONG:
+                return fail_length(c, "aliasName", strlen(name), 1, KMS_ALIAS_NAME_MAX);
+        case ALIAS_NAME_EMPTY:
+                if (*name)
+                        return call_fail(c, KMS_ERROR_VALIDATION, "Alias name must have at least one character after \"alias/\".");
+                return fail_length(c, "aliasName", 0, 1, KMS_ALIAS_NAME_MAX);
+        case ALIAS_NAME_NO_PREFIX:
+                return call_fail(c, KMS_ERROR_VALIDATION,
+                                 "Alias must start with the prefix \"alias/\". Please see "
+                                 "https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html");
+        case ALIAS_NAME_BAD_CHARACTER:
+                return call_fail(c, KMS_ERROR_VALIDATION, "%s contains invalid characters for an alias", name);
+        case ALIAS_NAME_RESERVED:
+        default:
+                return call_fail(c, KMS_ERROR_INVALID_ALIAS_NAME,
+                                 "Alias names beginning with alias/aws/ and alias/hmacd/ are reserved.");
+        }
+}
+
+static int fail_alias_not_found(Call *c, const char *name) {
+        char arn[ARN_MAX];
+        alias_arn_format(arn, sizeof arn, c->manager->machine_id, name);
+        return call_fail(c, KMS_ERROR_NOT_FOUND, "Alias %s is not found.", arn);
+}
+
+static int check_alias_target(Call *c, const KeyEntry *e) {
+        char arn[ARN_MAX];
+
+        if (e->state == KEY_STATE_PENDING_DELETION)
+                return fail_pending_deletion(c, e);
+        if (e->n_aliases >= KMS_ALIASES_PER_KEY_MAX)
+                return call_fail(c, KMS_ERROR_LIMIT_EXCEEDED, "Key %s already has %u aliases, the most a key may have.",
+                                 key_arn(c->manager, e, arn, sizeof arn), KMS_ALIASES_PER_KEY_MAX);
+        return 0;
+}
+
+static int method_create_alias(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_free_ Alias *a = NULL;
+        Manager *m = userdata;
+        const char *name, *target;
+        char arn[ARN_MAX];
+        KeyEntry *e;
+        uint64_t now;
+        Call c;
+        int r;
+
+        r = call_begin(&c, m, message, error, "CreateAlias", ACTION_MANAGE_KEY);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(message, "ss", &name, &target);
+        if (r < 0)
+                return r;
+        r = check_alias_name(&c, name);
+        if (r < 0)
+                return r;
+        r = resolve_key(&c, target, false, &e);
+        if (r < 0)
+                return r;
+        r = call_authorize(&c, e);
+        if (r <= 0)
+                return r;
+        if (alias_index_find(&m->aliases, name)) {
+                alias_arn_format(arn, sizeof arn, m->machine_id, name);
+                return call_fail(&c, KMS_ERROR_ALREADY_EXISTS, "An alias with the name %s already exists", arn);
+        }
+        r = check_alias_target(&c, e);
+        if (r < 0)
+                return r;
+
+        a = calloc(1, sizeof *a);
+        if (!a)
+                return call_fail_errno(&c, -ENOMEM);
+        now = now_usec();
+        r = store_insert_alias(m->store, name, e->key_id, now);
+        if (r < 0)
+                return call_fail_errno(&c, r);
+        *a = (Alias) { .key = e, .creation_date = now, .last_updated_date = now };
+        strcpy(a->name, name);
+        r = alias_index_add(&m->aliases, a);
+        if (r < 0)
+                return call_fail_errno(&c, r);
+        TAKE_PTR(a);
+        call_audit(&c, "ok");
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_update_alias(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *name, *target;
+        KeyEntry *e;
+        Alias *a;
+        uint64_t now;
+        Call c;
+        int r;
+
+        r = call_begin(&c, m, message, error, "UpdateAlias", ACTION_MANAGE_KEY);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(message, "ss", &name, &target);
+        if (r < 0)
+                return r;
+        r = check_alias_name(&c, name);
+        if (r < 0)
+                return r;
+        a = alias_index_find(&m->aliases, name);
+        if (!a)
+                return fail_alias_not_found(&c, name);
+        r = resolve_key(&c, target, false, &e);
+        if (r < 0)
+                return r;
+        /* Both the key the alias leaves and the one it goes to must allow it. */
+        r = call_authorize(&c, a->key);
+        if (r > 0)
+                r = call_authorize(&c, e);
+        if (r <= 0)
+                return r;
+        if (a->key == e)
+                goto done;
+        /* Every hmacd key is an HMAC key with GENERATE_VERIFY_MAC usage: the same type and usage
+         * that AWS requires of the old and the new key. */
+        r = check_alias_target(&c, e);
+        if (r < 0)
+                return r;
+
+        now = now_usec();
+        r = store_update_alias(m->store, name, e->key_id, now);
+        if (r < 0)
+                return call_fail_errno(&c, r);
+        a->key->n_aliases--;
+        a->key = e;
+        e->n_aliases++;
+        a->last_updated_date = now;
+done:
+        call_audit(&c, "ok");
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_delete_alias(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *name;
+        Alias *a;
+        Call c;
+        int r;
+
+        r = call_begin(&c, m, message, error, "DeleteAlias", ACTION_MANAGE_KEY);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        r = check_alias_name(&c, name);
+        if (r < 0)
+                return r;
+        a = alias_index_find(&m->aliases, name);
+        if (!a)
+                return fail_alias_not_found(&c, name);
+        c.key_id = a->key->key_id;
+        r = call_authorize(&c, a->key);
+        if (r <= 0)
+                return r;
+        r = store_delete_alias(m->store, name);
+        if (r < 0)
+                return call_fail_errno(&c, r);
+        alias_index_remove(&m->aliases, a);
+        call_audit(&c, "ok");
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+static int read_limit(Call *c, uint32_t *limit, uint32_t def, uint32_t max) {
+        if (*limit == 0)
+                *limit = def;
+        if (*limit > max)
+                return call_fail(c, KMS_ERROR_VALIDATION,
+                                 "1 validation error detected: Value '%" PRIu32 "' at 'limit' failed to satisfy "
+                                 "constraint: Member must have value less than or equal to %" PRIu32,
+                                 *limit, max);
+        return 0;
+}
+
+/* A marker that carries a name: decodes into buf (size bytes, NUL-terminated). */
+static int read_name_marker(Call *c, const char *marker, char *buf, size_t size) {
+        int n;
+
+        *buf = 0;
+        if (!*marker)
+                return 0;
+        if (strlen(marker) > KMS_MARKER_MAX)
+                return fail_length(c, "marker", strlen(marker), 1, KMS_MARKER_MAX);
+        n = marker_decode(marker, buf, size - 1);
+        if (n <= 0 || memchr(buf, 0, (size_t) n))
+                return call_fail(c, KMS_ERROR_INVALID_MARKER, "The marker is not valid: %.64s", marker);
+        buf[n] = 0;
+        return 0;
+}
+
+static int method_list_aliases(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        const char *key_id, *marker;
+        char after[KMS_ALIAS_NAME_MAX + 1], next[MARKER_STRING_MAX] = "", arn[ARN_MAX];
+        const Alias *last = NULL;
+        KeyEntry *e = NULL;
+        uint32_t limit, n = 0;
+        size_t i;
+        Call c;
+        int r;
+
+        r = call_begin(&c, m, message, error, "ListAliases", ACTION_LIST_KEYS);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(message, "sus", &key_id, &limit, &marker);
+        if (r < 0)
+                return r;
+        r = read_limit(&c, &limit, 50, 100);
+        if (r >= 0)
+                r = read_name_marker(&c, marker, after, sizeof after);
+        if (r >= 0 && *key_id)
+                r = resolve_key(&c, key_id, false, &e);
+        if (r < 0)
+                return r;
+        if (e)
+                c.action = ACTION_DESCRIBE_KEY;
+        r = call_authorize(&c, e);
+        if (r <= 0)
+                return r;
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ssstt)");
+        for (i = alias_index_after(&m->aliases, after); r >= 0 && i < m->aliases.n; i++) {
+                const Alias *a = m->aliases.v[i];
+                if (e && a->key != e)
+                        continue;
+                if (n == limit) {
+                        r = marker_encode(last->name, strlen(last->name), next, sizeof next);
+                        break;
+                }
+                alias_arn_format(arn, sizeof arn, m->machine_id, a->name);
+                r = sd_bus_message_append(reply, "(ssstt)", a->name, arn, a->key->key_id, a->creation_date,
+                                          a->last_updated_date);
+                last = a;
+                n++;
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "sb", next, *next != 0);
+        if (r < 0)
+                return call_fail_errno(&c, r);
+        call_audit(&c, "ok");
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* ---- Tags. ---- */
+
+static int method_tag_resource(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_free_ KeyTag *merged = NULL;
+        Manager *m = userdata;
+        StoreTag tags[KMS_TAGS_PER_KEY_MAX];
+        size_t n_tags = 0, n_merged;
+        KeyEntry *e;
+        Call c;
+        int r;
+
+        r = begin_key_call(&c, m, message, error, "TagResource", ACTION_MANAGE_KEY, &e);
+        if (r < 0)
+                return r;
+        r = read_tags(&c, tags, &n_tags);
+        if (r < 0)
+                return r;
+        r = call_authorize(&c, e);
+        if (r <= 0)
+                return r;
+        if (e->state == KEY_STATE_PENDING_DELETION)
+                return fail_pending_deletion(&c, e);
+
+        /* The key's tags with the new ones added or replaced: at most 50. */
+        merged = calloc(e->n_tags + n_tags, sizeof *merged);
+        if (!merged)
+                return call_fail_errno(&c, -ENOMEM);
+        memcpy(merged, e->tags, e->n_tags * sizeof *merged);
+        n_merged = e->n_tags;
+        for (size_t i = 0; i < n_tags; i++) {
+                size_t j;
+                for (j = 0; j < n_merged; j++)
+                        if (streq(merged[j].key, tags[i].key))
+                                break;
+                merged[j] = (KeyTag) { (char *) tags[i].key, (char *) tags[i].value };
+                if (j == n_merged)
+                        n_merged++;
+        }
+        if (n_merged > KMS_TAGS_PER_KEY_MAX)
+                return call_fail(&c, KMS_ERROR_TAG, "Too many tags");
+
+        r = store_put_tags(m->store, e->key_id, tags, n_tags);
+        if (r < 0)
+                return call_fail_errno(&c, r);
+        r = key_entry_set_tags(e, merged, n_merged);
+        if (r < 0)
+                return call_fail_errno(&c, r);
+        call_audit(&c, "ok");
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_untag_resource(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_free_ KeyTag *kept = NULL;
+        Manager *m = userdata;
+        const char *keys[KMS_TAGS_PER_KEY_MAX];
+        size_t n_keys = 0, n_kept = 0;
+        KeyEntry *e;
+        Call c;
+        int r;
+
+        r = begin_key_call(&c, m, message, error, "UntagResource", ACTION_MANAGE_KEY, &e);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(message, 'a', "s");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *k;
+                r = sd_bus_message_read(message, "s", &k);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                if (n_keys >= KMS_TAGS_PER_KEY_MAX)
+                        return call_fail(&c, KMS_ERROR_VALIDATION,
+                                         "1 validation error detected: Value at 'tagKeys' failed to satisfy "
+                                         "constraint: Member must have length less than or equal to %u",
+                                         KMS_TAGS_PER_KEY_MAX);
+                if (!*k || strlen(k) > 4 * KMS_TAG_KEY_MAX || utf8_length(k, strlen(k)) > (ssize_t) KMS_TAG_KEY_MAX)
+                        return fail_length(&c, "tagKeys.member", *k ? KMS_TAG_KEY_MAX + 1 : 0, 1, KMS_TAG_KEY_MAX);
+                keys[n_keys++] = k;
+        }
+        r = sd_bus_message_exit_container(message);
+        if (r < 0)
+                return r;
+        r = call_authorize(&c, e);
+        if (r <= 0)
+                return r;
+        if (e->state == KEY_STATE_PENDING_DELETION)
+                return fail_pending_deletion(&c, e);
+
+        kept = calloc(e->n_tags + 1, sizeof *kept);
+        if (!kept)
+                return call_fail_errno(&c, -ENOMEM);
+        for (size_t i = 0; i < e->n_tags; i++) {
+                bool drop = false;
+                for (size_t j = 0; j < n_keys && !drop; j++)
+                        drop = streq(e->tags[i].key, keys[j]);
+                if (!drop)
+                        kept[n_kept++] = e->tags[i];
+        }
+        if (n_kept != e->n_tags) {
+                r = store_delete_tags(m->store, e->key_id, keys, n_keys);
+                if (r >= 0)
+                        r = key_entry_set_tags(e, kept, n_kept);
+                if (r < 0)
+                        return call_fail_errno(&c, r);
+        }
+        call_audit(&c, "ok");
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_list_resource_tags(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        const char *marker;
+        char after[4 * KMS_TAG_KEY_MAX + 1], next[MARKER_STRING_MAX] = "";
+        uint32_t limit, n = 0;
+        KeyEntry *e;
+        Call c;
+        int r;
+
+        r = begin_key_call(&c, m, message, error, "ListResourceTags", ACTION_DESCRIBE_KEY, &e);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(message, "us", &limit, &marker);
+        if (r < 0)
+                return r;
+        r = read_limit(&c, &limit, 50, 50);
+        if (r >= 0)
+                r = read_name_marker(&c, marker, after, sizeof after);
+        if (r < 0)
+                return r;
+        r = call_authorize(&c, e);
+        if (r <= 0)
+                return r;
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ss)");
+        for (size_t i = 0; r >= 0 && i < e->n_tags; i++) {
+                if (strcmp(e->tags[i].key, after) <= 0 && *after)
+                        continue;
+                if (n == limit) {
+                        r = marker_encode(e->tags[i - 1].key, strlen(e->tags[i - 1].key), next, sizeof next);
+                        break;
+                }
+                r = sd_bus_message_append(reply, "(ss)", e->tags[i].key, e->tags[i].value);
+                n++;
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
@@ -704,6 +1257,39 @@ static const sd_bus_vtable kms_vtable[] = {
                                 SD_BUS_ARGS("u", limit, "s", marker),
                                 SD_BUS_RESULT("a(ss)", keys, "s", next_marker, "b", truncated),
                                 method_list_keys,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("EnableKey", SD_BUS_ARGS("s", key_id), SD_BUS_NO_RESULT, method_enable_key,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DisableKey", SD_BUS_ARGS("s", key_id), SD_BUS_NO_RESULT, method_disable_key,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ScheduleKeyDeletion",
+                                SD_BUS_ARGS("s", key_id, "u", pending_window_in_days),
+                                SD_BUS_RESULT("t", deletion_date, "u", pending_window_in_days),
+                                method_schedule_key_deletion,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CancelKeyDeletion", SD_BUS_ARGS("s", key_id), SD_BUS_NO_RESULT,
+                                method_cancel_key_deletion, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("UpdateKeyDescription", SD_BUS_ARGS("s", key_id, "s", description), SD_BUS_NO_RESULT,
+                                method_update_key_description, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CreateAlias", SD_BUS_ARGS("s", alias_name, "s", target_key_id), SD_BUS_NO_RESULT,
+                                method_create_alias, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("UpdateAlias", SD_BUS_ARGS("s", alias_name, "s", target_key_id), SD_BUS_NO_RESULT,
+                                method_update_alias, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DeleteAlias", SD_BUS_ARGS("s", alias_name), SD_BUS_NO_RESULT, method_delete_alias,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListAliases",
+                                SD_BUS_ARGS("s", key_id, "u", limit, "s", marker),
+                                SD_BUS_RESULT("a(ssstt)", aliases, "s", next_marker, "b", truncated),
+                                method_list_aliases,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("TagResource", SD_BUS_ARGS("s", key_id, "a{ss}", tags), SD_BUS_NO_RESULT,
+                                method_tag_resource, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("UntagResource", SD_BUS_ARGS("s", key_id, "as", tag_keys), SD_BUS_NO_RESULT,
+                                method_untag_resource, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListResourceTags",
+                                SD_BUS_ARGS("s", key_id, "u", limit, "s", marker),
+                                SD_BUS_RESULT("a(ss)", tags, "s", next_marker, "b", truncated),
+                                method_list_resource_tags,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };

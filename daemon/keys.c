@@ -22,7 +22,7 @@ int key_index_init(KeyIndex *ix) {
 
 void key_index_done(KeyIndex *ix) {
         for (size_t i = 0; i < ix->n; i++)
-                free(ix->by_seq[i]);
+                key_entry_free(ix->by_seq[i]);
         free(ix->by_seq);
         free(ix->buckets);
         *ix = (KeyIndex) {};
@@ -105,5 +105,121 @@ void key_index_remove(KeyIndex *ix, KeyEntry *e) {
                 memmove(ix->by_seq + i, ix->by_seq + i + 1, (ix->n - i - 1) * sizeof *ix->by_seq);
                 ix->n--;
         }
+        key_entry_free(e);
+}
+
+static void key_tags_free(KeyTag *tags, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(tags[i].key);
+                free(tags[i].value);
+        }
+        free(tags);
+}
+
+void key_entry_free(KeyEntry *e) {
+        if (!e)
+                return;
+        key_tags_free(e->tags, e->n_tags);
         free(e);
+}
+
+static int tag_compare(const void *a, const void *b) {
+        return strcmp(((const KeyTag *) a)->key, ((const KeyTag *) b)->key);
+}
+
+int key_entry_set_tags(KeyEntry *e, const KeyTag *tags, size_t n) {
+        KeyTag *copy = NULL;
+
+        if (n > 0) {
+                copy = calloc(n, sizeof *copy);
+                if (!copy)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n; i++) {
+                        copy[i].key = strdup(tags[i].key);
+                        copy[i].value = strdup(tags[i].value);
+                        if (!copy[i].key || !copy[i].value) {
+                                key_tags_free(copy, n);
+                                return -ENOMEM;
+                        }
+                }
+                qsort(copy, n, sizeof *copy, tag_compare);
+        }
+        key_tags_free(e->tags, e->n_tags);
+        e->tags = copy;
+        e->n_tags = n;
+        return 0;
+}
+
+const KeyTag *key_entry_find_tag(const KeyEntry *e, const char *key) {
+        KeyTag k = { .key = (char *) key };
+        return e->n_tags > 0 ? bsearch(&k, e->tags, e->n_tags, sizeof k, tag_compare) : NULL;
+}
+
+void alias_index_done(AliasIndex *ix) {
+        for (size_t i = 0; i < ix->n; i++)
+                free(ix->v[i]);
+        free(ix->v);
+        *ix = (AliasIndex) {};
+}
+
+size_t alias_index_after(const AliasIndex *ix, const char *name) {
+        size_t lo = 0, hi = ix->n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (strcmp(ix->v[mid]->name, name) <= 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+Alias *alias_index_find(const AliasIndex *ix, const char *name) {
+        size_t lo = 0, hi = ix->n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(ix->v[mid]->name, name);
+                if (c == 0)
+                        return ix->v[mid];
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return NULL;
+}
+
+int alias_index_add(AliasIndex *ix, Alias *a) {
+        size_t i;
+
+        if (alias_index_find(ix, a->name))
+                return -EEXIST;
+        if (ix->n == ix->allocated) {
+                size_t n = MAX(ix->allocated * 2, (size_t) 16);
+                Alias **v = realloc(ix->v, n * sizeof *v);
+                if (!v)
+                        return -ENOMEM;
+                ix->v = v;
+                ix->allocated = n;
+        }
+        i = alias_index_after(ix, a->name);
+        memmove(ix->v + i + 1, ix->v + i, (ix->n - i) * sizeof *ix->v);
+        ix->v[i] = a;
+        ix->n++;
+        a->key->n_aliases++;
+        return 0;
+}
+
+void alias_index_remove(AliasIndex *ix, Alias *a) {
+        for (size_t i = alias_index_after(ix, a->name); i > 0; ) {
+                i--;
+                if (ix->v[i] == a) {
+                        memmove(ix->v + i, ix->v + i + 1, (ix->n - i - 1) * sizeof *ix->v);
+                        ix->n--;
+                }
+                break;
+        }
+        if (a->key)
+                a->key->n_aliases--;
+        free(a);
 }

@@ -4,11 +4,17 @@
  * stays the source of truth; this index is rebuilt from it at start. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "ident.h"
 #include "kms.h"
+
+typedef struct KeyTag {
+        char *key;
+        char *value;
+} KeyTag;
 
 typedef struct KeyEntry {
         char key_id[KEY_ID_LEN + 1];
@@ -20,7 +26,11 @@ typedef struct KeyEntry {
         uint64_t creation_date;         /* usec */
         uint64_t deletion_date;         /* usec, PendingDeletion only */
         uint64_t valid_to;              /* usec, imported material that expires */
+        bool has_material;              /* sealed material in the store (false: waiting for an import) */
         int cache_slot;                 /* index into the keyring cache, or -1 */
+        unsigned n_aliases;
+        KeyTag *tags;                   /* sorted by key */
+        size_t n_tags;
         struct KeyEntry *hash_next;
 } KeyEntry;
 
@@ -41,3 +51,30 @@ KeyEntry *key_index_find(const KeyIndex *ix, const char *key_id);
 void key_index_remove(KeyIndex *ix, KeyEntry *e);
 /* The position of the first key created after seq. */
 size_t key_index_after(const KeyIndex *ix, int64_t seq);
+
+/* Replaces e's tags with a sorted copy of n (key, value) pairs. */
+int key_entry_set_tags(KeyEntry *e, const KeyTag *tags, size_t n);
+const KeyTag *key_entry_find_tag(const KeyEntry *e, const char *key);
+void key_entry_free(KeyEntry *e);
+
+/* Aliases, sorted by name: resolution by binary search, ListAliases in name order. */
+typedef struct Alias {
+        char name[KMS_ALIAS_NAME_MAX + 1];
+        KeyEntry *key;
+        uint64_t creation_date;
+        uint64_t last_updated_date;
+} Alias;
+
+typedef struct AliasIndex {
+        Alias **v;
+        size_t n, allocated;
+} AliasIndex;
+
+void alias_index_done(AliasIndex *ix);
+Alias *alias_index_find(const AliasIndex *ix, const char *name);
+/* The position of the first alias whose name sorts after name ("" gives 0). */
+size_t alias_index_after(const AliasIndex *ix, const char *name);
+/* Takes ownership; the name must not be there yet. Counts the alias on its key. */
+int alias_index_add(AliasIndex *ix, Alias *a);
+/* Removes and frees. */
+void alias_index_remove(AliasIndex *ix, Alias *a);

@@ -25,7 +25,7 @@ static void help(void) {
 }
 
 int main(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_USER, ARG_STATE_DIR, ARG_KEK_FILE, ARG_LOG_TARGET, ARG_CACHE_KEYS };
+        enum { ARG_VERSION = 0x100, ARG_USER, ARG_STATE_DIR, ARG_KEK_FILE, ARG_LOG_TARGET, ARG_CACHE_KEYS, ARG_TEST_ONLY_SECONDS_PER_DAY };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -34,6 +34,7 @@ int main(int argc, char *argv[]) {
                 { "kek-file", required_argument, NULL, ARG_KEK_FILE },
                 { "log-target", required_argument, NULL, ARG_LOG_TARGET },
                 { "cache-keys", required_argument, NULL, ARG_CACHE_KEYS },
+                { "test-only-seconds-per-day", required_argument, NULL, ARG_TEST_ONLY_SECONDS_PER_DAY },
                 {}
         };
         _cleanup_(manager_freep) Manager *m = NULL;
@@ -75,6 +76,16 @@ int main(int argc, char *argv[]) {
                                 return EXIT_FAILURE;
                         }
                         break;
+                case ARG_TEST_ONLY_SECONDS_PER_DAY:
+                        /* Shortens deletion windows for tests; clients still see the 7..30 day rule. */
+                        errno = 0;
+                        config.test_only_seconds_per_day = strtoull(optarg, &end, 10);
+                        if (errno != 0 || *end || config.test_only_seconds_per_day == 0 ||
+                            config.test_only_seconds_per_day > 86400) {
+                                fprintf(stderr, "hmacd: --test-only-seconds-per-day must be 1..86400.\n");
+                                return EXIT_FAILURE;
+                        }
+                        break;
                 default:
                         return EXIT_FAILURE;
                 }
@@ -103,6 +114,10 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return EXIT_FAILURE;
         r = manager_load(m, &config);
+        if (r < 0)
+                return EXIT_FAILURE;
+        /* Keys whose deletion date passed while we were down go before the name is taken. */
+        r = manager_purge_expired_keys(m);
         if (r < 0)
                 return EXIT_FAILURE;
         r = manager_connect_bus(m, &config);

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +38,7 @@ int manager_new(Manager **ret) {
         if (!m)
                 return -ENOMEM;
         m->self_uid = geteuid();
+        m->usec_per_day = UINT64_C(86400) * 1000000;
         r = key_index_init(&m->index);
         if (r < 0)
                 return r;
@@ -58,11 +60,13 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         sd_bus_flush_close_unref(m->bus);
+        sd_event_source_unref(m->deletion_timer);
         sd_event_unref(m->event);
         key_cache_free(m->cache);
         if (m->kek > 0)
                 keyctl_invalidate(m->kek);
         store_free(m->store);
+        alias_index_done(&m->aliases);
         key_index_done(&m->index);
         mac_engine_free(m->mac);
         secure_buffer_free(m->secret);
@@ -104,7 +108,45 @@ static int load_one_key(KeyEntry *e, void *userdata) {
         Manager *m = userdata;
         int r = key_index_add(&m->index, e);
         if (r < 0)
-                free(e);
+                key_entry_free(e);
+        return r;
+}
+
+static int load_one_tag(const char *key_id, const char *key, const char *value, void *userdata) {
+        Manager *m = userdata;
+        KeyEntry *e = key_index_find(&m->index, key_id);
+        KeyTag *tags;
+
+        if (!e)
+                return -EBADMSG;
+        /* Tags arrive sorted by key for each key; append. */
+        tags = realloc(e->tags, (e->n_tags + 1) * sizeof *tags);
+        if (!tags)
+                return -ENOMEM;
+        e->tags = tags;
+        tags[e->n_tags] = (KeyTag) { strdup(key), strdup(value) };
+        e->n_tags++;
+        return tags[e->n_tags - 1].key && tags[e->n_tags - 1].value ? 0 : -ENOMEM;
+}
+
+static int load_one_alias(const char *name, const char *key_id, uint64_t created, uint64_t updated, void *userdata) {
+        Manager *m = userdata;
+        KeyEntry *e = key_index_find(&m->index, key_id);
+        Alias *a;
+        int r;
+
+        if (!e || alias_name_check(name) != ALIAS_NAME_OK)
+                return -EBADMSG;
+        a = calloc(1, sizeof *a);
+        if (!a)
+                return -ENOMEM;
+        strcpy(a->name, name);
+        a->key = e;
+        a->creation_date = created;
+        a->last_updated_date = updated;
+        r = alias_index_add(&m->aliases, a);
+        if (r < 0)
+                free(a);
         return r;
 }
 
@@ -148,8 +190,18 @@ int manager_load(Manager *m, const ManagerConfig *config) {
                 return log_error_errno(r, "Failed to check the key-encryption key against the store: %m");
 
         r = store_load_keys(m->store, load_one_key, m);
+        if (r >= 0)
+                r = store_load_tags(m->store, load_one_tag, m);
+        if (r >= 0)
+                r = store_load_aliases(m->store, load_one_alias, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the keys of the store %s: %m", path);
+
+        if (config->test_only_seconds_per_day > 0) {
+                m->usec_per_day = config->test_only_seconds_per_day * 1000000;
+                log_warning("TEST ONLY: a day of a deletion window lasts %" PRIu64 " seconds.",
+                            config->test_only_seconds_per_day);
+        }
 
         r = key_cache_new(config->cache_max > 0 ? config->cache_max : key_cache_default_max(), &m->cache);
         if (r < 0)
@@ -160,6 +212,67 @@ int manager_load(Manager *m, const ManagerConfig *config) {
         /* Serials are not secrets; tests use them to show that nobody else can read these keys. */
         log_info("KEK is key %" PRIi32 ", key cache is keyring %" PRIi32 ".", m->kek, m->cache->keyring);
         return 0;
+}
+
+int manager_destroy_key(Manager *m, KeyEntry *e) {
+        char key_id[KEY_ID_LEN + 1];
+        int r;
+
+        /* The store first: if that fails, the key stays whole and is tried again later. */
+        r = store_delete_key(m->store, e->key_id);
+        if (r < 0 && r != -ENOENT)
+                return log_error_errno(r, "Failed to delete key %s from the store: %m", e->key_id);
+
+        key_cache_drop(m->cache, e);
+        for (size_t i = m->aliases.n; i > 0; i--)
+                if (m->aliases.v[i - 1]->key == e)
+                        alias_index_remove(&m->aliases, m->aliases.v[i - 1]);
+        strcpy(key_id, e->key_id);
+        key_index_remove(&m->index, e);
+        log_info("Deleted key %s at the end of its deletion window.", key_id);
+        return 0;
+}
+
+static int on_deletion_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        return manager_purge_expired_keys(userdata);
+}
+
+int manager_arm_deletion_timer(Manager *m) {
+        uint64_t next = UINT64_MAX;
+        int r;
+
+        for (size_t i = 0; i < m->index.n; i++) {
+                const KeyEntry *e = m->index.by_seq[i];
+                if (e->state == KEY_STATE_PENDING_DELETION && e->deletion_date < next)
+                        next = e->deletion_date;
+        }
+        if (!m->event)
+                return 0;
+        if (next == UINT64_MAX)
+                return m->deletion_timer ? sd_event_source_set_enabled(m->deletion_timer, SD_EVENT_OFF) : 0;
+        if (!m->deletion_timer) {
+                r = sd_event_add_time(m->event, &m->deletion_timer, CLOCK_REALTIME, next, 0, on_deletion_timer, m);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to add the deletion timer: %m");
+                return 0;
+        }
+        r = sd_event_source_set_time(m->deletion_timer, next);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->deletion_timer, SD_EVENT_ONESHOT);
+        if (r < 0)
+                return log_error_errno(r, "Failed to arm the deletion timer: %m");
+        return 0;
+}
+
+int manager_purge_expired_keys(Manager *m) {
+        uint64_t now = now_usec();
+
+        for (size_t i = m->index.n; i > 0; i--) {
+                KeyEntry *e = m->index.by_seq[i - 1];
+                if (e->state == KEY_STATE_PENDING_DELETION && e->deletion_date <= now)
+                        (void) manager_destroy_key(m, e);
+        }
+        return manager_arm_deletion_timer(m);
 }
 
 int manager_connect_bus(Manager *m, const ManagerConfig *config) {

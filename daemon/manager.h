@@ -22,6 +22,8 @@ typedef struct ManagerConfig {
         const char *state_dir;
         const char *kek_file;
         size_t cache_max;               /* 0: from the kernel's key quota */
+        /* Test only: the length of a "day" of a deletion window, in seconds (0: 86400). */
+        uint64_t test_only_seconds_per_day;
 } ManagerConfig;
 
 typedef struct Manager {
@@ -29,6 +31,9 @@ typedef struct Manager {
         sd_bus *bus;
         Store *store;
         KeyIndex index;
+        AliasIndex aliases;
+        sd_event_source *deletion_timer;
+        uint64_t usec_per_day;
         KeyCache *cache;
         MacEngine *mac;
         SecureBuffer *secret;           /* scratch for one operation's key material, KEK, sealed blob */
@@ -53,6 +58,13 @@ int manager_connect_bus(Manager *m, const ManagerConfig *config);
 int manager_run(Manager *m);
 
 uint64_t now_usec(void);
+
+/* Destroys every key whose deletion date has passed, and arms the timer for the next one. */
+int manager_purge_expired_keys(Manager *m);
+/* Destroys one key now: keyring entry, store row, material, tags and aliases. */
+int manager_destroy_key(Manager *m, KeyEntry *e);
+/* (Re-)arms the deletion timer for the earliest pending deletion. */
+int manager_arm_deletion_timer(Manager *m);
 
 /* Seals material for key e and returns the blob (out must hold STORE_SEALED_MAX). */
 int manager_seal_material(Manager *m, const KeyEntry *e, const uint8_t *material, size_t n, uint8_t *out,

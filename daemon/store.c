@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* SQLite storage of keys. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,7 +215,7 @@ int store_load_keys(Store *s, int (*cb)(KeyEntry *e, void *userdata), void *user
 
         r = prepare(s,
                     "SELECT seq, key_id, key_spec, key_state, origin, owner_uid, creation_date, deletion_date,"
-                    " valid_to FROM keys ORDER BY seq",
+                    " valid_to, material IS NOT NULL FROM keys ORDER BY seq",
                     &st);
         if (r < 0)
                 return r;
@@ -234,6 +235,7 @@ int store_load_keys(Store *s, int (*cb)(KeyEntry *e, void *userdata), void *user
                 e->creation_date = (uint64_t) sqlite3_column_int64(st, 6);
                 e->deletion_date = (uint64_t) sqlite3_column_int64(st, 7);
                 e->valid_to = (uint64_t) sqlite3_column_int64(st, 8);
+                e->has_material = sqlite3_column_int(st, 9) != 0;
                 e->cache_slot = -1;
                 if (!key_id_is_valid(id) || e->spec < 0 || e->state < 0 || e->origin < 0) {
                         free(e);
@@ -304,6 +306,125 @@ int store_insert_key(Store *s, KeyEntry *e, const char *description, const Store
 rollback:
         exec(s, "ROLLBACK");
         return r;
+}
+
+int store_load_tags(Store *s, int (*cb)(const char *key_id, const char *key, const char *value, void *userdata),
+                    void *userdata) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare(s, "SELECT key_id, tag_key, tag_value FROM tags ORDER BY key_id, tag_key", &st);
+        if (r < 0)
+                return r;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                r = cb((const char *) sqlite3_column_text(st, 0), (const char *) sqlite3_column_text(st, 1),
+                       (const char *) sqlite3_column_text(st, 2), userdata);
+                if (r < 0)
+                        return r;
+        }
+        return sqlite_to_errno(rc);
+}
+
+int store_load_aliases(Store *s,
+                       int (*cb)(const char *name, const char *key_id, uint64_t created, uint64_t updated,
+                                 void *userdata),
+                       void *userdata) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare(s, "SELECT alias_name, key_id, creation_date, last_updated_date FROM aliases", &st);
+        if (r < 0)
+                return r;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                r = cb((const char *) sqlite3_column_text(st, 0), (const char *) sqlite3_column_text(st, 1),
+                       (uint64_t) sqlite3_column_int64(st, 2), (uint64_t) sqlite3_column_int64(st, 3), userdata);
+                if (r < 0)
+                        return r;
+        }
+        return sqlite_to_errno(rc);
+}
+
+/* Runs one statement with text/int64 arguments ('s' and 'i' in types); returns the number of rows
+ * changed. A single statement is its own transaction. */
+static int run(Store *s, const char *sql, const char *types, ...) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        va_list ap;
+        int r;
+
+        r = prepare(s, sql, &st);
+        if (r < 0)
+                return r;
+        va_start(ap, types);
+        for (int i = 0; types[i]; i++)
+                if (types[i] == 's')
+                        sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+                else
+                        sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+        va_end(ap);
+        r = sqlite_to_errno(sqlite3_step(st));
+        if (r < 0)
+                return r;
+        return sqlite3_changes(s->db);
+}
+
+int store_set_state(Store *s, const char *key_id, KeyState state, uint64_t deletion_date) {
+        int r = run(s, "UPDATE keys SET key_state = ?, deletion_date = ? WHERE key_id = ?", "sis",
+                    key_state_to_string(state), (int64_t) deletion_date, key_id);
+        return r == 0 ? -ENOENT : MIN(r, 0);
+}
+
+int store_set_description(Store *s, const char *key_id, const char *description) {
+        int r = run(s, "UPDATE keys SET description = ? WHERE key_id = ?", "ss", description, key_id);
+        return r == 0 ? -ENOENT : MIN(r, 0);
+}
+
+int store_delete_key(Store *s, const char *key_id) {
+        int r = run(s, "DELETE FROM keys WHERE key_id = ?", "s", key_id);
+        return r == 0 ? -ENOENT : MIN(r, 0);
+}
+
+int store_insert_alias(Store *s, const char *name, const char *key_id, uint64_t now) {
+        return MIN(run(s, "INSERT INTO aliases(alias_name, key_id, creation_date, last_updated_date) VALUES (?, ?, ?, ?)",
+                       "ssii", name, key_id, (int64_t) now, (int64_t) now),
+                   0);
+}
+
+int store_update_alias(Store *s, const char *name, const char *key_id, uint64_t now) {
+        int r = run(s, "UPDATE aliases SET key_id = ?, last_updated_date = ? WHERE alias_name = ?", "sis", key_id,
+                    (int64_t) now, name);
+        return r == 0 ? -ENOENT : MIN(r, 0);
+}
+
+int store_delete_alias(Store *s, const char *name) {
+        int r = run(s, "DELETE FROM aliases WHERE alias_name = ?", "s", name);
+        return r == 0 ? -ENOENT : MIN(r, 0);
+}
+
+int store_put_tags(Store *s, const char *key_id, const StoreTag *tags, size_t n) {
+        int r;
+
+        r = exec(s, "BEGIN IMMEDIATE");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = run(s, "INSERT OR REPLACE INTO tags(key_id, tag_key, tag_value) VALUES (?, ?, ?)", "sss", key_id,
+                        tags[i].key, tags[i].value);
+        if (r >= 0)
+                r = exec(s, "COMMIT");
+        if (r < 0)
+                exec(s, "ROLLBACK");
+        return MIN(r, 0);
+}
+
+int store_delete_tags(Store *s, const char *key_id, const char *const *keys, size_t n) {
+        int r;
+
+        r = exec(s, "BEGIN IMMEDIATE");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = run(s, "DELETE FROM tags WHERE key_id = ? AND tag_key = ?", "ss", key_id, keys[i]);
+        if (r >= 0)
+                r = exec(s, "COMMIT");
+        if (r < 0)
+                exec(s, "ROLLBACK");
+        return MIN(r, 0);
 }
 
 int store_get_material(Store *s, const char *key_id, uint8_t *buf, size_t size, size_t *ret_size) {

@@ -41,6 +41,27 @@ int store_load_keys(Store *s, int (*cb)(KeyEntry *e, void *userdata), void *user
 int store_insert_key(Store *s, KeyEntry *e, const char *description, const StoreTag *tags, size_t n_tags,
                      const uint8_t *sealed, size_t sealed_size);
 
+int store_load_tags(Store *s, int (*cb)(const char *key_id, const char *key, const char *value, void *userdata),
+                    void *userdata);
+int store_load_aliases(Store *s,
+                       int (*cb)(const char *name, const char *key_id, uint64_t created, uint64_t updated,
+                                 void *userdata),
+                       void *userdata);
+
+int store_set_state(Store *s, const char *key_id, KeyState state, uint64_t deletion_date);
+int store_set_description(Store *s, const char *key_id, const char *description);
+/* Deletes the key, its sealed material, its tags and its aliases (secure_delete overwrites them). */
+int store_delete_key(Store *s, const char *key_id);
+
+/* -EEXIST if the name is taken (insert), -ENOENT if it is not (update, delete). */
+int store_insert_alias(Store *s, const char *name, const char *key_id, uint64_t now);
+int store_update_alias(Store *s, const char *name, const char *key_id, uint64_t now);
+int store_delete_alias(Store *s, const char *name);
+
+/* Adds or replaces tags, or removes tag keys, in one transaction. */
+int store_put_tags(Store *s, const char *key_id, const StoreTag *tags, size_t n);
+int store_delete_tags(Store *s, const char *key_id, const char *const *keys, size_t n);
+
 int store_get_material(Store *s, const char *key_id, uint8_t *buf, size_t size, size_t *ret_size);
 /* Returns a newly allocated copy. */
 int store_get_description(Store *s, const char *key_id, char **ret);
