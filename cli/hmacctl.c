@@ -1,0 +1,923 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* hmacctl: the command-line client of hmacd, shaped like `aws kms`: the same subcommand and option
+ * names, JSON or tab-separated text output like the aws CLI's, the same error lines and exit codes.
+ * Each subcommand is one row of the verbs[] table (its AWS operation name, its parameters, which of
+ * them are required) and one verb_*() function that makes the calls and builds the output. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-bus-protocol.h>
+#include <unistd.h>
+
+#include "hmacd.h"
+#include "ident.h"
+#include "json.h"
+#include "kms.h"
+#include "macro.h"
+#include "util.h"
+
+/* Exit codes as the aws CLI (v2) uses them. */
+#define EXIT_USAGE 252          /* bad command line */
+#define EXIT_UNREACHABLE 253    /* the service (or the bus) cannot be reached */
+#define EXIT_SERVICE 254        /* the service answered with an error */
+#define EXIT_OTHER 255          /* anything else */
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdKeyMetadata *, hmacd_key_metadata_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdKeyList *, hmacd_key_list_free);
+
+typedef enum OutputFormat {
+        OUTPUT_JSON,
+        OUTPUT_TEXT,
+} OutputFormat;
+
+typedef enum ParamKind {
+        PARAM_STRING,           /* one string */
+        PARAM_TEXT_BLOB,        /* bytes: the text itself, or fileb://PATH (file://PATH) for a file's */
+        PARAM_BASE64_BLOB,      /* bytes: base64, or fileb://PATH for a file's raw bytes */
+        PARAM_TAG_LIST,         /* one or more TagKey=K,TagValue=V, after one or several --tags */
+        PARAM_UINT32,           /* a number, at least 'min' */
+} ParamKind;
+
+typedef enum ParamId {
+        PARAM_KEY_ID = 1,
+        PARAM_KEY_SPEC,
+        PARAM_KEY_USAGE,
+        PARAM_DESCRIPTION,
+        PARAM_TAGS,
+        PARAM_ORIGIN,
+        PARAM_MESSAGE,
+        PARAM_MAC_ALGORITHM,
+        PARAM_MAC,
+        PARAM_LIMIT,
+        PARAM_STARTING_TOKEN,
+        _PARAM_MAX,
+        _PARAM_INVALID = -EINVAL,
+} ParamId;
+
+typedef struct Param {
+        const char *name;       /* the option, without "--" */
+        const char *member;     /* the AWS request member, for botocore-style validation messages */
+        ParamKind kind;
+        unsigned min;           /* the client-side check botocore does: minimum length or value */
+        const char *metavar;
+        const char *help;
+} Param;
+
+static const Param params[_PARAM_MAX] = {
+        [PARAM_KEY_ID] = { "key-id", "KeyId", PARAM_STRING, 1, "KEY",
+                           "Key ID, key ARN, alias name or alias ARN" },
+        [PARAM_KEY_SPEC] = { "key-spec", "KeySpec", PARAM_STRING, 0, "SPEC",
+                             "HMAC_224, HMAC_256, HMAC_384 or HMAC_512" },
+        [PARAM_KEY_USAGE] = { "key-usage", "KeyUsage", PARAM_STRING, 0, "USAGE",
+                              "GENERATE_VERIFY_MAC (required by the service for HMAC keys)" },
+        [PARAM_DESCRIPTION] = { "description", "Description", PARAM_STRING, 0, "TEXT",
+                                "Free text, up to 8192 characters" },
+        [PARAM_TAGS] = { "tags", "Tags", PARAM_TAG_LIST, 0, "TagKey=K,TagValue=V ...",
+                         "Tags for the key; several may follow one --tags, and --tags may repeat" },
+        [PARAM_ORIGIN] = { "origin", "Origin", PARAM_STRING, 0, "ORIGIN",
+                           "HMACD (the default) or EXTERNAL (key material imported later)" },
+        [PARAM_MESSAGE] = { "message", "Message", PARAM_TEXT_BLOB, 0, "TEXT",
+                            "The message, 1 to 4096 bytes: text, or fileb://PATH for a file's bytes "
+                            "(fileb://- reads standard input)" },
+        [PARAM_MAC_ALGORITHM] = { "mac-algorithm", "MacAlgorithm", PARAM_STRING, 0, "ALGORITHM",
+                                  "HMAC_SHA_224, HMAC_SHA_256, HMAC_SHA_384 or HMAC_SHA_512, matching the "
+                                  "key spec" },
+        [PARAM_MAC] = { "mac", "Mac", PARAM_BASE64_BLOB, 0, "BASE64",
+                        "The MAC to verify: base64, or fileb://PATH for raw bytes" },
+        [PARAM_LIMIT] = { "limit", "Limit", PARAM_UINT32, 1, "N",
+                          "Return at most N keys (1..1000), and a NextToken when there are more; without "
+                          "it, all keys are listed" },
+        [PARAM_STARTING_TOKEN] = { "starting-token", "Marker", PARAM_STRING, 0, "TOKEN",
+                                   "Continue where a NextToken of an earlier call left off" },
+};
+
+typedef struct Tag {
+        char *key;
+        char *value;
+} Tag;
+
+typedef struct Context Context;
+
+typedef struct VerbParam {
+        ParamId id;
+        bool required;
+} VerbParam;
+
+typedef struct Verb {
+        const char *name;
+        const char *operation;  /* the AWS operation, as error messages name it */
+        int (*run)(Context *c);
+        const char *summary;
+        VerbParam params[8];
+} Verb;
+
+struct Context {
+        const Verb *verb;
+        OutputFormat output;
+        HmacdBusType bus_type;
+        bool ask_password;
+        Hmacd *hmacd;
+
+        /* The parameters, converted, by ParamId. */
+        bool set[_PARAM_MAX];
+        char *string[_PARAM_MAX];
+        Buffer blob[_PARAM_MAX];
+        uint32_t number[_PARAM_MAX];
+        Tag *tags;
+        size_t n_tags;
+};
+
+static void context_done(Context *c) {
+        for (size_t i = 0; i < _PARAM_MAX; i++) {
+                free(c->string[i]);
+                buffer_done(&c->blob[i]);
+        }
+        for (size_t i = 0; i < c->n_tags; i++) {
+                free(c->tags[i].key);
+                free(c->tags[i].value);
+        }
+        free(c->tags);
+        hmacd_close(c->hmacd);
+}
+
+static bool isempty(const char *s) {
+        return !s || !*s;
+}
+
+static const char *bus_name(const Context *c) {
+        return c->bus_type == HMACD_BUS_USER ? "session bus" : "system bus";
+}
+
+/* Errors of the bus that mean the service is not there, or the connection to it broke. */
+static bool error_is_unreachable(const char *name) {
+        static const char *const names[] = {
+                SD_BUS_ERROR_SERVICE_UNKNOWN,
+                SD_BUS_ERROR_NAME_HAS_NO_OWNER,
+                SD_BUS_ERROR_NO_SERVER,
+                SD_BUS_ERROR_NO_NETWORK,
+                SD_BUS_ERROR_DISCONNECTED,
+                SD_BUS_ERROR_NO_REPLY,
+                SD_BUS_ERROR_TIMEOUT,
+                "org.freedesktop.DBus.Error.TimedOut",
+                SD_BUS_ERROR_FILE_NOT_FOUND,
+                "System.Error.ECONNREFUSED",
+                "System.Error.ECONNRESET",
+                "System.Error.ENOTCONN",
+                "System.Error.EPIPE",
+                "System.Error.ESHUTDOWN",
+        };
+
+        /* Bus activation that could not start the service. */
+        static const char spawn[] = "org.freedesktop.DBus.Error.Spawn.";
+
+        if (strncmp(name, spawn, strlen(spawn)) == 0)
+                return true;
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (streq(names[i], name))
+                        return true;
+        return false;
+}
+
+static bool errno_is_unreachable(int r) {
+        switch (-r) {
+        case ECONNREFUSED:
+        case ECONNRESET:
+        case ENOTCONN:
+        case EPIPE:
+        case ESHUTDOWN:
+        case ETIMEDOUT:
+                return true;
+        default:
+                return false;
+        }
+}
+
+/* Prints a failed call the way the aws CLI prints a failed request, and returns the exit code. */
+static int report_error(const Context *c, const char *operation, int r, const HmacdError *e) {
+        const char *exception;
+
+        if (e && e->name) {
+                if (!e->service && error_is_unreachable(e->name)) {
+                        fprintf(stderr, "Could not connect to the hmacd service (%s) on the %s: %s\n",
+                                HMACD_BUS_NAME, bus_name(c), isempty(e->message) ? e->name : e->message);
+                        return EXIT_UNREACHABLE;
+                }
+
+                exception = e->name;
+                if (!e->service && (streq(e->name, SD_BUS_ERROR_ACCESS_DENIED) ||
+                                    streq(e->name, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED)))
+                        exception = "AccessDeniedException";
+
+                fprintf(stderr, "\nAn error occurred (%s) when calling the %s operation: %s\n", exception,
+                        operation, strempty(e->message));
+                return EXIT_SERVICE;
+        }
+
+        if (errno_is_unreachable(r)) {
+                fprintf(stderr, "Could not connect to the hmacd service (%s) on the %s: %s\n",
+                        HMACD_BUS_NAME, bus_name(c), strerror(-r));
+                return EXIT_UNREACHABLE;
+        }
+
+        fprintf(stderr, "hmacctl: %s failed: %s\n", operation, strerror(-r));
+        return EXIT_OTHER;
+}
+
+static int print_result(const Context *c, JsonValue *v) {
+        int r;
+
+        r = c->output == OUTPUT_TEXT ? json_print_text(stdout, v) : json_print(stdout, v);
+        if (r < 0) {
+                fprintf(stderr, "hmacctl: Failed to format the output: %s\n", strerror(-r));
+                return EXIT_OTHER;
+        }
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+                fprintf(stderr, "hmacctl: Failed to write the output: %m\n");
+                return EXIT_OTHER;
+        }
+        return 0;
+}
+
+static void add_string(JsonValue *o, const char *key, const char *s) {
+        if (s)
+                json_add(o, key, json_string(s));
+}
+
+static void add_time(JsonValue *o, const char *key, uint64_t usec) {
+        char buf[TIMESTAMP_MAX];
+
+        if (usec > 0)
+                json_add(o, key, json_string(format_timestamp(buf, usec)));
+}
+
+/* KeyMetadata with AWS's field names, in the order of the AWS service model (which is the order the
+ * aws CLI prints them in), then hmacd's own additions. */
+static JsonValue *key_metadata_to_json(const HmacdKeyMetadata *m) {
+        JsonValue *o = json_object(), *algorithms;
+
+        add_string(o, "KeyId", m->key_id);
+        add_string(o, "Arn", m->arn);
+        add_time(o, "CreationDate", m->creation_date);
+        json_add(o, "Enabled", json_boolean(m->enabled));
+        json_add(o, "Description", json_string(strempty(m->description)));
+        add_string(o, "KeyUsage", m->key_usage);
+        add_string(o, "KeyState", m->key_state);
+        add_time(o, "DeletionDate", m->deletion_date);
+        add_time(o, "ValidTo", m->valid_to);
+        add_string(o, "Origin", m->origin);
+        add_string(o, "ExpirationModel", m->expiration_model);
+        add_string(o, "KeyManager", m->key_manager);
+        add_string(o, "CustomerMasterKeySpec", m->key_spec);   /* AWS's deprecated twin of KeySpec */
+        add_string(o, "KeySpec", m->key_spec);
+        json_add(o, "MultiRegion", json_boolean(m->multi_region));
+        if (m->mac_algorithm) {
+                algorithms = json_array();
+                json_add(algorithms, NULL, json_string(m->mac_algorithm));
+                json_add(o, "MacAlgorithms", algorithms);
+        }
+        if (m->owner) {
+                json_add(o, "Owner", json_string(m->owner));
+                json_add(o, "OwnerUid", json_unsigned(m->owner_uid));
+        }
+        return o;
+}
+
+static int print_key_metadata(const Context *c, const HmacdKeyMetadata *m) {
+        _cleanup_(json_value_freep) JsonValue *root = json_object();
+
+        json_add(root, "KeyMetadata", key_metadata_to_json(m));
+        return print_result(c, root);
+}
+
+/* GenerateMac and VerifyMac answer with the MAC (or true) alone, while `aws kms` prints the key ARN
+ * too: ask DescribeKey for it, without letting polkit ask for a password a second time just for
+ * that. Where it fails (polkit may allow the MAC operations and not DescribeKey), a key ID is turned
+ * into its ARN locally, and a key ARN or an alias is printed as given. */
+static char *resolve_key_arn(Context *c, const char *key_id) {
+        _cleanup_(hmacd_key_metadata_freep) HmacdKeyMetadata *m = NULL;
+        char machine_id[MACHINE_ID_MAX + 1], arn[ARN_MAX];
+        KeyRef ref;
+        int r;
+
+        hmacd_set_allow_interactive_authorization(c->hmacd, false);
+        r = hmacd_describe_key(c->hmacd, key_id, &m, NULL);
+        hmacd_set_allow_interactive_authorization(c->hmacd, c->ask_password);
+        if (r >= 0)
+                return strdup(m->arn);
+
+        (void) machine_id_read(NULL, machine_id);
+        if (key_ref_parse(key_id, machine_id, &ref) >= 0 && ref.type == KEY_REF_KEY_ID &&
+            key_arn_format(arn, sizeof arn, machine_id, ref.key_id) >= 0)
+                return strdup(arn);
+
+        return strdup(key_id);
+}
+
+static int verb_create_key(Context *c) {
+        _cleanup_(hmacd_key_metadata_freep) HmacdKeyMetadata *m = NULL;
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        _cleanup_free_ HmacdTag *tags = NULL;
+        int r;
+
+        if (c->n_tags > 0) {
+                tags = calloc(c->n_tags, sizeof *tags);
+                if (!tags)
+                        return report_error(c, c->verb->operation, -ENOMEM, NULL);
+                for (size_t i = 0; i < c->n_tags; i++)
+                        tags[i] = (HmacdTag) { c->tags[i].key, c->tags[i].value };
+        }
+
+        r = hmacd_create_key(c->hmacd, c->string[PARAM_KEY_SPEC], c->string[PARAM_KEY_USAGE],
+                             c->string[PARAM_DESCRIPTION], tags, c->n_tags, c->string[PARAM_ORIGIN], &m, &e);
+        if (r < 0)
+                return report_error(c, c->verb->operation, r, &e);
+
+        return print_key_metadata(c, m);
+}
+
+static int verb_describe_key(Context *c) {
+        _cleanup_(hmacd_key_metadata_freep) HmacdKeyMetadata *m = NULL;
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        int r;
+
+        r = hmacd_describe_key(c->hmacd, c->string[PARAM_KEY_ID], &m, &e);
+        if (r < 0)
+                return report_error(c, c->verb->operation, r, &e);
+
+        return print_key_metadata(c, m);
+}
+
+static int verb_generate_mac(Context *c) {
+        _cleanup_(json_value_freep) JsonValue *root = NULL;
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        _cleanup_free_ char *arn = NULL, *mac64 = NULL;
+        uint8_t mac[HMACD_MAC_SIZE_MAX];
+        size_t mac_size;
+        int r;
+
+        r = hmacd_generate_mac(c->hmacd, c->string[PARAM_KEY_ID], c->blob[PARAM_MESSAGE].data,
+                               c->blob[PARAM_MESSAGE].size, c->string[PARAM_MAC_ALGORITHM], mac, &mac_size,
+                               &e);
+        if (r < 0)
+                return report_error(c, c->verb->operation, r, &e);
+
+        mac64 = base64_encode(mac, mac_size);
+        explicit_bzero(mac, sizeof mac);
+        arn = resolve_key_arn(c, c->string[PARAM_KEY_ID]);
+
+        root = json_object();
+        json_add(root, "Mac", json_string(mac64));
+        json_add(root, "MacAlgorithm", json_string(c->string[PARAM_MAC_ALGORITHM]));
+        json_add(root, "KeyId", json_string(arn));
+        r = print_result(c, root);
+
+        if (mac64)
+                explicit_bzero(mac64, strlen(mac64));
+        return r;
+}
+
+static int verb_verify_mac(Context *c) {
+        _cleanup_(json_value_freep) JsonValue *root = NULL;
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        _cleanup_free_ char *arn = NULL;
+        int r;
+
+        r = hmacd_verify_mac(c->hmacd, c->string[PARAM_KEY_ID], c->blob[PARAM_MESSAGE].data,
+                             c->blob[PARAM_MESSAGE].size, c->string[PARAM_MAC_ALGORITHM],
+                             c->blob[PARAM_MAC].data, c->blob[PARAM_MAC].size, &e);
+        if (r < 0)
+                return report_error(c, c->verb->operation, r, &e);
+
+        arn = resolve_key_arn(c, c->string[PARAM_KEY_ID]);
+
+        root = json_object();
+        json_add(root, "KeyId", json_string(arn));
+        json_add(root, "MacValid", json_boolean(true));
+        json_add(root, "MacAlgorithm", json_string(c->string[PARAM_MAC_ALGORITHM]));
+        return print_result(c, root);
+}
+
+/* With --limit, one page and a NextToken when there is more (the service's marker, passed through);
+ * without it, every page, as the aws CLI paginates by default. */
+static int verb_list_keys(Context *c) {
+        _cleanup_(json_value_freep) JsonValue *root = json_object();
+        _cleanup_free_ char *marker = NULL;
+        JsonValue *keys = json_array();
+        uint32_t limit = c->set[PARAM_LIMIT] ? c->number[PARAM_LIMIT] : 0;
+        int r;
+
+        if (c->string[PARAM_STARTING_TOKEN]) {
+                marker = strdup(c->string[PARAM_STARTING_TOKEN]);
+                if (!marker)
+                        return report_error(c, c->verb->operation, -ENOMEM, NULL);
+        }
+
+        json_add(root, "Keys", keys);
+        if (!root)
+                return report_error(c, c->verb->operation, -ENOMEM, NULL);
+
+        for (;;) {
+                _cleanup_(hmacd_key_list_freep) HmacdKeyList *l = NULL;
+                _cleanup_(hmacd_error_clear) HmacdError e = {};
+
+                r = hmacd_list_keys(c->hmacd, limit, marker, &l, &e);
+                if (r < 0)
+                        return report_error(c, c->verb->operation, r, &e);
+
+                for (size_t i = 0; i < l->n_keys; i++) {
+                        JsonValue *k = json_object();
+
+                        json_add(k, "KeyId", json_string(l->keys[i].key_id));
+                        json_add(k, "KeyArn", json_string(l->keys[i].key_arn));
+                        json_add(keys, NULL, k);
+                }
+
+                if (!l->truncated)
+                        break;
+
+                if (c->set[PARAM_LIMIT]) {
+                        json_add(root, "NextToken", json_string(l->next_marker));
+                        break;
+                }
+
+                /* A marker that does not move on would have us loop for ever. */
+                if (!l->next_marker || !*l->next_marker || (marker && streq(marker, l->next_marker))) {
+                        fprintf(stderr, "hmacctl: ListKeys returned a truncated page without a new "
+                                        "marker\n");
+                        return EXIT_OTHER;
+                }
+                free(marker);
+                marker = TAKE_PTR(l->next_marker);
+        }
+
+        return print_result(c, root);
+}
+
+#define REQ(p) { p, true }
+#define OPT(p) { p, false }
+
+static const Verb verbs[] = {
+        { "create-key", "CreateKey", verb_create_key, "Create an HMAC key",
+          { OPT(PARAM_KEY_SPEC), OPT(PARAM_KEY_USAGE), OPT(PARAM_DESCRIPTION), OPT(PARAM_TAGS),
+            OPT(PARAM_ORIGIN) } },
+        { "generate-mac", "GenerateMac", verb_generate_mac, "Compute the HMAC of a message with a key",
+          { REQ(PARAM_KEY_ID), REQ(PARAM_MESSAGE), REQ(PARAM_MAC_ALGORITHM) } },
+        { "verify-mac", "VerifyMac", verb_verify_mac, "Verify the HMAC of a message",
+          { REQ(PARAM_KEY_ID), REQ(PARAM_MESSAGE), REQ(PARAM_MAC_ALGORITHM), REQ(PARAM_MAC) } },
+        { "describe-key", "DescribeKey", verb_describe_key, "Show the metadata of a key",
+          { REQ(PARAM_KEY_ID) } },
+        { "list-keys", "ListKeys", verb_list_keys, "List the keys (key ID and key ARN)",
+          { OPT(PARAM_LIMIT), OPT(PARAM_STARTING_TOKEN) } },
+};
+
+static const Verb *verb_find(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(verbs[i].name, name))
+                        return &verbs[i];
+        return NULL;
+}
+
+static const VerbParam *verb_param(const Verb *v, ParamId id) {
+        for (size_t i = 0; v && i < ELEMENTSOF(v->params) && v->params[i].id > 0; i++)
+                if (v->params[i].id == id)
+                        return &v->params[i];
+        return NULL;
+}
+
+static ParamId param_find(const char *name, size_t len) {
+        for (ParamId i = 1; i < _PARAM_MAX; i++)
+                if (strlen(params[i].name) == len && strncmp(params[i].name, name, len) == 0)
+                        return i;
+        return _PARAM_INVALID;
+}
+
+static const char global_usage[] =
+        "hmacctl [--system|--user] [--output json|text] [--no-ask-password] <subcommand> [parameters]";
+
+static void print_verb_usage(FILE *f, const Verb *v) {
+        fprintf(f, "usage: hmacctl [global options] %s", v->name);
+        for (size_t i = 0; i < ELEMENTSOF(v->params) && v->params[i].id > 0; i++) {
+                const Param *p = &params[v->params[i].id];
+
+                fprintf(f, v->params[i].required ? " --%s %s" : " [--%s %s]", p->name, p->metavar);
+        }
+        fputc('\n', f);
+}
+
+static void help_verb(const Verb *v) {
+        print_verb_usage(stdout, v);
+        printf("\n%s (%s).\n\nParameters:\n", v->summary, v->operation);
+        for (size_t i = 0; i < ELEMENTSOF(v->params) && v->params[i].id > 0; i++) {
+                const Param *p = &params[v->params[i].id];
+
+                printf("  --%s %s%s\n        %s\n", p->name, p->metavar,
+                       v->params[i].required ? " (required)" : "", p->help);
+        }
+        printf("\nGlobal options: --system, --user, --output json|text, --no-ask-password "
+               "(see hmacctl --help).\n");
+}
+
+static void help_global(void) {
+        printf("usage: %s\n\n"
+               "Command-line client of hmacd, the local AWS-KMS-style HMAC key service, with the\n"
+               "subcommands, options and output of `aws kms`.\n\n"
+               "Subcommands:\n", global_usage);
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                printf("  %-24s %s\n", verbs[i].name, verbs[i].summary);
+        printf("\nGlobal options:\n"
+               "  --system                 Use the service on the system bus (the default;\n"
+               "                           DBUS_SYSTEM_BUS_ADDRESS is honoured)\n"
+               "  --user                   Use the service on the session bus (hmacd --user)\n"
+               "  --output json|text       Output format (default: json)\n"
+               "  --no-ask-password        Do not let polkit ask for a password\n"
+               "  --help                   Show this help; hmacctl <subcommand> --help shows its own\n"
+               "\nExit status: 0 success, 252 bad command line, 253 the service cannot be reached,\n"
+               "254 the service returned an error (an invalid MAC included), 255 any other failure.\n");
+}
+
+_printf_(2, 3) static int usage_error(const Verb *v, const char *fmt, ...) {
+        va_list ap;
+
+        if (v)
+                print_verb_usage(stderr, v);
+        else
+                fprintf(stderr, "usage: %s\n", global_usage);
+        fprintf(stderr, "To see help text, you can run:\n\n"
+                        "  hmacctl --help\n"
+                        "  hmacctl <subcommand> --help\n\n"
+                        "hmacctl: error: ");
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return -EINVAL;
+}
+
+/* A value that cannot be used, said as the aws CLI says it; always -EINVAL. */
+_printf_(2, 3) static int param_error(const Param *p, const char *fmt, ...) {
+        va_list ap;
+
+        fprintf(stderr, "\nError parsing parameter '--%s': ", p->name);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return -EINVAL;
+}
+
+/* What botocore checks before sending: too short, or too small. Always -EINVAL. */
+static int param_validation_error(const Param *p, const char *what, const char *value) {
+        fprintf(stderr, "\nParameter validation failed:\n"
+                        "Invalid %s for parameter %s, value: %s, valid min %s: %u\n",
+                what, p->member, value, what, p->min);
+        return -EINVAL;
+}
+
+/* Reads a fileb:// or file:// parameter; returns 1 when the value was one, 0 when it was not. */
+static int param_load_file(const Param *p, const char *value, Buffer *ret) {
+        const char *path;
+        int r;
+
+        if (strncmp(value, "fileb://", 8) == 0)
+                path = value + 8;
+        else if (strncmp(value, "file://", 7) == 0)
+                path = value + 7;
+        else
+                return 0;
+
+        r = read_file_bounded(path, PARAM_FILE_MAX, ret);
+        if (r == -ENOMEM)
+                return r;
+        if (r == -EFBIG)
+                return param_error(p, "Unable to load paramfile %s: larger than %u bytes", value,
+                                   PARAM_FILE_MAX);
+        if (r < 0)
+                return param_error(p, "Unable to load paramfile %s: %s", value, strerror(-r));
+        return 1;
+}
+
+static int param_convert_blob(const Param *p, const char *value, Buffer *ret) {
+        int r;
+
+        if (p->kind == PARAM_BASE64_BLOB && strncmp(value, "fileb://", 8) != 0) {
+                r = base64_decode(value, ret);
+                if (r == -EINVAL)
+                        return param_error(p, "Invalid base64: '%s'", value);
+                return r;
+        }
+
+        r = param_load_file(p, value, ret);
+        if (r != 0)
+                return r < 0 ? r : 0;
+
+        /* Text: its bytes, without the terminating NUL. */
+        ret->size = strlen(value);
+        ret->data = malloc(ret->size + 1);
+        if (!ret->data)
+                return -ENOMEM;
+        memcpy(ret->data, value, ret->size);
+        return 0;
+}
+
+static int param_convert_tag(Context *c, const Param *p, const char *value) {
+        const char *problem = NULL;
+        Tag t = {}, *a;
+        int r;
+
+        if (value[0] == '[' || value[0] == '{')
+                return param_error(p, "JSON is not supported here, use the shorthand TagKey=K,TagValue=V");
+
+        r = parse_tag_shorthand(value, &t.key, &t.value, &problem);
+        if (r == -EINVAL)
+                return param_error(p, "%s, received: '%s'", problem, value);
+        if (r < 0)
+                return r;
+
+        a = reallocarray(c->tags, c->n_tags + 1, sizeof *a);
+        if (!a) {
+                free(t.key);
+                free(t.value);
+                return -ENOMEM;
+        }
+        c->tags = a;
+        c->tags[c->n_tags++] = t;
+        return 0;
+}
+
+static int param_convert_uint32(const Param *p, const char *value, uint32_t *ret) {
+        unsigned long long u;
+        bool negative;
+        char *end;
+
+        negative = value[strspn(value, " ")] == '-';
+        errno = 0;
+        u = strtoull(value, &end, 10);
+        if (end == value || *end || errno == ERANGE || (!negative && u > UINT32_MAX))
+                return param_error(p, "invalid value '%s' for an integer from %u to %" PRIu32, value, p->min,
+                                   UINT32_MAX);
+        if (negative || u < p->min)
+                return param_validation_error(p, "value", value);
+
+        *ret = (uint32_t) u;
+        return 0;
+}
+
+static int param_convert(Context *c, ParamId id, const char *value) {
+        const Param *p = &params[id];
+        int r;
+
+        switch (p->kind) {
+        case PARAM_STRING:
+                if (strlen(value) < p->min) {
+                        char n[32];
+
+                        snprintf(n, sizeof n, "%zu", strlen(value));
+                        return param_validation_error(p, "length", n);
+                }
+                free(c->string[id]);
+                c->string[id] = strdup(value);
+                r = c->string[id] ? 0 : -ENOMEM;
+                break;
+
+        case PARAM_TEXT_BLOB:
+        case PARAM_BASE64_BLOB: {
+                Buffer b = {};
+
+                r = param_convert_blob(p, value, &b);
+                if (r >= 0) {
+                        buffer_done(&c->blob[id]);
+                        c->blob[id] = b;
+                }
+                break;
+        }
+
+        case PARAM_TAG_LIST:
+                r = param_convert_tag(c, p, value);
+                break;
+
+        case PARAM_UINT32:
+                r = param_convert_uint32(p, value, &c->number[id]);
+                break;
+
+        default:
+                r = -EINVAL;
+        }
+        if (r < 0)
+                return r;
+
+        c->set[id] = true;
+        return 0;
+}
+
+static bool option_is(const char *name, size_t len, const char *option) {
+        return len == strlen(option) && strncmp(name, option, len) == 0;
+}
+
+/* "a, b, c", as argparse lists unknown or missing arguments. */
+static char *join(const char *const *items, size_t n, const char *prefix) {
+        size_t size = 1;
+        char *s, *p;
+
+        for (size_t i = 0; i < n; i++)
+                size += strlen(prefix) + strlen(items[i]) + 2;
+        s = p = malloc(size);
+        if (!s)
+                return NULL;
+        *p = 0;
+        for (size_t i = 0; i < n; i++)
+                p = stpcpy(stpcpy(stpcpy(p, i > 0 ? ", " : ""), prefix), items[i]);
+        return s;
+}
+
+/* The global options, valid before and after the subcommand. Returns 1 when arg was one, 0 when it
+ * was not, -EINVAL for a bad one. *i moves on when the option took the next argument. */
+static int parse_global_option(Context *c, int argc, char *argv[], int *i) {
+        const char *name = argv[*i] + 2, *eq = strchr(name, '='), *o;
+        size_t len = eq ? (size_t) (eq - name) : strlen(name);
+
+        if (option_is(name, len, "system") || option_is(name, len, "user") ||
+            option_is(name, len, "no-ask-password")) {
+                if (eq)
+                        return usage_error(c->verb, "argument --%.*s: ignored explicit argument '%s'",
+                                           (int) len, name, eq + 1);
+                if (option_is(name, len, "system"))
+                        c->bus_type = HMACD_BUS_SYSTEM;
+                else if (option_is(name, len, "user"))
+                        c->bus_type = HMACD_BUS_USER;
+                else
+                        c->ask_password = false;
+                return 1;
+        }
+
+        if (!option_is(name, len, "output"))
+                return 0;
+
+        o = eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
+        if (!o)
+                return usage_error(c->verb, "argument --output: expected one argument");
+        if (streq(o, "json"))
+                c->output = OUTPUT_JSON;
+        else if (streq(o, "text"))
+                c->output = OUTPUT_TEXT;
+        else
+                return usage_error(c->verb, "argument --output: Invalid choice '%s', valid choices are:\n\n"
+                                            "json | text", o);
+        return 1;
+}
+
+/* Returns 1 to go on and run the subcommand, 0 when help was printed, or a negative errno after saying
+ * what is wrong (-EINVAL for a bad command line). Values are only converted (files read, base64
+ * decoded) once the command line as a whole is known to be good, and not at all for --help. */
+static int parse_argv(Context *c, int argc, char *argv[]) {
+        _cleanup_free_ const char **values = NULL, **unknown = NULL, **missing = NULL;
+        _cleanup_free_ ParamId *ids = NULL;
+        _cleanup_free_ char *list = NULL;
+        size_t n_values = 0, n_unknown = 0, n_missing = 0;
+        bool help = false;
+        int r;
+
+        values = calloc(argc, sizeof *values);
+        unknown = calloc(argc, sizeof *unknown);
+        missing = calloc(ELEMENTSOF(verbs[0].params), sizeof *missing);
+        ids = calloc(argc, sizeof *ids);
+        if (!values || !unknown || !missing || !ids)
+                return -ENOMEM;
+
+        for (int i = 1; i < argc; i++) {
+                const char *arg = argv[i], *name, *eq;
+                size_t len, n_before = n_values;
+                const Param *p;
+                ParamId id;
+
+                if (streq(arg, "--help") || streq(arg, "-h")) {
+                        help = true;
+                        continue;
+                }
+
+                if (strncmp(arg, "--", 2) != 0) {
+                        const Verb *v;
+
+                        if (streq(arg, "help"))
+                                help = true;
+                        else if (c->verb)
+                                unknown[n_unknown++] = arg;
+                        else if ((v = verb_find(arg)))
+                                c->verb = v;
+                        else if (!help) {
+                                const char *names[ELEMENTSOF(verbs)];
+
+                                for (size_t j = 0; j < ELEMENTSOF(verbs); j++)
+                                        names[j] = verbs[j].name;
+                                list = join(names, ELEMENTSOF(verbs), "");
+                                return usage_error(NULL, "argument subcommand: Invalid choice '%s', "
+                                                         "valid choices are:\n\n%s", arg, strempty(list));
+                        }
+                        continue;
+                }
+
+                r = parse_global_option(c, argc, argv, &i);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        continue;
+
+                name = arg + 2;
+                eq = strchr(name, '=');
+                len = eq ? (size_t) (eq - name) : strlen(name);
+                id = param_find(name, len);
+                if (id < 0 || !verb_param(c->verb, id)) {
+                        unknown[n_unknown++] = arg;
+                        continue;
+                }
+                p = &params[id];
+
+                /* As argparse: the value follows, or is glued on with '='; a tag list takes every
+                 * following argument up to the next option. */
+                if (eq) {
+                        ids[n_values] = id;
+                        values[n_values++] = eq + 1;
+                }
+                if (p->kind == PARAM_TAG_LIST)
+                        while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
+                                ids[n_values] = id;
+                                values[n_values++] = argv[++i];
+                        }
+                else if (!eq && i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
+                        ids[n_values] = id;
+                        values[n_values++] = argv[++i];
+                }
+                if (n_values == n_before && !help)
+                        return usage_error(c->verb, "argument --%s: expected %s argument", p->name,
+                                           p->kind == PARAM_TAG_LIST ? "at least one" : "one");
+        }
+
+        if (help) {
+                if (c->verb)
+                        help_verb(c->verb);
+                else
+                        help_global();
+                return 0;
+        }
+
+        if (n_unknown > 0) {
+                list = join(unknown, n_unknown, "");
+                return list ? usage_error(c->verb, "Unknown options: %s", list) : -ENOMEM;
+        }
+
+        if (!c->verb)
+                return usage_error(NULL, "the following arguments are required: subcommand");
+
+        for (size_t i = 0; i < ELEMENTSOF(c->verb->params) && c->verb->params[i].id > 0; i++) {
+                bool given = false;
+
+                for (size_t j = 0; j < n_values && !given; j++)
+                        given = ids[j] == c->verb->params[i].id;
+                if (c->verb->params[i].required && !given)
+                        missing[n_missing++] = params[c->verb->params[i].id].name;
+        }
+        if (n_missing > 0) {
+                list = join(missing, n_missing, "--");
+                if (!list)
+                        return -ENOMEM;
+                return usage_error(c->verb, "the following arguments are required: %s", list);
+        }
+
+        for (size_t i = 0; i < n_values; i++) {
+                r = param_convert(c, ids[i], values[i]);
+                if (r < 0)
+                        return r;
+        }
+
+        return 1;
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(context_done) Context c = {
+                .output = OUTPUT_JSON,
+                .bus_type = HMACD_BUS_SYSTEM,
+                .ask_password = true,
+        };
+        int r;
+
+        r = parse_argv(&c, argc, argv);
+        if (r == -EINVAL)
+                return EXIT_USAGE;
+        if (r < 0) {
+                fprintf(stderr, "hmacctl: %s\n", strerror(-r));
+                return EXIT_OTHER;
+        }
+        if (r == 0)
+                return fflush(stdout) == 0 ? 0 : EXIT_OTHER;
+
+        r = hmacd_open(c.bus_type, &c.hmacd);
+        if (r < 0) {
+                fprintf(stderr, "Could not connect to the %s: %s\n", bus_name(&c), strerror(-r));
+                return EXIT_UNREACHABLE;
+        }
+        hmacd_set_allow_interactive_authorization(c.hmacd, c.ask_password);
+
+        return c.verb->run(&c);
+}

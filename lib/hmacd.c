@@ -1,0 +1,611 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libhmacd: the client side of io.hmacd.Kms1, one synchronous sd-bus call per function. Errors of
+ * the service are handed back by AWS exception name; the library never logs and never exits. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-bus.h>
+
+#include "hmacd.h"
+#include "kms.h"
+#include "macro.h"
+
+struct Hmacd {
+        sd_bus *bus;
+        bool allow_interactive_authorization;
+};
+
+_public_ void hmacd_error_clear(HmacdError *e) {
+        if (!e)
+                return;
+        free(e->name);
+        free(e->message);
+        *e = (HmacdError) {};
+}
+
+static int free_and_strdup(char **p, const char *s) {
+        char *t = NULL;
+
+        if (s) {
+                t = strdup(s);
+                if (!t)
+                        return -ENOMEM;
+        }
+        free(*p);
+        *p = t;
+        return 0;
+}
+
+/* Turns a failed call into the return value of the public function, and fills ret_error when the
+ * bus or the service named an error. hmacd's own errors (io.hmacd.Kms1.Error.<Exception>) map to the
+ * errno of kms_error_to_errno(); any other D-Bus error to the errno sd-bus derives from its name. */
+static int translate_error(const sd_bus_error *error, int r, HmacdError *ret_error) {
+        const char *name, *exception = NULL;
+        _cleanup_free_ char *n = NULL, *m = NULL;
+
+        if (!sd_bus_error_is_set(error))
+                return r < 0 ? r : -EIO;
+
+        name = error->name;
+        if (strncmp(name, HMACD_ERROR_PREFIX, strlen(HMACD_ERROR_PREFIX)) == 0) {
+                KmsError k;
+
+                exception = name + strlen(HMACD_ERROR_PREFIX);
+                k = kms_error_from_exception(exception);
+                r = k > 0 ? -kms_error_to_errno(k) : -EIO;
+        } else {
+                r = sd_bus_error_get_errno(error);
+                r = r > 0 ? -r : -EIO;
+        }
+
+        if (!ret_error)
+                return r;
+
+        n = strdup(exception ?: name);
+        m = strdup(strempty(error->message));
+        if (!n || !m)
+                return -ENOMEM;
+
+        ret_error->name = TAKE_PTR(n);
+        ret_error->message = TAKE_PTR(m);
+        ret_error->service = exception != NULL;
+        return r;
+}
+
+static int new_method_call(Hmacd *h, const char *member, sd_bus_message **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(h->bus, &m, HMACD_BUS_NAME, HMACD_OBJECT_PATH, HMACD_INTERFACE,
+                                           member);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_set_allow_interactive_authorization(m, h->allow_interactive_authorization);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+static int call(Hmacd *h, sd_bus_message *m, sd_bus_message **ret_reply, HmacdError *ret_error) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_call(h->bus, m, 0, &error, ret_reply);
+        if (r < 0)
+                return translate_error(&error, r, ret_error);
+        return 0;
+}
+
+_public_ int hmacd_open(HmacdBusType type, Hmacd **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        Hmacd *h;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+
+        switch (type) {
+        case HMACD_BUS_SYSTEM:
+                r = sd_bus_open_system(&bus);
+                break;
+        case HMACD_BUS_USER:
+                r = sd_bus_open_user(&bus);
+                break;
+        default:
+                return -EINVAL;
+        }
+        if (r < 0)
+                return r;
+
+        h = calloc(1, sizeof *h);
+        if (!h)
+                return -ENOMEM;
+
+        h->bus = TAKE_PTR(bus);
+        *ret = h;
+        return 0;
+}
+
+_public_ Hmacd *hmacd_close(Hmacd *h) {
+        if (!h)
+                return NULL;
+        sd_bus_flush_close_unref(h->bus);
+        free(h);
+        return NULL;
+}
+
+_public_ void hmacd_set_allow_interactive_authorization(Hmacd *h, bool b) {
+        if (h)
+                h->allow_interactive_authorization = b;
+}
+
+_public_ HmacdKeyMetadata *hmacd_key_metadata_free(HmacdKeyMetadata *m) {
+        if (!m)
+                return NULL;
+        free(m->key_id);
+        free(m->arn);
+        free(m->description);
+        free(m->key_usage);
+        free(m->key_state);
+        free(m->origin);
+        free(m->key_manager);
+        free(m->key_spec);
+        free(m->mac_algorithm);
+        free(m->expiration_model);
+        free(m->owner);
+        free(m);
+        return NULL;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdKeyMetadata *, hmacd_key_metadata_free);
+
+_public_ HmacdKeyList *hmacd_key_list_free(HmacdKeyList *l) {
+        if (!l)
+                return NULL;
+        for (size_t i = 0; i < l->n_keys; i++) {
+                free(l->keys[i].key_id);
+                free(l->keys[i].key_arn);
+        }
+        free(l->keys);
+        free(l->next_marker);
+        free(l);
+        return NULL;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdKeyList *, hmacd_key_list_free);
+
+typedef enum FieldType {
+        FIELD_STRING,
+        FIELD_UINT64,
+        FIELD_UINT32,
+        FIELD_BOOL,
+        FIELD_FIRST_STRING,     /* "as", of which we keep the first entry */
+} FieldType;
+
+static const struct {
+        const char *name;
+        const char *signature;
+        FieldType type;
+        size_t offset;
+} metadata_fields[] = {
+#define F(name, sig, type, member) { name, sig, type, offsetof(HmacdKeyMetadata, member) }
+        F("KeyId", "s", FIELD_STRING, key_id),
+        F("Arn", "s", FIELD_STRING, arn),
+        F("CreationDate", "t", FIELD_UINT64, creation_date),
+        F("Enabled", "b", FIELD_BOOL, enabled),
+        F("Description", "s", FIELD_STRING, description),
+        F("KeyUsage", "s", FIELD_STRING, key_usage),
+        F("KeyState", "s", FIELD_STRING, key_state),
+        F("DeletionDate", "t", FIELD_UINT64, deletion_date),
+        F("Origin", "s", FIELD_STRING, origin),
+        F("ExpirationModel", "s", FIELD_STRING, expiration_model),
+        F("ValidTo", "t", FIELD_UINT64, valid_to),
+        F("KeyManager", "s", FIELD_STRING, key_manager),
+        F("KeySpec", "s", FIELD_STRING, key_spec),
+        F("MacAlgorithms", "as", FIELD_FIRST_STRING, mac_algorithm),
+        F("MultiRegion", "b", FIELD_BOOL, multi_region),
+        F("OwnerUid", "u", FIELD_UINT32, owner_uid),
+        F("Owner", "s", FIELD_STRING, owner),
+#undef F
+};
+
+static int read_metadata_field(sd_bus_message *m, size_t i, HmacdKeyMetadata *md) {
+        void *p = (uint8_t *) md + metadata_fields[i].offset;
+        const char *contents;
+        char type;
+        int r;
+
+        r = sd_bus_message_peek_type(m, &type, &contents);
+        if (r < 0)
+                return r;
+        /* A known field of another type is a broken contract, not something to skip over. */
+        if (type != 'v' || !streq(contents, metadata_fields[i].signature))
+                return -EBADMSG;
+
+        r = sd_bus_message_enter_container(m, 'v', contents);
+        if (r < 0)
+                return r;
+
+        switch (metadata_fields[i].type) {
+        case FIELD_STRING: {
+                const char *s;
+
+                r = sd_bus_message_read_basic(m, 's', &s);
+                if (r < 0)
+                        return r;
+                r = free_and_strdup(p, s);
+                break;
+        }
+        case FIELD_UINT64:
+                r = sd_bus_message_read_basic(m, 't', p);
+                break;
+        case FIELD_UINT32:
+                r = sd_bus_message_read_basic(m, 'u', p);
+                break;
+        case FIELD_BOOL: {
+                int b;
+
+                r = sd_bus_message_read_basic(m, 'b', &b);
+                if (r >= 0)
+                        *(bool *) p = b;
+                break;
+        }
+        case FIELD_FIRST_STRING: {
+                const char *s, *first = NULL;
+
+                r = sd_bus_message_enter_container(m, 'a', "s");
+                if (r < 0)
+                        return r;
+                while ((r = sd_bus_message_read_basic(m, 's', &s)) > 0)
+                        if (!first)
+                                first = s;
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+                r = free_and_strdup(p, first);
+                break;
+        }
+        }
+        if (r < 0)
+                return r;
+
+        return sd_bus_message_exit_container(m);
+}
+
+static int read_key_metadata(sd_bus_message *m, HmacdKeyMetadata **ret) {
+        _cleanup_(hmacd_key_metadata_freep) HmacdKeyMetadata *md = NULL;
+        int r;
+
+        md = calloc(1, sizeof *md);
+        if (!md)
+                return -ENOMEM;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *field;
+                size_t i;
+
+                r = sd_bus_message_read_basic(m, 's', &field);
+                if (r < 0)
+                        return r;
+
+                for (i = 0; i < ELEMENTSOF(metadata_fields); i++)
+                        if (streq(metadata_fields[i].name, field))
+                                break;
+
+                /* Fields this library does not know yet are skipped: the service may add some. */
+                if (i < ELEMENTSOF(metadata_fields))
+                        r = read_metadata_field(m, i, md);
+                else
+                        r = sd_bus_message_skip(m, "v");
+                if (r < 0)
+                        return r;
+
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+
+        if (!md->key_id || !md->arn)
+                return -EBADMSG;
+
+        *ret = TAKE_PTR(md);
+        return 0;
+}
+
+_public_ int hmacd_create_key(Hmacd *h, const char *key_spec, const char *key_usage, const char *description,
+                              const HmacdTag *tags, size_t n_tags, const char *origin,
+                              HmacdKeyMetadata **ret, HmacdError *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        int r;
+
+        if (!h || !ret || (n_tags > 0 && !tags))
+                return -EINVAL;
+
+        r = new_method_call(h, "CreateKey", &m);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_append(m, "sss", strempty(key_spec), strempty(key_usage), strempty(description));
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_open_container(m, 'a', "{ss}");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_tags; i++) {
+                if (!tags[i].key)
+                        return -EINVAL;
+                r = sd_bus_message_append(m, "{ss}", tags[i].key, strempty(tags[i].value));
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        if (origin) {
+                r = sd_bus_message_append(m, "{sv}", "Origin", "s", origin);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return r;
+
+        r = call(h, m, &reply, error);
+        if (r < 0)
+                return r;
+
+        return read_key_metadata(reply, ret);
+}
+
+_public_ int hmacd_generate_mac(Hmacd *h, const char *key_id, const void *message, size_t message_size,
+                                const char *mac_algorithm, uint8_t *ret_mac, size_t *ret_mac_size,
+                                HmacdError *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        const void *mac;
+        size_t mac_size;
+        int r;
+
+        if (!h || !key_id || (message_size > 0 && !message) || !ret_mac || !ret_mac_size)
+                return -EINVAL;
+
+        r = new_method_call(h, "GenerateMac", &m);
+        if (r < 0)
+                return r;
+
+        /* sd-bus erases sensitive messages when it frees them, so the copies of the message and the
+         * MAC that live in the bus messages are wiped along with them. */
+        r = sd_bus_message_sensitive(m);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_append(m, "s", key_id);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_array(m, 'y', message, message_size);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "s", strempty(mac_algorithm));
+        if (r < 0)
+                return r;
+
+        r = call(h, m, &reply, error);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_sensitive(reply);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_read_array(reply, 'y', &mac, &mac_size);
+        if (r < 0)
+                return r;
+        if (mac_size == 0 || mac_size > HMACD_MAC_SIZE_MAX)
+                return -EBADMSG;
+
+        memcpy(ret_mac, mac, mac_size);
+        *ret_mac_size = mac_size;
+        return 0;
+}
+
+_public_ int hmacd_verify_mac(Hmacd *h, const char *key_id, const void *message, size_t message_size,
+                              const char *mac_algorithm, const void *mac, size_t mac_size,
+                              HmacdError *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        int r, valid;
+
+        if (!h || !key_id || (message_size > 0 && !message) || (mac_size > 0 && !mac))
+                return -EINVAL;
+
+        r = new_method_call(h, "VerifyMac", &m);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_sensitive(m);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_append(m, "s", key_id);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_array(m, 'y', message, message_size);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "s", strempty(mac_algorithm));
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_array(m, 'y', mac, mac_size);
+        if (r < 0)
+                return r;
+
+        r = call(h, m, &reply, error);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_read(reply, "b", &valid);
+        if (r < 0)
+                return r;
+
+        /* The service never answers false (it fails with KMSInvalidMacException instead); should one
+         * do so anyway, report it the same way rather than let a caller mistake it for success. */
+        if (!valid) {
+                if (error) {
+                        _cleanup_free_ char *n = strdup("KMSInvalidMacException"), *msg = strdup("");
+
+                        if (!n || !msg)
+                                return -ENOMEM;
+                        error->name = TAKE_PTR(n);
+                        error->message = TAKE_PTR(msg);
+                        error->service = true;
+                }
+                return -kms_error_to_errno(KMS_ERROR_INVALID_MAC);
+        }
+
+        return 0;
+}
+
+_public_ int hmacd_describe_key(Hmacd *h, const char *key_id, HmacdKeyMetadata **ret, HmacdError *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        int r;
+
+        if (!h || !key_id || !ret)
+                return -EINVAL;
+
+        r = new_method_call(h, "DescribeKey", &m);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_append(m, "s", key_id);
+        if (r < 0)
+                return r;
+
+        r = call(h, m, &reply, error);
+        if (r < 0)
+                return r;
+
+        return read_key_metadata(reply, ret);
+}
+
+_public_ int hmacd_list_keys(Hmacd *h, uint32_t limit, const char *marker, HmacdKeyList **ret,
+                             HmacdError *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(hmacd_key_list_freep) HmacdKeyList *l = NULL;
+        const char *id, *arn, *next;
+        size_t allocated = 0;
+        int r, truncated;
+
+        if (!h || !ret)
+                return -EINVAL;
+
+        r = new_method_call(h, "ListKeys", &m);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_append(m, "us", limit, strempty(marker));
+        if (r < 0)
+                return r;
+
+        r = call(h, m, &reply, error);
+        if (r < 0)
+                return r;
+
+        l = calloc(1, sizeof *l);
+        if (!l)
+                return -ENOMEM;
+
+        r = sd_bus_message_enter_container(reply, 'a', "(ss)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(reply, "(ss)", &id, &arn)) > 0) {
+                HmacdKeyListEntry *e;
+
+                if (l->n_keys >= allocated) {
+                        size_t n = MAX(allocated * 2, (size_t) 16);
+
+                        e = reallocarray(l->keys, n, sizeof *e);
+                        if (!e)
+                                return -ENOMEM;
+                        l->keys = e;
+                        allocated = n;
+                }
+
+                e = &l->keys[l->n_keys];
+                *e = (HmacdKeyListEntry) {
+                        .key_id = strdup(id),
+                        .key_arn = strdup(arn),
+                };
+                l->n_keys++;
+                if (!e->key_id || !e->key_arn)
+                        return -ENOMEM;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(reply);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_read(reply, "sb", &next, &truncated);
+        if (r < 0)
+                return r;
+
+        l->truncated = truncated;
+        if (truncated) {
+                l->next_marker = strdup(next);
+                if (!l->next_marker)
+                        return -ENOMEM;
+        }
+
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int get_property(Hmacd *h, const char *member, char type, void *ret) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        if (!h || !ret)
+                return -EINVAL;
+
+        if (type == 's')
+                r = sd_bus_get_property_string(h->bus, HMACD_BUS_NAME, HMACD_OBJECT_PATH, HMACD_INTERFACE,
+                                               member, &error, ret);
+        else
+                r = sd_bus_get_property_trivial(h->bus, HMACD_BUS_NAME, HMACD_OBJECT_PATH, HMACD_INTERFACE,
+                                                member, &error, type, ret);
+        if (r < 0)
+                return translate_error(&error, r, NULL);
+        return 0;
+}
+
+_public_ int hmacd_get_version(Hmacd *h, char **ret) {
+        return get_property(h, "Version", 's', ret);
+}
+
+_public_ int hmacd_get_backend(Hmacd *h, char **ret) {
+        return get_property(h, "Backend", 's', ret);
+}
+
+_public_ int hmacd_get_max_message_size(Hmacd *h, uint32_t *ret) {
+        return get_property(h, "MaxMessageSize", 'u', ret);
+}
