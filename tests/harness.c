@@ -3,12 +3,10 @@
  * them all by PID. See harness.h for the API and the conventions. */
 
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <grp.h>
-#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -447,6 +445,37 @@ static char **env_build(const char *const *drop, char *const *add) {
         return TAKE_PTR(e);
 }
 
+/* For running something as user (NULL: as the caller): looks the user up into *u and builds the
+ * environment, ours with HOME, USER and LOGNAME set for that user. */
+static int user_env(const char *user, UserInfo *u, char ***ret_envp) {
+        static const char *const drop[] = { "HOME", "USER", "LOGNAME", NULL };
+        _cleanup_free_ char *home = NULL, *usr = NULL, *logname = NULL;
+        char **e;
+        int r;
+
+        if (!user) {
+                e = env_build(NULL, NULL);
+                if (!e)
+                        return -ENOMEM;
+                *ret_envp = e;
+                return 0;
+        }
+
+        r = user_info_get(user, u);
+        if (r < 0) {
+                fprintf(stderr, "harness: no user '%s': %s\n", user, strerror(-r));
+                return r;
+        }
+        if (asprintf(&home, "HOME=%s", u->home) < 0 || asprintf(&usr, "USER=%s", u->name) < 0 ||
+            asprintf(&logname, "LOGNAME=%s", u->name) < 0)
+                return -ENOMEM;
+        e = env_build(drop, (char *[]) { home, usr, logname, NULL });
+        if (!e)
+                return -ENOMEM;
+        *ret_envp = e;
+        return 0;
+}
+
 /* ---- spawning ---- */
 
 /* argv[0]: "@name" -> <build>/name, "name" -> first match in $PATH, anything with a '/' as is. */
@@ -718,31 +747,18 @@ int harness_stop(pid_t pid, int sig, uint64_t timeout_usec, int *ret_status) {
 
 int harness_spawn(const char *name, const char *user, char *const argv[], const char *log_path,
                   pid_t *ret_pid) {
-        static const char *const drop[] = { "HOME", "USER", "LOGNAME", NULL };
         _cleanup_(user_info_done) UserInfo u = {};
         _cleanup_(strv_freep) char **envp = NULL;
         _cleanup_close_ int log_fd = -1;
-        _cleanup_free_ char *home = NULL, *usr = NULL, *logname = NULL;
         pid_t pid;
         int r;
 
         if (!argv || !argv[0])
                 return -EINVAL;
 
-        if (user) {
-                r = user_info_get(user, &u);
-                if (r < 0) {
-                        fprintf(stderr, "harness: no user '%s': %s\n", user, strerror(-r));
-                        return r;
-                }
-                if (asprintf(&home, "HOME=%s", u.home) < 0 || asprintf(&usr, "USER=%s", u.name) < 0 ||
-                    asprintf(&logname, "LOGNAME=%s", u.name) < 0)
-                        return -ENOMEM;
-                envp = env_build(drop, (char *[]) { home, usr, logname, NULL });
-        } else
-                envp = env_build(NULL, NULL);
-        if (!envp)
-                return -ENOMEM;
+        r = user_env(user, &u, &envp);
+        if (r < 0)
+                return r;
 
         if (log_path) {
                 log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
@@ -1379,11 +1395,9 @@ static int memfd_read_all(int fd, char **ret, size_t *ret_size) {
 
 int harness_run(const char *user, const void *input, size_t input_size, char *const argv[],
                 HarnessResult *ret) {
-        static const char *const drop[] = { "HOME", "USER", "LOGNAME", NULL };
         _cleanup_(user_info_done) UserInfo u = {};
         _cleanup_(strv_freep) char **envp = NULL;
         _cleanup_close_ int in_fd = -1, out_fd = -1, err_fd = -1;
-        _cleanup_free_ char *home = NULL, *usr = NULL, *logname = NULL;
         HarnessResult res = {};
         pid_t pid;
         int r, status = 0;
@@ -1391,20 +1405,9 @@ int harness_run(const char *user, const void *input, size_t input_size, char *co
         if (!argv || !argv[0] || !ret)
                 return -EINVAL;
 
-        if (user) {
-                r = user_info_get(user, &u);
-                if (r < 0) {
-                        fprintf(stderr, "harness: no user '%s': %s\n", user, strerror(-r));
-                        return r;
-                }
-                if (asprintf(&home, "HOME=%s", u.home) < 0 || asprintf(&usr, "USER=%s", u.name) < 0 ||
-                    asprintf(&logname, "LOGNAME=%s", u.name) < 0)
-                        return -ENOMEM;
-                envp = env_build(drop, (char *[]) { home, usr, logname, NULL });
-        } else
-                envp = env_build(NULL, NULL);
-        if (!envp)
-                return -ENOMEM;
+        r = user_env(user, &u, &envp);
+        if (r < 0)
+                return r;
 
         out_fd = memfd_create("harness-stdout", MFD_CLOEXEC);
         err_fd = memfd_create("harness-stderr", MFD_CLOEXEC);
