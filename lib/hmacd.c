@@ -2,6 +2,7 @@
 /* libhmacd: the client side of io.hmacd.Kms1, one synchronous sd-bus call per function. Errors of
  * the service are handed back by AWS exception name; the library never logs and never exits. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -101,6 +102,82 @@ static int call(Hmacd *h, sd_bus_message *m, sd_bus_message **ret_reply, HmacdEr
         return 0;
 }
 
+/* One call whose arguments are all basic types: types and the values as for sd_bus_message_append(). */
+static int call_method(Hmacd *h, const char *member, sd_bus_message **ret_reply, HmacdError *ret_error,
+                       const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        va_list ap;
+        int r;
+
+        r = new_method_call(h, member, &m);
+        if (r < 0)
+                return r;
+
+        va_start(ap, types);
+        r = sd_bus_message_appendv(m, types, ap);
+        va_end(ap);
+        if (r < 0)
+                return r;
+
+        r = call(h, m, &reply, ret_error);
+        if (r < 0)
+                return r;
+
+        if (ret_reply)
+                *ret_reply = TAKE_PTR(reply);
+        return 0;
+}
+
+/* Makes room for one more element of an array that grows by doubling. */
+static int grow(void **p, size_t *allocated, size_t n, size_t size) {
+        size_t k;
+        void *q;
+
+        if (n < *allocated)
+                return 0;
+        k = MAX(*allocated * 2, (size_t) 16);
+        q = reallocarray(*p, k, size);
+        if (!q)
+                return -ENOMEM;
+        *p = q;
+        *allocated = k;
+        return 0;
+}
+
+static int append_tags(sd_bus_message *m, const HmacdTag *tags, size_t n_tags) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "{ss}");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_tags; i++) {
+                if (!tags[i].key)
+                        return -EINVAL;
+                r = sd_bus_message_append(m, "{ss}", tags[i].key, strempty(tags[i].value));
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(m);
+}
+
+/* The "s next_marker, b truncated" that ends every List* reply. */
+static int read_page_end(sd_bus_message *m, char **ret_next_marker, bool *ret_truncated) {
+        const char *next;
+        int r, truncated;
+
+        r = sd_bus_message_read(m, "sb", &next, &truncated);
+        if (r < 0)
+                return r;
+
+        *ret_truncated = truncated;
+        if (truncated) {
+                *ret_next_marker = strdup(next);
+                if (!*ret_next_marker)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 _public_ int hmacd_open(HmacdBusType type, Hmacd **ret) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         Hmacd *h;
@@ -178,6 +255,37 @@ _public_ HmacdKeyList *hmacd_key_list_free(HmacdKeyList *l) {
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdKeyList *, hmacd_key_list_free);
+
+_public_ HmacdAliasList *hmacd_alias_list_free(HmacdAliasList *l) {
+        if (!l)
+                return NULL;
+        for (size_t i = 0; i < l->n_aliases; i++) {
+                free(l->aliases[i].alias_name);
+                free(l->aliases[i].alias_arn);
+                free(l->aliases[i].target_key_id);
+        }
+        free(l->aliases);
+        free(l->next_marker);
+        free(l);
+        return NULL;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdAliasList *, hmacd_alias_list_free);
+
+_public_ HmacdTagList *hmacd_tag_list_free(HmacdTagList *l) {
+        if (!l)
+                return NULL;
+        for (size_t i = 0; i < l->n_tags; i++) {
+                free((char *) l->tags[i].key);
+                free((char *) l->tags[i].value);
+        }
+        free(l->tags);
+        free(l->next_marker);
+        free(l);
+        return NULL;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdTagList *, hmacd_tag_list_free);
 
 typedef enum FieldType {
         FIELD_STRING,
@@ -346,17 +454,7 @@ _public_ int hmacd_create_key(Hmacd *h, const char *key_spec, const char *key_us
         if (r < 0)
                 return r;
 
-        r = sd_bus_message_open_container(m, 'a', "{ss}");
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < n_tags; i++) {
-                if (!tags[i].key)
-                        return -EINVAL;
-                r = sd_bus_message_append(m, "{ss}", tags[i].key, strempty(tags[i].value));
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_close_container(m);
+        r = append_tags(m, tags, n_tags);
         if (r < 0)
                 return r;
 
@@ -486,21 +584,13 @@ _public_ int hmacd_verify_mac(Hmacd *h, const char *key_id, const void *message,
 }
 
 _public_ int hmacd_describe_key(Hmacd *h, const char *key_id, HmacdKeyMetadata **ret, HmacdError *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
         if (!h || !key_id || !ret)
                 return -EINVAL;
 
-        r = new_method_call(h, "DescribeKey", &m);
-        if (r < 0)
-                return r;
-
-        r = sd_bus_message_append(m, "s", key_id);
-        if (r < 0)
-                return r;
-
-        r = call(h, m, &reply, error);
+        r = call_method(h, "DescribeKey", &reply, error, "s", key_id);
         if (r < 0)
                 return r;
 
@@ -509,24 +599,16 @@ _public_ int hmacd_describe_key(Hmacd *h, const char *key_id, HmacdKeyMetadata *
 
 _public_ int hmacd_list_keys(Hmacd *h, uint32_t limit, const char *marker, HmacdKeyList **ret,
                              HmacdError *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(hmacd_key_list_freep) HmacdKeyList *l = NULL;
-        const char *id, *arn, *next;
+        const char *id, *arn;
         size_t allocated = 0;
-        int r, truncated;
+        int r;
 
         if (!h || !ret)
                 return -EINVAL;
 
-        r = new_method_call(h, "ListKeys", &m);
-        if (r < 0)
-                return r;
-
-        r = sd_bus_message_append(m, "us", limit, strempty(marker));
-        if (r < 0)
-                return r;
-
-        r = call(h, m, &reply, error);
+        r = call_method(h, "ListKeys", &reply, error, "us", limit, strempty(marker));
         if (r < 0)
                 return r;
 
@@ -540,22 +622,10 @@ _public_ int hmacd_list_keys(Hmacd *h, uint32_t limit, const char *marker, Hmacd
         while ((r = sd_bus_message_read(reply, "(ss)", &id, &arn)) > 0) {
                 HmacdKeyListEntry *e;
 
-                if (l->n_keys >= allocated) {
-                        size_t n = MAX(allocated * 2, (size_t) 16);
-
-                        e = reallocarray(l->keys, n, sizeof *e);
-                        if (!e)
-                                return -ENOMEM;
-                        l->keys = e;
-                        allocated = n;
-                }
-
-                e = &l->keys[l->n_keys];
-                *e = (HmacdKeyListEntry) {
-                        .key_id = strdup(id),
-                        .key_arn = strdup(arn),
-                };
-                l->n_keys++;
+                if (grow((void **) &l->keys, &allocated, l->n_keys, sizeof *l->keys) < 0)
+                        return -ENOMEM;
+                e = &l->keys[l->n_keys++];
+                *e = (HmacdKeyListEntry) { .key_id = strdup(id), .key_arn = strdup(arn) };
                 if (!e->key_id || !e->key_arn)
                         return -ENOMEM;
         }
@@ -565,16 +635,231 @@ _public_ int hmacd_list_keys(Hmacd *h, uint32_t limit, const char *marker, Hmacd
         if (r < 0)
                 return r;
 
-        r = sd_bus_message_read(reply, "sb", &next, &truncated);
+        r = read_page_end(reply, &l->next_marker, &l->truncated);
         if (r < 0)
                 return r;
 
-        l->truncated = truncated;
-        if (truncated) {
-                l->next_marker = strdup(next);
-                if (!l->next_marker)
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+_public_ int hmacd_enable_key(Hmacd *h, const char *key_id, HmacdError *error) {
+        if (!h || !key_id)
+                return -EINVAL;
+        return call_method(h, "EnableKey", NULL, error, "s", key_id);
+}
+
+_public_ int hmacd_disable_key(Hmacd *h, const char *key_id, HmacdError *error) {
+        if (!h || !key_id)
+                return -EINVAL;
+        return call_method(h, "DisableKey", NULL, error, "s", key_id);
+}
+
+_public_ int hmacd_schedule_key_deletion(Hmacd *h, const char *key_id, uint32_t pending_window_in_days,
+                                         uint64_t *ret_deletion_date, uint32_t *ret_pending_window_in_days,
+                                         HmacdError *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        uint64_t date;
+        uint32_t days;
+        int r;
+
+        if (!h || !key_id)
+                return -EINVAL;
+
+        r = call_method(h, "ScheduleKeyDeletion", &reply, error, "su", key_id, pending_window_in_days);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_read(reply, "tu", &date, &days);
+        if (r < 0)
+                return r;
+
+        if (ret_deletion_date)
+                *ret_deletion_date = date;
+        if (ret_pending_window_in_days)
+                *ret_pending_window_in_days = days;
+        return 0;
+}
+
+_public_ int hmacd_cancel_key_deletion(Hmacd *h, const char *key_id, HmacdError *error) {
+        if (!h || !key_id)
+                return -EINVAL;
+        return call_method(h, "CancelKeyDeletion", NULL, error, "s", key_id);
+}
+
+_public_ int hmacd_update_key_description(Hmacd *h, const char *key_id, const char *description,
+                                          HmacdError *error) {
+        if (!h || !key_id)
+                return -EINVAL;
+        return call_method(h, "UpdateKeyDescription", NULL, error, "ss", key_id, strempty(description));
+}
+
+_public_ int hmacd_create_alias(Hmacd *h, const char *alias_name, const char *target_key_id,
+                                HmacdError *error) {
+        if (!h || !alias_name || !target_key_id)
+                return -EINVAL;
+        return call_method(h, "CreateAlias", NULL, error, "ss", alias_name, target_key_id);
+}
+
+_public_ int hmacd_update_alias(Hmacd *h, const char *alias_name, const char *target_key_id,
+                                HmacdError *error) {
+        if (!h || !alias_name || !target_key_id)
+                return -EINVAL;
+        return call_method(h, "UpdateAlias", NULL, error, "ss", alias_name, target_key_id);
+}
+
+_public_ int hmacd_delete_alias(Hmacd *h, const char *alias_name, HmacdError *error) {
+        if (!h || !alias_name)
+                return -EINVAL;
+        return call_method(h, "DeleteAlias", NULL, error, "s", alias_name);
+}
+
+_public_ int hmacd_list_aliases(Hmacd *h, const char *key_id, uint32_t limit, const char *marker,
+                                HmacdAliasList **ret, HmacdError *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(hmacd_alias_list_freep) HmacdAliasList *l = NULL;
+        const char *name, *arn, *target;
+        uint64_t created, updated;
+        size_t allocated = 0;
+        int r;
+
+        if (!h || !ret)
+                return -EINVAL;
+
+        r = call_method(h, "ListAliases", &reply, error, "sus", strempty(key_id), limit, strempty(marker));
+        if (r < 0)
+                return r;
+
+        l = calloc(1, sizeof *l);
+        if (!l)
+                return -ENOMEM;
+
+        r = sd_bus_message_enter_container(reply, 'a', "(ssstt)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(reply, "(ssstt)", &name, &arn, &target, &created, &updated)) > 0) {
+                HmacdAlias *a;
+
+                if (grow((void **) &l->aliases, &allocated, l->n_aliases, sizeof *l->aliases) < 0)
+                        return -ENOMEM;
+                a = &l->aliases[l->n_aliases++];
+                *a = (HmacdAlias) {
+                        .alias_name = strdup(name),
+                        .alias_arn = strdup(arn),
+                        .target_key_id = strdup(target),
+                        .creation_date = created,
+                        .last_updated_date = updated,
+                };
+                if (!a->alias_name || !a->alias_arn || !a->target_key_id)
                         return -ENOMEM;
         }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(reply);
+        if (r < 0)
+                return r;
+
+        r = read_page_end(reply, &l->next_marker, &l->truncated);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+_public_ int hmacd_tag_resource(Hmacd *h, const char *key_id, const HmacdTag *tags, size_t n_tags,
+                                HmacdError *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        int r;
+
+        if (!h || !key_id || (n_tags > 0 && !tags))
+                return -EINVAL;
+
+        r = new_method_call(h, "TagResource", &m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "s", key_id);
+        if (r < 0)
+                return r;
+        r = append_tags(m, tags, n_tags);
+        if (r < 0)
+                return r;
+
+        return call(h, m, &reply, error);
+}
+
+_public_ int hmacd_untag_resource(Hmacd *h, const char *key_id, const char *const *tag_keys,
+                                  size_t n_tag_keys, HmacdError *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        int r;
+
+        if (!h || !key_id || (n_tag_keys > 0 && !tag_keys))
+                return -EINVAL;
+
+        r = new_method_call(h, "UntagResource", &m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "s", key_id);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(m, 'a', "s");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_tag_keys; i++) {
+                if (!tag_keys[i])
+                        return -EINVAL;
+                r = sd_bus_message_append_basic(m, 's', tag_keys[i]);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return r;
+
+        return call(h, m, &reply, error);
+}
+
+_public_ int hmacd_list_resource_tags(Hmacd *h, const char *key_id, uint32_t limit, const char *marker,
+                                      HmacdTagList **ret, HmacdError *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(hmacd_tag_list_freep) HmacdTagList *l = NULL;
+        const char *key, *value;
+        size_t allocated = 0;
+        int r;
+
+        if (!h || !key_id || !ret)
+                return -EINVAL;
+
+        r = call_method(h, "ListResourceTags", &reply, error, "sus", key_id, limit, strempty(marker));
+        if (r < 0)
+                return r;
+
+        l = calloc(1, sizeof *l);
+        if (!l)
+                return -ENOMEM;
+
+        r = sd_bus_message_enter_container(reply, 'a', "(ss)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(reply, "(ss)", &key, &value)) > 0) {
+                HmacdTag *t;
+
+                if (grow((void **) &l->tags, &allocated, l->n_tags, sizeof *l->tags) < 0)
+                        return -ENOMEM;
+                t = &l->tags[l->n_tags++];
+                *t = (HmacdTag) { .key = strdup(key), .value = strdup(value) };
+                if (!t->key || !t->value)
+                        return -ENOMEM;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(reply);
+        if (r < 0)
+                return r;
+
+        r = read_page_end(reply, &l->next_marker, &l->truncated);
+        if (r < 0)
+                return r;
 
         *ret = TAKE_PTR(l);
         return 0;
