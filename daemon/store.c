@@ -401,7 +401,13 @@ int store_set_description(Store *s, const char *key_id, const char *description)
 
 int store_delete_key(Store *s, const char *key_id) {
         int r = run(s, "DELETE FROM keys WHERE key_id = ?", "s", key_id);
-        return r == 0 ? -ENOENT : MIN(r, 0);
+        if (r == 0)
+                return -ENOENT;
+        if (r < 0)
+                return r;
+        /* secure_delete zeroes the freed pages in the database; the write-ahead log still holds
+         * older images of them until a checkpoint copies it back and truncates it. */
+        return sqlite_to_errno(sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL));
 }
 
 int store_insert_alias(Store *s, const char *name, const char *key_id, uint64_t now) {
