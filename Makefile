@@ -46,6 +46,7 @@ TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
 
 .PHONY: all deps check check-unit check-integration demo clean install
 .DEFAULT_GOAL := all
+.SECONDARY:
 
 all: $(B)/hmacd $(B)/hmacctl $(LIBHMACD) $(B)/libhmacd.pc $(TESTS)
 
