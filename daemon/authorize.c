@@ -40,10 +40,16 @@ int caller_identify(sd_bus_message *m, Caller *ret) {
         return 0;
 }
 
-int authorize(sd_bus_message *m, const Caller *caller, uid_t self_uid, Action action, const KeyEntry *key,
-              sd_bus_error *error) {
-        if (caller->uid == 0 || caller->uid == self_uid)
+bool caller_is_trusted(const Caller *caller, uid_t self_uid) {
+        return caller->uid == 0 || caller->uid == self_uid;
+}
+
+int authorize(Polkit *polkit, sd_bus_message *m, const Caller *caller, uid_t self_uid, Action action,
+              char *const *details, sd_bus_error *error) {
+        if (caller_is_trusted(caller, self_uid))
                 return 1;
-        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Access denied: %s needs %s.",
-                                 key ? key->key_id : "this call", action_to_string(action));
+        if (!polkit)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Access denied: %s needs polkit.",
+                                         action_to_string(action));
+        return polkit_check(polkit, m, action_to_string(action), details, error);
 }

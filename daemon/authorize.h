@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Who may do what. Root and the daemon's own user may do everything; everyone else is refused for
- * now. polkit checks slot in here: a method handler calls authorize() after validating its
- * arguments and resolving the key, and before changing any state. */
+/* Who may do what. Root and the daemon's own user may do everything; everyone else is asked about
+ * through polkit. A method handler calls authorize() after validating its arguments and resolving
+ * the key, and before changing any state. */
 #pragma once
 
 #include <systemd/sd-bus.h>
 
 #include "keys.h"
+#include "polkit.h"
 
 typedef enum Action {
         ACTION_CREATE_KEY,
@@ -30,7 +31,11 @@ const char *action_to_string(Action a);
 
 int caller_identify(sd_bus_message *m, Caller *ret);
 
+/* True for callers that need no polkit check (root and the daemon's own user). */
+bool caller_is_trusted(const Caller *caller, uid_t self_uid);
+
 /* Returns 1 when allowed, 0 when the answer is pending (the message will be dispatched again),
- * and a negative errno with `error` set (org.freedesktop.DBus.Error.AccessDenied) when not. */
-int authorize(sd_bus_message *m, const Caller *caller, uid_t self_uid, Action action, const KeyEntry *key,
-              sd_bus_error *error);
+ * and a negative errno with `error` set (org.freedesktop.DBus.Error.AccessDenied) when not.
+ * details: NULL-terminated key, value, ... pairs for polkit rules. */
+int authorize(Polkit *polkit, sd_bus_message *m, const Caller *caller, uid_t self_uid, Action action,
+              char *const *details, sd_bus_error *error);

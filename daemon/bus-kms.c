@@ -66,11 +66,118 @@ static int call_fail_errno(Call *c, int error) {
         return sd_bus_error_set_errnof(c->error, error, "%s failed: %m", c->operation);
 }
 
-static int call_authorize(Call *c, const KeyEntry *e) {
-        int r = authorize(c->message, &c->caller, c->manager->self_uid, c->action, e, c->error);
+static const char *key_arn(const Manager *m, const KeyEntry *e, char *buf, size_t size) {
+        (void) key_arn_format(buf, size, m->machine_id, e->key_id);
+        return buf;
+}
+
+/* polkit details: NULL-terminated key, value, ... pairs, each string allocated. */
+typedef struct Details {
+        char **v;
+        size_t n;
+} Details;
+
+static void details_done(Details *d) {
+        for (size_t i = 0; i < d->n; i++)
+                free(d->v[i]);
+        free(d->v);
+        *d = (Details) {};
+}
+
+static int details_add(Details *d, const char *key_prefix, const char *key, const char *value) {
+        char **v = realloc(d->v, (d->n + 3) * sizeof *v);
+        if (!v)
+                return -ENOMEM;
+        d->v = v;
+        if (asprintf(&v[d->n], "%s%s", key_prefix, key) < 0)
+                return -ENOMEM;
+        v[d->n + 1] = strdup(value);
+        if (!v[d->n + 1]) {
+                free(v[d->n]);
+                return -ENOMEM;
+        }
+        d->n += 2;
+        v[d->n] = NULL;
+        return 0;
+}
+
+/* What polkit rules may look at: key_id, key_arn, key_spec, key_state, owner, aliases (comma
+ * separated, sorted) and tag.<TagKey> for every tag. */
+static int key_details(Manager *m, const KeyEntry *e, Details *d) {
+        _cleanup_free_ char *aliases = NULL;
+        size_t size = 1, len = 0;
+        char arn[ARN_MAX];
+        int r;
+
+        aliases = calloc(1, 1);
+        if (!aliases)
+                return -ENOMEM;
+        for (size_t i = 0; e->n_aliases > 0 && i < m->aliases.n; i++) {
+                const Alias *a = m->aliases.v[i];
+                size_t n = strlen(a->name);
+                char *p;
+
+                if (a->key != e)
+                        continue;
+                p = realloc(aliases, size + n + 1);
+                if (!p)
+                        return -ENOMEM;
+                aliases = p;
+                if (len > 0)
+                        aliases[len++] = ',';
+                memcpy(aliases + len, a->name, n + 1);
+                len += n;
+                size += n + 1;
+        }
+
+        r = details_add(d, "", "key_id", e->key_id);
+        if (r >= 0)
+                r = details_add(d, "", "key_arn", key_arn(m, e, arn, sizeof arn));
+        if (r >= 0)
+                r = details_add(d, "", "key_spec", key_spec_to_string(e->spec));
+        if (r >= 0)
+                r = details_add(d, "", "key_state", key_state_to_string(e->state));
+        if (r >= 0)
+                r = details_add(d, "", "owner", manager_user_name(m, e->owner_uid));
+        if (r >= 0)
+                r = details_add(d, "", "aliases", aliases);
+        for (size_t i = 0; r >= 0 && i < e->n_tags; i++)
+                r = details_add(d, "tag.", e->tags[i].key, e->tags[i].value);
+        return r;
+}
+
+static int call_authorize_details(Call *c, char *const *details) {
+        Manager *m = c->manager;
+        int r;
+
+        r = authorize(m->polkit, c->message, &c->caller, m->self_uid, c->action, details, c->error);
+        log_audit(&(AuditRecord) {
+                .operation = "Authorize",
+                .key_id = c->key_id,
+                .action = action_to_string(c->action),
+                .result = r > 0 ? "allowed" : r == 0 ? "pending" : "denied",
+                .uid = c->caller.uid,
+                .pid = c->caller.pid,
+        });
         if (r < 0)
                 call_audit(c, "denied");
         return r;
+}
+
+/* Root and the daemon's own user pass at once; everyone else is asked about through polkit, with
+ * the key's details. */
+static int call_authorize(Call *c, const KeyEntry *e) {
+        _cleanup_(details_done) Details d = {};
+        int r;
+
+        if (caller_is_trusted(&c->caller, c->manager->self_uid))
+                return 1;
+        if (e) {
+                r = key_details(c->manager, e, &d);
+                if (r < 0)
+                        return call_fail_errno(c, r);
+        }
+        return call_authorize_details(c, d.v);
 }
 
 /* AWS's wording for a failed constraint, e.g. "1 validation error detected: Value at 'message'
@@ -97,11 +204,6 @@ static int check_mac_algorithm(Call *c, const char *alg, KeySpec *ret) {
                                  alg);
         *ret = s;
         return 0;
-}
-
-static const char *key_arn(const Manager *m, const KeyEntry *e, char *buf, size_t size) {
-        (void) key_arn_format(buf, size, m->machine_id, e->key_id);
-        return buf;
 }
 
 /* The one place where key identifiers are resolved. any_form: alias names and alias ARNs too. */
@@ -306,16 +408,13 @@ static int reply_metadata(Call *c, const KeyEntry *e) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *description = NULL;
         Manager *m = c->manager;
-        char arn[ARN_MAX], pwbuf[1024];
-        struct passwd pw, *pwp = NULL;
+        char arn[ARN_MAX];
         int r;
 
         r = store_get_description(m->store, e->key_id, &description);
         if (r < 0)
                 return call_fail_errno(c, r);
         key_arn(m, e, arn, sizeof arn);
-        if (getpwuid_r(e->owner_uid, &pw, pwbuf, sizeof pwbuf, &pwp) != 0)
-                pwp = NULL;
 
         r = sd_bus_message_new_method_return(c->message, &reply);
         if (r >= 0)
@@ -334,7 +433,7 @@ static int reply_metadata(Call *c, const KeyEntry *e) {
                                           "KeySpec", "s", key_spec_to_string(e->spec),
                                           "MultiRegion", "b", false,
                                           "OwnerUid", "u", (uint32_t) e->owner_uid,
-                                          "Owner", "s", pwp ? pwp->pw_name : "");
+                                          "Owner", "s", manager_user_name(m, e->owner_uid));
         if (r >= 0)
                 r = sd_bus_message_append(reply, "{sv}", "MacAlgorithms", "as", 1, key_spec_mac_algorithm(e->spec));
         if (r >= 0 && e->state == KEY_STATE_PENDING_DELETION)
@@ -540,9 +639,17 @@ static int method_create_key(sd_bus_message *message, void *userdata, sd_bus_err
         r = read_create_options(&c, &origin);
         if (r < 0)
                 return r;
-        r = call_authorize(&c, NULL);
-        if (r <= 0)
-                return r;
+        if (!caller_is_trusted(&c.caller, m->self_uid)) {
+                _cleanup_(details_done) Details d = {};
+                r = details_add(&d, "", "key_spec", key_spec_to_string(spec));
+                if (r >= 0)
+                        r = details_add(&d, "", "origin", key_origin_to_string(origin));
+                if (r < 0)
+                        return call_fail_errno(&c, r);
+                r = call_authorize_details(&c, d.v);
+                if (r <= 0)
+                        return r;
+        }
 
         e = calloc(1, sizeof *e);
         if (!e)

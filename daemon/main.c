@@ -20,12 +20,13 @@ static void help(void) {
                "     --kek-file=PATH       The key-encryption key (default: $CREDENTIALS_DIRECTORY/hmacd.kek,\n"
                "                           else DIR/kek, created on first start)\n"
                "     --log-target=TARGET   auto, journal or stderr\n"
-               "     --cache-keys=N        Keys held live in the keyring at most (default: from the key quota)\n",
+               "     --cache-keys=N        Keys held live in the keyring at most (default: from the key quota)\n"
+               "     --polkit-cache-seconds=N  How long an allowed polkit answer is reused (default: 30; 0: never)\n",
                program_invocation_short_name, HMACD_BUS_NAME);
 }
 
 int main(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_USER, ARG_STATE_DIR, ARG_KEK_FILE, ARG_LOG_TARGET, ARG_CACHE_KEYS, ARG_TEST_ONLY_SECONDS_PER_DAY };
+        enum { ARG_VERSION = 0x100, ARG_USER, ARG_STATE_DIR, ARG_KEK_FILE, ARG_LOG_TARGET, ARG_CACHE_KEYS, ARG_TEST_ONLY_SECONDS_PER_DAY, ARG_POLKIT_CACHE };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -34,11 +35,12 @@ int main(int argc, char *argv[]) {
                 { "kek-file", required_argument, NULL, ARG_KEK_FILE },
                 { "log-target", required_argument, NULL, ARG_LOG_TARGET },
                 { "cache-keys", required_argument, NULL, ARG_CACHE_KEYS },
+                { "polkit-cache-seconds", required_argument, NULL, ARG_POLKIT_CACHE },
                 { "test-only-seconds-per-day", required_argument, NULL, ARG_TEST_ONLY_SECONDS_PER_DAY },
                 {}
         };
         _cleanup_(manager_freep) Manager *m = NULL;
-        ManagerConfig config = {};
+        ManagerConfig config = { .polkit_cache_usec = 30 * 1000000ULL };
         LogTarget target = LOG_TARGET_AUTO;
         sigset_t mask;
         char *end;
@@ -76,6 +78,17 @@ int main(int argc, char *argv[]) {
                                 return EXIT_FAILURE;
                         }
                         break;
+                case ARG_POLKIT_CACHE: {
+                        unsigned long long sec;
+                        errno = 0;
+                        sec = strtoull(optarg, &end, 10);
+                        if (errno != 0 || *end || sec > 3600) {
+                                fprintf(stderr, "hmacd: --polkit-cache-seconds must be 0..3600.\n");
+                                return EXIT_FAILURE;
+                        }
+                        config.polkit_cache_usec = sec * 1000000ULL;
+                        break;
+                }
                 case ARG_TEST_ONLY_SECONDS_PER_DAY:
                         /* Shortens deletion windows for tests; clients still see the 7..30 day rule. */
                         errno = 0;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,22 @@ uint64_t now_usec(void) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+const char *manager_user_name(Manager *m, uid_t uid) {
+        char buf[1024];
+        struct passwd pw, *pwp = NULL;
+        size_t i;
+
+        for (i = 0; i < m->n_user_names; i++)
+                if (m->user_names[i].uid == uid)
+                        return m->user_names[i].name;
+        if (getpwuid_r(uid, &pw, buf, sizeof buf, &pwp) != 0 || !pwp || strlen(pwp->pw_name) >= 64)
+                return "";
+        i = m->n_user_names < ELEMENTSOF(m->user_names) ? m->n_user_names++ : uid % ELEMENTSOF(m->user_names);
+        m->user_names[i].uid = uid;
+        strcpy(m->user_names[i].name, pwp->pw_name);
+        return m->user_names[i].name;
 }
 
 int key_aad(const KeyEntry *e, char *buf, size_t size) {
@@ -59,6 +76,7 @@ int manager_new(Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        polkit_free(m->polkit);
         sd_bus_flush_close_unref(m->bus);
         sd_event_source_unref(m->deletion_timer);
         sd_event_unref(m->event);
@@ -281,6 +299,10 @@ int manager_connect_bus(Manager *m, const ManagerConfig *config) {
         r = config->user_bus ? sd_bus_open_user(&m->bus) : sd_bus_open_system(&m->bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to the %s bus: %m", config->user_bus ? "user" : "system");
+
+        r = polkit_new(m->bus, config->polkit_cache_usec, &m->polkit);
+        if (r < 0)
+                return log_error_errno(r, "Failed to subscribe to polkit's signals: %m");
 
         r = bus_kms_add_object(m);
         if (r < 0)

@@ -12,6 +12,7 @@
 #include "keys.h"
 #include "log.h"
 #include "mac.h"
+#include "polkit.h"
 #include "secure.h"
 #include "store.h"
 
@@ -24,11 +25,13 @@ typedef struct ManagerConfig {
         size_t cache_max;               /* 0: from the kernel's key quota */
         /* Test only: the length of a "day" of a deletion window, in seconds (0: 86400). */
         uint64_t test_only_seconds_per_day;
+        uint64_t polkit_cache_usec;     /* how long an allowed answer is reused */
 } ManagerConfig;
 
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
+        Polkit *polkit;
         Store *store;
         KeyIndex index;
         AliasIndex aliases;
@@ -40,6 +43,11 @@ typedef struct Manager {
         key_serial_t kek;
         uid_t self_uid;
         char machine_id[MACHINE_ID_MAX + 1];
+        struct {
+                uid_t uid;
+                char name[64];
+        } user_names[32];
+        size_t n_user_names;
 } Manager;
 
 /* Offsets into Manager.secret. */
@@ -58,6 +66,9 @@ int manager_connect_bus(Manager *m, const ManagerConfig *config);
 int manager_run(Manager *m);
 
 uint64_t now_usec(void);
+
+/* The user name of a UID, remembered ("" for none). */
+const char *manager_user_name(Manager *m, uid_t uid);
 
 /* Destroys every key whose deletion date has passed, and arms the timer for the next one. */
 int manager_purge_expired_keys(Manager *m);
