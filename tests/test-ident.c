@@ -3,6 +3,7 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -379,10 +380,12 @@ Test(arn, alias_arn_format) {
 
 /* ---- machine ID ---- */
 
-static char tmpdir[] = "/tmp/test-ident-XXXXXX";
+static char tmpdir[PATH_MAX];
 
 static void tmpdir_setup(void) {
-        cr_assert_not_null(mkdtemp(tmpdir));
+        /* Under $TMPDIR (tests/run-tests points it into its own scratch directory). */
+        snprintf(tmpdir, sizeof tmpdir, "%s/test-ident-XXXXXX", getenv("TMPDIR") ?: "/tmp");
+        cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp(%s): %m", tmpdir);
 }
 
 static void tmpdir_teardown(void) {

@@ -3,6 +3,7 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@
 #include "../daemon/store.h"
 #include "macro.h"
 
-static char tmpdir[] = "/tmp/test-store-XXXXXX";
+static char tmpdir[PATH_MAX];
 static char db_path[sizeof tmpdir + 32];
 
 static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
@@ -24,7 +25,9 @@ static int rm_one(const char *path, const struct stat *st, int type, struct FTW 
 }
 
 static void setup(void) {
-        cr_assert_not_null(mkdtemp(tmpdir));
+        /* Under $TMPDIR (tests/run-tests points it into its own scratch directory). */
+        snprintf(tmpdir, sizeof tmpdir, "%s/test-store-XXXXXX", getenv("TMPDIR") ?: "/tmp");
+        cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp(%s): %m", tmpdir);
         snprintf(db_path, sizeof db_path, "%s/%s", tmpdir, STORE_FILE_NAME);
 }
 
