@@ -3,9 +3,9 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
