@@ -321,8 +321,10 @@ static int method_generate_mac(sd_bus_message *message, void *userdata, sd_bus_e
         if (r < 0)
                 return r;
         r = call_authorize(&c, e);
-        if (r <= 0)
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* polkit answers later; the message is dispatched again then */
         r = check_usable(&c, e);
         if (r < 0)
                 return r;
@@ -381,8 +383,10 @@ static int method_verify_mac(sd_bus_message *message, void *userdata, sd_bus_err
         if (r < 0)
                 return r;
         r = call_authorize(&c, e);
-        if (r <= 0)
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* polkit answers later; the message is dispatched again then */
         r = check_usable(&c, e);
         if (r < 0)
                 return r;
@@ -470,8 +474,10 @@ static int method_describe_key(sd_bus_message *message, void *userdata, sd_bus_e
         if (r < 0)
                 return r;
         r = call_authorize(&c, e);
-        if (r <= 0)
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* polkit answers later; the message is dispatched again then */
         return reply_metadata(&c, e);
 }
 
@@ -647,8 +653,10 @@ static int method_create_key(sd_bus_message *message, void *userdata, sd_bus_err
                 if (r < 0)
                         return call_fail_errno(&c, r);
                 r = call_authorize_details(&c, d.v);
-                if (r <= 0)
+                if (r < 0)
                         return r;
+                if (r == 0)
+                        return 1; /* polkit answers later; the message is dispatched again then */
         }
 
         e = calloc(1, sizeof *e);
@@ -721,8 +729,10 @@ static int method_list_keys(sd_bus_message *message, void *userdata, sd_bus_erro
         if (*marker && marker_decode_seq(marker, &after) < 0)
                 return call_fail(&c, KMS_ERROR_INVALID_MARKER, "The marker is not valid: %.64s", marker);
         r = call_authorize(&c, NULL);
-        if (r <= 0)
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* polkit answers later; the message is dispatched again then */
 
         i = key_index_after(&m->index, after);
         end = MIN(m->index.n, i + limit);
@@ -791,8 +801,10 @@ static int method_enable_disable(sd_bus_message *message, Manager *m, sd_bus_err
         if (r < 0)
                 return r;
         r = call_authorize(&c, e);
-        if (r <= 0)
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* polkit answers later; the message is dispatched again then */
         if (e->state == KEY_STATE_PENDING_DELETION)
                 return fail_pending_deletion(&c, e);
         if (e->state == KEY_STATE_PENDING_IMPORT)
@@ -831,8 +843,10 @@ static int method_schedule_key_deletion(sd_bus_message *message, void *userdata,
                 return call_fail(&c, KMS_ERROR_VALIDATION,
                                  "PendingWindowInDays should be between 7 and 30, but it is %" PRIu32, days);
         r = call_authorize(&c, e);
-        if (r <= 0)
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* polkit answers later; the message is dispatched again then */
         if (e->state == KEY_STATE_PENDING_DELETION)
                 return fail_pending_deletion(&c, e);
 
@@ -855,8 +869,10 @@ static int method_cancel_key_deletion(sd_bus_message *message, void *userdata, s
         if (r < 0)
                 return r;
         r = call_authorize(&c, e);
-        if (r <= 0)
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* polkit answers later; the message is dispatched again then */
         if (e->state != KEY_STATE_PENDING_DELETION)
                 return call_fail(&c, KMS_ERROR_INVALID_STATE, "%s is not pending deletion.",
                                  key_arn(m, e, arn, sizeof arn));
@@ -887,8 +903,10 @@ static int method_update_key_description(sd_bus_message *message, void *userdata
         if (r < 0)
                 return r;
         r = call_authorize(&c, e);
-        if (r <= 0)
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* polkit answers later; the message is dispatched again then */
         if (e->state == KEY_STATE_PENDING_DELETION)
                 return fail_pending_deletion(&c, e);
         r = store_set_description(m->store, e->key_id, description);
@@ -963,8 +981,10 @@ static int method_create_alias(sd_bus_message *message, void *userdata, sd_bus_e
         if (r < 0)
                 return r;
         r = call_authorize(&c, e);
-        if (r <= 0)
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* polkit answers later; the message is dispatched again then */
         if (alias_index_find(&m->aliases, name)) {
                 alias_arn_format(arn, sizeof arn, m->machine_id, name);
                 return call_fail(&c, KMS_ERROR_ALREADY_EXISTS, "An alias with the name %s already exists", arn);
@@ -1018,8 +1038,10 @@ static int method_update_alias(sd_bus_message *message, void *userdata, sd_bus_e
         r = call_authorize(&c, a->key);
         if (r > 0)
                 r = call_authorize(&c, e);
-        if (r <= 0)
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* polkit answers later; the message is dispatched again then */
         if (a->key == e)
                 goto done;
         /* Every hmacd key is an HMAC key with GENERATE_VERIFY_MAC usage: the same type and usage
@@ -1062,8 +1084,10 @@ static int method_delete_alias(sd_bus_message *message, void *userdata, sd_bus_e
                 return fail_alias_not_found(&c, name);
         c.key_id = a->key->key_id;
         r = call_authorize(&c, a->key);
-        if (r <= 0)
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* polkit answers later; the message is dispatched again then */
         r = store_delete_alias(m->store, name);
         if (r < 0)
                 return call_fail_errno(&c, r);
@@ -1127,8 +1151,10 @@ static int method_list_aliases(sd_bus_message *message, void *userdata, sd_bus_e
         if (e)
                 c.action = ACTION_DESCRIBE_KEY;
         r = call_authorize(&c, e);
-        if (r <= 0)
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* polkit answers later; the message is dispatched again then */
 
         r = sd_bus_message_new_method_return(message, &reply);
         if (r >= 0)
@@ -1175,8 +1201,10 @@ static int method_tag_resource(sd_bus_message *message, void *userdata, sd_bus_e
         if (r < 0)
                 return r;
         r = call_authorize(&c, e);
-        if (r <= 0)
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* polkit answers later; the message is dispatched again then */
         if (e->state == KEY_STATE_PENDING_DELETION)
                 return fail_pending_deletion(&c, e);
 
@@ -1243,8 +1271,10 @@ static int method_untag_resource(sd_bus_message *message, void *userdata, sd_bus
         if (r < 0)
                 return r;
         r = call_authorize(&c, e);
-        if (r <= 0)
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* polkit answers later; the message is dispatched again then */
         if (e->state == KEY_STATE_PENDING_DELETION)
                 return fail_pending_deletion(&c, e);
 
@@ -1291,8 +1321,10 @@ static int method_list_resource_tags(sd_bus_message *message, void *userdata, sd
         if (r < 0)
                 return r;
         r = call_authorize(&c, e);
-        if (r <= 0)
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1; /* polkit answers later; the message is dispatched again then */
 
         r = sd_bus_message_new_method_return(message, &reply);
         if (r >= 0)
