@@ -30,6 +30,9 @@ DEB_PACKAGES := gcc make pkg-config libsystemd-dev libkeyutils-dev keyutils libs
         libseccomp-dev libsqlite3-dev sqlite3 libcriterion-dev dbus dbus-bin polkitd util-linux \
         passwd procps
 
+# Further targets (install, selinux, bench, ...) live in mk/*.mk; they may add to DEB_PACKAGES.
+include $(wildcard mk/*.mk)
+
 SHARED_SRC := $(filter-out lib/hmacd.c,$(wildcard lib/*.c))
 CLIENT_SRC := lib/hmacd.c
 DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
