@@ -27,6 +27,8 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdKeyMetadata *, hmacd_key_metadata_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdKeyList *, hmacd_key_list_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdAliasList *, hmacd_alias_list_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdTagList *, hmacd_tag_list_free);
 
 typedef enum OutputFormat {
         OUTPUT_JSON,
@@ -38,11 +40,18 @@ typedef enum ParamKind {
         PARAM_TEXT_BLOB,        /* bytes: the text itself, or fileb://PATH (file://PATH) for a file's */
         PARAM_BASE64_BLOB,      /* bytes: base64, or fileb://PATH for a file's raw bytes */
         PARAM_TAG_LIST,         /* one or more TagKey=K,TagValue=V, after one or several --tags */
+        PARAM_STRING_LIST,      /* one or more strings (each at least 'min' long), after one or several */
         PARAM_UINT32,           /* a number, at least 'min' */
 } ParamKind;
 
+/* Options are looked up among the parameters of the subcommand given, so that one option name (--key-id,
+ * --limit) may have a different meaning and help text in different subcommands. */
 typedef enum ParamId {
-        PARAM_KEY_ID = 1,
+        PARAM_KEY_ID = 1,       /* any of the four forms: GenerateMac, VerifyMac, DescribeKey */
+        PARAM_MANAGED_KEY_ID,   /* key ID or key ARN: the management operations */
+        PARAM_FILTER_KEY_ID,    /* list-aliases */
+        PARAM_TARGET_KEY_ID,
+        PARAM_ALIAS_NAME,
         PARAM_KEY_SPEC,
         PARAM_KEY_USAGE,
         PARAM_DESCRIPTION,
@@ -51,7 +60,11 @@ typedef enum ParamId {
         PARAM_MESSAGE,
         PARAM_MAC_ALGORITHM,
         PARAM_MAC,
+        PARAM_PENDING_WINDOW_IN_DAYS,
+        PARAM_TAG_KEYS,
         PARAM_LIMIT,
+        PARAM_ALIAS_LIMIT,
+        PARAM_TAG_LIMIT,
         PARAM_STARTING_TOKEN,
         _PARAM_MAX,
         _PARAM_INVALID = -EINVAL,
@@ -69,6 +82,15 @@ typedef struct Param {
 static const Param params[_PARAM_MAX] = {
         [PARAM_KEY_ID] = { "key-id", "KeyId", PARAM_STRING, 1, "KEY",
                            "Key ID, key ARN, alias name or alias ARN" },
+        [PARAM_MANAGED_KEY_ID] = { "key-id", "KeyId", PARAM_STRING, 1, "KEY", "Key ID or key ARN" },
+        [PARAM_FILTER_KEY_ID] = { "key-id", "KeyId", PARAM_STRING, 1, "KEY",
+                                  "List only the aliases of this key (key ID or key ARN); without it, all "
+                                  "aliases" },
+        [PARAM_TARGET_KEY_ID] = { "target-key-id", "TargetKeyId", PARAM_STRING, 1, "KEY",
+                                  "The key the alias names: key ID or key ARN" },
+        [PARAM_ALIAS_NAME] = { "alias-name", "AliasName", PARAM_STRING, 1, "ALIAS",
+                               "alias/ followed by 1 to 250 of A-Z a-z 0-9 / _ -; alias/aws/ and "
+                               "alias/hmacd/ are reserved" },
         [PARAM_KEY_SPEC] = { "key-spec", "KeySpec", PARAM_STRING, 0, "SPEC",
                              "HMAC_224, HMAC_256, HMAC_384 or HMAC_512" },
         [PARAM_KEY_USAGE] = { "key-usage", "KeyUsage", PARAM_STRING, 0, "USAGE",
@@ -87,9 +109,21 @@ static const Param params[_PARAM_MAX] = {
                                   "key spec" },
         [PARAM_MAC] = { "mac", "Mac", PARAM_BASE64_BLOB, 0, "BASE64",
                         "The MAC to verify: base64, or fileb://PATH for raw bytes" },
+        [PARAM_PENDING_WINDOW_IN_DAYS] = { "pending-window-in-days", "PendingWindowInDays", PARAM_UINT32, 1,
+                                           "DAYS",
+                                           "Days before the key is deleted, 7 to 30; without it, 30" },
+        [PARAM_TAG_KEYS] = { "tag-keys", "TagKeys", PARAM_STRING_LIST, 1, "KEY ...",
+                             "Tag keys to remove; several may follow one --tag-keys, and --tag-keys may "
+                             "repeat; keys the key does not have are ignored" },
         [PARAM_LIMIT] = { "limit", "Limit", PARAM_UINT32, 1, "N",
                           "Return at most N keys (1..1000), and a NextToken when there are more; without "
                           "it, all keys are listed" },
+        [PARAM_ALIAS_LIMIT] = { "limit", "Limit", PARAM_UINT32, 1, "N",
+                                "Return at most N aliases (1..100), and a NextToken when there are more; "
+                                "without it, all aliases are listed" },
+        [PARAM_TAG_LIMIT] = { "limit", "Limit", PARAM_UINT32, 1, "N",
+                              "Return at most N tags (1..50), and a NextToken when there are more; without "
+                              "it, all tags are listed" },
         [PARAM_STARTING_TOKEN] = { "starting-token", "Marker", PARAM_STRING, 0, "TOKEN",
                                    "Continue where a NextToken of an earlier call left off" },
 };
@@ -112,6 +146,7 @@ typedef struct Verb {
         int (*run)(Context *c);
         const char *summary;
         VerbParam params[8];
+        const char *notes;      /* more for --help, or NULL */
 } Verb;
 
 struct Context {
@@ -126,6 +161,8 @@ struct Context {
         char *string[_PARAM_MAX];
         Buffer blob[_PARAM_MAX];
         uint32_t number[_PARAM_MAX];
+        char **list[_PARAM_MAX];
+        size_t n_list[_PARAM_MAX];
         Tag *tags;
         size_t n_tags;
 };
@@ -134,6 +171,9 @@ static void context_done(Context *c) {
         for (size_t i = 0; i < _PARAM_MAX; i++) {
                 free(c->string[i]);
                 buffer_done(&c->blob[i]);
+                for (size_t j = 0; j < c->n_list[i]; j++)
+                        free(c->list[i][j]);
+                free(c->list[i]);
         }
         for (size_t i = 0; i < c->n_tags; i++) {
                 free(c->tags[i].key);
@@ -316,19 +356,30 @@ static char *resolve_key_arn(Context *c, const char *key_id) {
         return strdup(key_id);
 }
 
+/* The --tags of the command line as the library takes them (pointing into c->tags). */
+static int tags_for_call(const Context *c, HmacdTag **ret) {
+        HmacdTag *tags = NULL;
+
+        if (c->n_tags > 0) {
+                tags = calloc(c->n_tags, sizeof *tags);
+                if (!tags)
+                        return -ENOMEM;
+                for (size_t i = 0; i < c->n_tags; i++)
+                        tags[i] = (HmacdTag) { c->tags[i].key, c->tags[i].value };
+        }
+        *ret = tags;
+        return 0;
+}
+
 static int verb_create_key(Context *c) {
         _cleanup_(hmacd_key_metadata_freep) HmacdKeyMetadata *m = NULL;
         _cleanup_(hmacd_error_clear) HmacdError e = {};
         _cleanup_free_ HmacdTag *tags = NULL;
         int r;
 
-        if (c->n_tags > 0) {
-                tags = calloc(c->n_tags, sizeof *tags);
-                if (!tags)
-                        return report_error(c, c->verb->operation, -ENOMEM, NULL);
-                for (size_t i = 0; i < c->n_tags; i++)
-                        tags[i] = (HmacdTag) { c->tags[i].key, c->tags[i].value };
-        }
+        r = tags_for_call(c, &tags);
+        if (r < 0)
+                return report_error(c, c->verb->operation, r, NULL);
 
         r = hmacd_create_key(c->hmacd, c->string[PARAM_KEY_SPEC], c->string[PARAM_KEY_USAGE],
                              c->string[PARAM_DESCRIPTION], tags, c->n_tags, c->string[PARAM_ORIGIN], &m, &e);
@@ -400,64 +451,278 @@ static int verb_verify_mac(Context *c) {
         return print_result(c, root);
 }
 
-/* With --limit, one page and a NextToken when there is more (the service's marker, passed through);
- * without it, every page, as the aws CLI paginates by default. */
-static int verb_list_keys(Context *c) {
-        _cleanup_(json_value_freep) JsonValue *root = json_object();
-        _cleanup_free_ char *marker = NULL;
-        JsonValue *keys = json_array();
-        uint32_t limit = c->set[PARAM_LIMIT] ? c->number[PARAM_LIMIT] : 0;
+/* One page of a List* call: its entries are appended to items, as JSON objects; *ret_next_marker is
+ * the service's marker for the next page (NULL when there is none). */
+typedef int (*ListPageFunction)(Context *c, uint32_t limit, const char *marker, JsonValue *items,
+                                char **ret_next_marker, bool *ret_truncated, HmacdError *e);
+
+/* The list subcommands, all three alike: with --limit, one page and a NextToken when there is more (the
+ * service's marker, passed through), to be given back with --starting-token; without it, every page
+ * from the --starting-token on, as the aws CLI paginates by default. The service's Truncated and
+ * NextMarker are not printed, as the aws CLI does not print them for a paginated operation. */
+static int list_pages(Context *c, const char *result_key, ParamId limit_id, ListPageFunction page) {
+        _cleanup_(json_value_freep) JsonValue *root = json_object(), *items = json_array();
+        _cleanup_free_ char *marker = NULL, *next_token = NULL;
+        uint32_t limit = c->set[limit_id] ? c->number[limit_id] : 0;
         int r;
 
+        if (!root || !items)
+                return report_error(c, c->verb->operation, -ENOMEM, NULL);
         if (c->string[PARAM_STARTING_TOKEN]) {
                 marker = strdup(c->string[PARAM_STARTING_TOKEN]);
                 if (!marker)
                         return report_error(c, c->verb->operation, -ENOMEM, NULL);
         }
 
-        json_add(root, "Keys", keys);
-        if (!root)
-                return report_error(c, c->verb->operation, -ENOMEM, NULL);
-
         for (;;) {
-                _cleanup_(hmacd_key_list_freep) HmacdKeyList *l = NULL;
                 _cleanup_(hmacd_error_clear) HmacdError e = {};
+                _cleanup_free_ char *next = NULL;
+                bool truncated = false;
 
-                r = hmacd_list_keys(c->hmacd, limit, marker, &l, &e);
+                r = page(c, limit, marker, items, &next, &truncated, &e);
                 if (r < 0)
                         return report_error(c, c->verb->operation, r, &e);
 
-                for (size_t i = 0; i < l->n_keys; i++) {
-                        JsonValue *k = json_object();
-
-                        json_add(k, "KeyId", json_string(l->keys[i].key_id));
-                        json_add(k, "KeyArn", json_string(l->keys[i].key_arn));
-                        json_add(keys, NULL, k);
-                }
-
-                if (!l->truncated)
+                if (!truncated)
                         break;
 
-                if (c->set[PARAM_LIMIT]) {
-                        json_add(root, "NextToken", json_string(l->next_marker));
+                if (c->set[limit_id]) {
+                        next_token = TAKE_PTR(next);
                         break;
                 }
 
                 /* A marker that does not move on would have us loop for ever. */
-                if (!l->next_marker || !*l->next_marker || (marker && streq(marker, l->next_marker))) {
-                        fprintf(stderr, "hmacctl: ListKeys returned a truncated page without a new "
-                                        "marker\n");
+                if (isempty(next) || (marker && streq(marker, next))) {
+                        fprintf(stderr, "hmacctl: %s returned a truncated page without a new marker\n",
+                                c->verb->operation);
                         return EXIT_OTHER;
                 }
                 free(marker);
-                marker = TAKE_PTR(l->next_marker);
+                marker = TAKE_PTR(next);
         }
 
+        json_add(root, result_key, TAKE_PTR(items));
+        if (next_token)
+                json_add(root, "NextToken", json_string(next_token));
         return print_result(c, root);
+}
+
+static int page_keys(Context *c, uint32_t limit, const char *marker, JsonValue *items,
+                     char **ret_next_marker, bool *ret_truncated, HmacdError *e) {
+        _cleanup_(hmacd_key_list_freep) HmacdKeyList *l = NULL;
+        int r;
+
+        r = hmacd_list_keys(c->hmacd, limit, marker, &l, e);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < l->n_keys; i++) {
+                JsonValue *k = json_object();
+
+                json_add(k, "KeyId", json_string(l->keys[i].key_id));
+                json_add(k, "KeyArn", json_string(l->keys[i].key_arn));
+                json_add(items, NULL, k);
+        }
+        *ret_next_marker = TAKE_PTR(l->next_marker);
+        *ret_truncated = l->truncated;
+        return 0;
+}
+
+static int verb_list_keys(Context *c) {
+        return list_pages(c, "Keys", PARAM_LIMIT, page_keys);
+}
+
+/* AliasListEntry, its fields in the order of the AWS service model. */
+static int page_aliases(Context *c, uint32_t limit, const char *marker, JsonValue *items,
+                        char **ret_next_marker, bool *ret_truncated, HmacdError *e) {
+        _cleanup_(hmacd_alias_list_freep) HmacdAliasList *l = NULL;
+        int r;
+
+        r = hmacd_list_aliases(c->hmacd, c->string[PARAM_FILTER_KEY_ID], limit, marker, &l, e);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < l->n_aliases; i++) {
+                JsonValue *a = json_object();
+
+                json_add(a, "AliasName", json_string(l->aliases[i].alias_name));
+                json_add(a, "AliasArn", json_string(l->aliases[i].alias_arn));
+                add_string(a, "TargetKeyId", l->aliases[i].target_key_id);
+                add_time(a, "CreationDate", l->aliases[i].creation_date);
+                add_time(a, "LastUpdatedDate", l->aliases[i].last_updated_date);
+                json_add(items, NULL, a);
+        }
+        *ret_next_marker = TAKE_PTR(l->next_marker);
+        *ret_truncated = l->truncated;
+        return 0;
+}
+
+static int verb_list_aliases(Context *c) {
+        return list_pages(c, "Aliases", PARAM_ALIAS_LIMIT, page_aliases);
+}
+
+static int page_tags(Context *c, uint32_t limit, const char *marker, JsonValue *items,
+                     char **ret_next_marker, bool *ret_truncated, HmacdError *e) {
+        _cleanup_(hmacd_tag_list_freep) HmacdTagList *l = NULL;
+        int r;
+
+        r = hmacd_list_resource_tags(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], limit, marker, &l, e);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < l->n_tags; i++) {
+                JsonValue *t = json_object();
+
+                json_add(t, "TagKey", json_string(l->tags[i].key));
+                json_add(t, "TagValue", json_string(l->tags[i].value));
+                json_add(items, NULL, t);
+        }
+        *ret_next_marker = TAKE_PTR(l->next_marker);
+        *ret_truncated = l->truncated;
+        return 0;
+}
+
+static int verb_list_resource_tags(Context *c) {
+        return list_pages(c, "Tags", PARAM_TAG_LIMIT, page_tags);
+}
+
+/* The operations that answer with nothing print nothing, as the aws CLI does. */
+static int verb_enable_key(Context *c) {
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        int r;
+
+        r = hmacd_enable_key(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], &e);
+        return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
+}
+
+static int verb_disable_key(Context *c) {
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        int r;
+
+        r = hmacd_disable_key(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], &e);
+        return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
+}
+
+static int verb_schedule_key_deletion(Context *c) {
+        _cleanup_(json_value_freep) JsonValue *root = NULL;
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        _cleanup_free_ char *arn = NULL;
+        uint64_t deletion_date = 0;
+        uint32_t days = 0;
+        int r;
+
+        /* Without --pending-window-in-days, 0: the service's default of 30 days. */
+        r = hmacd_schedule_key_deletion(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
+                                        c->set[PARAM_PENDING_WINDOW_IN_DAYS] ?
+                                                c->number[PARAM_PENDING_WINDOW_IN_DAYS] : 0,
+                                        &deletion_date, &days, &e);
+        if (r < 0)
+                return report_error(c, c->verb->operation, r, &e);
+
+        arn = resolve_key_arn(c, c->string[PARAM_MANAGED_KEY_ID]);
+
+        /* The ScheduleKeyDeletion response of AWS, in its order; the key is PendingDeletion now. */
+        root = json_object();
+        json_add(root, "KeyId", json_string(arn));
+        add_time(root, "DeletionDate", deletion_date);
+        json_add(root, "KeyState", json_string("PendingDeletion"));
+        json_add(root, "PendingWindowInDays", json_unsigned(days));
+        return print_result(c, root);
+}
+
+static int verb_cancel_key_deletion(Context *c) {
+        _cleanup_(json_value_freep) JsonValue *root = NULL;
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        _cleanup_free_ char *arn = NULL;
+        int r;
+
+        r = hmacd_cancel_key_deletion(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], &e);
+        if (r < 0)
+                return report_error(c, c->verb->operation, r, &e);
+
+        arn = resolve_key_arn(c, c->string[PARAM_MANAGED_KEY_ID]);
+
+        root = json_object();
+        json_add(root, "KeyId", json_string(arn));
+        return print_result(c, root);
+}
+
+static int verb_update_key_description(Context *c) {
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        int r;
+
+        r = hmacd_update_key_description(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
+                                         c->string[PARAM_DESCRIPTION], &e);
+        return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
+}
+
+static int verb_create_alias(Context *c) {
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        int r;
+
+        r = hmacd_create_alias(c->hmacd, c->string[PARAM_ALIAS_NAME], c->string[PARAM_TARGET_KEY_ID], &e);
+        return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
+}
+
+static int verb_update_alias(Context *c) {
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        int r;
+
+        r = hmacd_update_alias(c->hmacd, c->string[PARAM_ALIAS_NAME], c->string[PARAM_TARGET_KEY_ID], &e);
+        return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
+}
+
+static int verb_delete_alias(Context *c) {
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        int r;
+
+        r = hmacd_delete_alias(c->hmacd, c->string[PARAM_ALIAS_NAME], &e);
+        return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
+}
+
+static int verb_tag_resource(Context *c) {
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        _cleanup_free_ HmacdTag *tags = NULL;
+        int r;
+
+        r = tags_for_call(c, &tags);
+        if (r < 0)
+                return report_error(c, c->verb->operation, r, NULL);
+
+        r = hmacd_tag_resource(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], tags, c->n_tags, &e);
+        return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
+}
+
+static int verb_untag_resource(Context *c) {
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        int r;
+
+        r = hmacd_untag_resource(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
+                                 (const char *const *) c->list[PARAM_TAG_KEYS], c->n_list[PARAM_TAG_KEYS],
+                                 &e);
+        return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
 #define REQ(p) { p, true }
 #define OPT(p) { p, false }
+
+static const char paging_notes[] =
+        "Paging: without --limit every page is fetched and printed as one list, as the aws CLI does by\n"
+        "default; with --limit one page, and a \"NextToken\" (NEXTTOKEN in text output) when there is\n"
+        "more, to pass to --starting-token for the next page.";
+
+static const char quiet_notes[] = "On success it prints nothing, as the aws CLI does.";
+
+static const char alias_notes[] =
+        "An alias may then stand for its key wherever generate-mac, verify-mac and describe-key take a\n"
+        "--key-id. On success it prints nothing, as the aws CLI does.";
+
+static const char list_resource_tags_notes[] =
+        "Paging: the same as list-keys and list-aliases, and as the aws CLI v2 itself, whose\n"
+        "list-resource-tags is a paginated operation (--starting-token): without --limit every page is\n"
+        "fetched and printed as one {\"Tags\": [...]}; with --limit one page, and a \"NextToken\" when\n"
+        "there is more, to pass to --starting-token. The service's Truncated and NextMarker are not\n"
+        "printed, and there is no --marker.";
 
 static const Verb verbs[] = {
         { "create-key", "CreateKey", verb_create_key, "Create an HMAC key",
@@ -470,7 +735,41 @@ static const Verb verbs[] = {
         { "describe-key", "DescribeKey", verb_describe_key, "Show the metadata of a key",
           { REQ(PARAM_KEY_ID) } },
         { "list-keys", "ListKeys", verb_list_keys, "List the keys (key ID and key ARN)",
-          { OPT(PARAM_LIMIT), OPT(PARAM_STARTING_TOKEN) } },
+          { OPT(PARAM_LIMIT), OPT(PARAM_STARTING_TOKEN) }, paging_notes },
+        { "enable-key", "EnableKey", verb_enable_key, "Enable a key",
+          { REQ(PARAM_MANAGED_KEY_ID) }, quiet_notes },
+        { "disable-key", "DisableKey", verb_disable_key,
+          "Disable a key: no MACs are made or verified with it until it is enabled",
+          { REQ(PARAM_MANAGED_KEY_ID) }, quiet_notes },
+        { "schedule-key-deletion", "ScheduleKeyDeletion", verb_schedule_key_deletion,
+          "Delete a key, its material and its aliases after a waiting period",
+          { REQ(PARAM_MANAGED_KEY_ID), OPT(PARAM_PENDING_WINDOW_IN_DAYS) },
+          "Prints KeyId (the key ARN), DeletionDate, KeyState and PendingWindowInDays. Until the\n"
+          "DeletionDate the key cannot be used, and cancel-key-deletion can still keep it." },
+        { "cancel-key-deletion", "CancelKeyDeletion", verb_cancel_key_deletion,
+          "Cancel a scheduled deletion; the key stays disabled",
+          { REQ(PARAM_MANAGED_KEY_ID) },
+          "Prints the KeyId (the key ARN). Use enable-key to use the key again." },
+        { "update-key-description", "UpdateKeyDescription", verb_update_key_description,
+          "Replace the description of a key",
+          { REQ(PARAM_MANAGED_KEY_ID), REQ(PARAM_DESCRIPTION) }, quiet_notes },
+        { "create-alias", "CreateAlias", verb_create_alias, "Give a key a further name",
+          { REQ(PARAM_ALIAS_NAME), REQ(PARAM_TARGET_KEY_ID) }, alias_notes },
+        { "update-alias", "UpdateAlias", verb_update_alias, "Point an alias at another key",
+          { REQ(PARAM_ALIAS_NAME), REQ(PARAM_TARGET_KEY_ID) }, alias_notes },
+        { "delete-alias", "DeleteAlias", verb_delete_alias, "Delete an alias (not its key)",
+          { REQ(PARAM_ALIAS_NAME) }, quiet_notes },
+        { "list-aliases", "ListAliases", verb_list_aliases, "List the aliases, by name",
+          { OPT(PARAM_FILTER_KEY_ID), OPT(PARAM_ALIAS_LIMIT), OPT(PARAM_STARTING_TOKEN) }, paging_notes },
+        { "tag-resource", "TagResource", verb_tag_resource,
+          "Add tags to a key, or replace the values of its tags",
+          { REQ(PARAM_MANAGED_KEY_ID), REQ(PARAM_TAGS) }, quiet_notes },
+        { "untag-resource", "UntagResource", verb_untag_resource, "Remove tags from a key",
+          { REQ(PARAM_MANAGED_KEY_ID), REQ(PARAM_TAG_KEYS) }, quiet_notes },
+        { "list-resource-tags", "ListResourceTags", verb_list_resource_tags,
+          "List the tags of a key, by tag key",
+          { REQ(PARAM_MANAGED_KEY_ID), OPT(PARAM_TAG_LIMIT), OPT(PARAM_STARTING_TOKEN) },
+          list_resource_tags_notes },
 };
 
 static const Verb *verb_find(const char *name) {
@@ -480,17 +779,14 @@ static const Verb *verb_find(const char *name) {
         return NULL;
 }
 
-static const VerbParam *verb_param(const Verb *v, ParamId id) {
-        for (size_t i = 0; v && i < ELEMENTSOF(v->params) && v->params[i].id > 0; i++)
-                if (v->params[i].id == id)
-                        return &v->params[i];
-        return NULL;
-}
+/* The parameter of subcommand v that the option names. */
+static ParamId param_find(const Verb *v, const char *name, size_t len) {
+        for (size_t i = 0; v && i < ELEMENTSOF(v->params) && v->params[i].id > 0; i++) {
+                const char *n = params[v->params[i].id].name;
 
-static ParamId param_find(const char *name, size_t len) {
-        for (ParamId i = 1; i < _PARAM_MAX; i++)
-                if (strlen(params[i].name) == len && strncmp(params[i].name, name, len) == 0)
-                        return i;
+                if (strlen(n) == len && strncmp(n, name, len) == 0)
+                        return v->params[i].id;
+        }
         return _PARAM_INVALID;
 }
 
@@ -516,6 +812,8 @@ static void help_verb(const Verb *v) {
                 printf("  --%s %s%s\n        %s\n", p->name, p->metavar,
                        v->params[i].required ? " (required)" : "", p->help);
         }
+        if (v->notes)
+                printf("\n%s\n", v->notes);
         printf("\nGlobal options: --system, --user, --output json|text, --no-ask-password "
                "(see hmacctl --help).\n");
 }
@@ -568,11 +866,12 @@ _printf_(2, 3) static int param_error(const Param *p, const char *fmt, ...) {
         return -EINVAL;
 }
 
-/* What botocore checks before sending: too short, or too small. Always -EINVAL. */
-static int param_validation_error(const Param *p, const char *what, const char *value) {
+/* What botocore checks before sending: too short, or too small. member is the request member,
+ * "TagKeys[0]" for an item of a list. Always -EINVAL. */
+static int param_validation_error(const Param *p, const char *member, const char *what, const char *value) {
         fprintf(stderr, "\nParameter validation failed:\n"
                         "Invalid %s for parameter %s, value: %s, valid min %s: %u\n",
-                what, p->member, value, what, p->min);
+                what, member, value, what, p->min);
         return -EINVAL;
 }
 
@@ -659,7 +958,7 @@ static int param_convert_uint32(const Param *p, const char *value, uint32_t *ret
                 return param_error(p, "invalid value '%s' for an integer from %u to %" PRIu32, value, p->min,
                                    UINT32_MAX);
         if (negative || u < p->min)
-                return param_validation_error(p, "value", value);
+                return param_validation_error(p, p->member, "value", value);
 
         *ret = (uint32_t) u;
         return 0;
@@ -675,12 +974,34 @@ static int param_convert(Context *c, ParamId id, const char *value) {
                         char n[32];
 
                         snprintf(n, sizeof n, "%zu", strlen(value));
-                        return param_validation_error(p, "length", n);
+                        return param_validation_error(p, p->member, "length", n);
                 }
                 free(c->string[id]);
                 c->string[id] = strdup(value);
                 r = c->string[id] ? 0 : -ENOMEM;
                 break;
+
+        case PARAM_STRING_LIST: {
+                char **l;
+
+                if (strlen(value) < p->min) {
+                        char member[64], n[32];
+
+                        snprintf(member, sizeof member, "%s[%zu]", p->member, c->n_list[id]);
+                        snprintf(n, sizeof n, "%zu", strlen(value));
+                        return param_validation_error(p, member, "length", n);
+                }
+                l = reallocarray(c->list[id], c->n_list[id] + 1, sizeof *l);
+                if (!l)
+                        return -ENOMEM;
+                c->list[id] = l;
+                l[c->n_list[id]] = strdup(value);
+                if (!l[c->n_list[id]])
+                        return -ENOMEM;
+                c->n_list[id]++;
+                r = 0;
+                break;
+        }
 
         case PARAM_TEXT_BLOB:
         case PARAM_BASE64_BLOB: {
@@ -827,20 +1148,20 @@ static int parse_argv(Context *c, int argc, char *argv[]) {
                 name = arg + 2;
                 eq = strchr(name, '=');
                 len = eq ? (size_t) (eq - name) : strlen(name);
-                id = param_find(name, len);
-                if (id < 0 || !verb_param(c->verb, id)) {
+                id = param_find(c->verb, name, len);
+                if (id < 0) {
                         unknown[n_unknown++] = arg;
                         continue;
                 }
                 p = &params[id];
 
-                /* As argparse: the value follows, or is glued on with '='; a tag list takes every
+                /* As argparse: the value follows, or is glued on with '='; a list takes every
                  * following argument up to the next option. */
                 if (eq) {
                         ids[n_values] = id;
                         values[n_values++] = eq + 1;
                 }
-                if (p->kind == PARAM_TAG_LIST)
+                if (p->kind == PARAM_TAG_LIST || p->kind == PARAM_STRING_LIST)
                         while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
                                 ids[n_values] = id;
                                 values[n_values++] = argv[++i];
@@ -851,7 +1172,8 @@ static int parse_argv(Context *c, int argc, char *argv[]) {
                 }
                 if (n_values == n_before && !help)
                         return usage_error(c->verb, "argument --%s: expected %s argument", p->name,
-                                           p->kind == PARAM_TAG_LIST ? "at least one" : "one");
+                                           p->kind == PARAM_TAG_LIST || p->kind == PARAM_STRING_LIST ?
+                                                   "at least one" : "one");
         }
 
         if (help) {
