@@ -1,0 +1,1505 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* hmacctl end to end: every subcommand run as a process against the real daemon on a private bus,
+ * its JSON parsed (a small parser below) and its fields, their order, the text output, the error
+ * lines and the exit codes checked against what `aws kms` prints. MACs are compared with the ones
+ * busctl gets from the daemon directly. */
+#include <criterion/criterion.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "hmacd.h"
+#include "macro.h"
+
+TestSuite(cli, .init = harness_setup_daemon, .fini = harness_teardown, .timeout = 240);
+
+/* ---- a small JSON parser, strict enough to reject what is not JSON ---- */
+
+typedef enum JType {
+        J_NULL,
+        J_BOOLEAN,
+        J_NUMBER,
+        J_STRING,
+        J_ARRAY,
+        J_OBJECT,
+} JType;
+
+typedef struct J {
+        JType type;
+        char *s; /* strings, and numbers as written */
+        bool b;
+        struct J **items;
+        char **keys; /* objects: the keys, in their order */
+        size_t n;
+} J;
+
+static void j_free(J *j) {
+        if (!j)
+                return;
+        for (size_t i = 0; i < j->n; i++) {
+                j_free(j->items[i]);
+                if (j->keys)
+                        free(j->keys[i]);
+        }
+        free(j->items);
+        free(j->keys);
+        free(j->s);
+        free(j);
+}
+
+static void j_freep(J **j) {
+        j_free(*j);
+}
+
+typedef struct JParser {
+        const char *p;
+        char error[128];
+} JParser;
+
+static void j_skip(JParser *x) {
+        while (*x->p == ' ' || *x->p == '\n' || *x->p == '\t' || *x->p == '\r')
+                x->p++;
+}
+
+static J *j_value(JParser *x, unsigned depth);
+
+static char *j_string_raw(JParser *x) {
+        size_t size = 0, allocated = strlen(x->p) + 1;
+        char *s = malloc(allocated);
+
+        cr_assert(s);
+        x->p++; /* '"' */
+        for (;;) {
+                unsigned char c = *x->p++;
+
+                if (c == '"')
+                        break;
+                if (c == 0 || c < 0x20) {
+                        snprintf(x->error, sizeof x->error, "unterminated string or control character");
+                        free(s);
+                        return NULL;
+                }
+                if (c != '\\') {
+                        s[size++] = c;
+                        continue;
+                }
+                c = *x->p++;
+                switch (c) {
+                case '"':
+                case '\\':
+                case '/':
+                        s[size++] = c;
+                        break;
+                case 'b':
+                        s[size++] = '\b';
+                        break;
+                case 'f':
+                        s[size++] = '\f';
+                        break;
+                case 'n':
+                        s[size++] = '\n';
+                        break;
+                case 'r':
+                        s[size++] = '\r';
+                        break;
+                case 't':
+                        s[size++] = '\t';
+                        break;
+                case 'u': {
+                        unsigned cp;
+
+                        if (strspn(x->p, "0123456789abcdefABCDEF") < 4 || sscanf(x->p, "%4x", &cp) != 1) {
+                                snprintf(x->error, sizeof x->error, "bad \\u escape");
+                                free(s);
+                                return NULL;
+                        }
+                        x->p += 4;
+                        /* Our output only escapes control characters this way. */
+                        if (cp < 0x80)
+                                s[size++] = cp;
+                        else if (cp < 0x800) {
+                                s[size++] = 0xc0 | (cp >> 6);
+                                s[size++] = 0x80 | (cp & 0x3f);
+                        } else {
+                                s[size++] = 0xe0 | (cp >> 12);
+                                s[size++] = 0x80 | ((cp >> 6) & 0x3f);
+                                s[size++] = 0x80 | (cp & 0x3f);
+                        }
+                        break;
+                }
+                default:
+                        snprintf(x->error, sizeof x->error, "bad escape \\%c", c);
+                        free(s);
+                        return NULL;
+                }
+        }
+        s[size] = 0;
+        return s;
+}
+
+static J *j_new(JType type) {
+        J *j = calloc(1, sizeof *j);
+        cr_assert(j);
+        j->type = type;
+        return j;
+}
+
+static void j_append(J *j, char *key, J *item) {
+        j->items = reallocarray(j->items, j->n + 1, sizeof *j->items);
+        cr_assert(j->items);
+        if (j->type == J_OBJECT) {
+                j->keys = reallocarray(j->keys, j->n + 1, sizeof *j->keys);
+                cr_assert(j->keys);
+                j->keys[j->n] = key;
+        }
+        j->items[j->n++] = item;
+}
+
+static J *j_container(JParser *x, unsigned depth) {
+        bool object = *x->p == '{';
+        char close = object ? '}' : ']';
+        J *j = j_new(object ? J_OBJECT : J_ARRAY);
+
+        x->p++;
+        j_skip(x);
+        if (*x->p == close) {
+                x->p++;
+                return j;
+        }
+        for (;;) {
+                char *key = NULL;
+                J *item;
+
+                j_skip(x);
+                if (object) {
+                        if (*x->p != '"' || !(key = j_string_raw(x))) {
+                                if (!*x->error)
+                                        snprintf(x->error, sizeof x->error, "expected a key");
+                                goto fail;
+                        }
+                        j_skip(x);
+                        if (*x->p++ != ':') {
+                                snprintf(x->error, sizeof x->error, "expected ':'");
+                                free(key);
+                                goto fail;
+                        }
+                }
+                item = j_value(x, depth + 1);
+                if (!item) {
+                        free(key);
+                        goto fail;
+                }
+                j_append(j, key, item);
+                j_skip(x);
+                if (*x->p == ',') {
+                        x->p++;
+                        continue;
+                }
+                if (*x->p++ == close)
+                        return j;
+                snprintf(x->error, sizeof x->error, "expected ',' or '%c'", close);
+                goto fail;
+        }
+fail:
+        j_free(j);
+        return NULL;
+}
+
+static J *j_value(JParser *x, unsigned depth) {
+        J *j;
+
+        j_skip(x);
+        if (depth > 32) {
+                snprintf(x->error, sizeof x->error, "too deep");
+                return NULL;
+        }
+        switch (*x->p) {
+        case '{':
+        case '[':
+                return j_container(x, depth);
+        case '"':
+                j = j_new(J_STRING);
+                j->s = j_string_raw(x);
+                if (!j->s) {
+                        j_free(j);
+                        return NULL;
+                }
+                return j;
+        case 't':
+        case 'f':
+        case 'n': {
+                static const char *const words[] = { "true", "false", "null" };
+                for (size_t i = 0; i < ELEMENTSOF(words); i++)
+                        if (strncmp(x->p, words[i], strlen(words[i])) == 0) {
+                                x->p += strlen(words[i]);
+                                j = j_new(i == 2 ? J_NULL : J_BOOLEAN);
+                                j->b = i == 0;
+                                return j;
+                        }
+                break;
+        }
+        default:
+                if (*x->p == '-' || isdigit((unsigned char) *x->p)) {
+                        size_t n = strspn(x->p, "-+.eE0123456789");
+                        j = j_new(J_NUMBER);
+                        j->s = strndup(x->p, n);
+                        cr_assert(j->s);
+                        x->p += n;
+                        return j;
+                }
+        }
+        snprintf(x->error, sizeof x->error, "unexpected '%.10s'", x->p);
+        return NULL;
+}
+
+/* Parses the whole of text, which must be one JSON value; fails the test otherwise. */
+static J *j_parse(const char *text) {
+        JParser x = { .p = text };
+        J *j = j_value(&x, 0);
+
+        cr_assert(j, "not JSON (%s at offset %zu): %s", x.error, (size_t) (x.p - text), text);
+        j_skip(&x);
+        cr_assert(*x.p == 0, "trailing text after the JSON value at offset %zu: %s", (size_t) (x.p - text),
+                  text);
+        return j;
+}
+
+static const J *j_get(const J *o, const char *key) {
+        cr_assert(o && o->type == J_OBJECT, "not an object where '%s' was looked for", key);
+        for (size_t i = 0; i < o->n; i++)
+                if (streq(o->keys[i], key))
+                        return o->items[i];
+        return NULL;
+}
+
+static const J *j_need(const J *o, const char *key, JType type) {
+        const J *v = j_get(o, key);
+        cr_assert(v, "no '%s'", key);
+        cr_assert_eq(v->type, type, "'%s' has JSON type %d, not %d", key, v->type, type);
+        return v;
+}
+
+static const char *j_str(const J *o, const char *key) {
+        return j_need(o, key, J_STRING)->s;
+}
+
+static const J *j_array(const J *o, const char *key) {
+        return j_need(o, key, J_ARRAY);
+}
+
+/* The keys of object o are exactly these, in this order (NULL-terminated). */
+static void j_assert_keys(const J *o, ...) {
+        va_list ap;
+        size_t i = 0;
+        const char *k;
+
+        cr_assert(o && o->type == J_OBJECT);
+        va_start(ap, o);
+        while ((k = va_arg(ap, const char *))) {
+                cr_assert(i < o->n, "missing key '%s' (only %zu keys)", k, o->n);
+                cr_assert_str_eq(o->keys[i], k, "key %zu is '%s', expected '%s'", i, o->keys[i], k);
+                i++;
+        }
+        va_end(ap);
+        cr_assert_eq(i, o->n, "unexpected key '%s'", i < o->n ? o->keys[i] : "");
+}
+
+/* ---- running hmacctl ---- */
+
+/* Runs hmacctl as root (allowed everything) with the arguments, NULL-terminated. */
+#define CTL(res, ...) cr_assert(harness_runl(NULL, (res), HARNESS_HMACCTL, __VA_ARGS__, NULL) >= 0)
+
+static void run_input(HarnessResult *res, const void *input, size_t size, char **argv) {
+        cr_assert(harness_run(NULL, input, size, argv, res) >= 0);
+}
+
+static void expect_ok(const HarnessResult *res, const char *what) {
+        cr_assert(!res->timed_out, "%s timed out", what);
+        cr_assert_eq(res->exit_code, 0, "%s: %s\nstderr: %s\nstdout: %s", what,
+                     harness_describe_status(res->status), res->err, res->out);
+}
+
+/* Exit status 'code', and (if given) this text somewhere on standard error; nothing on standard
+ * output. */
+static void expect_fail(const HarnessResult *res, int code, const char *err_part, const char *what) {
+        cr_assert(!res->timed_out, "%s timed out", what);
+        cr_assert_eq(res->exit_code, code, "%s: expected exit %d, %s\nstderr: %s\nstdout: %s", what, code,
+                     harness_describe_status(res->status), res->err, res->out);
+        if (err_part)
+                cr_assert(strstr(res->err, err_part), "%s: stderr lacks '%s': %s", what, err_part, res->err);
+        cr_assert_eq(res->out_size, 0, "%s: stdout not empty: %s", what, res->out);
+}
+
+/* One whole line of standard error is exactly line. */
+static bool has_line(const char *text, const char *line) {
+        size_t n = strlen(line);
+
+        for (const char *p = text; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+                if (strncmp(p, line, n) == 0 && (p[n] == '\n' || p[n] == 0))
+                        return true;
+        return false;
+}
+
+/* The service error line the aws CLI prints, whole, with exit 254. */
+static void expect_service_error(const HarnessResult *res, const char *exception, const char *operation,
+                                 const char *message_part) {
+        char prefix[256];
+        const char *line;
+
+        snprintf(prefix, sizeof prefix, "An error occurred (%s) when calling the %s operation: ", exception,
+                 operation);
+        expect_fail(res, 254, prefix, operation);
+        if (message_part) {
+                line = strstr(res->err, prefix) + strlen(prefix);
+                cr_assert(strstr(line, message_part), "message lacks '%s': %s", message_part, res->err);
+        }
+}
+
+static J *run_json(const char *what, HarnessResult *res) {
+        expect_ok(res, what);
+        return j_parse(res->out);
+}
+
+/* ---- helpers ---- */
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static void base64_encode(const uint8_t *p, size_t n, char *out) {
+        for (size_t i = 0; i < n; i += 3) {
+                uint32_t v = (uint32_t) p[i] << 16 | (i + 1 < n ? (uint32_t) p[i + 1] << 8 : 0) |
+                             (i + 2 < n ? p[i + 2] : 0);
+                *out++ = b64[v >> 18];
+                *out++ = b64[(v >> 12) & 63];
+                *out++ = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+                *out++ = i + 2 < n ? b64[v & 63] : '=';
+        }
+        *out = 0;
+}
+
+static size_t base64_decode(const char *s, uint8_t *out, size_t max) {
+        uint32_t v = 0;
+        size_t n = 0, bits = 0;
+
+        for (; *s && *s != '='; s++) {
+                const char *c = strchr(b64, *s);
+                cr_assert(c && *s, "not base64: '%s'", s);
+                v = v << 6 | (uint32_t) (c - b64);
+                bits += 6;
+                if (bits >= 8) {
+                        bits -= 8;
+                        cr_assert(n < max);
+                        out[n++] = (v >> bits) & 0xff;
+                }
+        }
+        return n;
+}
+
+/* Seconds since the epoch of an ISO 8601 time as the aws CLI prints them:
+ * "2026-11-22T10:00:00+00:00" or "2026-11-22T10:00:00.123000+00:00". */
+static time_t iso8601(const char *s) {
+        struct tm tm = {};
+        const char *rest;
+        size_t digits;
+
+        cr_assert(s);
+        rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+        cr_assert(rest && strlen(s) == 19 + strlen(rest), "not ISO 8601: '%s'", s);
+        if (*rest == '.') {
+                digits = strspn(rest + 1, "0123456789");
+                cr_assert(digits == 6, "fraction of '%s' is not 6 digits", s);
+                rest += 1 + digits;
+        }
+        cr_assert_str_eq(rest, "+00:00", "'%s' does not end in +00:00", s);
+        return timegm(&tm);
+}
+
+static bool is_uuid(const char *s) {
+        if (strlen(s) != 36)
+                return false;
+        for (size_t i = 0; i < 36; i++)
+                if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' :
+                                                              !strchr("0123456789abcdef", s[i]))
+                        return false;
+        return s[14] == '4';
+}
+
+static void write_file(const char *path, const void *data, size_t size) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        cr_assert(fd >= 0, "open %s: %m", path);
+        cr_assert_eq(write(fd, data, size), (ssize_t) size);
+        cr_assert(close(fd) == 0);
+}
+
+static char *tmp_path(const char *name) {
+        char *p;
+        cr_assert(asprintf(&p, "%s/%s", harness_tmp_dir(), name) >= 0);
+        return p;
+}
+
+/* Creates a key with hmacctl; returns its KeyId, fills arn (if given). */
+static char *create_key(const char *spec, char *arn, size_t arn_size) {
+        _cleanup_(harness_result_done) HarnessResult res = {};
+        _cleanup_(j_freep) J *j = NULL;
+        const J *md;
+        char *id;
+
+        CTL(&res, "create-key", "--key-spec", spec, "--key-usage", "GENERATE_VERIFY_MAC");
+        j = run_json("create-key", &res);
+        md = j_need(j, "KeyMetadata", J_OBJECT);
+        id = strdup(j_str(md, "KeyId"));
+        cr_assert(id);
+        if (arn)
+                snprintf(arn, arn_size, "%s", j_str(md, "Arn"));
+        return id;
+}
+
+static J *describe(const char *key_id) {
+        _cleanup_(harness_result_done) HarnessResult res = {};
+        CTL(&res, "describe-key", "--key-id", key_id);
+        return run_json("describe-key", &res);
+}
+
+static char *key_state(const char *key_id) {
+        _cleanup_(j_freep) J *j = describe(key_id);
+        char *s = strdup(j_str(j_need(j, "KeyMetadata", J_OBJECT), "KeyState"));
+        cr_assert(s);
+        return s;
+}
+
+/* The base64 MAC hmacctl prints for message (text) under key. */
+static char *cli_mac(const char *key, const char *message, const char *alg) {
+        _cleanup_(harness_result_done) HarnessResult res = {};
+        _cleanup_(j_freep) J *j = NULL;
+        char *mac;
+
+        CTL(&res, "generate-mac", "--key-id", key, "--message", message, "--mac-algorithm", alg);
+        j = run_json("generate-mac", &res);
+        mac = strdup(j_str(j, "Mac"));
+        cr_assert(mac);
+        return mac;
+}
+
+/* The MAC of message as busctl gets it from the daemon, base64-encoded. */
+static void busctl_mac(const char *key, const uint8_t *message, size_t size, const char *alg,
+                       char out[static 100]) {
+        _cleanup_(harness_result_done) HarnessResult res = {};
+        char *argv[64 + 4100] = { (char *) "busctl",
+                                  (char *) "--system",
+                                  (char *) "call",
+                                  (char *) HARNESS_BUS_NAME,
+                                  (char *) HARNESS_OBJECT_PATH,
+                                  (char *) HARNESS_INTERFACE,
+                                  (char *) "GenerateMac",
+                                  (char *) "says",
+                                  (char *) key };
+        char numbers[4100][5], count[16];
+        uint8_t mac[64];
+        size_t argc = 9, n = 0;
+        const char *p;
+        unsigned v;
+        int off;
+
+        cr_assert(size < 4100);
+        snprintf(count, sizeof count, "%zu", size);
+        argv[argc++] = count;
+        for (size_t i = 0; i < size; i++) {
+                snprintf(numbers[i], sizeof numbers[i], "%u", message[i]);
+                argv[argc++] = numbers[i];
+        }
+        argv[argc++] = (char *) alg;
+        argv[argc] = NULL;
+        cr_assert(harness_run(NULL, NULL, 0, argv, &res) >= 0);
+        cr_assert_eq(res.exit_code, 0, "busctl: %s", res.err);
+
+        /* "ay 32 211 67 ..." */
+        cr_assert(strncmp(res.out, "ay ", 3) == 0, "busctl printed: %s", res.out);
+        p = res.out + 3;
+        cr_assert(sscanf(p, "%u%n", &v, &off) == 1);
+        p += off;
+        for (unsigned i = 0; i < v; i++) {
+                unsigned b;
+                cr_assert(n < sizeof mac && sscanf(p, "%u%n", &b, &off) == 1, "busctl printed: %s", res.out);
+                mac[n++] = b;
+                p += off;
+        }
+        base64_encode(mac, n, out);
+}
+
+/* ---- issue 2: the core subcommands ---- */
+
+Test(cli, create_key_json_shape) {
+        _cleanup_(harness_result_done) HarnessResult res = {};
+        _cleanup_(j_freep) J *j = NULL;
+        char expected_arn[256];
+        const J *md, *algs;
+        time_t created;
+
+        CTL(&res, "create-key", "--key-spec", "HMAC_384", "--key-usage", "GENERATE_VERIFY_MAC",
+            "--description", "session \"cookies\"\tand more", "--tags", "TagKey=Purpose,TagValue=cookies",
+            "TagKey=Team,TagValue=web");
+        j = run_json("create-key", &res);
+        j_assert_keys(j, "KeyMetadata", NULL);
+        md = j_need(j, "KeyMetadata", J_OBJECT);
+
+        /* The fields and their order: AWS's KeyMetadata order, then hmacd's Owner and OwnerUid. */
+        j_assert_keys(md, "KeyId", "Arn", "CreationDate", "Enabled", "Description", "KeyUsage", "KeyState",
+                      "Origin", "KeyManager", "CustomerMasterKeySpec", "KeySpec", "MultiRegion",
+                      "MacAlgorithms", "Owner", "OwnerUid", NULL);
+        cr_assert(is_uuid(j_str(md, "KeyId")), "KeyId %s", j_str(md, "KeyId"));
+        cr_assert(strncmp(j_str(md, "Arn"), "arn:hmacd:kms:local:", 20) == 0, "Arn %s", j_str(md, "Arn"));
+        snprintf(expected_arn, sizeof expected_arn, ":key/%s", j_str(md, "KeyId"));
+        cr_assert(strstr(j_str(md, "Arn"), expected_arn), "Arn %s", j_str(md, "Arn"));
+        created = iso8601(j_str(md, "CreationDate"));
+        cr_assert(labs((long) (created - time(NULL))) < 300, "CreationDate %s", j_str(md, "CreationDate"));
+        cr_assert(j_need(md, "Enabled", J_BOOLEAN)->b);
+        cr_assert_str_eq(j_str(md, "Description"), "session \"cookies\"\tand more");
+        cr_assert_str_eq(j_str(md, "KeyUsage"), "GENERATE_VERIFY_MAC");
+        cr_assert_str_eq(j_str(md, "KeyState"), "Enabled");
+        cr_assert_str_eq(j_str(md, "Origin"), "HMACD");
+        cr_assert_str_eq(j_str(md, "KeyManager"), "CUSTOMER");
+        cr_assert_str_eq(j_str(md, "KeySpec"), "HMAC_384");
+        cr_assert_str_eq(j_str(md, "CustomerMasterKeySpec"), "HMAC_384");
+        cr_assert(!j_need(md, "MultiRegion", J_BOOLEAN)->b);
+        algs = j_array(md, "MacAlgorithms");
+        cr_assert_eq(algs->n, 1);
+        cr_assert_str_eq(algs->items[0]->s, "HMAC_SHA_384");
+        cr_assert_str_eq(j_str(md, "Owner"), "root");
+        cr_assert_str_eq(j_need(md, "OwnerUid", J_NUMBER)->s, "0");
+
+        /* The tags went with it. */
+        _cleanup_(harness_result_done) HarnessResult tags = {};
+        _cleanup_(j_freep) J *t = NULL;
+        CTL(&tags, "list-resource-tags", "--key-id", j_str(md, "KeyId"));
+        t = run_json("list-resource-tags", &tags);
+        cr_assert_eq(j_array(t, "Tags")->n, 2);
+        cr_assert_str_eq(j_str(j_array(t, "Tags")->items[0], "TagKey"), "Purpose");
+        cr_assert_str_eq(j_str(j_array(t, "Tags")->items[1], "TagValue"), "web");
+}
+
+Test(cli, generate_then_verify_every_spec) {
+        static const struct {
+                const char *spec, *alg;
+                size_t size;
+        } specs[] = {
+                { "HMAC_224", "HMAC_SHA_224", 28 },
+                { "HMAC_256", "HMAC_SHA_256", 32 },
+                { "HMAC_384", "HMAC_SHA_384", 48 },
+                { "HMAC_512", "HMAC_SHA_512", 64 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(specs); i++) {
+                _cleanup_(harness_result_done) HarnessResult gen = {}, ver = {};
+                _cleanup_(j_freep) J *g = NULL, *v = NULL;
+                _cleanup_free_ char *id = NULL;
+                char arn[256];
+                uint8_t raw[128];
+
+                id = create_key(specs[i].spec, arn, sizeof arn);
+                CTL(&gen, "generate-mac", "--key-id", id, "--message", "hello, world", "--mac-algorithm",
+                    specs[i].alg);
+                g = run_json("generate-mac", &gen);
+                j_assert_keys(g, "Mac", "MacAlgorithm", "KeyId", NULL);
+                cr_assert_eq(base64_decode(j_str(g, "Mac"), raw, sizeof raw), specs[i].size, "%s",
+                             specs[i].spec);
+                cr_assert_str_eq(j_str(g, "MacAlgorithm"), specs[i].alg);
+                cr_assert_str_eq(j_str(g, "KeyId"), arn);
+
+                CTL(&ver, "verify-mac", "--key-id", id, "--message", "hello, world", "--mac-algorithm",
+                    specs[i].alg, "--mac", j_str(g, "Mac"));
+                v = run_json("verify-mac", &ver);
+                j_assert_keys(v, "KeyId", "MacValid", "MacAlgorithm", NULL);
+                cr_assert_str_eq(j_str(v, "KeyId"), arn);
+                cr_assert(j_need(v, "MacValid", J_BOOLEAN)->b);
+                cr_assert_str_eq(j_str(v, "MacAlgorithm"), specs[i].alg);
+        }
+}
+
+Test(cli, mac_equals_busctl) {
+        _cleanup_free_ char *id = create_key("HMAC_256", NULL, 0), *mac = NULL;
+        char expected[100];
+
+        mac = cli_mac(id, "abc", "HMAC_SHA_256");
+        busctl_mac(id, (const uint8_t *) "abc", 3, "HMAC_SHA_256", expected);
+        cr_assert_str_eq(mac, expected);
+}
+
+Test(cli, fileb_messages_from_file_and_stdin) {
+        static const uint8_t message[] = { 0x00, 0xff, 0x10, '\n', 'x', 0x80, 0x00, 0xc3 };
+        _cleanup_(harness_result_done) HarnessResult file = {}, in = {}, ver = {}, text = {}, same = {};
+        _cleanup_(j_freep) J *f = NULL, *s = NULL, *t = NULL, *u = NULL;
+        _cleanup_free_ char *id = create_key("HMAC_512", NULL, 0), *path = tmp_path("message.bin"),
+                            *text_path = tmp_path("message.txt"), *mac_path = tmp_path("mac.bin"),
+                            *arg = NULL, *text_arg = NULL, *mac_arg = NULL;
+        char expected[100];
+        uint8_t raw[64];
+
+        write_file(path, message, sizeof message);
+        cr_assert(asprintf(&arg, "fileb://%s", path) >= 0);
+
+        CTL(&file, "generate-mac", "--key-id", id, "--message", arg, "--mac-algorithm", "HMAC_SHA_512");
+        f = run_json("generate-mac fileb://PATH", &file);
+        busctl_mac(id, message, sizeof message, "HMAC_SHA_512", expected);
+        cr_assert_str_eq(j_str(f, "Mac"), expected);
+
+        run_input(&in, message, sizeof message,
+                  (char *[]){ (char *) HARNESS_HMACCTL, (char *) "generate-mac", (char *) "--key-id", id,
+                              (char *) "--message", (char *) "fileb://-", (char *) "--mac-algorithm",
+                              (char *) "HMAC_SHA_512", NULL });
+        s = run_json("generate-mac fileb://-", &in);
+        cr_assert_str_eq(j_str(s, "Mac"), expected);
+
+        /* --mac fileb:// takes the raw MAC. */
+        cr_assert_eq(base64_decode(expected, raw, sizeof raw), 64);
+        write_file(mac_path, raw, sizeof raw);
+        cr_assert(asprintf(&mac_arg, "fileb://%s", mac_path) >= 0);
+        CTL(&ver, "verify-mac", "--key-id", id, "--message", arg, "--mac-algorithm", "HMAC_SHA_512", "--mac",
+            mac_arg);
+        expect_ok(&ver, "verify-mac --mac fileb://");
+
+        /* A file holding text gives the MAC of that text given inline. */
+        write_file(text_path, "some text", 9);
+        cr_assert(asprintf(&text_arg, "fileb://%s", text_path) >= 0);
+        CTL(&text, "generate-mac", "--key-id", id, "--message", text_arg, "--mac-algorithm", "HMAC_SHA_512");
+        t = run_json("generate-mac fileb:// text", &text);
+        CTL(&same, "generate-mac", "--key-id", id, "--message", "some text", "--mac-algorithm",
+            "HMAC_SHA_512");
+        u = run_json("generate-mac text", &same);
+        cr_assert_str_eq(j_str(t, "Mac"), j_str(u, "Mac"));
+}
+
+Test(cli, invalid_mac_exits_254_with_the_aws_line) {
+        _cleanup_free_ char *id = create_key("HMAC_256", NULL, 0),
+                            *mac = cli_mac(id, "pay 100", "HMAC_SHA_256");
+        static const char line[] =
+                "An error occurred (KMSInvalidMacException) when calling the VerifyMac operation: ";
+        char flipped[100], shorter[100];
+        uint8_t raw[64];
+        size_t n;
+
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                CTL(&res, "verify-mac", "--key-id", id, "--message", "pay 900", "--mac-algorithm",
+                    "HMAC_SHA_256", "--mac", mac);
+                expect_fail(&res, 254, NULL, "tampered message");
+                cr_assert(has_line(res.err, line), "no line '%s' in: %s", line, res.err);
+        }
+
+        /* A MAC with one bit changed, and one that is too short: invalid too, not a validation error. */
+        n = base64_decode(mac, raw, sizeof raw);
+        raw[5] ^= 0x01;
+        base64_encode(raw, n, flipped);
+        base64_encode(raw, n - 1, shorter);
+        const char *bad[] = { flipped, shorter };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                CTL(&res, "verify-mac", "--key-id", id, "--message", "pay 100", "--mac-algorithm",
+                    "HMAC_SHA_256", "--mac", bad[i]);
+                expect_fail(&res, 254, NULL, bad[i]);
+                cr_assert(has_line(res.err, line), "%s: %s", bad[i], res.err);
+        }
+}
+
+Test(cli, bad_command_lines_exit_252) {
+        _cleanup_free_ char *id = create_key("HMAC_256", NULL, 0), *missing = tmp_path("no-such-file");
+        _cleanup_free_ char *fileb = NULL;
+        const char *const cases[][12] = {
+                { "frobnicate-key", NULL },
+                { NULL }, /* no subcommand at all */
+                { "generate-mac", "--key-id", id, "--message", "x", NULL },
+                { "verify-mac", "--key-id", id, "--message", "x", "--mac-algorithm", "HMAC_SHA_256", NULL },
+                { "describe-key", NULL },
+                { "describe-key", "--key-id", id, "--bogus", "1", NULL },
+                { "describe-key", "--key-id", NULL },
+                { "describe-key", "--key-id", "", NULL },
+                { "list-keys", "--limit", "0", NULL },
+                { "list-keys", "--limit", "ten", NULL },
+                { "list-keys", "--key-id", id, NULL }, /* an option of another subcommand */
+                { "describe-key", "--key-id", id, "--output", "yaml", NULL },
+                { "verify-mac", "--key-id", id, "--message", "x", "--mac-algorithm", "HMAC_SHA_256", "--mac",
+                  "!!", NULL },
+                { "generate-mac", "--key-id", id, "--message", "<fileb>", "--mac-algorithm", "HMAC_SHA_256",
+                  NULL },
+                { "create-key", "--tags", "Key=a,Value=b", NULL },
+                { "schedule-key-deletion", "--key-id", id, "--pending-window-in-days", "0", NULL },
+                { "untag-resource", "--key-id", id, "--tag-keys", NULL },
+                { "tag-resource", "--key-id", id, NULL },
+                { "create-alias", "--alias-name", "alias/x", NULL },
+                { "list-aliases", "--limit", "0", NULL },
+                { "list-resource-tags", "--limit", "5", NULL },
+        };
+
+        cr_assert(asprintf(&fileb, "fileb://%s", missing) >= 0);
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                char *argv[16] = { (char *) HARNESS_HMACCTL };
+                size_t n = 1;
+
+                for (size_t k = 0; cases[i][k]; k++)
+                        argv[n++] = (char *) (streq(cases[i][k], "<fileb>") ? fileb : cases[i][k]);
+                cr_assert(harness_run(NULL, NULL, 0, argv, &res) >= 0);
+                expect_fail(&res, 252, NULL, cases[i][0] ?: "(none)");
+                cr_assert(res.err_size > 0, "case %zu: nothing said on stderr", i);
+        }
+
+        /* The missing options are named, as argparse names them. */
+        _cleanup_(harness_result_done) HarnessResult res = {};
+        CTL(&res, "create-alias");
+        expect_fail(&res, 252, "the following arguments are required: --alias-name, --target-key-id",
+                    "create-alias");
+}
+
+Test(cli, unreachable_service_exits_253) {
+        _cleanup_free_ char *saved = NULL, *address = NULL, *socket = tmp_path("no-such-socket");
+        int status = 0;
+
+        cr_assert(getenv("DBUS_SYSTEM_BUS_ADDRESS"));
+        saved = strdup(getenv("DBUS_SYSTEM_BUS_ADDRESS"));
+        cr_assert(saved);
+        cr_assert(asprintf(&address, "unix:path=%s", socket) >= 0);
+
+        /* No bus at all: the socket does not exist. */
+        cr_assert(setenv("DBUS_SYSTEM_BUS_ADDRESS", address, 1) == 0);
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                CTL(&res, "list-keys");
+                cr_assert(setenv("DBUS_SYSTEM_BUS_ADDRESS", saved, 1) == 0);
+                expect_fail(&res, 253, "Could not connect", "list-keys without a bus");
+        }
+
+        /* A bus, but no hmacd on it. */
+        cr_assert(harness_daemon_stop(&status) >= 0);
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                CTL(&res, "describe-key", "--key-id", "alias/anything");
+                expect_fail(&res, 253, "io.hmacd.Kms1", "describe-key without the daemon");
+        }
+}
+
+Test(cli, output_text_describe_key_and_generate_mac) {
+        _cleanup_(harness_result_done) HarnessResult desc = {}, gen = {}, gen_json = {};
+        _cleanup_(j_freep) J *j = NULL, *g = NULL;
+        _cleanup_free_ char *id = create_key("HMAC_224", NULL, 0), *expected = NULL;
+        const J *md;
+
+        j = describe(id);
+        md = j_need(j, "KeyMetadata", J_OBJECT);
+
+        /* As awscli's text formatter: the scalars of KeyMetadata sorted by key on one line after
+         * KEYMETADATA, then the list MacAlgorithms under its own name; True/False for booleans. */
+        cr_assert(asprintf(&expected,
+                           "KEYMETADATA\t%s\t%s\tHMAC_224\t\tTrue\t%s\tCUSTOMER\tHMAC_"
+                           "224\tEnabled\tGENERATE_VERIFY_MAC"
+                           "\tFalse\tHMACD\troot\t0\nMACALGORITHMS\tHMAC_SHA_224\n",
+                           j_str(md, "Arn"), j_str(md, "CreationDate"), id) >= 0);
+        CTL(&desc, "--output", "text", "describe-key", "--key-id", id);
+        expect_ok(&desc, "describe-key --output text");
+        cr_assert_str_eq(desc.out, expected);
+
+        CTL(&gen_json, "generate-mac", "--key-id", id, "--message", "m", "--mac-algorithm", "HMAC_SHA_224");
+        g = run_json("generate-mac", &gen_json);
+        free(expected);
+        cr_assert(asprintf(&expected, "%s\t%s\tHMAC_SHA_224\n", j_str(md, "Arn"), j_str(g, "Mac")) >= 0);
+        CTL(&gen, "generate-mac", "--key-id", id, "--message", "m", "--mac-algorithm", "HMAC_SHA_224",
+            "--output", "text");
+        expect_ok(&gen, "generate-mac --output text");
+        cr_assert_str_eq(gen.out, expected);
+}
+
+static const struct {
+        const char *verb;
+        const char *options[6];
+        bool required; /* it has a required option, so that it fails without any */
+} subcommands[] = {
+        { "create-key", { "--key-spec", "--key-usage", "--description", "--tags", "--origin" }, false },
+        { "generate-mac", { "--key-id", "--message", "--mac-algorithm" }, true },
+        { "verify-mac", { "--key-id", "--message", "--mac-algorithm", "--mac" }, true },
+        { "describe-key", { "--key-id" }, true },
+        { "list-keys", { "--limit", "--starting-token" }, false },
+        { "enable-key", { "--key-id" }, true },
+        { "disable-key", { "--key-id" }, true },
+        { "schedule-key-deletion", { "--key-id", "--pending-window-in-days" }, true },
+        { "cancel-key-deletion", { "--key-id" }, true },
+        { "update-key-description", { "--key-id", "--description" }, true },
+        { "create-alias", { "--alias-name", "--target-key-id" }, true },
+        { "update-alias", { "--alias-name", "--target-key-id" }, true },
+        { "delete-alias", { "--alias-name" }, true },
+        { "list-aliases", { "--key-id", "--limit", "--starting-token" }, false },
+        { "tag-resource", { "--key-id", "--tags" }, true },
+        { "untag-resource", { "--key-id", "--tag-keys" }, true },
+        { "list-resource-tags", { "--key-id", "--limit", "--starting-token" }, true },
+};
+
+Test(cli, help_for_every_subcommand) {
+        _cleanup_(harness_result_done) HarnessResult global = {};
+
+        CTL(&global, "--help");
+        expect_ok(&global, "--help");
+
+        for (size_t i = 0; i < ELEMENTSOF(subcommands); i++) {
+                _cleanup_(harness_result_done) HarnessResult res = {}, bare = {};
+                char listed[64];
+
+                snprintf(listed, sizeof listed, "  %s ", subcommands[i].verb);
+                cr_assert(strstr(global.out, listed), "hmacctl --help does not list %s",
+                          subcommands[i].verb);
+
+                CTL(&res, subcommands[i].verb, "--help");
+                expect_ok(&res, subcommands[i].verb);
+                cr_assert(strstr(res.out, subcommands[i].verb), "%s", res.out);
+                for (size_t k = 0; k < ELEMENTSOF(subcommands[i].options) && subcommands[i].options[k];
+                     k++) {
+                        char usage[64];
+
+                        snprintf(usage, sizeof usage, "\n  %s ", subcommands[i].options[k]);
+                        cr_assert(strstr(res.out, usage), "%s --help does not describe %s:\n%s",
+                                  subcommands[i].verb, subcommands[i].options[k], res.out);
+                }
+
+                /* Without its required options: 252, before anything is sent. */
+                if (subcommands[i].required) {
+                        CTL(&bare, subcommands[i].verb);
+                        expect_fail(&bare, 252, "the following arguments are required", subcommands[i].verb);
+                }
+        }
+}
+
+/* ---- issue 3: the lifecycle ---- */
+
+Test(cli, disable_and_enable_round_trip) {
+        _cleanup_free_ char *id = NULL, *s1 = NULL, *s2 = NULL, *s3 = NULL;
+        char arn[256], disabled[300];
+
+        id = create_key("HMAC_256", arn, sizeof arn);
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                CTL(&res, "disable-key", "--key-id", id);
+                expect_ok(&res, "disable-key");
+                cr_assert_eq(res.out_size, 0, "disable-key printed: %s", res.out);
+        }
+        s1 = key_state(id);
+        cr_assert_str_eq(s1, "Disabled");
+        {
+                _cleanup_(j_freep) J *j = describe(id);
+                cr_assert(!j_need(j_need(j, "KeyMetadata", J_OBJECT), "Enabled", J_BOOLEAN)->b);
+        }
+
+        /* A disabled key makes no MACs: DisabledException "<arn> is disabled.". */
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                CTL(&res, "generate-mac", "--key-id", id, "--message", "x", "--mac-algorithm",
+                    "HMAC_SHA_256");
+                snprintf(disabled, sizeof disabled, "%s is disabled.", arn);
+                expect_service_error(&res, "DisabledException", "GenerateMac", disabled);
+        }
+
+        /* Idempotent, and the key ARN works as well as the key ID. */
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                CTL(&res, "disable-key", "--key-id", arn);
+                expect_ok(&res, "disable-key again, by ARN");
+        }
+        s2 = key_state(id);
+        cr_assert_str_eq(s2, "Disabled");
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                CTL(&res, "enable-key", "--key-id", arn);
+                expect_ok(&res, "enable-key");
+                cr_assert_eq(res.out_size, 0, "enable-key printed: %s", res.out);
+        }
+        s3 = key_state(id);
+        cr_assert_str_eq(s3, "Enabled");
+        free(cli_mac(id, "x", "HMAC_SHA_256"));
+
+        /* The management operations take a key ID or key ARN, not an alias, as in AWS. */
+        {
+                _cleanup_(harness_result_done) HarnessResult a = {}, res = {};
+                CTL(&a, "create-alias", "--alias-name", "alias/round-trip", "--target-key-id", id);
+                expect_ok(&a, "create-alias");
+                CTL(&res, "disable-key", "--key-id", "alias/round-trip");
+                expect_service_error(&res, "NotFoundException", "DisableKey",
+                                     "Invalid keyId 'alias/round-trip'");
+        }
+
+        /* An unknown key. */
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                CTL(&res, "enable-key", "--key-id", "11111111-2222-4333-8444-555555555555");
+                expect_service_error(&res, "NotFoundException", "EnableKey", "does not exist");
+        }
+}
+
+Test(cli, schedule_and_cancel_key_deletion) {
+        _cleanup_free_ char *id = NULL, *id30 = NULL, *state = NULL, *expected = NULL;
+        char arn[256], arn30[256];
+        time_t when;
+
+        id = create_key("HMAC_256", arn, sizeof arn);
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                _cleanup_(j_freep) J *j = NULL, *d = NULL;
+                const J *md;
+
+                CTL(&res, "schedule-key-deletion", "--key-id", id, "--pending-window-in-days", "7");
+                j = run_json("schedule-key-deletion", &res);
+                j_assert_keys(j, "KeyId", "DeletionDate", "KeyState", "PendingWindowInDays", NULL);
+                cr_assert_str_eq(j_str(j, "KeyId"), arn);
+                cr_assert_str_eq(j_str(j, "KeyState"), "PendingDeletion");
+                cr_assert_str_eq(j_need(j, "PendingWindowInDays", J_NUMBER)->s, "7");
+                when = iso8601(j_str(j, "DeletionDate"));
+                cr_assert(labs((long) (when - time(NULL) - 7 * 86400)) < 86400 + 300, "DeletionDate %s",
+                          j_str(j, "DeletionDate"));
+
+                /* describe-key shows the same date. */
+                d = describe(id);
+                md = j_need(d, "KeyMetadata", J_OBJECT);
+                cr_assert_str_eq(j_str(md, "KeyState"), "PendingDeletion");
+                cr_assert_str_eq(j_str(md, "DeletionDate"), j_str(j, "DeletionDate"));
+        }
+
+        /* Unusable meanwhile, and not schedulable twice. */
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {}, again = {};
+                char pending[300];
+
+                snprintf(pending, sizeof pending, "%s is pending deletion.", arn);
+                CTL(&res, "generate-mac", "--key-id", id, "--message", "x", "--mac-algorithm",
+                    "HMAC_SHA_256");
+                expect_service_error(&res, "KMSInvalidStateException", "GenerateMac", pending);
+                CTL(&again, "enable-key", "--key-id", id);
+                expect_service_error(&again, "KMSInvalidStateException", "EnableKey", pending);
+        }
+
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                _cleanup_(j_freep) J *j = NULL, *d = NULL;
+
+                CTL(&res, "cancel-key-deletion", "--key-id", id);
+                j = run_json("cancel-key-deletion", &res);
+                j_assert_keys(j, "KeyId", NULL);
+                cr_assert_str_eq(j_str(j, "KeyId"), arn);
+                d = describe(id);
+                cr_assert_null(j_get(j_need(d, "KeyMetadata", J_OBJECT), "DeletionDate"));
+        }
+        state = key_state(id);
+        cr_assert_str_eq(state, "Disabled");
+
+        /* Not pending deletion any more. */
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                char not_pending[300];
+
+                snprintf(not_pending, sizeof not_pending, "%s is not pending deletion.", arn);
+                CTL(&res, "cancel-key-deletion", "--key-id", id);
+                expect_service_error(&res, "KMSInvalidStateException", "CancelKeyDeletion", not_pending);
+        }
+
+        /* Without --pending-window-in-days: 30 days; and in text, one line of the sorted fields. */
+        id30 = create_key("HMAC_256", arn30, sizeof arn30);
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                _cleanup_(j_freep) J *d = NULL;
+                const char *date;
+
+                CTL(&res, "--output", "text", "schedule-key-deletion", "--key-id", id30);
+                expect_ok(&res, "schedule-key-deletion --output text");
+                d = describe(id30);
+                date = j_str(j_need(d, "KeyMetadata", J_OBJECT), "DeletionDate");
+                when = iso8601(date);
+                cr_assert(labs((long) (when - time(NULL) - 30 * 86400)) < 86400 + 300, "DeletionDate %s",
+                          date);
+                cr_assert(asprintf(&expected, "%s\t%s\tPendingDeletion\t30\n", date, arn30) >= 0);
+                cr_assert_str_eq(res.out, expected);
+        }
+
+        /* cancel-key-deletion in text: the key ARN alone; an operation without output prints nothing. */
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {}, quiet = {};
+                char line[300];
+
+                CTL(&res, "--output", "text", "cancel-key-deletion", "--key-id", id30);
+                expect_ok(&res, "cancel-key-deletion --output text");
+                snprintf(line, sizeof line, "%s\n", arn30);
+                cr_assert_str_eq(res.out, line);
+                CTL(&quiet, "--output", "text", "enable-key", "--key-id", id30);
+                expect_ok(&quiet, "enable-key --output text");
+                cr_assert_eq(quiet.out_size, 0, "enable-key printed: %s", quiet.out);
+        }
+
+        /* Outside 7..30: the service's ValidationException. */
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                CTL(&res, "schedule-key-deletion", "--key-id", id, "--pending-window-in-days", "6");
+                expect_service_error(&res, "ValidationException", "ScheduleKeyDeletion", NULL);
+        }
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                CTL(&res, "schedule-key-deletion", "--key-id", id, "--pending-window-in-days", "31");
+                expect_service_error(&res, "ValidationException", "ScheduleKeyDeletion", NULL);
+        }
+}
+
+Test(cli, update_key_description) {
+        _cleanup_free_ char *id = create_key("HMAC_256", NULL, 0);
+        const char *descriptions[] = { "rotated in March, ünïcødé", "" };
+
+        for (size_t i = 0; i < ELEMENTSOF(descriptions); i++) {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                _cleanup_(j_freep) J *j = NULL;
+
+                CTL(&res, "update-key-description", "--key-id", id, "--description", descriptions[i]);
+                expect_ok(&res, "update-key-description");
+                cr_assert_eq(res.out_size, 0);
+                j = describe(id);
+                cr_assert_str_eq(j_str(j_need(j, "KeyMetadata", J_OBJECT), "Description"), descriptions[i]);
+        }
+}
+
+/* list-aliases as JSON, checked: every entry has the five fields in AWS's order. */
+static J *list_aliases(const char *key_id) {
+        _cleanup_(harness_result_done) HarnessResult res = {};
+        J *j;
+
+        if (key_id)
+                CTL(&res, "list-aliases", "--key-id", key_id);
+        else
+                CTL(&res, "list-aliases");
+        j = run_json("list-aliases", &res);
+        j_assert_keys(j, "Aliases", NULL);
+        for (size_t i = 0; i < j_array(j, "Aliases")->n; i++) {
+                const J *a = j_array(j, "Aliases")->items[i];
+                j_assert_keys(a, "AliasName", "AliasArn", "TargetKeyId", "CreationDate", "LastUpdatedDate",
+                              NULL);
+                cr_assert(iso8601(j_str(a, "LastUpdatedDate")) >= iso8601(j_str(a, "CreationDate")));
+        }
+        return j;
+}
+
+static const J *find_alias(const J *list, const char *name) {
+        const J *aliases = j_array(list, "Aliases");
+        for (size_t i = 0; i < aliases->n; i++)
+                if (streq(j_str(aliases->items[i], "AliasName"), name))
+                        return aliases->items[i];
+        return NULL;
+}
+
+Test(cli, aliases_create_update_delete_list) {
+        _cleanup_free_ char *k1 = NULL, *k2 = NULL, *by_alias = NULL, *by_key = NULL, *after = NULL,
+                            *expected = NULL;
+        char arn1[256];
+
+        k1 = create_key("HMAC_256", arn1, sizeof arn1);
+        k2 = create_key("HMAC_256", NULL, 0);
+        {
+                _cleanup_(harness_result_done) HarnessResult a = {}, b = {};
+                CTL(&a, "create-alias", "--alias-name", "alias/cli-a", "--target-key-id", k1);
+                expect_ok(&a, "create-alias a");
+                cr_assert_eq(a.out_size, 0);
+                /* A key ARN names the target as well. */
+                CTL(&b, "create-alias", "--alias-name", "alias/cli-b", "--target-key-id", arn1);
+                expect_ok(&b, "create-alias b");
+        }
+
+        /* The alias stands for its key. */
+        by_alias = cli_mac("alias/cli-a", "m", "HMAC_SHA_256");
+        by_key = cli_mac(k1, "m", "HMAC_SHA_256");
+        cr_assert_str_eq(by_alias, by_key);
+
+        {
+                _cleanup_(j_freep) J *all = list_aliases(NULL), *of2 = list_aliases(k2);
+                const J *a = find_alias(all, "alias/cli-a");
+
+                cr_assert_eq(j_array(all, "Aliases")->n, 2);
+                cr_assert(a);
+                cr_assert_str_eq(j_str(a, "TargetKeyId"), k1);
+                cr_assert(strncmp(j_str(a, "AliasArn"), "arn:hmacd:kms:local:", 20) == 0);
+                cr_assert(strstr(j_str(a, "AliasArn"), ":alias/cli-a"), "%s", j_str(a, "AliasArn"));
+                cr_assert_eq(j_array(of2, "Aliases")->n, 0);
+
+                /* Text: one ALIASES line per alias, fields sorted by name. */
+                _cleanup_(harness_result_done) HarnessResult text = {};
+                CTL(&text, "list-aliases", "--key-id", k1, "--output", "text");
+                expect_ok(&text, "list-aliases --output text");
+                cr_assert(asprintf(&expected, "ALIASES\t%s\talias/cli-a\t%s\t%s\t%s\n", j_str(a, "AliasArn"),
+                                   j_str(a, "CreationDate"), j_str(a, "LastUpdatedDate"), k1) >= 0);
+                cr_assert(strncmp(text.out, expected, strlen(expected)) == 0, "got:\n%sexpected first:\n%s",
+                          text.out, expected);
+                cr_assert(strstr(text.out, "\nALIASES\t") && strstr(text.out, "alias/cli-b"), "%s",
+                          text.out);
+        }
+
+        /* update-alias moves it; --key-id filters by key. */
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                CTL(&res, "update-alias", "--alias-name", "alias/cli-a", "--target-key-id", k2);
+                expect_ok(&res, "update-alias");
+                cr_assert_eq(res.out_size, 0);
+        }
+        after = cli_mac("alias/cli-a", "m", "HMAC_SHA_256");
+        cr_assert_str_neq(after, by_key);
+        {
+                _cleanup_(j_freep) J *of1 = list_aliases(k1), *of2 = list_aliases(arn1);
+                _cleanup_(j_freep) J *moved = list_aliases(k2);
+
+                cr_assert_eq(j_array(of1, "Aliases")->n, 1);
+                cr_assert_str_eq(j_str(j_array(of1, "Aliases")->items[0], "AliasName"), "alias/cli-b");
+                cr_assert_eq(j_array(of2, "Aliases")->n, 1, "--key-id with a key ARN");
+                cr_assert_eq(j_array(moved, "Aliases")->n, 1);
+                cr_assert_str_eq(j_str(j_array(moved, "Aliases")->items[0], "TargetKeyId"), k2);
+        }
+
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                _cleanup_(j_freep) J *all = NULL;
+
+                CTL(&res, "delete-alias", "--alias-name", "alias/cli-a");
+                expect_ok(&res, "delete-alias");
+                cr_assert_eq(res.out_size, 0);
+                all = list_aliases(NULL);
+                cr_assert_eq(j_array(all, "Aliases")->n, 1);
+                cr_assert_null(find_alias(all, "alias/cli-a"));
+        }
+}
+
+Test(cli, alias_errors) {
+        _cleanup_free_ char *id = create_key("HMAC_256", NULL, 0);
+        static const struct {
+                const char *verb, *name, *exception, *message_part;
+        } cases[] = {
+                { "create-alias", "alias/aws/x", "InvalidAliasNameException", NULL },
+                { "create-alias", "alias/hmacd/x", "InvalidAliasNameException", NULL },
+                { "create-alias", "alias/bad name!", "ValidationException", NULL },
+                { "create-alias", "no-prefix", "ValidationException", NULL },
+                { "create-alias", "alias/taken", "AlreadyExistsException", NULL },
+                { "update-alias", "alias/nobody", "NotFoundException", NULL },
+                { "delete-alias", "alias/nobody", "NotFoundException", NULL },
+        };
+        _cleanup_(harness_result_done) HarnessResult first = {};
+
+        CTL(&first, "create-alias", "--alias-name", "alias/taken", "--target-key-id", id);
+        expect_ok(&first, "create-alias");
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                const char *operation = streq(cases[i].verb, "create-alias") ? "CreateAlias" :
+                                        streq(cases[i].verb, "update-alias") ? "UpdateAlias" :
+                                                                               "DeleteAlias";
+
+                if (streq(cases[i].verb, "delete-alias"))
+                        CTL(&res, cases[i].verb, "--alias-name", cases[i].name);
+                else
+                        CTL(&res, cases[i].verb, "--alias-name", cases[i].name, "--target-key-id", id);
+                expect_service_error(&res, cases[i].exception, operation, cases[i].message_part);
+        }
+
+        /* Through the alias, a key that does not exist. */
+        _cleanup_(harness_result_done) HarnessResult res = {};
+        CTL(&res, "describe-key", "--key-id", "alias/nobody");
+        expect_service_error(&res, "NotFoundException", "DescribeKey", "alias/nobody");
+}
+
+/* Pages through a list subcommand with --limit and --starting-token until there is no NextToken;
+ * returns the first field (field) of every entry, in order, and the number of pages. */
+static size_t page_through(const char *verb, const char *result_key, const char *field, const char *limit,
+                           const char *key_id, char ***ret, size_t *ret_pages) {
+        _cleanup_free_ char *token = NULL;
+        char **names = NULL;
+        size_t n = 0, pages = 0;
+
+        for (;;) {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                _cleanup_(j_freep) J *j = NULL;
+                char *argv[12] = { (char *) HARNESS_HMACCTL, (char *) verb, (char *) "--limit",
+                                   (char *) limit };
+                size_t argc = 4;
+                const J *items, *next;
+
+                if (key_id) {
+                        argv[argc++] = (char *) "--key-id";
+                        argv[argc++] = (char *) key_id;
+                }
+                if (token) {
+                        argv[argc++] = (char *) "--starting-token";
+                        argv[argc++] = token;
+                }
+                cr_assert(harness_run(NULL, NULL, 0, argv, &res) >= 0);
+                j = run_json(verb, &res);
+                items = j_array(j, result_key);
+                next = j_get(j, "NextToken");
+                cr_assert_null(j_get(j, "Truncated"));
+                cr_assert_null(j_get(j, "NextMarker"));
+                cr_assert_leq(items->n, (size_t) atoi(limit));
+                for (size_t i = 0; i < items->n; i++) {
+                        names = reallocarray(names, n + 1, sizeof *names);
+                        cr_assert(names);
+                        names[n++] = strdup(j_str(items->items[i], field));
+                }
+                pages++;
+                cr_assert_leq(pages, 100, "no end of pages");
+                if (!next) {
+                        j_assert_keys(j, result_key, NULL);
+                        break;
+                }
+                j_assert_keys(j, result_key, "NextToken", NULL);
+                cr_assert_eq(next->type, J_STRING);
+                cr_assert_eq(items->n, (size_t) atoi(limit), "a short page with a NextToken");
+                free(token);
+                token = strdup(next->s);
+        }
+        *ret = names;
+        *ret_pages = pages;
+        return n;
+}
+
+static void free_names(char **names, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
+}
+
+static Hmacd *lib_open(void) {
+        Hmacd *h = NULL;
+        cr_assert(hmacd_open(HMACD_BUS_SYSTEM, &h) >= 0);
+        return h;
+}
+
+Test(cli, paging_list_keys) {
+        char ids[25][40];
+        Hmacd *h = lib_open();
+
+        for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
+                HmacdKeyMetadata *m = NULL;
+                cr_assert(hmacd_create_key(h, "HMAC_256", "GENERATE_VERIFY_MAC", NULL, NULL, 0, NULL, &m,
+                                           NULL) >= 0);
+                snprintf(ids[i], sizeof ids[i], "%s", m->key_id);
+                hmacd_key_metadata_free(m);
+        }
+        hmacd_close(h);
+
+        /* Pages of 10, 10 and 5, in creation order, together every key once. */
+        static const struct {
+                const char *limit;
+                size_t pages;
+        } limits[] = { { "10", 3 }, { "1", 25 }, { "25", 1 }, { "7", 4 }, { "1000", 1 } };
+        for (size_t l = 0; l < ELEMENTSOF(limits); l++) {
+                char **names;
+                size_t pages, n = page_through("list-keys", "Keys", "KeyId", limits[l].limit, NULL, &names,
+                                               &pages);
+
+                cr_assert_eq(n, 25, "--limit %s: %zu keys", limits[l].limit, n);
+                cr_assert_eq(pages, limits[l].pages, "--limit %s: %zu pages", limits[l].limit, pages);
+                for (size_t i = 0; i < n; i++)
+                        cr_assert_str_eq(names[i], ids[i], "--limit %s: key %zu", limits[l].limit, i);
+                free_names(names, n);
+        }
+
+        /* Without --limit, every page (the service gives 100 at most per page; 25 is one), no token. */
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {}, text = {}, bad = {};
+                _cleanup_(j_freep) J *j = NULL;
+                const char *last;
+
+                CTL(&res, "list-keys");
+                j = run_json("list-keys", &res);
+                j_assert_keys(j, "Keys", NULL);
+                cr_assert_eq(j_array(j, "Keys")->n, 25);
+                j_assert_keys(j_array(j, "Keys")->items[0], "KeyId", "KeyArn", NULL);
+
+                /* Text: KEYS lines, then NEXTTOKEN last. */
+                CTL(&text, "list-keys", "--limit", "2", "--output", "text");
+                expect_ok(&text, "list-keys --output text");
+                cr_assert(strncmp(text.out, "KEYS\t", 5) == 0, "%s", text.out);
+                last = strstr(text.out, "\nNEXTTOKEN\t");
+                cr_assert(last && strchr(last + 1, '\n') == text.out + text.out_size - 1, "%s", text.out);
+
+                CTL(&bad, "list-keys", "--starting-token", "not-a-marker");
+                expect_service_error(&bad, "InvalidMarkerException", "ListKeys", NULL);
+        }
+}
+
+Test(cli, paging_list_aliases) {
+        _cleanup_free_ char *k1 = create_key("HMAC_256", NULL, 0), *k2 = create_key("HMAC_512", NULL, 0);
+        char names[25][32];
+
+        /* 25 aliases over two keys, created out of name order. */
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                char name[32];
+
+                snprintf(name, sizeof name, "alias/page-%02zu", (i * 7) % 25);
+                CTL(&res, "create-alias", "--alias-name", name, "--target-key-id", i % 3 ? k1 : k2);
+                expect_ok(&res, name);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                snprintf(names[i], sizeof names[i], "alias/page-%02zu", i);
+
+        static const struct {
+                const char *limit;
+                size_t pages;
+        } limits[] = { { "10", 3 }, { "1", 25 }, { "25", 1 }, { "100", 1 } };
+        for (size_t l = 0; l < ELEMENTSOF(limits); l++) {
+                char **got;
+                size_t pages, n = page_through("list-aliases", "Aliases", "AliasName", limits[l].limit, NULL,
+                                               &got, &pages);
+
+                cr_assert_eq(n, 25, "--limit %s: %zu aliases", limits[l].limit, n);
+                cr_assert_eq(pages, limits[l].pages, "--limit %s: %zu pages", limits[l].limit, pages);
+                for (size_t i = 0; i < n; i++)
+                        cr_assert_str_eq(got[i], names[i], "--limit %s: alias %zu (by name)",
+                                         limits[l].limit, i);
+                free_names(got, n);
+        }
+
+        /* Paging with the --key-id filter: only that key's aliases, still by name. */
+        {
+                char **got;
+                size_t pages,
+                        n = page_through("list-aliases", "Aliases", "AliasName", "4", k2, &got, &pages);
+                size_t expected = 0;
+
+                for (size_t i = 0; i < 25; i++)
+                        expected += i % 3 == 0;
+                cr_assert_eq(n, expected);
+                for (size_t i = 1; i < n; i++)
+                        cr_assert(strcmp(got[i - 1], got[i]) < 0);
+                free_names(got, n);
+        }
+
+        /* Without --limit: all of them, in one list, no token; a page of the service is 50 at most, so
+         * 60 aliases take two calls. */
+        for (size_t i = 0; i < 35; i++) {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                char name[32];
+
+                snprintf(name, sizeof name, "alias/more-%02zu", i);
+                CTL(&res, "create-alias", "--alias-name", name, "--target-key-id", i % 2 ? k1 : k2);
+                expect_ok(&res, name);
+        }
+        {
+                _cleanup_(j_freep) J *j = list_aliases(NULL);
+                cr_assert_eq(j_array(j, "Aliases")->n, 60);
+        }
+        {
+                _cleanup_(harness_result_done) HarnessResult bad = {};
+                CTL(&bad, "list-aliases", "--starting-token", "garbage");
+                expect_service_error(&bad, "InvalidMarkerException", "ListAliases", NULL);
+        }
+}
+
+static J *list_tags(const char *key_id) {
+        _cleanup_(harness_result_done) HarnessResult res = {};
+        J *j;
+
+        CTL(&res, "list-resource-tags", "--key-id", key_id);
+        j = run_json("list-resource-tags", &res);
+        j_assert_keys(j, "Tags", NULL);
+        for (size_t i = 0; i < j_array(j, "Tags")->n; i++)
+                j_assert_keys(j_array(j, "Tags")->items[i], "TagKey", "TagValue", NULL);
+        return j;
+}
+
+static void expect_tags(const char *key_id, const char *const *expected) {
+        _cleanup_(j_freep) J *j = list_tags(key_id);
+        const J *tags = j_array(j, "Tags");
+        size_t n = 0;
+
+        for (; expected[2 * n]; n++) {
+                cr_assert(n < tags->n, "tag %s missing", expected[2 * n]);
+                cr_assert_str_eq(j_str(tags->items[n], "TagKey"), expected[2 * n]);
+                cr_assert_str_eq(j_str(tags->items[n], "TagValue"), expected[2 * n + 1]);
+        }
+        cr_assert_eq(tags->n, n, "%zu tags, expected %zu", tags->n, n);
+}
+
+Test(cli, tags_tag_untag_list) {
+        _cleanup_free_ char *id = NULL;
+        char arn[256];
+
+        id = create_key("HMAC_256", arn, sizeof arn);
+        expect_tags(id, (const char *[]){ NULL });
+
+        /* Several tags after one --tags, and --tags again; an empty value. */
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                CTL(&res, "tag-resource", "--key-id", id, "--tags", "TagKey=team,TagValue=web",
+                    "TagKey=env,TagValue=prod", "--tags", "TagKey=empty,TagValue=");
+                expect_ok(&res, "tag-resource");
+                cr_assert_eq(res.out_size, 0);
+        }
+        expect_tags(id, (const char *[]){ "empty", "", "env", "prod", "team", "web", NULL });
+
+        /* An existing key gets its new value; the ARN works too. */
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                CTL(&res, "tag-resource", "--key-id", arn, "--tags", "TagKey=env,TagValue=staging");
+                expect_ok(&res, "tag-resource again");
+        }
+        expect_tags(id, (const char *[]){ "empty", "", "env", "staging", "team", "web", NULL });
+
+        /* Text. */
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                CTL(&res, "list-resource-tags", "--key-id", id, "--output", "text");
+                expect_ok(&res, "list-resource-tags --output text");
+                cr_assert_str_eq(res.out, "TAGS\tempty\t\nTAGS\tenv\tstaging\nTAGS\tteam\tweb\n");
+        }
+
+        /* Paging through the tags with --limit. */
+        {
+                char **keys;
+                size_t pages,
+                        n = page_through("list-resource-tags", "Tags", "TagKey", "2", id, &keys, &pages);
+
+                cr_assert_eq(n, 3);
+                cr_assert_eq(pages, 2);
+                cr_assert_str_eq(keys[0], "empty");
+                cr_assert_str_eq(keys[2], "team");
+                free_names(keys, n);
+        }
+
+        /* untag-resource: several keys, an unknown one ignored. */
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                CTL(&res, "untag-resource", "--key-id", id, "--tag-keys", "empty", "team", "no-such-tag");
+                expect_ok(&res, "untag-resource");
+                cr_assert_eq(res.out_size, 0);
+        }
+        expect_tags(id, (const char *[]){ "env", "staging", NULL });
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                CTL(&res, "untag-resource", "--key-id", id, "--tag-keys", "env", "--tag-keys", "other");
+                expect_ok(&res, "untag-resource, --tag-keys twice");
+        }
+        expect_tags(id, (const char *[]){ NULL });
+
+        /* Reserved prefixes: TagException. */
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                CTL(&res, "tag-resource", "--key-id", id, "--tags", "TagKey=aws:owner,TagValue=x");
+                expect_service_error(&res, "TagException", "TagResource", NULL);
+        }
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                CTL(&res, "list-resource-tags", "--key-id", id, "--starting-token", "garbage");
+                expect_service_error(&res, "InvalidMarkerException", "ListResourceTags", NULL);
+        }
+
+        /* Pending deletion: tags are read-only, and still listed. */
+        {
+                _cleanup_(harness_result_done) HarnessResult t = {}, s = {}, u = {};
+                CTL(&t, "tag-resource", "--key-id", id, "--tags", "TagKey=kept,TagValue=1");
+                expect_ok(&t, "tag-resource");
+                CTL(&s, "schedule-key-deletion", "--key-id", id, "--pending-window-in-days", "7");
+                expect_ok(&s, "schedule-key-deletion");
+                CTL(&u, "untag-resource", "--key-id", id, "--tag-keys", "kept");
+                expect_service_error(&u, "KMSInvalidStateException", "UntagResource",
+                                     "is pending deletion.");
+        }
+        expect_tags(id, (const char *[]){ "kept", "1", NULL });
+}
