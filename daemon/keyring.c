@@ -233,16 +233,19 @@ int key_cache_put(KeyCache *c, KeyEntry *e, const void *material, size_t n, key_
         return 0;
 }
 
-void key_cache_drop(KeyCache *c, KeyEntry *e) {
+key_serial_t key_cache_drop(KeyCache *c, KeyEntry *e) {
         int i = e->cache_slot;
+        key_serial_t serial;
 
         if (i < 0)
-                return;
+                return 0;
+        serial = c->slots[i].serial;
         lru_unlink(c, i);
-        keyctl_invalidate(c->slots[i].serial);
+        keyctl_invalidate(serial);
         c->slots[i].serial = 0;
         c->slots[i].entry = NULL;
         c->slots[i].next = c->free_head;
         c->free_head = i;
         e->cache_slot = -1;
+        return serial;
 }

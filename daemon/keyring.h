@@ -44,5 +44,5 @@ void key_cache_freep(KeyCache **c);
 key_serial_t key_cache_get(KeyCache *c, KeyEntry *e);
 /* Caches material for e, evicting the least recently used key when full. */
 int key_cache_put(KeyCache *c, KeyEntry *e, const void *material, size_t n, key_serial_t *ret);
-/* Invalidates e's keyring entry, if any. */
-void key_cache_drop(KeyCache *c, KeyEntry *e);
+/* Invalidates e's keyring entry, if any; returns its serial, or 0. */
+key_serial_t key_cache_drop(KeyCache *c, KeyEntry *e);

@@ -16,6 +16,7 @@
 #include "bus-kms.h"
 #include "kek.h"
 #include "manager.h"
+#include "seccomp.h"
 
 #define KEK_CHECK_NAME "kek_check"
 static const char kek_check_aad[] = "hmacd kek check";
@@ -26,19 +27,30 @@ uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
 }
 
+/* Names come from /etc/passwd alone: NSS modules would open sockets (nscd, systemd-userdb), which
+ * the seccomp filter forbids. A user known only to another NSS source has no name here. */
 const char *manager_user_name(Manager *m, uid_t uid) {
-        char buf[1024];
-        struct passwd pw, *pwp = NULL;
+        struct passwd *pw;
+        const char *name = "";
         size_t i;
+        FILE *f;
 
         for (i = 0; i < m->n_user_names; i++)
                 if (m->user_names[i].uid == uid)
                         return m->user_names[i].name;
-        if (getpwuid_r(uid, &pw, buf, sizeof buf, &pwp) != 0 || !pwp || strlen(pwp->pw_name) >= 64)
+
+        f = fopen("/etc/passwd", "re");
+        if (!f)
                 return "";
+        while ((pw = fgetpwent(f)))
+                if (pw->pw_uid == uid) {
+                        name = pw->pw_name;
+                        break;
+                }
         i = m->n_user_names < ELEMENTSOF(m->user_names) ? m->n_user_names++ : uid % ELEMENTSOF(m->user_names);
         m->user_names[i].uid = uid;
-        strcpy(m->user_names[i].name, pwp->pw_name);
+        snprintf(m->user_names[i].name, sizeof m->user_names[i].name, "%s", strlen(name) < 64 ? name : "");
+        fclose(f);
         return m->user_names[i].name;
 }
 
@@ -234,6 +246,7 @@ int manager_load(Manager *m, const ManagerConfig *config) {
 
 int manager_destroy_key(Manager *m, KeyEntry *e) {
         char key_id[KEY_ID_LEN + 1];
+        key_serial_t serial;
         int r;
 
         /* The store first: if that fails, the key stays whole and is tried again later. */
@@ -241,13 +254,14 @@ int manager_destroy_key(Manager *m, KeyEntry *e) {
         if (r < 0 && r != -ENOENT)
                 return log_error_errno(r, "Failed to delete key %s from the store: %m", e->key_id);
 
-        key_cache_drop(m->cache, e);
+        serial = key_cache_drop(m->cache, e);
         for (size_t i = m->aliases.n; i > 0; i--)
                 if (m->aliases.v[i - 1]->key == e)
                         alias_index_remove(&m->aliases, m->aliases.v[i - 1]);
         strcpy(key_id, e->key_id);
         key_index_remove(&m->index, e);
-        log_info("Deleted key %s at the end of its deletion window.", key_id);
+        log_info("Deleted key %s at the end of its deletion window (keyring entry %" PRIi32 " invalidated).", key_id,
+                 serial);
         return 0;
 }
 
@@ -330,6 +344,11 @@ int manager_run(Manager *m) {
                 r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
         if (r < 0)
                 return log_error_errno(r, "Failed to install signal handlers: %m");
+
+        /* Everything is open now: from here on, only the calls needed to serve requests. */
+        r = seccomp_install();
+        if (r < 0)
+                return r;
 
         log_info("Serving %s.", HMACD_BUS_NAME);
         r = sd_event_loop(m->event);

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The seccomp allowlist, with libseccomp: seccomp_init(KILL_PROCESS), one rule per system call,
+ * seccomp_load(). The list is what the daemon uses after start-up (found by tracing the whole test
+ * suite): reading and writing its store and bus connection, the event loop, memory, the kernel
+ * keyring and the CSPRNG. Not in it, and so fatal: execve, socket and connect (no new
+ * connections), clone and fork, ptrace, mount and namespace calls, module loading, bpf; and
+ * mmap/mprotect with PROT_EXEC. */
+#include <errno.h>
+#include <seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "macro.h"
+#include "seccomp.h"
+
+static const char *const allowed[] = {
+        /* files: the store, its WAL and lock, /etc/passwd for owner names */
+        "read", "write", "readv", "writev", "pread64", "pwrite64", "lseek", "close", "fcntl", "openat",
+        "newfstatat", "fstat", "stat", "lstat", "statx", "access", "faccessat", "faccessat2", "unlink",
+        "unlinkat", "fsync", "fdatasync", "ftruncate", "fstatfs",
+        /* the bus connection it already has */
+        "recvmsg", "sendmsg", "recvfrom", "sendto", "getsockopt", "setsockopt", "getsockname", "getpeername",
+        /* the event loop: epoll, timers (deletion windows), signals (SIGTERM, SIGINT) */
+        "epoll_wait", "epoll_pwait", "epoll_ctl", "ppoll", "poll", "timerfd_create", "timerfd_settime",
+        "timerfd_gettime", "signalfd4", "rt_sigprocmask", "rt_sigreturn", "restart_syscall",
+        /* memory (mmap and mprotect below, without PROT_EXEC) */
+        "brk", "munmap", "mremap", "madvise", "mlock", "mlock2", "munlock",
+        /* the kernel keyring and the CSPRNG */
+        "add_key", "keyctl", "getrandom",
+        /* the rest of a process's life */
+        "futex", "gettid", "getpid", "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid",
+        "clock_gettime", "clock_getres", "gettimeofday", "nanosleep", "clock_nanosleep", "sched_yield",
+        "exit", "exit_group",
+};
+
+static int add(scmp_filter_ctx ctx, const char *name, unsigned n, const struct scmp_arg_cmp *args) {
+        int nr = seccomp_syscall_resolve_name(name);
+        int r;
+
+        if (nr == __NR_SCMP_ERROR)
+                return 0; /* not a call on this architecture */
+        r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, n, args);
+        if (r < 0)
+                return log_error_errno(r, "Failed to allow %s: %m", name);
+        return 0;
+}
+
+int seccomp_install(void) {
+        scmp_filter_ctx ctx;
+        int r = 0;
+
+        ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+        if (!ctx)
+                return log_error_errno(ENOMEM, "Failed to create a seccomp filter.");
+
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(allowed); i++)
+                r = add(ctx, allowed[i], 0, NULL);
+
+        /* Memory may never become executable. */
+        if (r >= 0)
+                r = add(ctx, "mmap", 1, (struct scmp_arg_cmp[]) { SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0) });
+        if (r >= 0)
+                r = add(ctx, "mprotect", 1, (struct scmp_arg_cmp[]) { SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0) });
+        /* sd-bus asks how much is queued on its socket; nothing else may use ioctl. */
+        if (r >= 0)
+                r = add(ctx, "ioctl", 1, (struct scmp_arg_cmp[]) { SCMP_A1(SCMP_CMP_EQ, FIONREAD) });
+        if (r >= 0)
+                r = add(ctx, "ioctl", 1, (struct scmp_arg_cmp[]) { SCMP_A1(SCMP_CMP_EQ, TIOCOUTQ) });
+        /* abort() signals the process itself, and only itself. */
+        if (r >= 0)
+                r = add(ctx, "tgkill", 1, (struct scmp_arg_cmp[]) { SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t) getpid()) });
+
+        /* seccomp_load() sets no_new_privs first (SCMP_FLTATR_CTL_NNP is on by default). */
+        if (r >= 0) {
+                r = seccomp_load(ctx);
+                if (r < 0)
+                        log_error_errno(r, "Failed to load the seccomp filter: %m");
+        }
+        seccomp_release(ctx);
+        return r;
+}
