@@ -149,14 +149,14 @@ else
 fi
 
 step "The daemon's confinement"
-explain "It runs as its own unprivileged user and is not dumpable. Seccomp 2 would mean a seccomp" \
-        "filter is installed, NoNewPrivs 1 that it cannot gain privileges."
+explain "It runs as its own unprivileged user and is not dumpable. Seccomp 2 means its seccomp" \
+        "allowlist is installed, NoNewPrivs 1 that it cannot gain privileges."
 show grep -E '^(Uid|NoNewPrivs|Seccomp|Seccomp_filters):' "/proc/$HMACD_DAEMON_PID/status"
 if printf '%s\n' "$out" | grep -qx 'Seccomp:[[:space:]]*2' &&
         printf '%s\n' "$out" | grep -qx 'NoNewPrivs:[[:space:]]*1'; then
         ok "confined by a seccomp filter, with no_new_privs"
 else
-        explain "Not yet: the seccomp allowlist is still to come, so this build runs without one."
+        unexpected "the daemon should run with its seccomp filter (Seccomp 2) and NoNewPrivs 1"
 fi
 
 step "The daemon's log"

@@ -9,6 +9,7 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "harness.h"
@@ -367,6 +368,24 @@ Test(daemon, restart_after_kill_keeps_keys_and_macs) {
                 cr_assert_eq(mac_of(h, md[i]->key_id, specs[i].alg, "durable", after), specs[i].size);
                 cr_assert(memcmp(before[i], after, specs[i].size) == 0, "MAC of %s changed across restart", md[i]->key_id);
                 hmacd_key_metadata_free(md[i]);
+        }
+}
+
+Test(daemon, runs_confined) {
+        _cleanup_free_ char *status = NULL;
+        char path[64];
+
+        snprintf(path, sizeof path, "/proc/%d/status", (int) harness_daemon_pid());
+        cr_assert(harness_read_file(path, &status, NULL) >= 0);
+        cr_assert(strstr(status, "Seccomp:\t2\n"), "%s", status);
+        cr_assert(strstr(status, "NoNewPrivs:\t1\n"), "%s", status);
+        snprintf(path, sizeof path, "/proc/%d/stat", (int) harness_daemon_pid());
+        /* Not dumpable: /proc/<pid>/ of a non-dumpable process belongs to root. */
+        {
+                struct stat st;
+                snprintf(path, sizeof path, "/proc/%d", (int) harness_daemon_pid());
+                cr_assert(stat(path, &st) == 0);
+                cr_assert_eq(st.st_uid, 0);
         }
 }
 
