@@ -17,6 +17,7 @@
 #include "bus-kms.h"
 #include "macro.h"
 #include "marker.h"
+#include <openssl/crypto.h>
 
 typedef struct Call {
         Manager *manager;
@@ -1349,6 +1350,229 @@ static int method_list_resource_tags(sd_bus_message *message, void *userdata, sd
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* ---- Importing key material (Origin EXTERNAL). ---- */
+
+static int check_external(Call *c, const KeyEntry *e) {
+        char arn[ARN_MAX];
+
+        if (e->origin != KEY_ORIGIN_EXTERNAL)
+                return call_fail(c, KMS_ERROR_UNSUPPORTED_OPERATION, "%s origin is %s which is not valid for this operation.",
+                                 key_arn(c->manager, e, arn, sizeof arn), key_origin_to_string(e->origin));
+        if (e->state == KEY_STATE_PENDING_DELETION)
+                return fail_pending_deletion(c, e);
+        return 0;
+}
+
+static int method_get_parameters_for_import(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ uint8_t *token = NULL, *public_key = NULL;
+        Manager *m = userdata;
+        const char *alg_name, *spec_name;
+        size_t token_size = 0, public_key_size = 0;
+        uint64_t valid_to = 0;
+        WrappingAlgorithm alg;
+        WrappingKeySpec spec;
+        KeyEntry *e;
+        Call c;
+        int r;
+
+        r = begin_key_call(&c, m, message, error, "GetParametersForImport", ACTION_IMPORT_KEY_MATERIAL, &e);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(message, "ss", &alg_name, &spec_name);
+        if (r < 0)
+                return r;
+        alg = wrapping_algorithm_from_string(alg_name);
+        if (alg < 0 && wrapping_algorithm_is_other_aws(alg_name))
+                return call_fail(&c, KMS_ERROR_UNSUPPORTED_OPERATION,
+                                 "Wrapping algorithm %s is not supported for HMAC keys; use RSAES_OAEP_SHA_256 or RSAES_OAEP_SHA_1.",
+                                 alg_name);
+        if (alg < 0)
+                return call_fail(&c, KMS_ERROR_VALIDATION,
+                                 "1 validation error detected: Value '%.64s' at 'wrappingAlgorithm' failed to satisfy "
+                                 "constraint: Member must satisfy enum value set: [RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256]",
+                                 alg_name);
+        spec = wrapping_key_spec_from_string(spec_name);
+        if (spec < 0 && wrapping_key_spec_is_other_aws(spec_name))
+                return call_fail(&c, KMS_ERROR_UNSUPPORTED_OPERATION, "Wrapping key spec %s is not supported.", spec_name);
+        if (spec < 0)
+                return call_fail(&c, KMS_ERROR_VALIDATION,
+                                 "1 validation error detected: Value '%.64s' at 'wrappingKeySpec' failed to satisfy "
+                                 "constraint: Member must satisfy enum value set: [RSA_2048, RSA_3072, RSA_4096]",
+                                 spec_name);
+        r = call_authorize(&c, e);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1; /* polkit answers later; the message is dispatched again then */
+        r = check_external(&c, e);
+        if (r < 0)
+                return r;
+
+        r = import_table_create(m->imports, e->key_id, alg, spec, now_usec(), &token, &token_size, &public_key,
+                                &public_key_size, &valid_to);
+        if (r == -E2BIG)
+                return call_fail(&c, KMS_ERROR_LIMIT_EXCEEDED,
+                                 "Too many import parameters are outstanding (%u); use or let some expire first.",
+                                 IMPORT_PARAMS_MAX);
+        if (r < 0)
+                return call_fail_errno(&c, r);
+        (void) manager_arm_deletion_timer(m);
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append_array(reply, 'y', token, token_size);
+        if (r >= 0)
+                r = sd_bus_message_append_array(reply, 'y', public_key, public_key_size);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "t", valid_to);
+        if (r < 0)
+                return call_fail_errno(&c, r);
+        call_audit(&c, "ok");
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_import_key_material(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        uint8_t *material = m->secret->data + SECRET_UNWRAP_OFFSET, sealed[STORE_SEALED_MAX];
+        uint8_t fingerprint[STORE_FINGERPRINT_SIZE], known[STORE_FINGERPRINT_SIZE];
+        const char *model;
+        const void *token, *wrapped;
+        size_t token_size, wrapped_size, sealed_size = 0;
+        uint64_t valid_to, now = now_usec();
+        char arn[ARN_MAX];
+        KeyState state;
+        KeyEntry *e;
+        Call c;
+        int r, n;
+
+        r = begin_key_call(&c, m, message, error, "ImportKeyMaterial", ACTION_IMPORT_KEY_MATERIAL, &e);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read_array(message, 'y', &token, &token_size);
+        if (r >= 0)
+                r = sd_bus_message_read_array(message, 'y', &wrapped, &wrapped_size);
+        if (r >= 0)
+                r = sd_bus_message_read(message, "st", &model, &valid_to);
+        if (r < 0)
+                return r;
+        if (token_size < 1 || token_size > IMPORT_TOKEN_MAX)
+                return fail_length(&c, "importToken", token_size, 1, IMPORT_TOKEN_MAX);
+        if (wrapped_size < 1 || wrapped_size > IMPORT_CIPHERTEXT_MAX)
+                return fail_length(&c, "encryptedKeyMaterial", wrapped_size, 1, IMPORT_CIPHERTEXT_MAX);
+        if (!*model || streq(model, "KEY_MATERIAL_EXPIRES")) {
+                if (valid_to <= now)
+                        return call_fail(&c, KMS_ERROR_VALIDATION,
+                                         "ValidTo must be in the future when the expiration model is KEY_MATERIAL_EXPIRES.");
+                if (valid_to > now + 365ULL * 24 * 3600 * 1000000)
+                        return call_fail(&c, KMS_ERROR_VALIDATION, "ValidTo must be at most 365 days from now.");
+        } else if (streq(model, "KEY_MATERIAL_DOES_NOT_EXPIRE")) {
+                if (valid_to != 0)
+                        return call_fail(&c, KMS_ERROR_VALIDATION,
+                                         "ValidTo must not be set when the expiration model is KEY_MATERIAL_DOES_NOT_EXPIRE.");
+        } else
+                return call_fail(&c, KMS_ERROR_VALIDATION,
+                                 "1 validation error detected: Value '%.64s' at 'expirationModel' failed to satisfy "
+                                 "constraint: Member must satisfy enum value set: [KEY_MATERIAL_EXPIRES, "
+                                 "KEY_MATERIAL_DOES_NOT_EXPIRE]",
+                                 model);
+        r = call_authorize(&c, e);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1; /* polkit answers later; the message is dispatched again then */
+        r = check_external(&c, e);
+        if (r < 0)
+                return r;
+
+        switch (import_table_check(m->imports, token, token_size, e->key_id, now)) {
+        case IMPORT_TOKEN_OK:
+                break;
+        case IMPORT_TOKEN_EXPIRED:
+                return call_fail(&c, KMS_ERROR_EXPIRED_IMPORT_TOKEN, "The import token has expired.");
+        case IMPORT_TOKEN_OTHER_KEY:
+                return call_fail(&c, KMS_ERROR_INVALID_IMPORT_TOKEN, "The import token was issued for another key, not %s.",
+                                 key_arn(m, e, arn, sizeof arn));
+        default:
+                return call_fail(&c, KMS_ERROR_INVALID_IMPORT_TOKEN,
+                                 "The import token is not valid: it was not issued by this service, was changed, was "
+                                 "already used, or was issued before the service restarted.");
+        }
+
+        n = import_table_unwrap(m->imports, token, token_size, wrapped, wrapped_size, material, IMPORT_UNWRAP_BUFFER);
+        if (n == -EBADMSG)
+                return call_fail(&c, KMS_ERROR_INVALID_CIPHERTEXT,
+                                 "The wrapped key material could not be decrypted with the wrapping key of this import token.");
+        if (n < 0)
+                return call_fail_errno(&c, n);
+        if ((size_t) n < key_spec_import_min(e->spec) || (size_t) n > key_spec_import_max(e->spec)) {
+                secure_wipe(material, IMPORT_UNWRAP_BUFFER);
+                return call_fail(&c, KMS_ERROR_VALIDATION,
+                                 "Key material for %s keys must be %zu to %zu bytes long, not %d.",
+                                 key_spec_to_string(e->spec), key_spec_import_min(e->spec),
+                                 key_spec_import_max(e->spec), n);
+        }
+
+        /* A key takes one secret for life: a re-import must bring the same material again. */
+        r = manager_material_fingerprint(m, e, material, (size_t) n, fingerprint);
+        if (r >= 0)
+                r = store_get_fingerprint(m->store, e->key_id, known);
+        if (r >= 0 && CRYPTO_memcmp(fingerprint, known, sizeof known) != 0) {
+                secure_wipe(material, IMPORT_UNWRAP_BUFFER);
+                return call_fail(&c, KMS_ERROR_INCORRECT_KEY_MATERIAL,
+                                 "The key material is not the material previously imported into %s.",
+                                 key_arn(m, e, arn, sizeof arn));
+        }
+        if (r == -ENODATA)
+                r = 0;
+        if (r >= 0)
+                r = manager_seal_material(m, e, material, (size_t) n, sealed, &sealed_size);
+        secure_wipe(material, IMPORT_UNWRAP_BUFFER);
+        if (r < 0)
+                return call_fail_errno(&c, r);
+
+        state = e->state == KEY_STATE_PENDING_IMPORT ? KEY_STATE_ENABLED : e->state;
+        r = store_set_material(m->store, e->key_id, sealed, sealed_size, state, valid_to, fingerprint);
+        if (r < 0)
+                return call_fail_errno(&c, r);
+        import_table_consume(m->imports, token, token_size);
+        (void) key_cache_drop(m->cache, e);
+        e->has_material = true;
+        e->valid_to = valid_to;
+        e->state = state;
+        (void) manager_arm_deletion_timer(m);
+        call_audit(&c, "ok");
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_delete_imported_key_material(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        char arn[ARN_MAX];
+        KeyEntry *e;
+        Call c;
+        int r;
+
+        r = begin_key_call(&c, m, message, error, "DeleteImportedKeyMaterial", ACTION_IMPORT_KEY_MATERIAL, &e);
+        if (r < 0)
+                return r;
+        r = call_authorize(&c, e);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1; /* polkit answers later; the message is dispatched again then */
+        if (e->origin != KEY_ORIGIN_EXTERNAL)
+                return call_fail(&c, KMS_ERROR_UNSUPPORTED_OPERATION, "%s origin is %s which is not valid for this operation.",
+                                 key_arn(m, e, arn, sizeof arn), key_origin_to_string(e->origin));
+        if (e->has_material) {
+                r = manager_delete_material(m, e);
+                if (r < 0)
+                        return call_fail_errno(&c, r);
+                (void) manager_arm_deletion_timer(m);
+        }
+        call_audit(&c, "ok");
+        return sd_bus_reply_method_return(message, NULL);
+}
+
 static int property_get_backend(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
@@ -1430,6 +1654,19 @@ static const sd_bus_vtable kms_vtable[] = {
                                 SD_BUS_RESULT("a(ss)", tags, "s", next_marker, "b", truncated),
                                 method_list_resource_tags,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetParametersForImport",
+                                SD_BUS_ARGS("s", key_id, "s", wrapping_algorithm, "s", wrapping_key_spec),
+                                SD_BUS_RESULT("ay", import_token, "ay", public_key, "t", parameters_valid_to),
+                                method_get_parameters_for_import,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ImportKeyMaterial",
+                                SD_BUS_ARGS("s", key_id, "ay", import_token, "ay", encrypted_key_material, "s",
+                                            expiration_model, "t", valid_to),
+                                SD_BUS_NO_RESULT,
+                                method_import_key_material,
+                                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("DeleteImportedKeyMaterial", SD_BUS_ARGS("s", key_id), SD_BUS_NO_RESULT,
+                                method_delete_imported_key_material, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -74,6 +76,9 @@ int manager_new(Manager **ret) {
         r = secure_buffer_new(SECRET_SIZE, &m->secret);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate locked memory for key material: %m");
+        r = import_table_new(&m->imports);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up key import: %m");
         r = mac_engine_new(&m->mac);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the OpenSSL HMAC engine: %m");
@@ -99,6 +104,7 @@ Manager *manager_free(Manager *m) {
         alias_index_done(&m->aliases);
         key_index_done(&m->index);
         mac_engine_free(m->mac);
+        import_table_free(m->imports);
         secure_buffer_free(m->secret);
         free(m);
         return NULL;
@@ -277,6 +283,8 @@ int manager_arm_deletion_timer(Manager *m) {
                 const KeyEntry *e = m->index.by_seq[i];
                 if (e->state == KEY_STATE_PENDING_DELETION && e->deletion_date < next)
                         next = e->deletion_date;
+                if (e->has_material && e->valid_to > 0 && e->valid_to < next)
+                        next = e->valid_to;
         }
         if (!m->event)
                 return 0;
@@ -296,6 +304,20 @@ int manager_arm_deletion_timer(Manager *m) {
         return 0;
 }
 
+int manager_delete_material(Manager *m, KeyEntry *e) {
+        KeyState state = e->state == KEY_STATE_PENDING_DELETION ? e->state : KEY_STATE_PENDING_IMPORT;
+        int r;
+
+        r = store_set_material(m->store, e->key_id, NULL, 0, state, 0, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to delete the material of key %s: %m", e->key_id);
+        (void) key_cache_drop(m->cache, e);
+        e->has_material = false;
+        e->valid_to = 0;
+        e->state = state;
+        return 0;
+}
+
 int manager_purge_expired_keys(Manager *m) {
         uint64_t now = now_usec();
 
@@ -303,8 +325,43 @@ int manager_purge_expired_keys(Manager *m) {
                 KeyEntry *e = m->index.by_seq[i - 1];
                 if (e->state == KEY_STATE_PENDING_DELETION && e->deletion_date <= now)
                         (void) manager_destroy_key(m, e);
+                else if (e->has_material && e->valid_to > 0 && e->valid_to <= now &&
+                         manager_delete_material(m, e) >= 0)
+                        log_info("The imported material of key %s expired and was deleted.", e->key_id);
         }
+        import_table_expire(m->imports, now);
         return manager_arm_deletion_timer(m);
+}
+
+int manager_material_fingerprint(Manager *m, const KeyEntry *e, const uint8_t *material, size_t n,
+                                 uint8_t ret[static STORE_FINGERPRINT_SIZE]) {
+        static const char label[] = "hmacd import fingerprint";
+        uint8_t *kek = m->secret->data + SECRET_KEK_OFFSET;
+        OSSL_PARAM params[] = {
+                OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *) "SHA2-256", 0),
+                OSSL_PARAM_construct_end(),
+        };
+        EVP_MAC_CTX *ctx = NULL;
+        EVP_MAC *mac;
+        size_t out = 0;
+        int r;
+
+        r = kek_read(m->kek, kek);
+        if (r < 0)
+                return r;
+        mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+        ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+        r = ctx && EVP_MAC_init(ctx, kek, KEK_SIZE, params) == 1 &&
+                            EVP_MAC_update(ctx, (const uint8_t *) label, sizeof label) == 1 &&
+                            EVP_MAC_update(ctx, (const uint8_t *) e->key_id, KEY_ID_LEN) == 1 &&
+                            EVP_MAC_update(ctx, material, n) == 1 &&
+                            EVP_MAC_final(ctx, ret, &out, STORE_FINGERPRINT_SIZE) == 1 && out == STORE_FINGERPRINT_SIZE
+                    ? 0
+                    : -EIO;
+        EVP_MAC_CTX_free(ctx);
+        EVP_MAC_free(mac);
+        secure_wipe(kek, KEK_SIZE);
+        return r;
 }
 
 int manager_connect_bus(Manager *m, const ManagerConfig *config) {

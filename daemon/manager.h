@@ -12,6 +12,7 @@
 #include "keys.h"
 #include "log.h"
 #include "mac.h"
+#include "import.h"
 #include "polkit.h"
 #include "secure.h"
 #include "store.h"
@@ -32,6 +33,7 @@ typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
         Polkit *polkit;
+        ImportTable *imports;
         Store *store;
         KeyIndex index;
         AliasIndex aliases;
@@ -53,7 +55,8 @@ typedef struct Manager {
 /* Offsets into Manager.secret. */
 #define SECRET_KEY_OFFSET 0
 #define SECRET_KEK_OFFSET 256
-#define SECRET_SIZE 512
+#define SECRET_UNWRAP_OFFSET 512        /* IMPORT_UNWRAP_BUFFER bytes */
+#define SECRET_SIZE 1024
 
 int manager_new(Manager **ret);
 Manager *manager_free(Manager *m);
@@ -70,8 +73,14 @@ uint64_t now_usec(void);
 /* The user name of a UID, remembered ("" for none). */
 const char *manager_user_name(Manager *m, uid_t uid);
 
-/* Destroys every key whose deletion date has passed, and arms the timer for the next one. */
+/* Destroys every key whose deletion date has passed, deletes imported material whose ValidTo has
+ * passed, and arms the timer for the next such date. */
 int manager_purge_expired_keys(Manager *m);
+/* Deletes a key's imported material; the key goes back to PendingImport (unless PendingDeletion). */
+int manager_delete_material(Manager *m, KeyEntry *e);
+/* A keyed fingerprint of imported material (HMAC-SHA-256 under the KEK), to recognize it again. */
+int manager_material_fingerprint(Manager *m, const KeyEntry *e, const uint8_t *material, size_t n,
+                                 uint8_t ret[static STORE_FINGERPRINT_SIZE]);
 /* Destroys one key now: keyring entry, store row, material, tags and aliases. */
 int manager_destroy_key(Manager *m, KeyEntry *e);
 /* (Re-)arms the deletion timer for the earliest pending deletion. */

@@ -27,7 +27,8 @@ static const char schema[] =
         "  deletion_date INTEGER NOT NULL DEFAULT 0,"
         "  expiration_model TEXT,"
         "  valid_to INTEGER NOT NULL DEFAULT 0,"
-        "  material BLOB);"
+        "  material BLOB,"
+        "  import_fingerprint BLOB);"
         "CREATE TABLE IF NOT EXISTS tags ("
         "  key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,"
         "  tag_key TEXT NOT NULL,"
@@ -452,6 +453,59 @@ int store_delete_tags(Store *s, const char *key_id, const char *const *keys, siz
         if (r < 0)
                 exec(s, "ROLLBACK");
         return MIN(r, 0);
+}
+
+int store_set_material(Store *s, const char *key_id, const uint8_t *sealed, size_t sealed_size, KeyState state,
+                       uint64_t valid_to, const uint8_t *fingerprint) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r;
+
+        r = prepare(s,
+                    fingerprint ? "UPDATE keys SET material = ?, key_state = ?, valid_to = ?, import_fingerprint = ?"
+                                  " WHERE key_id = ?"
+                                : "UPDATE keys SET material = ?, key_state = ?, valid_to = ? WHERE key_id = ?",
+                    &st);
+        if (r < 0)
+                return r;
+        if (sealed)
+                sqlite3_bind_blob(st, 1, sealed, (int) sealed_size, SQLITE_STATIC);
+        else
+                sqlite3_bind_null(st, 1);
+        sqlite3_bind_text(st, 2, key_state_to_string(state), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64) valid_to);
+        if (fingerprint)
+                sqlite3_bind_blob(st, 4, fingerprint, STORE_FINGERPRINT_SIZE, SQLITE_STATIC);
+        sqlite3_bind_text(st, fingerprint ? 5 : 4, key_id, -1, SQLITE_STATIC);
+        r = sqlite_to_errno(sqlite3_step(st));
+        if (r < 0)
+                return r;
+        if (sqlite3_changes(s->db) == 0)
+                return -ENOENT;
+        if (!sealed)
+                /* As after a deletion: no old image of the material may stay in the log. */
+                return sqlite_to_errno(sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL));
+        return 0;
+}
+
+int store_get_fingerprint(Store *s, const char *key_id, uint8_t ret[static STORE_FINGERPRINT_SIZE]) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r;
+
+        r = prepare(s, "SELECT import_fingerprint FROM keys WHERE key_id = ?", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+        r = sqlite3_step(st);
+        if (r == SQLITE_DONE)
+                return -ENOENT;
+        if (r != SQLITE_ROW)
+                return sqlite_to_errno(r);
+        if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+                return -ENODATA;
+        if (sqlite3_column_bytes(st, 0) != STORE_FINGERPRINT_SIZE)
+                return -EBADMSG;
+        memcpy(ret, sqlite3_column_blob(st, 0), STORE_FINGERPRINT_SIZE);
+        return 0;
 }
 
 int store_get_material(Store *s, const char *key_id, uint8_t *buf, size_t size, size_t *ret_size) {

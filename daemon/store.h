@@ -62,6 +62,13 @@ int store_delete_alias(Store *s, const char *name);
 int store_put_tags(Store *s, const char *key_id, const StoreTag *tags, size_t n);
 int store_delete_tags(Store *s, const char *key_id, const char *const *keys, size_t n);
 
+/* Imported material: sets (or, with sealed NULL, deletes) the sealed material, the state and the
+ * expiry in one statement; fingerprint (if not NULL) is remembered for later re-imports. */
+#define STORE_FINGERPRINT_SIZE 32
+int store_set_material(Store *s, const char *key_id, const uint8_t *sealed, size_t sealed_size, KeyState state,
+                       uint64_t valid_to, const uint8_t *fingerprint);
+int store_get_fingerprint(Store *s, const char *key_id, uint8_t ret[static STORE_FINGERPRINT_SIZE]);
+
 int store_get_material(Store *s, const char *key_id, uint8_t *buf, size_t size, size_t *ret_size);
 /* Returns a newly allocated copy. */
 int store_get_description(Store *s, const char *key_id, char **ret);
