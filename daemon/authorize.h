@@ -29,7 +29,13 @@ typedef struct Caller {
 
 const char *action_to_string(Action a);
 
-int caller_identify(sd_bus_message *m, Caller *ret);
+/* Who sent m. The bus is asked once per connection (GetConnectionCredentials); unique names are
+ * never reused on a bus, so the answer is kept until the connection leaves. */
+typedef struct CallerCache CallerCache;
+
+int caller_cache_new(sd_bus *bus, CallerCache **ret);
+CallerCache *caller_cache_free(CallerCache *c);
+int caller_identify(CallerCache *c, sd_bus_message *m, Caller *ret);
 
 /* True for callers that need no polkit check (root and the daemon's own user). */
 bool caller_is_trusted(const Caller *caller, uid_t self_uid);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/uio.h>
 
 #include "authorize.h"
 #include "bus-kms.h"
@@ -34,7 +35,7 @@ static int call_begin(Call *c, Manager *m, sd_bus_message *message, sd_bus_error
         int r;
 
         *c = (Call) { .manager = m, .message = message, .error = error, .operation = operation, .action = action };
-        r = caller_identify(message, &c->caller);
+        r = caller_identify(m->callers, message, &c->caller);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Failed to identify the caller: %m");
         return 0;
@@ -293,6 +294,33 @@ static int read_message(Call *c, const void **ret, size_t *ret_size) {
         return 0;
 }
 
+/* The common part of every MAC call: resolve the key (any of the four forms), authorize, check
+ * its state and that the algorithm fits its spec, and key the MAC engine with it. Returns 1 when
+ * the engine is ready (the caller must mac_engine_forget() it), 0 when polkit's answer is pending,
+ * or a negative errno with the error set. */
+static int mac_call_prepare(Call *c, const char *key_id, KeySpec alg, KeyEntry **ret) {
+        KeyEntry *e;
+        int r;
+
+        r = resolve_key(c, key_id, true, &e);
+        if (r < 0)
+                return r;
+        r = call_authorize(c, e);
+        if (r <= 0)
+                return r;
+        r = check_usable(c, e);
+        if (r < 0)
+                return r;
+        r = check_spec(c, e, alg);
+        if (r < 0)
+                return r;
+        r = manager_key_mac_engine(c->manager, e);
+        if (r < 0)
+                return call_fail_errno(c, r);
+        *ret = e;
+        return 1;
+}
+
 static int method_generate_mac(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
@@ -318,24 +346,11 @@ static int method_generate_mac(sd_bus_message *message, void *userdata, sd_bus_e
         r = check_mac_algorithm(&c, alg_name, &alg);
         if (r < 0)
                 return r;
-        r = resolve_key(&c, key_id, true, &e);
-        if (r < 0)
-                return r;
-        r = call_authorize(&c, e);
+        r = mac_call_prepare(&c, key_id, alg, &e);
         if (r < 0)
                 return r;
         if (r == 0)
                 return 1; /* polkit answers later; the message is dispatched again then */
-        r = check_usable(&c, e);
-        if (r < 0)
-                return r;
-        r = check_spec(&c, e, alg);
-        if (r < 0)
-                return r;
-
-        r = manager_key_mac_engine(m, e);
-        if (r < 0)
-                return call_fail_errno(&c, r);
         r = mac_engine_compute(m->mac, e->spec, msg, msg_size, mac, &mac_size);
         (void) mac_engine_forget(m->mac, e->spec);
         if (r < 0)
@@ -347,6 +362,79 @@ static int method_generate_mac(sd_bus_message *message, void *userdata, sd_bus_e
         if (r >= 0)
                 r = sd_bus_message_append_array(reply, 'y', mac, mac_size);
         secure_wipe(mac, sizeof mac);
+        if (r < 0)
+                return call_fail_errno(&c, r);
+        call_audit(&c, "ok");
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* GenerateMacBatch: one authorization and one key read for up to 4096 messages; all-or-nothing
+ * on validation. The messages are checked before anything is computed. */
+static int method_generate_mac_batch(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        const char *key_id, *alg_name;
+        struct iovec *batch = m->batch;
+        uint8_t mac[KMS_MAC_SIZE_MAX];
+        size_t n = 0, mac_size;
+        KeyEntry *e;
+        KeySpec alg = _KEY_SPEC_INVALID;
+        Call c;
+        int r;
+
+        r = call_begin(&c, m, message, error, "GenerateMacBatch", ACTION_GENERATE_MAC);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(message, "s", &key_id);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(message, 'a', "ay");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const void *p;
+                size_t size;
+
+                r = sd_bus_message_read_array(message, 'y', &p, &size);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                if (n >= KMS_BATCH_MAX)
+                        return fail_length(&c, "messages", n + 1, 1, KMS_BATCH_MAX);
+                if (size < 1 || size > KMS_MESSAGE_MAX)
+                        return fail_length(&c, "messages.member", size, 1, KMS_MESSAGE_MAX);
+                batch[n++] = (struct iovec) { (void *) p, size };
+        }
+        r = sd_bus_message_exit_container(message);
+        if (r >= 0)
+                r = sd_bus_message_read(message, "s", &alg_name);
+        if (r < 0)
+                return r;
+        if (n == 0)
+                return fail_length(&c, "messages", 0, 1, KMS_BATCH_MAX);
+        r = check_mac_algorithm(&c, alg_name, &alg);
+        if (r < 0)
+                return r;
+        r = mac_call_prepare(&c, key_id, alg, &e);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1; /* polkit answers later; the message is dispatched again then */
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_sensitive(reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "ay");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                r = mac_engine_compute(m->mac, e->spec, batch[i].iov_base, batch[i].iov_len, mac, &mac_size);
+                if (r >= 0)
+                        r = sd_bus_message_append_array(reply, 'y', mac, mac_size);
+        }
+        (void) mac_engine_forget(m->mac, e->spec);
+        secure_wipe(mac, sizeof mac);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
         if (r < 0)
                 return call_fail_errno(&c, r);
         call_audit(&c, "ok");
@@ -380,24 +468,11 @@ static int method_verify_mac(sd_bus_message *message, void *userdata, sd_bus_err
                 return r;
         if (mac_size < 1 || mac_size > KMS_MAC_MAX)
                 return fail_length(&c, "mac", mac_size, 1, KMS_MAC_MAX);
-        r = resolve_key(&c, key_id, true, &e);
-        if (r < 0)
-                return r;
-        r = call_authorize(&c, e);
+        r = mac_call_prepare(&c, key_id, alg, &e);
         if (r < 0)
                 return r;
         if (r == 0)
                 return 1; /* polkit answers later; the message is dispatched again then */
-        r = check_usable(&c, e);
-        if (r < 0)
-                return r;
-        r = check_spec(&c, e, alg);
-        if (r < 0)
-                return r;
-
-        r = manager_key_mac_engine(m, e);
-        if (r < 0)
-                return call_fail_errno(&c, r);
         r = mac_engine_verify(m->mac, e->spec, msg, msg_size, mac, mac_size);
         (void) mac_engine_forget(m->mac, e->spec);
         if (r < 0)
@@ -1605,6 +1680,11 @@ static const sd_bus_vtable kms_vtable[] = {
                                 SD_BUS_ARGS("s", key_id, "ay", message, "s", mac_algorithm),
                                 SD_BUS_RESULT("ay", mac),
                                 method_generate_mac,
+                                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("GenerateMacBatch",
+                                SD_BUS_ARGS("s", key_id, "aay", messages, "s", mac_algorithm),
+                                SD_BUS_RESULT("aay", macs),
+                                method_generate_mac_batch,
                                 SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_ARGS("VerifyMac",
                                 SD_BUS_ARGS("s", key_id, "ay", message, "s", mac_algorithm, "ay", mac),

@@ -94,6 +94,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         polkit_free(m->polkit);
+        caller_cache_free(m->callers);
         sd_bus_flush_close_unref(m->bus);
         sd_event_source_unref(m->deletion_timer);
         sd_event_unref(m->event);
@@ -371,6 +372,9 @@ int manager_connect_bus(Manager *m, const ManagerConfig *config) {
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to the %s bus: %m", config->user_bus ? "user" : "system");
 
+        r = caller_cache_new(m->bus, &m->callers);
+        if (r < 0)
+                return log_error_errno(r, "Failed to subscribe to bus name changes: %m");
         r = polkit_new(m->bus, config->polkit_cache_usec, &m->polkit);
         if (r < 0)
                 return log_error_errno(r, "Failed to subscribe to polkit's signals: %m");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/uio.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
@@ -12,6 +13,7 @@
 #include "keys.h"
 #include "log.h"
 #include "mac.h"
+#include "authorize.h"
 #include "import.h"
 #include "polkit.h"
 #include "secure.h"
@@ -33,6 +35,7 @@ typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
         Polkit *polkit;
+        CallerCache *callers;
         ImportTable *imports;
         Store *store;
         KeyIndex index;
@@ -41,7 +44,8 @@ typedef struct Manager {
         uint64_t usec_per_day;
         KeyCache *cache;
         MacEngine *mac;
-        SecureBuffer *secret;           /* scratch for one operation's key material, KEK, sealed blob */
+        SecureBuffer *secret;
+        struct iovec batch[KMS_BATCH_MAX];   /* the messages of one GenerateMacBatch call */           /* scratch for one operation's key material, KEK, sealed blob */
         key_serial_t kek;
         uid_t self_uid;
         char machine_id[MACHINE_ID_MAX + 1];

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <systemd/sd-bus.h>
 #include <sys/wait.h>
 
 #include "harness.h"
@@ -602,4 +603,65 @@ Test(daemon_start, refuses_a_wrong_kek) {
         cr_assert_eq(harness_daemon_start(), -ECHILD);
         cr_assert(harness_daemon_log(&log) >= 0);
         cr_assert(strstr(log, "does not open the store"), "%s", log);
+}
+
+/* GenerateMacBatch gives the same tags as GenerateMac, one per message, and refuses a bad batch whole. */
+static int batch_call(const char *key_id, size_t n, size_t size, sd_bus_error *e, sd_bus_message **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_free_ char *msg = calloc(1, size + 1);
+        sd_bus *bus = NULL;
+        int r;
+
+        cr_assert(sd_bus_open_system(&bus) >= 0);
+        cr_assert(sd_bus_message_new_method_call(bus, &m, HARNESS_BUS_NAME, HARNESS_OBJECT_PATH, HARNESS_INTERFACE,
+                                                 "GenerateMacBatch") >= 0);
+        cr_assert(sd_bus_message_append(m, "s", key_id) >= 0);
+        cr_assert(sd_bus_message_open_container(m, 'a', "ay") >= 0);
+        for (size_t i = 0; i < n; i++) {
+                snprintf(msg, size + 1, "%0*zu", (int) size, i);
+                cr_assert(sd_bus_message_append_array(m, 'y', msg, size) >= 0);
+        }
+        cr_assert(sd_bus_message_close_container(m) >= 0);
+        cr_assert(sd_bus_message_append(m, "s", "HMAC_SHA_256") >= 0);
+        r = sd_bus_call(bus, m, 0, e, ret);
+        sd_bus_flush_close_unref(bus);
+        return r;
+}
+
+Test(daemon, generate_mac_batch) {
+        _cleanup_(hmacd_closep) Hmacd *h = bus_open();
+        HmacdKeyMetadata *md = create(h, "HMAC_256");
+        sd_bus_message *reply = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        const void *p;
+        size_t n, i = 0;
+        char msg[16];
+        uint8_t mac[64];
+
+        cr_assert(batch_call(md->key_id, 100, 8, &e, &reply) >= 0, "%s", e.message);
+        cr_assert(sd_bus_message_enter_container(reply, 'a', "ay") >= 0);
+        while (sd_bus_message_read_array(reply, 'y', &p, &n) > 0) {
+                snprintf(msg, sizeof msg, "%08zu", i);
+                cr_assert_eq(n, 32);
+                mac_of(h, md->key_id, "HMAC_SHA_256", msg, mac);
+                cr_assert(memcmp(p, mac, 32) == 0, "message %zu", i);
+                i++;
+        }
+        cr_assert_eq(i, 100);
+        sd_bus_message_unref(reply);
+
+        cr_assert(batch_call(md->key_id, 4096, 1, &e, NULL) >= 0, "%s", e.message);
+        cr_assert(batch_call(md->key_id, 0, 1, &e, NULL) < 0);
+        cr_assert_str_eq(e.name, "io.hmacd.Kms1.Error.ValidationException");
+        sd_bus_error_free(&e);
+        cr_assert(batch_call(md->key_id, 4097, 1, &e, NULL) < 0);
+        cr_assert_str_eq(e.name, "io.hmacd.Kms1.Error.ValidationException");
+        sd_bus_error_free(&e);
+        cr_assert(batch_call(md->key_id, 2, 4097, &e, NULL) < 0);
+        cr_assert_str_eq(e.name, "io.hmacd.Kms1.Error.ValidationException");
+        sd_bus_error_free(&e);
+        cr_assert(batch_call("alias/none", 2, 1, &e, NULL) < 0);
+        cr_assert_str_eq(e.name, "io.hmacd.Kms1.Error.NotFoundException");
+        sd_bus_error_free(&e);
+        hmacd_key_metadata_free(md);
 }
