@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# bash completion for hmacctl(1), installed as /usr/share/bash-completion/completions/hmacctl.
+# Self-contained: it needs nothing from the bash-completion package. The subcommands and their
+# options mirror `hmacctl --help` and `hmacctl SUBCOMMAND --help`; tests/test-units.c checks that
+# they still do.
+
+_hmacctl() {
+        local -A params=(
+                [create-key]='--key-spec --key-usage --description --tags --origin'
+                [generate-mac]='--key-id --message --mac-algorithm'
+                [verify-mac]='--key-id --message --mac-algorithm --mac'
+                [generate-mac-batch]='--key-id --mac-algorithm --messages --format'
+                [describe-key]='--key-id'
+                [list-keys]='--limit --starting-token'
+                [enable-key]='--key-id'
+                [disable-key]='--key-id'
+                [schedule-key-deletion]='--key-id --pending-window-in-days'
+                [cancel-key-deletion]='--key-id'
+                [update-key-description]='--key-id --description'
+                [create-alias]='--alias-name --target-key-id'
+                [update-alias]='--alias-name --target-key-id'
+                [delete-alias]='--alias-name'
+                [list-aliases]='--key-id --limit --starting-token'
+                [tag-resource]='--key-id --tags'
+                [untag-resource]='--key-id --tag-keys'
+                [list-resource-tags]='--key-id --limit --starting-token'
+                [get-parameters-for-import]='--key-id --wrapping-algorithm --wrapping-key-spec'
+                [import-key-material]='--key-id --import-token --encrypted-key-material --expiration-model --valid-to'
+                [delete-imported-key-material]='--key-id'
+                [import-key]='--key-id --key-material --wrapping-key-spec --expiration-model --valid-to'
+        )
+        local subcommands='create-key generate-mac verify-mac generate-mac-batch describe-key list-keys
+                enable-key disable-key schedule-key-deletion cancel-key-deletion update-key-description
+                create-alias update-alias delete-alias list-aliases tag-resource untag-resource
+                list-resource-tags get-parameters-for-import import-key-material delete-imported-key-material
+                import-key'
+        local global='--system --user --output --no-ask-password --help'
+        local line=${COMP_LINE:0:COMP_POINT} cur prev word verb= option= i
+        local -a words=() replies=()
+
+        # Our own word split (on blanks only), so that "fileb://PATH" and "--option=VALUE" stay one word;
+        # bash's own split (COMP_WORDS) breaks them at ':' and '='.
+        read -r -a words <<<"$line"
+        [[ $line == *[[:blank:]] || ${#words[@]} -eq 0 ]] && words+=('')
+        cur=${words[-1]}
+        prev=
+        [[ ${#words[@]} -ge 2 ]] && prev=${words[-2]}
+
+        for ((i = 1; i < ${#words[@]} - 1; i++)); do
+                word=${words[i]}
+                if [[ $word == --output ]]; then
+                        ((i++))
+                elif [[ $word != -* && -z $verb && -n ${params[$word]+set} ]]; then
+                        verb=$word
+                fi
+        done
+
+        # The value of an option: "--option VALUE" or "--option=VALUE".
+        if [[ $cur == --*=* ]]; then
+                option=${cur%%=*}
+                cur=${cur#*=}
+        elif [[ $prev == --* && $cur != -* ]]; then
+                option=$prev
+        fi
+        case $option in
+        --output) replies=($(compgen -W 'json text' -- "$cur")) ;;
+        --key-spec) replies=($(compgen -W 'HMAC_224 HMAC_256 HMAC_384 HMAC_512' -- "$cur")) ;;
+        --key-usage) replies=($(compgen -W 'GENERATE_VERIFY_MAC' -- "$cur")) ;;
+        --mac-algorithm)
+                replies=($(compgen -W 'HMAC_SHA_224 HMAC_SHA_256 HMAC_SHA_384 HMAC_SHA_512' -- "$cur")) ;;
+        --origin) replies=($(compgen -W 'HMACD EXTERNAL' -- "$cur")) ;;
+        --format) replies=($(compgen -W 'lines length-prefixed' -- "$cur")) ;;
+        --wrapping-algorithm) replies=($(compgen -W 'RSAES_OAEP_SHA_256 RSAES_OAEP_SHA_1' -- "$cur")) ;;
+        --wrapping-key-spec) replies=($(compgen -W 'RSA_2048 RSA_3072 RSA_4096' -- "$cur")) ;;
+        --expiration-model)
+                replies=($(compgen -W 'KEY_MATERIAL_EXPIRES KEY_MATERIAL_DOES_NOT_EXPIRE' -- "$cur")) ;;
+        --message | --mac | --messages | --key-material | --import-token | --encrypted-key-material)
+                if [[ $cur == fileb://* ]]; then
+                        local IFS=$'\n' path
+                        for path in $(compgen -f -- "${cur#fileb://}"); do
+                                if [[ -d $path ]]; then
+                                        path+=/
+                                        compopt -o nospace 2>/dev/null
+                                fi
+                                replies+=("fileb://$path")
+                        done
+                elif [[ fileb:// == "$cur"* ]]; then
+                        replies=(fileb://)
+                        compopt -o nospace 2>/dev/null
+                fi
+                ;;
+        --system | --user | --no-ask-password | --help | '') option= ;;
+        *) ;; # free text: key IDs, alias names, descriptions, numbers, tags
+        esac
+
+        if [[ -z $option ]]; then
+                if [[ -z $verb && $cur != -* ]]; then
+                        replies=($(compgen -W "$subcommands" -- "$cur"))
+                elif [[ -n $verb || $cur == -* ]]; then
+                        local candidates=$global
+                        [[ -n $verb ]] && candidates="${params[$verb]} $global"
+                        # Options already given are not offered again, but for the repeatable lists.
+                        for word in "${words[@]:1:${#words[@]}-2}"; do
+                                [[ $word == --tags || $word == --tag-keys ]] && continue
+                                candidates=" $candidates "
+                                candidates=${candidates/ ${word%%=*} / }
+                        done
+                        replies=($(compgen -W "$candidates" -- "$cur"))
+                fi
+        fi
+
+        # Bash replaces only its own last word, which starts after the last ':' or '=' of ours.
+        local full=${words[-1]} prefix=
+        [[ -n $option && $full == --*=* ]] && prefix=$option=
+        local skip=$((${#full} - ${#COMP_WORDS[COMP_CWORD]}))
+        ((skip < 0)) && skip=0
+        COMPREPLY=()
+        for word in "${replies[@]}"; do
+                word=$prefix$word
+                COMPREPLY+=("${word:skip}")
+        done
+}
+
+complete -F _hmacctl hmacctl
