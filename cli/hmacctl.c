@@ -5,10 +5,16 @@
  * them are required) and one verb_*() function that makes the calls and builds the output. */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <systemd/sd-bus-protocol.h>
 #include <unistd.h>
 
@@ -42,6 +48,9 @@ typedef enum ParamKind {
         PARAM_TAG_LIST,         /* one or more TagKey=K,TagValue=V, after one or several --tags */
         PARAM_STRING_LIST,      /* one or more strings (each at least 'min' long), after one or several */
         PARAM_UINT32,           /* a number, at least 'min' */
+        PARAM_TIMESTAMP,        /* ISO 8601 or seconds since the epoch, as the aws CLI takes timestamps */
+        PARAM_FILE,             /* bytes: only fileb://PATH (or file://PATH), at most 'max' of them */
+        PARAM_CHOICE,           /* one of 'choices' (hmacctl's own options; the service checks AWS enums) */
 } ParamKind;
 
 /* Options are looked up among the parameters of the subcommand given, so that one option name (--key-id,
@@ -66,6 +75,17 @@ typedef enum ParamId {
         PARAM_ALIAS_LIMIT,
         PARAM_TAG_LIMIT,
         PARAM_STARTING_TOKEN,
+        PARAM_WRAPPING_ALGORITHM,
+        PARAM_WRAPPING_KEY_SPEC,
+        PARAM_IMPORT_KEY_SPEC,  /* import-key: the wrapping key spec, RSA_2048 when not given */
+        PARAM_IMPORT_TOKEN,
+        PARAM_ENCRYPTED_KEY_MATERIAL,
+        PARAM_EXPIRATION_MODEL,
+        PARAM_IMPORT_EXPIRATION_MODEL, /* import-key: what it does without one differs */
+        PARAM_VALID_TO,
+        PARAM_KEY_MATERIAL,
+        PARAM_MESSAGES,
+        PARAM_MESSAGE_FORMAT,
         _PARAM_MAX,
         _PARAM_INVALID = -EINVAL,
 } ParamId;
@@ -77,7 +97,19 @@ typedef struct Param {
         unsigned min;           /* the client-side check botocore does: minimum length or value */
         const char *metavar;
         const char *help;
+        size_t max;                     /* PARAM_FILE: the most bytes read */
+        const char *const *choices;     /* PARAM_CHOICE: NULL-terminated */
 } Param;
+
+/* import-key reads the secret itself: far more than the 128 bytes of the largest key material is a
+ * wrong file, not a key. */
+#define KEY_MATERIAL_FILE_MAX 1024u
+
+/* generate-mac-batch: the most messages of the most bytes each, with a 4-byte length before each (or
+ * a newline after). */
+#define MESSAGES_FILE_MAX ((size_t) KMS_BATCH_MAX * (KMS_MESSAGE_MAX + 4))
+
+static const char *const message_formats[] = { "lines", "length-prefixed", NULL };
 
 static const Param params[_PARAM_MAX] = {
         [PARAM_KEY_ID] = { "key-id", "KeyId", PARAM_STRING, 1, "KEY",
@@ -126,12 +158,54 @@ static const Param params[_PARAM_MAX] = {
                               "it, all tags are listed" },
         [PARAM_STARTING_TOKEN] = { "starting-token", "Marker", PARAM_STRING, 0, "TOKEN",
                                    "Continue where a NextToken of an earlier call left off" },
+        [PARAM_WRAPPING_ALGORITHM] = { "wrapping-algorithm", "WrappingAlgorithm", PARAM_STRING, 0,
+                                       "ALGORITHM",
+                                       "RSAES_OAEP_SHA_256 or RSAES_OAEP_SHA_1: RSA OAEP with that hash for "
+                                       "OAEP and MGF1" },
+        [PARAM_WRAPPING_KEY_SPEC] = { "wrapping-key-spec", "WrappingKeySpec", PARAM_STRING, 0, "SPEC",
+                                      "RSA_2048, RSA_3072 or RSA_4096" },
+        [PARAM_IMPORT_KEY_SPEC] = { "wrapping-key-spec", "WrappingKeySpec", PARAM_STRING, 0, "SPEC",
+                                    "The wrapping key to ask for: RSA_2048 (the default), RSA_3072 or "
+                                    "RSA_4096" },
+        [PARAM_IMPORT_TOKEN] = { "import-token", "ImportToken", PARAM_BASE64_BLOB, 0, "TOKEN",
+                                 "The ImportToken of get-parameters-for-import: base64, or fileb://PATH "
+                                 "for raw bytes" },
+        [PARAM_ENCRYPTED_KEY_MATERIAL] = { "encrypted-key-material", "EncryptedKeyMaterial",
+                                           PARAM_BASE64_BLOB, 0, "BLOB",
+                                           "The key material encrypted to the PublicKey: base64, or "
+                                           "fileb://PATH for raw bytes" },
+        [PARAM_EXPIRATION_MODEL] = { "expiration-model", "ExpirationModel", PARAM_STRING, 0, "MODEL",
+                                     "KEY_MATERIAL_EXPIRES (the default, which needs --valid-to) or "
+                                     "KEY_MATERIAL_DOES_NOT_EXPIRE" },
+        [PARAM_IMPORT_EXPIRATION_MODEL] = { "expiration-model", "ExpirationModel", PARAM_STRING, 0, "MODEL",
+                                            "KEY_MATERIAL_EXPIRES (the default with --valid-to) or "
+                                            "KEY_MATERIAL_DOES_NOT_EXPIRE (the default without it)" },
+        [PARAM_VALID_TO] = { "valid-to", "ValidTo", PARAM_TIMESTAMP, 0, "TIME",
+                             "When the material expires (at most 365 days ahead): ISO 8601 such as "
+                             "2026-06-30T12:00:00Z, or seconds since the epoch" },
+        [PARAM_KEY_MATERIAL] = { "key-material", "KeyMaterial", PARAM_FILE, 0, "fileb://PATH",
+                                 "The raw key material, from a file only (fileb://- reads standard input): "
+                                 "28 to 64 bytes for HMAC_224, 32 to 64 for HMAC_256, 48 to 128 for "
+                                 "HMAC_384, 64 to 128 for HMAC_512",
+                                 KEY_MATERIAL_FILE_MAX },
+        [PARAM_MESSAGES] = { "messages", "Messages", PARAM_FILE, 0, "fileb://PATH",
+                             "The messages, from a file (fileb://- reads standard input), laid out as "
+                             "--format says: 1 to 4096 messages of 1 to 4096 bytes",
+                             MESSAGES_FILE_MAX },
+        [PARAM_MESSAGE_FORMAT] = { "format", "Format", PARAM_CHOICE, 0, "lines|length-prefixed",
+                                   "lines (the default): one message per line, without its newline; "
+                                   "length-prefixed: each message after its length as a 4-byte big-endian "
+                                   "integer",
+                                   0, message_formats },
 };
 
 typedef struct Tag {
         char *key;
         char *value;
 } Tag;
+
+_printf_(2, 3) static int param_error(const Param *p, const char *fmt, ...);
+static char *join(const char *const *items, size_t n, const char *prefix);
 
 typedef struct Context Context;
 
@@ -161,6 +235,7 @@ struct Context {
         char *string[_PARAM_MAX];
         Buffer blob[_PARAM_MAX];
         uint32_t number[_PARAM_MAX];
+        uint64_t usec[_PARAM_MAX];
         char **list[_PARAM_MAX];
         size_t n_list[_PARAM_MAX];
         Tag *tags;
@@ -703,6 +778,211 @@ static int verb_untag_resource(Context *c) {
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
+/* ---- Importing key material, and batches ---- */
+
+static int verb_get_parameters_for_import(Context *c) {
+        _cleanup_(json_value_freep) JsonValue *root = NULL;
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        _cleanup_free_ uint8_t *token = NULL, *public_key = NULL;
+        _cleanup_free_ char *arn = NULL, *token64 = NULL, *public_key64 = NULL;
+        size_t token_size = 0, public_key_size = 0;
+        uint64_t valid_to = 0;
+        int r;
+
+        r = hmacd_get_parameters_for_import(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
+                                            c->string[PARAM_WRAPPING_ALGORITHM],
+                                            c->string[PARAM_WRAPPING_KEY_SPEC], &token, &token_size,
+                                            &public_key, &public_key_size, &valid_to, &e);
+        if (r < 0)
+                return report_error(c, c->verb->operation, r, &e);
+
+        token64 = base64_encode(token, token_size);
+        public_key64 = base64_encode(public_key, public_key_size);
+        arn = resolve_key_arn(c, c->string[PARAM_MANAGED_KEY_ID]);
+
+        /* The GetParametersForImport response of AWS, in its order. */
+        root = json_object();
+        json_add(root, "KeyId", json_string(arn));
+        json_add(root, "ImportToken", json_string(token64));
+        json_add(root, "PublicKey", json_string(public_key64));
+        add_time(root, "ParametersValidTo", valid_to);
+        return print_result(c, root);
+}
+
+static int verb_import_key_material(Context *c) {
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        const Buffer *token = &c->blob[PARAM_IMPORT_TOKEN];
+        const Buffer *encrypted = &c->blob[PARAM_ENCRYPTED_KEY_MATERIAL];
+        int r;
+
+        /* Without --expiration-model the service takes KEY_MATERIAL_EXPIRES, as AWS does; without
+         * --valid-to, 0: which that model refuses, and KEY_MATERIAL_DOES_NOT_EXPIRE wants. */
+        r = hmacd_import_key_material(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], token->data, token->size,
+                                      encrypted->data, encrypted->size, c->string[PARAM_EXPIRATION_MODEL],
+                                      c->set[PARAM_VALID_TO] ? c->usec[PARAM_VALID_TO] : 0, &e);
+        return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
+}
+
+static int verb_delete_imported_key_material(Context *c) {
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        int r;
+
+        r = hmacd_delete_imported_key_material(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], &e);
+        return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY *, EVP_PKEY_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(EVP_PKEY_CTX *, EVP_PKEY_CTX_free);
+
+/* RSAES_OAEP_SHA_256: RSA OAEP with SHA-256 for both OAEP and MGF1, what
+ * `openssl pkeyutl -encrypt -pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:sha256
+ * -pkeyopt rsa_mgf1_md:sha256` does. On success *ret_wrapped is malloc()ed. */
+static int wrap_key_material(const uint8_t *der, size_t der_size, const uint8_t *material,
+                             size_t material_size, uint8_t **ret_wrapped, size_t *ret_wrapped_size) {
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = NULL;
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx = NULL;
+        _cleanup_free_ uint8_t *wrapped = NULL;
+        const uint8_t *p = der;
+        size_t size;
+
+        if (der_size > LONG_MAX)
+                return -EBADMSG;
+        pkey = d2i_PUBKEY(NULL, &p, (long) der_size);
+        if (!pkey || p != der + der_size || EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA)
+                return -EBADMSG;
+
+        ctx = EVP_PKEY_CTX_new(pkey, NULL);
+        if (!ctx)
+                return -ENOMEM;
+        if (EVP_PKEY_encrypt_init(ctx) <= 0 ||
+            EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) <= 0 ||
+            EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha256()) <= 0 ||
+            EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) <= 0 ||
+            EVP_PKEY_encrypt(ctx, NULL, &size, material, material_size) <= 0)
+                return -EIO;
+
+        wrapped = malloc(size);
+        if (!wrapped)
+                return -ENOMEM;
+        if (EVP_PKEY_encrypt(ctx, wrapped, &size, material, material_size) <= 0)
+                return -EIO;
+
+        *ret_wrapped = TAKE_PTR(wrapped);
+        *ret_wrapped_size = size;
+        return 0;
+}
+
+static int verb_import_key(Context *c) {
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        _cleanup_free_ uint8_t *token = NULL, *public_key = NULL, *wrapped = NULL;
+        Buffer *material = &c->blob[PARAM_KEY_MATERIAL];
+        const char *model = c->string[PARAM_IMPORT_EXPIRATION_MODEL];
+        size_t token_size = 0, public_key_size = 0, wrapped_size = 0;
+        int r;
+
+        if (!model)
+                model = c->set[PARAM_VALID_TO] ? "KEY_MATERIAL_EXPIRES" : "KEY_MATERIAL_DOES_NOT_EXPIRE";
+
+        r = hmacd_get_parameters_for_import(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], "RSAES_OAEP_SHA_256",
+                                            c->string[PARAM_IMPORT_KEY_SPEC] ?: "RSA_2048", &token,
+                                            &token_size, &public_key, &public_key_size, NULL, &e);
+        if (r < 0) {
+                OPENSSL_cleanse(material->data, material->size);
+                return report_error(c, "GetParametersForImport", r, &e);
+        }
+
+        /* The secret is needed for this one call only: wipe it right after, whatever the outcome
+         * (buffer_done() wipes it again when the context goes). */
+        r = wrap_key_material(public_key, public_key_size, material->data, material->size, &wrapped,
+                              &wrapped_size);
+        OPENSSL_cleanse(material->data, material->size);
+        if (r == -ENOMEM)
+                return report_error(c, c->verb->operation, r, NULL);
+        if (r < 0) {
+                fprintf(stderr, "hmacctl: Failed to wrap the key material with the wrapping key: %s\n",
+                        r == -EBADMSG ? "the service's PublicKey is not an RSA SubjectPublicKeyInfo" :
+                                        "OpenSSL refused");
+                return EXIT_OTHER;
+        }
+
+        r = hmacd_import_key_material(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], token, token_size, wrapped,
+                                      wrapped_size, model,
+                                      c->set[PARAM_VALID_TO] ? c->usec[PARAM_VALID_TO] : 0, &e);
+        return r < 0 ? report_error(c, "ImportKeyMaterial", r, &e) : 0;
+}
+
+static int verb_generate_mac_batch(Context *c) {
+        _cleanup_(json_value_freep) JsonValue *root = NULL, *macs = NULL;
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        _cleanup_free_ struct iovec *messages = NULL;
+        _cleanup_free_ uint8_t *raw = NULL;
+        _cleanup_free_ char *arn = NULL;
+        const Buffer *input = &c->blob[PARAM_MESSAGES];
+        MessageFormat format = MESSAGE_FORMAT_LINES;
+        size_t n = 0, mac_size = 0, offset = 0;
+        int r;
+
+        if (c->string[PARAM_MESSAGE_FORMAT])
+                format = message_format_from_string(c->string[PARAM_MESSAGE_FORMAT]);
+
+        /* More than the service takes in one call is refused here: it bounds what we hold in memory.
+         * Everything else (no message at all, empty or too long ones) is the service's to refuse. */
+        r = split_messages(input->data, input->size, format, KMS_BATCH_MAX, &messages, &n, &offset);
+        if (r == -EBADMSG) {
+                param_error(&params[PARAM_MESSAGES],
+                            "the length-prefixed record at byte %zu runs past the end of the input", offset);
+                return EXIT_USAGE;
+        }
+        if (r == -E2BIG) {
+                param_error(&params[PARAM_MESSAGES], "more than %u messages; GenerateMacBatch takes at most "
+                            "%u in one call", KMS_BATCH_MAX, KMS_BATCH_MAX);
+                return EXIT_USAGE;
+        }
+        if (r < 0)
+                return report_error(c, c->verb->operation, r, NULL);
+
+        raw = malloc(MAX(n, (size_t) 1) * HMACD_MAC_SIZE_MAX);
+        if (!raw)
+                return report_error(c, c->verb->operation, -ENOMEM, NULL);
+
+        r = hmacd_generate_mac_batch(c->hmacd, c->string[PARAM_KEY_ID], messages, n,
+                                     c->string[PARAM_MAC_ALGORITHM], raw, &mac_size, &e);
+        if (r < 0)
+                return report_error(c, c->verb->operation, r, &e);
+
+        /* Text: the MACs alone, one per line, line i for message i, to be piped on; JSON: a list. */
+        macs = json_array();
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *mac64 = base64_encode(raw + i * HMACD_MAC_SIZE_MAX, mac_size);
+
+                if (!mac64) {
+                        explicit_bzero(raw, n * HMACD_MAC_SIZE_MAX);
+                        return report_error(c, c->verb->operation, -ENOMEM, NULL);
+                }
+                if (c->output == OUTPUT_TEXT)
+                        printf("%s\n", mac64);
+                else
+                        json_add(macs, NULL, json_string(mac64));
+                explicit_bzero(mac64, strlen(mac64));
+        }
+        explicit_bzero(raw, n * HMACD_MAC_SIZE_MAX);
+
+        if (c->output == OUTPUT_TEXT) {
+                if (fflush(stdout) != 0 || ferror(stdout)) {
+                        fprintf(stderr, "hmacctl: Failed to write the output: %m\n");
+                        return EXIT_OTHER;
+                }
+                return 0;
+        }
+
+        arn = resolve_key_arn(c, c->string[PARAM_KEY_ID]);
+        root = json_object();
+        json_add(root, "KeyId", json_string(arn));
+        json_add(root, "MacAlgorithm", json_string(c->string[PARAM_MAC_ALGORITHM]));
+        json_add(root, "Macs", TAKE_PTR(macs));
+        return print_result(c, root);
+}
+
 #define REQ(p) { p, true }
 #define OPT(p) { p, false }
 
@@ -724,6 +1004,47 @@ static const char list_resource_tags_notes[] =
         "there is more, to pass to --starting-token. The service's Truncated and NextMarker are not\n"
         "printed, and there is no --marker.";
 
+static const char get_parameters_for_import_notes[] =
+        "Prints KeyId (the key ARN), ImportToken and PublicKey (base64; the public key is DER\n"
+        "SubjectPublicKeyInfo) and ParametersValidTo, 24 hours ahead. The key must have been created with\n"
+        "--origin EXTERNAL. Wrap the key material with the public key, for example for RSAES_OAEP_SHA_256:\n"
+        "\n"
+        "  openssl pkeyutl -encrypt -pubin -keyform DER -inkey PublicKey.bin -in secret.bin \\\n"
+        "      -out EncryptedKeyMaterial.bin -pkeyopt rsa_padding_mode:oaep \\\n"
+        "      -pkeyopt rsa_oaep_md:sha256 -pkeyopt rsa_mgf1_md:sha256\n"
+        "\n"
+        "and pass it to import-key-material with the ImportToken. The token is good for one import into\n"
+        "this key, and not after the service restarts. import-key does all of this in one go.";
+
+static const char import_key_material_notes[] =
+        "The key (origin EXTERNAL) becomes Enabled. A key takes one secret for life: importing it again\n"
+        "(after it expired or was deleted) must bring the same material. The token and the encrypted\n"
+        "material may be given as base64 or, as the aws CLI takes them, as fileb://PATH. --valid-to takes\n"
+        "ISO 8601 (2026-06-30T12:00:00Z; without an offset, UTC) or seconds since the epoch. On success it\n"
+        "prints nothing, as the aws CLI does.";
+
+static const char delete_imported_key_material_notes[] =
+        "The material is deleted at once and the key goes back to PendingImport: it makes no MACs until\n"
+        "the same material is imported again. On success it prints nothing, as the aws CLI does.";
+
+static const char import_key_notes[] =
+        "For a secret held on this host (a JWT HS256 key, a pepper): asks for a wrapping key\n"
+        "(RSAES_OAEP_SHA_256), wraps the material with it here (RSA OAEP, SHA-256, MGF1 SHA-256)\n"
+        "and imports it: get-parameters-for-import, openssl pkeyutl and import-key-material in one.\n"
+        "The file is read whole, as raw bytes (a trailing newline is part of the key), at most 1 KiB,\n"
+        "and wiped from memory once wrapped. Without --expiration-model and --valid-to the material\n"
+        "does not expire. On success it prints nothing; errors name the operation that failed.";
+
+static const char generate_mac_batch_notes[] =
+        "Beyond AWS: one call, and one authorization, for up to 4096 messages under one key. The messages\n"
+        "file holds, with --format lines (the default), one message per line: the bytes up to each\n"
+        "newline, a last line without a newline included; an empty line is an empty message, which the\n"
+        "service refuses, and a carriage return is part of its line. With --format length-prefixed each\n"
+        "message follows its length, 4 bytes big-endian; use it for messages that may hold newlines.\n"
+        "If any message is out of bounds the service makes no MAC at all.\n"
+        "Prints {\"KeyId\": ..., \"MacAlgorithm\": ..., \"Macs\": [...]}, Macs[i] the base64 MAC of\n"
+        "message i; with --output text just the MACs, one per line, in the order of the messages.";
+
 static const Verb verbs[] = {
         { "create-key", "CreateKey", verb_create_key, "Create an HMAC key",
           { OPT(PARAM_KEY_SPEC), OPT(PARAM_KEY_USAGE), OPT(PARAM_DESCRIPTION), OPT(PARAM_TAGS),
@@ -732,6 +1053,10 @@ static const Verb verbs[] = {
           { REQ(PARAM_KEY_ID), REQ(PARAM_MESSAGE), REQ(PARAM_MAC_ALGORITHM) } },
         { "verify-mac", "VerifyMac", verb_verify_mac, "Verify the HMAC of a message",
           { REQ(PARAM_KEY_ID), REQ(PARAM_MESSAGE), REQ(PARAM_MAC_ALGORITHM), REQ(PARAM_MAC) } },
+        { "generate-mac-batch", "GenerateMacBatch", verb_generate_mac_batch,
+          "Compute the HMACs of many messages with a key in one call",
+          { REQ(PARAM_KEY_ID), REQ(PARAM_MAC_ALGORITHM), REQ(PARAM_MESSAGES), OPT(PARAM_MESSAGE_FORMAT) },
+          generate_mac_batch_notes },
         { "describe-key", "DescribeKey", verb_describe_key, "Show the metadata of a key",
           { REQ(PARAM_KEY_ID) } },
         { "list-keys", "ListKeys", verb_list_keys, "List the keys (key ID and key ARN)",
@@ -770,6 +1095,23 @@ static const Verb verbs[] = {
           "List the tags of a key, by tag key",
           { REQ(PARAM_MANAGED_KEY_ID), OPT(PARAM_TAG_LIMIT), OPT(PARAM_STARTING_TOKEN) },
           list_resource_tags_notes },
+        { "get-parameters-for-import", "GetParametersForImport", verb_get_parameters_for_import,
+          "Get a wrapping public key and an import token for importing key material",
+          { REQ(PARAM_MANAGED_KEY_ID), REQ(PARAM_WRAPPING_ALGORITHM), REQ(PARAM_WRAPPING_KEY_SPEC) },
+          get_parameters_for_import_notes },
+        { "import-key-material", "ImportKeyMaterial", verb_import_key_material,
+          "Import wrapped key material into a key created with --origin EXTERNAL",
+          { REQ(PARAM_MANAGED_KEY_ID), REQ(PARAM_IMPORT_TOKEN), REQ(PARAM_ENCRYPTED_KEY_MATERIAL),
+            OPT(PARAM_EXPIRATION_MODEL), OPT(PARAM_VALID_TO) },
+          import_key_material_notes },
+        { "delete-imported-key-material", "DeleteImportedKeyMaterial", verb_delete_imported_key_material,
+          "Delete imported key material; the key waits for an import again",
+          { REQ(PARAM_MANAGED_KEY_ID) }, delete_imported_key_material_notes },
+        { "import-key", "GetParametersForImport and ImportKeyMaterial", verb_import_key,
+          "Wrap a secret from a file here and import it into an EXTERNAL key",
+          { REQ(PARAM_MANAGED_KEY_ID), REQ(PARAM_KEY_MATERIAL), OPT(PARAM_IMPORT_KEY_SPEC),
+            OPT(PARAM_IMPORT_EXPIRATION_MODEL), OPT(PARAM_VALID_TO) },
+          import_key_notes },
 };
 
 static const Verb *verb_find(const char *name) {
@@ -819,12 +1161,16 @@ static void help_verb(const Verb *v) {
 }
 
 static void help_global(void) {
+        int width = 24;
+
         printf("usage: %s\n\n"
                "Command-line client of hmacd, the local AWS-KMS-style HMAC key service, with the\n"
                "subcommands, options and output of `aws kms`.\n\n"
                "Subcommands:\n", global_usage);
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                printf("  %-24s %s\n", verbs[i].name, verbs[i].summary);
+                width = MAX(width, (int) strlen(verbs[i].name));
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                printf("  %-*s %s\n", width, verbs[i].name, verbs[i].summary);
         printf("\nGlobal options:\n"
                "  --system                 Use the service on the system bus (the default;\n"
                "                           DBUS_SYSTEM_BUS_ADDRESS is honoured)\n"
@@ -878,6 +1224,7 @@ static int param_validation_error(const Param *p, const char *member, const char
 /* Reads a fileb:// or file:// parameter; returns 1 when the value was one, 0 when it was not. */
 static int param_load_file(const Param *p, const char *value, Buffer *ret) {
         const char *path;
+        size_t max;
         int r;
 
         if (strncmp(value, "fileb://", 8) == 0)
@@ -887,12 +1234,12 @@ static int param_load_file(const Param *p, const char *value, Buffer *ret) {
         else
                 return 0;
 
-        r = read_file_bounded(path, PARAM_FILE_MAX, ret);
+        max = p->max > 0 ? p->max : PARAM_FILE_MAX;
+        r = read_file_bounded(path, max, ret);
         if (r == -ENOMEM)
                 return r;
         if (r == -EFBIG)
-                return param_error(p, "Unable to load paramfile %s: larger than %u bytes", value,
-                                   PARAM_FILE_MAX);
+                return param_error(p, "Unable to load paramfile %s: larger than %zu bytes", value, max);
         if (r < 0)
                 return param_error(p, "Unable to load paramfile %s: %s", value, strerror(-r));
         return 1;
@@ -1022,6 +1369,50 @@ static int param_convert(Context *c, ParamId id, const char *value) {
         case PARAM_UINT32:
                 r = param_convert_uint32(p, value, &c->number[id]);
                 break;
+
+        case PARAM_TIMESTAMP:
+                r = parse_timestamp(value, &c->usec[id]);
+                if (r == -EINVAL)
+                        return param_error(p, "Invalid timestamp '%s': expected ISO 8601 (such as "
+                                              "2026-06-30T12:00:00Z) or seconds since the epoch", value);
+                break;
+
+        case PARAM_FILE: {
+                Buffer b = {};
+
+                r = param_load_file(p, value, &b);
+                if (r == 0)
+                        return param_error(p, "expected fileb://PATH (or fileb://- for standard input), "
+                                              "received: '%s'", value);
+                if (r > 0) {
+                        buffer_done(&c->blob[id]);
+                        c->blob[id] = b;
+                        r = 0;
+                }
+                break;
+        }
+
+        case PARAM_CHOICE: {
+                bool found = false;
+
+                for (size_t i = 0; p->choices && p->choices[i] && !found; i++)
+                        found = streq(p->choices[i], value);
+                if (!found) {
+                        _cleanup_free_ char *list = NULL;
+                        size_t n = 0;
+
+                        while (p->choices && p->choices[n])
+                                n++;
+                        list = join((const char *const *) p->choices, n, "");
+                        return usage_error(c->verb,
+                                           "argument --%s: Invalid choice '%s', valid choices are:\n\n%s",
+                                           p->name, value, strempty(list));
+                }
+                free(c->string[id]);
+                c->string[id] = strdup(value);
+                r = c->string[id] ? 0 : -ENOMEM;
+                break;
+        }
 
         default:
                 r = -EINVAL;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <systemd/sd-bus.h>
 
 #include "hmacd.h"
@@ -37,6 +38,12 @@ static int free_and_strdup(char **p, const char *s) {
         free(*p);
         *p = t;
         return 0;
+}
+
+static void *memdup(const void *p, size_t n) {
+        void *q = malloc(n);
+
+        return q ? memcpy(q, p, n) : NULL;
 }
 
 /* Turns a failed call into the return value of the public function, and fills ret_error when the
@@ -583,6 +590,93 @@ _public_ int hmacd_verify_mac(Hmacd *h, const char *key_id, const void *message,
         return 0;
 }
 
+_public_ int hmacd_generate_mac_batch(Hmacd *h, const char *key_id, const struct iovec *messages,
+                                      size_t n_messages, const char *mac_algorithm, uint8_t *ret_macs,
+                                      size_t *ret_mac_size, HmacdError *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        size_t n = 0, mac_size = 0;
+        int r;
+
+        if (!h || !key_id || (n_messages > 0 && !messages) || !ret_macs || !ret_mac_size)
+                return -EINVAL;
+        for (size_t i = 0; i < n_messages; i++)
+                if (messages[i].iov_len > 0 && !messages[i].iov_base)
+                        return -EINVAL;
+
+        r = new_method_call(h, "GenerateMacBatch", &m);
+        if (r < 0)
+                return r;
+
+        /* As for GenerateMac: the messages and the MACs are wiped with the bus messages. */
+        r = sd_bus_message_sensitive(m);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_append(m, "s", key_id);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(m, 'a', "ay");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_messages; i++) {
+                r = sd_bus_message_append_array(m, 'y', messages[i].iov_base, messages[i].iov_len);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "s", strempty(mac_algorithm));
+        if (r < 0)
+                return r;
+
+        r = call(h, m, &reply, error);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_sensitive(reply);
+        if (r < 0)
+                return r;
+
+        /* Exactly one tag per message, all of one length: anything else is a broken reply, and
+         * nothing may be written beyond the n_messages slots the caller gave us. */
+        r = sd_bus_message_enter_container(reply, 'a', "ay");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const void *mac;
+                size_t size;
+
+                r = sd_bus_message_read_array(reply, 'y', &mac, &size);
+                if (r < 0)
+                        goto fail;
+                if (r == 0)
+                        break;
+                if (n >= n_messages || size == 0 || size > HMACD_MAC_SIZE_MAX ||
+                    (n > 0 && size != mac_size)) {
+                        r = -EBADMSG;
+                        goto fail;
+                }
+                memcpy(ret_macs + n * HMACD_MAC_SIZE_MAX, mac, size);
+                mac_size = size;
+                n++;
+        }
+        if (n != n_messages) {
+                r = -EBADMSG;
+                goto fail;
+        }
+        r = sd_bus_message_exit_container(reply);
+        if (r < 0)
+                goto fail;
+
+        *ret_mac_size = mac_size;
+        return 0;
+
+fail:
+        explicit_bzero(ret_macs, n * HMACD_MAC_SIZE_MAX);
+        return r;
+}
+
 _public_ int hmacd_describe_key(Hmacd *h, const char *key_id, HmacdKeyMetadata **ret, HmacdError *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
@@ -893,4 +987,101 @@ _public_ int hmacd_get_backend(Hmacd *h, char **ret) {
 
 _public_ int hmacd_get_max_message_size(Hmacd *h, uint32_t *ret) {
         return get_property(h, "MaxMessageSize", 'u', ret);
+}
+
+_public_ int hmacd_get_parameters_for_import(Hmacd *h, const char *key_id, const char *wrapping_algorithm,
+                                             const char *wrapping_key_spec, uint8_t **ret_token,
+                                             size_t *ret_token_size, uint8_t **ret_public_key,
+                                             size_t *ret_public_key_size, uint64_t *ret_valid_to,
+                                             HmacdError *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ uint8_t *token_copy = NULL, *public_key_copy = NULL;
+        const void *token, *public_key;
+        size_t token_size, public_key_size;
+        uint64_t valid_to;
+        int r;
+
+        if (!h || !key_id)
+                return -EINVAL;
+
+        r = call_method(h, "GetParametersForImport", &reply, error, "sss", key_id,
+                        strempty(wrapping_algorithm), strempty(wrapping_key_spec));
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_read_array(reply, 'y', &token, &token_size);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read_array(reply, 'y', &public_key, &public_key_size);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "t", &valid_to);
+        if (r < 0)
+                return r;
+        if (token_size == 0 || public_key_size == 0)
+                return -EBADMSG;
+
+        if (ret_token) {
+                token_copy = memdup(token, token_size);
+                if (!token_copy)
+                        return -ENOMEM;
+        }
+        if (ret_public_key) {
+                public_key_copy = memdup(public_key, public_key_size);
+                if (!public_key_copy)
+                        return -ENOMEM;
+        }
+
+        if (ret_token)
+                *ret_token = TAKE_PTR(token_copy);
+        if (ret_token_size)
+                *ret_token_size = token_size;
+        if (ret_public_key)
+                *ret_public_key = TAKE_PTR(public_key_copy);
+        if (ret_public_key_size)
+                *ret_public_key_size = public_key_size;
+        if (ret_valid_to)
+                *ret_valid_to = valid_to;
+        return 0;
+}
+
+_public_ int hmacd_import_key_material(Hmacd *h, const char *key_id, const void *token, size_t token_size,
+                                       const void *encrypted, size_t encrypted_size,
+                                       const char *expiration_model, uint64_t valid_to, HmacdError *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        int r;
+
+        if (!h || !key_id || (token_size > 0 && !token) || (encrypted_size > 0 && !encrypted))
+                return -EINVAL;
+
+        r = new_method_call(h, "ImportKeyMaterial", &m);
+        if (r < 0)
+                return r;
+
+        /* The material is wrapped, but whoever holds the wrapping key could unwrap it: treat it as the
+         * secret it carries, and let sd-bus wipe the message when it is freed. */
+        r = sd_bus_message_sensitive(m);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_append(m, "s", key_id);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_array(m, 'y', token, token_size);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_array(m, 'y', encrypted, encrypted_size);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "st", strempty(expiration_model), valid_to);
+        if (r < 0)
+                return r;
+
+        return call(h, m, &reply, error);
+}
+
+_public_ int hmacd_delete_imported_key_material(Hmacd *h, const char *key_id, HmacdError *error) {
+        if (!h || !key_id)
+                return -EINVAL;
+        return call_method(h, "DeleteImportedKeyMaterial", NULL, error, "s", key_id);
 }

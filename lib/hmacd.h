@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -18,6 +19,7 @@ extern "C" {
 
 #define HMACD_MAC_SIZE_MAX 64
 #define HMACD_MESSAGE_MAX 4096
+#define HMACD_BATCH_MAX 4096            /* messages per hmacd_generate_mac_batch() call */
 
 typedef struct Hmacd Hmacd;
 
@@ -116,6 +118,15 @@ int hmacd_generate_mac(Hmacd *h, const char *key_id, const void *message, size_t
 int hmacd_verify_mac(Hmacd *h, const char *key_id, const void *message, size_t message_size,
                      const char *mac_algorithm, const void *mac, size_t mac_size, HmacdError *error);
 
+/* One MAC per message, all under one key and one authorization check: messages[i] (1..4096 bytes
+ * each, 1..HMACD_BATCH_MAX of them) gives the tag at ret_macs + i * HMACD_MAC_SIZE_MAX. ret_macs must
+ * hold n_messages * HMACD_MAC_SIZE_MAX bytes; *ret_mac_size gets the tag length, which is the same for
+ * every tag of the batch (one key, one algorithm). The service checks every message before it makes
+ * any MAC: one that is out of bounds fails the whole call with ValidationException. */
+int hmacd_generate_mac_batch(Hmacd *h, const char *key_id, const struct iovec *messages, size_t n_messages,
+                             const char *mac_algorithm, uint8_t *ret_macs, size_t *ret_mac_size,
+                             HmacdError *error);
+
 int hmacd_describe_key(Hmacd *h, const char *key_id, HmacdKeyMetadata **ret, HmacdError *error);
 
 /* limit 0 means the service default (100); marker NULL or "" for the first page. */
@@ -144,6 +155,33 @@ int hmacd_untag_resource(Hmacd *h, const char *key_id, const char *const *tag_ke
 /* limit 0 means 50. */
 int hmacd_list_resource_tags(Hmacd *h, const char *key_id, uint32_t limit, const char *marker, HmacdTagList **ret,
                              HmacdError *error);
+
+/* Importing key material into a key created with origin "EXTERNAL" (the AWS flow). key_id: a key ID
+ * or key ARN.
+ *
+ * hmacd_get_parameters_for_import(): wrapping_algorithm "RSAES_OAEP_SHA_256" or "RSAES_OAEP_SHA_1",
+ * wrapping_key_spec "RSA_2048", "RSA_3072" or "RSA_4096". Returns the import token and the wrapping
+ * public key (DER SubjectPublicKeyInfo), both malloc()ed (free() them), and the time (usec since the
+ * epoch) until which they can be used (24 hours). The token may be used once, for this key only, and
+ * only until the service restarts. Any of the ret_ pointers may be NULL if that value is not wanted.
+ *
+ * hmacd_import_key_material(): encrypted is the raw key material (28..64, 32..64, 48..128 or 64..128
+ * bytes for HMAC_224/256/384/512) encrypted to that public key with RSA OAEP (the hash of
+ * wrapping_algorithm for both OAEP and MGF1). expiration_model "KEY_MATERIAL_EXPIRES" (NULL or "" means
+ * the same, as in AWS) with valid_to (usec) in the future and at most 365 days ahead, or
+ * "KEY_MATERIAL_DOES_NOT_EXPIRE" with valid_to 0. The call is marked sensitive: sd-bus wipes its copy
+ * of the message when it frees it.
+ *
+ * hmacd_delete_imported_key_material(): the key goes back to PendingImport until material is imported
+ * again (which must be the same material). */
+int hmacd_get_parameters_for_import(Hmacd *h, const char *key_id, const char *wrapping_algorithm,
+                                    const char *wrapping_key_spec, uint8_t **ret_token,
+                                    size_t *ret_token_size, uint8_t **ret_public_key,
+                                    size_t *ret_public_key_size, uint64_t *ret_valid_to, HmacdError *error);
+int hmacd_import_key_material(Hmacd *h, const char *key_id, const void *token, size_t token_size,
+                              const void *encrypted, size_t encrypted_size, const char *expiration_model,
+                              uint64_t valid_to, HmacdError *error);
+int hmacd_delete_imported_key_material(Hmacd *h, const char *key_id, HmacdError *error);
 
 int hmacd_get_version(Hmacd *h, char **ret);
 int hmacd_get_backend(Hmacd *h, char **ret);
