@@ -422,11 +422,31 @@ static pid_t child_of(pid_t parent) {
         return (pid_t) strtol(text, NULL, 10);
 }
 
+/* The daemon below strace is not our child, and outlives strace if strace is killed: stop it by PID. */
+static pid_t traced_daemon_pid;
+
+static void stop_traced_daemon(void) {
+        if (traced_daemon_pid > 0) {
+                _cleanup_free_ char *exe = xasprintf("/proc/%d/exe", (int) traced_daemon_pid), *hmacd = NULL;
+                char target[PATH_MAX];
+                ssize_t n = readlink(exe, target, sizeof target - 1);
+
+                /* Only if that PID is still our daemon. */
+                if (n > 0 && harness_build_path(HARNESS_HMACD, &hmacd) >= 0) {
+                        target[n] = 0;
+                        if (streq(target, hmacd))
+                                (void) kill(traced_daemon_pid, SIGKILL);
+                }
+        }
+        traced_daemon_pid = 0;
+        harness_teardown();
+}
+
 /* systemd's SystemCallErrorNumber=EPERM would make a call the filter lacks fail quietly: run the
  * daemon under strace through start-up, every kind of call, polkit (absent here: a denial), key cache
  * evictions, a deletion at the end of its window and shutdown, and check each system call it made
  * against the unit's filter. */
-Test(unit, syscall_filter_covers_the_daemon, .timeout = 180) {
+Test(unit, syscall_filter_covers_the_daemon, .fini = stop_traced_daemon, .timeout = 180) {
         _cleanup_(harness_result_done) HarnessResult res = {};
         _cleanup_free_ char *unit = read_source("systemd/" UNIT_NAME);
         _cleanup_free_ char *trace_path = tmp_path("strace.out"), *log_path = tmp_path("hmacd.log");
@@ -461,6 +481,9 @@ Test(unit, syscall_filter_covers_the_daemon, .timeout = 180) {
         r = harness_wait_for_name(HARNESS_BUS_NAME, strace_pid, HARNESS_START_TIMEOUT_USEC * 3, &status);
         cr_assert_geq(r, 0, "hmacd under strace did not start: %s\n%s", strerror(-r),
                       harness_read_file(log_path, &log, NULL) >= 0 ? log : "");
+
+        daemon_pid = traced_daemon_pid = child_of(strace_pid);
+        cr_assert_gt(daemon_pid, 0, "cannot find the daemon below strace (PID %d)", (int) strace_pid);
 
         k1 = create_key();
         k2 = create_key();
@@ -541,12 +564,11 @@ Test(unit, syscall_filter_covers_the_daemon, .timeout = 180) {
                 usleep(100 * 1000);
         }
 
-        daemon_pid = child_of(strace_pid);
-        cr_assert_gt(daemon_pid, 0, "cannot find the daemon below strace (PID %d)", (int) strace_pid);
         cr_assert_eq(kill(daemon_pid, SIGTERM), 0);
         cr_assert_geq(harness_stop(strace_pid, SIGTERM, HARNESS_STOP_TIMEOUT_USEC, &status), 0);
         cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "hmacd under strace %s",
                   harness_describe_status(status));
+        traced_daemon_pid = 0;
 
         trace = read_file(trace_path);
         for (const char *p = trace; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
