@@ -293,8 +293,10 @@ int parse_timestamp(const char *s, uint64_t *ret) {
                 .tm_min = (int) minute,
                 .tm_sec = (int) second,
         };
+        /* An offset can carry a time of 1970 or 9999 out of those years in UTC: the same bounds as
+         * seconds since the epoch. */
         sec = (int64_t) timegm(&tm) - offset;
-        if (sec < 0)
+        if (sec < 0 || sec > INT64_C(253402300799))
                 return -EINVAL;
 
         *ret = (uint64_t) sec * 1000000 + usec;
