@@ -64,6 +64,7 @@
 #define LIST_LIMIT 1000u
 #define STARTS 3u                       /* daemon starts timed per store size */
 #define ROUNDS 10                       /* alternating rounds of a figure and its reference (even) */
+#define OTHERS_WARN 0.05                /* other processes' CPU share that makes a figure doubtful */
 #define POLKIT_CACHE_ARG "--polkit-cache-seconds=600"
 #define RULE_PATH "/etc/polkit-1/rules.d/60-hmacd-bench.rules"
 #define POLKITD "/usr/lib/polkit-1/polkitd"
@@ -146,6 +147,7 @@ typedef struct Figure {
         double floor_value;     /* that floor, measured in alternating rounds with this figure (NAN: not) */
         double ratio;           /* value / floor_value, else value / the floor figure's value */
         double cpu_us[_PROCESS_MAX]; /* CPU time per call (not per MAC) of each process; NAN: not measured */
+        double others;          /* the share of the machine's CPU time other processes took meanwhile */
 } Figure;
 
 static Figure figures[FIGURES_MAX];
@@ -173,14 +175,19 @@ static void print_figure(const Figure *f) {
                          f->floor_value);
         else if (*f->floor)
                 snprintf(ratio, sizeof ratio, "  = %.3f x %s", f->ratio, f->floor);
-        printf("%-34s %14.1f %-8s %-34s%s\n", f->id, f->value, f->unit, lat, ratio);
+        printf("%-34s %14.1f %-8s %-34s%s", f->id, f->value, f->unit, lat, ratio);
+        if (!isnan(f->others) && f->others >= OTHERS_WARN)
+                printf("  [other processes: %.0f%% of the CPUs]", f->others * 100);
+        printf("\n");
         fflush(stdout);
 }
 
 /* Records (and prints) a figure. floor names what it is compared with, or is NULL; floor_value is
- * that floor as measured in the same rounds, or NAN to compare with the figure named floor. */
-static Figure *figure_add(const char *id, const char *label, const char *unit, double value, double p50_us,
-                          double p99_us, uint64_t n, const char *floor, double floor_value) {
+ * that floor as measured in the same rounds, or NAN to compare with the figure named floor; ratio is
+ * given when it was measured round by round, else NAN to have it computed. */
+static Figure *figure_add_full(const char *id, const char *label, const char *unit, double value,
+                               double p50_us, double p99_us, uint64_t n, const char *floor, double floor_value,
+                               double ratio, const double *cpu_us, double others) {
         Figure *f;
 
         if (n_figures >= FIGURES_MAX) {
@@ -189,7 +196,7 @@ static Figure *figure_add(const char *id, const char *label, const char *unit, d
         }
         f = &figures[n_figures++];
         *f = (Figure) { .unit = unit, .value = value, .p50_us = p50_us, .p99_us = p99_us, .n = n,
-                        .floor_value = floor_value, .ratio = NAN };
+                        .floor_value = floor_value, .ratio = NAN, .others = NAN };
         for (size_t i = 0; i < ELEMENTSOF(f->cpu_us); i++)
                 f->cpu_us[i] = NAN;
         snprintf(f->id, sizeof f->id, "%s", id);
@@ -197,13 +204,23 @@ static Figure *figure_add(const char *id, const char *label, const char *unit, d
         if (floor) {
                 const Figure *fl = figure_find(floor);
                 snprintf(f->floor, sizeof f->floor, "%s", floor);
-                if (!isnan(floor_value) && floor_value > 0)
+                if (!isnan(ratio))
+                        f->ratio = ratio;
+                else if (!isnan(floor_value) && floor_value > 0)
                         f->ratio = value / floor_value;
                 else if (fl && fl->value > 0)
                         f->ratio = value / fl->value;
         }
+        if (cpu_us)
+                memcpy(f->cpu_us, cpu_us, sizeof f->cpu_us);
+        f->others = others;
         print_figure(f);
         return f;
+}
+
+static Figure *figure_add(const char *id, const char *label, const char *unit, double value, double p50_us,
+                          double p99_us, uint64_t n, const char *floor) {
+        return figure_add_full(id, label, unit, value, p50_us, p99_us, n, floor, NAN, NAN, NULL, NAN);
 }
 
 /* ---- where the time goes: CPU time per process ---- */
@@ -234,6 +251,23 @@ static void cpu_sample(uint64_t ret[static _PROCESS_MAX]) {
         ret[PROCESS_HMACD] = cpu_ns_of(harness_daemon_pid());
         ret[PROCESS_POLKITD] = cpu_ns_of(polkitd_pid);
         ret[PROCESS_OTHER] = cpu_ns_of(echo_pid) + cpu_ns_of(p11_server_pid);
+}
+
+/* The machine's busy CPU time so far, in ns, from /proc/stat (all but idle and iowait). */
+static uint64_t machine_busy_ns(void) {
+        unsigned long long v[8] = {};
+        long hz = sysconf(_SC_CLK_TCK);
+        FILE *f = fopen("/proc/stat", "re");
+        int n;
+
+        if (!f)
+                return 0;
+        n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+                   &v[7]);
+        fclose(f);
+        if (n != 8 || hz <= 0)
+                return 0;
+        return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) * (NSEC_PER_SEC / (unsigned long long) hz);
 }
 
 static uint64_t thread_cpu_ns(void) {
@@ -318,6 +352,8 @@ typedef struct Result {
         double per_second;
         double p50_us, p99_us;
         double cpu_us[_PROCESS_MAX];    /* per call; NAN: not measured */
+        double round_rate[ROUNDS];      /* per round, with a reference */
+        double others;                  /* share of the CPUs used by other processes (not per side) */
 } Result;
 
 /* An in-process loop (the compute floors) for arg_seconds. */
@@ -353,7 +389,8 @@ static void fill_message(uint8_t *p, size_t n) {
 /* ---- bus calls ---- */
 
 static int new_call(sd_bus *bus, const char *destination, const char *member, sd_bus_message **ret) {
-        return sd_bus_message_new_method_call(bus, ret, destination, HARNESS_OBJECT_PATH, HARNESS_INTERFACE, member);
+        return sd_bus_message_new_method_call(bus, ret, destination, HARNESS_OBJECT_PATH, HARNESS_INTERFACE,
+                                              member);
 }
 
 static int call_fail(const char *what, int r, const sd_bus_error *e, char *buf, size_t size) {
@@ -508,7 +545,8 @@ static int hmac_new(EVP_MAC **ret_mac, EVP_MAC_CTX **ret_ctx) {
 }
 
 /* HMAC-SHA256 of message under key, for checking the peer. */
-static int hmac_once(const uint8_t *key, size_t key_size, const uint8_t *message, size_t size, uint8_t out[MAC_SIZE]) {
+static int hmac_once(const uint8_t *key, size_t key_size, const uint8_t *message, size_t size,
+                     uint8_t out[MAC_SIZE]) {
         EVP_MAC *mac;
         EVP_MAC_CTX *ctx;
         size_t n = 0;
@@ -532,8 +570,10 @@ static int bench_hmac_floors(void) {
                 size_t size;
                 bool per_call;
         } cases[] = {
-                { "hmac.keyed_per_call.32", "in-process HMAC-SHA256, 32 B, keyed per call as hmacd", SMALL, true },
-                { "hmac.keyed_per_call.4096", "in-process HMAC-SHA256, 4096 B, keyed per call as hmacd", LARGE, true },
+                { "hmac.keyed_per_call.32", "in-process HMAC-SHA256, 32 B, keyed per call as hmacd", SMALL,
+                  true },
+                { "hmac.keyed_per_call.4096", "in-process HMAC-SHA256, 4096 B, keyed per call as hmacd", LARGE,
+                  true },
                 { "hmac.keyed_once.32", "in-process HMAC-SHA256, 32 B, keyed once", SMALL, false },
                 { "hmac.keyed_once.4096", "in-process HMAC-SHA256, 4096 B, keyed once", LARGE, false },
         };
@@ -556,7 +596,7 @@ static int bench_hmac_floors(void) {
                 r = measure_local(hmac_op, &h, &res);
                 if (r >= 0)
                         figure_add(cases[i].id, cases[i].label, "MACs/s", res.per_second, res.p50_us, res.p99_us,
-                                   res.calls, NULL, NAN);
+                                   res.calls, NULL);
         }
         EVP_MAC_CTX_free(h.ctx);
         EVP_MAC_free(mac);
@@ -588,7 +628,8 @@ static int peer_op(void *userdata, uint64_t i) {
         if (p->verify) {
                 p->rv = p->f->C_VerifyInit(p->session, &mechanism, p->key);
                 if (p->rv == CKR_OK)
-                        p->rv = p->f->C_Verify(p->session, (CK_BYTE_PTR) p->message, p->size, p->mac, MAC_SIZE);
+                        p->rv = p->f->C_Verify(p->session, (CK_BYTE_PTR) p->message, p->size, p->mac,
+                                               MAC_SIZE);
         } else {
                 p->rv = p->f->C_SignInit(p->session, &mechanism, p->key);
                 if (p->rv == CKR_OK)
@@ -639,9 +680,11 @@ static int peer_open(Peer *p, const uint8_t *key, size_t key_size, char *err, si
         if (rv == CKR_OK && n_slots == 0)
                 rv = CKR_TOKEN_NOT_PRESENT;
         if (rv == CKR_OK)
-                rv = p->f->C_OpenSession(slots[0], CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &p->session);
+                rv = p->f->C_OpenSession(slots[0], CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
+                                         &p->session);
         if (rv == CKR_OK)
-                rv = p->f->C_Login(p->session, CKU_USER, (CK_UTF8CHAR_PTR) P11_USER_PIN, strlen(P11_USER_PIN));
+                rv = p->f->C_Login(p->session, CKU_USER, (CK_UTF8CHAR_PTR) P11_USER_PIN,
+                                   strlen(P11_USER_PIN));
         if (rv == CKR_OK)
                 rv = p->f->C_CreateObject(p->session, template, ELEMENTSOF(template), &p->key);
         if (rv != CKR_OK) {
@@ -751,7 +794,7 @@ typedef enum Op {
 
 typedef struct Work {
         Op op;                  /* what is measured */
-        Op ref;                 /* measured in alternating rounds with op, by the same clients (OP_NONE: none) */
+        Op ref;                 /* measured in rounds alternating with op, same clients (OP_NONE: none) */
         const char *user;       /* the clients' user; NULL: root */
         unsigned clients;
         size_t size;            /* bytes per message */
@@ -996,7 +1039,8 @@ static int become_user(uid_t uid, gid_t gid) {
 }
 
 /* A forked client: connect, warm up, say it is ready, wait for the start, run, report, exit. */
-_Noreturn static void client_main(const Work *w, unsigned index, uid_t uid, gid_t gid, int ready_fd, int go_fd) {
+_Noreturn static void client_main(const Work *w, unsigned index, uid_t uid, gid_t gid, int ready_fd,
+                                  int go_fd) {
         Client c = { .work = w, .index = index, .slot = &shared->slot[index] };
         ClientSlot *s = c.slot;
         uint64_t slice = (uint64_t) (w->seconds * NSEC_PER_SEC / ROUNDS);
@@ -1052,21 +1096,26 @@ static int cmp_double(const void *a, const void *b) {
         return x < y ? -1 : x > y;
 }
 
-/* The median over the rounds of the clients' rates added up: a burst of other work on the machine
- * that spoils a round or two does not move it. */
-static double median_round_rate(const Work *w, int side) {
-        double rates[ROUNDS];
+static double median(const double *v, size_t n) {
+        double c[ROUNDS];
 
+        n = MIN(n, (size_t) ROUNDS);
+        memcpy(c, v, n * sizeof *v);
+        qsort(c, n, sizeof c[0], cmp_double);
+        return n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
+}
+
+/* Each round's rate: the clients' rates in it added up. */
+static void round_rates(const Work *w, int side, double ret[static ROUNDS]) {
         for (size_t k = 0; k < ROUNDS; k++) {
-                rates[k] = 0;
+                ret[k] = 0;
                 for (unsigned i = 0; i < w->clients; i++) {
                         const ClientSlot *s = &shared->slot[i];
                         if (s->round_ns[k][side] > 0)
-                                rates[k] += (double) s->round_calls[k][side] * NSEC_PER_SEC / (double) s->round_ns[k][side];
+                                ret[k] += (double) s->round_calls[k][side] * NSEC_PER_SEC /
+                                          (double) s->round_ns[k][side];
                 }
         }
-        qsort(rates, ROUNDS, sizeof rates[0], cmp_double);
-        return (rates[ROUNDS / 2 - 1] + rates[ROUNDS / 2]) / 2;
 }
 
 /* Runs w->clients clients at once. Per side: the clients' rates added up (the median over the
@@ -1075,6 +1124,9 @@ static int run_work(const Work *w, Result ret[static _SIDE_MAX]) {
         _cleanup_close_ int ready_read = -1, ready_write = -1, go_read = -1, go_write = -1;
         _cleanup_free_ uint32_t *lat = NULL;
         uint64_t cpu_prev[_PROCESS_MAX] = {}, cpu_ns[_SIDE_MAX][_PROCESS_MAX] = {};
+        uint64_t busy_start, busy, elapsed, ours = 0;
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        double others;
         pid_t pids[CLIENTS_MAX] = {};
         uid_t uid = 0;
         gid_t gid = 0;
@@ -1124,6 +1176,7 @@ static int run_work(const Work *w, Result ret[static _SIDE_MAX]) {
                 got += (unsigned) n;
         }
         cpu_sample(cpu_prev);
+        busy_start = machine_busy_ns();
         shared->start_ns = now_ns();
         memset(buf, 'g', sizeof buf);
         (void) !write(go_write, buf, w->clients);
@@ -1172,6 +1225,15 @@ static int run_work(const Work *w, Result ret[static _SIDE_MAX]) {
                 for (size_t p = 0; p < _PROCESS_MAX; p++)
                         cpu_ns[SIDE_OP][p] = cpu_now[p] - cpu_prev[p];
         }
+        /* What the rest of the machine did meanwhile: busy time that none of our processes used. */
+        busy = machine_busy_ns() - busy_start;
+        elapsed = now_ns() - shared->start_ns;
+        for (unsigned i = 0; i < w->clients; i++)
+                ours += shared->slot[i].cpu_ns[SIDE_REF] + shared->slot[i].cpu_ns[SIDE_OP];
+        for (int side = SIDE_REF; side < _SIDE_MAX; side++)
+                for (size_t p = PROCESS_BUS; p < _PROCESS_MAX; p++)
+                        ours += cpu_ns[side][p];
+        others = busy > ours && elapsed > 0 && ncpu > 0 ? (double) (busy - ours) / ((double) elapsed * ncpu) : 0;
 
         for (int side = SIDE_REF; side < _SIDE_MAX; side++) {
                 uint64_t calls = 0;
@@ -1189,14 +1251,22 @@ static int run_work(const Work *w, Result ret[static _SIDE_MAX]) {
                         if (s->ns[side] > 0)
                                 rate += (double) s->calls[side] * NSEC_PER_SEC / (double) s->ns[side];
                 }
-                if (w->ref != OP_NONE)
-                        rate = median_round_rate(w, side);
+                double rounds[ROUNDS] = {};
+
+                /* With a reference, the median round: a burst of other work on the machine that spoils
+                 * a round or two does not move it. */
+                if (w->ref != OP_NONE) {
+                        round_rates(w, side, rounds);
+                        rate = median(rounds, ROUNDS);
+                }
                 ret[side] = (Result) {
                         .calls = calls,
                         .per_second = rate,
                         .p50_us = quantile_us(lat, n_lat, 0.50, false),
                         .p99_us = quantile_us(lat, n_lat, 0.99, true),
                 };
+                memcpy(ret[side].round_rate, rounds, sizeof rounds);
+                ret[side].others = others;
                 for (size_t p = 0; p < _PROCESS_MAX; p++)
                         ret[side].cpu_us[p] = calls > 0 && cpu_ns[side][p] > 0
                                                       ? (double) cpu_ns[side][p] / 1000.0 / (double) calls
@@ -1209,8 +1279,7 @@ static int run_work(const Work *w, Result ret[static _SIDE_MAX]) {
 static int bench(const char *id, const char *label, const Work *w, const char *floor) {
         Result res[_SIDE_MAX];
         Work copy = *w;
-        Figure *f;
-        double units;
+        double units, ratio = NAN, floor_value = NAN;
         int r;
 
         if (copy.seconds <= 0)
@@ -1223,11 +1292,20 @@ static int bench(const char *id, const char *label, const Work *w, const char *f
                 return r;
         }
         units = op_units(copy.op, copy.batch);
-        f = figure_add(id, label, op_unit(copy.op), res[SIDE_OP].per_second * units, res[SIDE_OP].p50_us,
-                       res[SIDE_OP].p99_us, (uint64_t) ((double) res[SIDE_OP].calls * units), floor,
-                       copy.ref != OP_NONE ? res[SIDE_REF].per_second * op_units(copy.ref, copy.batch) : NAN);
-        if (f)
-                memcpy(f->cpu_us, res[SIDE_OP].cpu_us, sizeof f->cpu_us);
+        if (copy.ref != OP_NONE) {
+                /* The ratio of each round's figure to the reference in the same round; their median. */
+                double ratios[ROUNDS], ref_units = op_units(copy.ref, copy.batch);
+
+                for (size_t k = 0; k < ROUNDS; k++)
+                        ratios[k] = res[SIDE_REF].round_rate[k] > 0 ? res[SIDE_OP].round_rate[k] * units /
+                                                                              (res[SIDE_REF].round_rate[k] * ref_units)
+                                                                    : 0;
+                ratio = median(ratios, ROUNDS);
+                floor_value = res[SIDE_REF].per_second * ref_units;
+        }
+        figure_add_full(id, label, op_unit(copy.op), res[SIDE_OP].per_second * units, res[SIDE_OP].p50_us,
+                        res[SIDE_OP].p99_us, (uint64_t) ((double) res[SIDE_OP].calls * units), floor, floor_value,
+                        ratio, res[SIDE_OP].cpu_us, res[SIDE_OP].others);
         return 0;
 }
 
@@ -1280,7 +1358,8 @@ static int echo_service(void) {
         if (r >= 0)
                 r = sd_bus_open_system(&bus);
         if (r >= 0)
-                r = sd_bus_add_object_vtable(bus, NULL, HARNESS_OBJECT_PATH, HARNESS_INTERFACE, echo_vtable, NULL);
+                r = sd_bus_add_object_vtable(bus, NULL, HARNESS_OBJECT_PATH, HARNESS_INTERFACE, echo_vtable,
+                                             NULL);
         if (r >= 0)
                 r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
         if (r >= 0)
@@ -1492,7 +1571,7 @@ static int bench_startups(const char *id, const char *label) {
                         ms[j] = ms[j - 1];
                         ms[j - 1] = t;
                 }
-        figure_add(id, label, "ms", ms[STARTS / 2], NAN, NAN, STARTS, NULL, NAN);
+        figure_add(id, label, "ms", ms[STARTS / 2], NAN, NAN, STARTS, NULL);
         return 0;
 }
 
@@ -1554,8 +1633,8 @@ static int bench_batches(const KeyId *key) {
                 snprintf(label, sizeof label, "GenerateMacBatch, %zu x %u B, 1 client, root", sizes[i],
                          BATCH_MESSAGE_SIZE);
                 r = bench(id, label,
-                          &(Work) { .op = OP_BATCH, .ref = OP_HMAC, .clients = 1, .size = BATCH_MESSAGE_SIZE, .batch = sizes[i],
-                                    .keys = key, .n_keys = 1 },
+                          &(Work) { .op = OP_BATCH, .ref = OP_HMAC, .clients = 1, .size = BATCH_MESSAGE_SIZE,
+                                    .batch = sizes[i], .keys = key, .n_keys = 1 },
                           "hmac.keyed_once.32");
                 if (r < 0)
                         return r;
@@ -1572,7 +1651,8 @@ static int bench_scale(const char *n, const char *n_pretty, const KeyId *keys, s
         snprintf(id, sizeof id, "scale.%s.hot", n);
         snprintf(label, sizeof label, "GenerateMac, 32 B, one hot key, %s keys, root", n_pretty);
         r = bench(id, label,
-                  &(Work) { .op = OP_GENERATE, .ref = OP_ECHO, .clients = 1, .size = SMALL, .keys = keys, .n_keys = 1 },
+                  &(Work) { .op = OP_GENERATE, .ref = OP_ECHO, .clients = 1, .size = SMALL, .keys = keys,
+                            .n_keys = 1 },
                   "echo.root.1c.32");
         if (r < 0)
                 return r;
@@ -1619,7 +1699,7 @@ static int bench_list_keys(KeyId *keys, size_t max_keys, size_t *ret_n) {
         }
         total = now_ns() - t0;
         figure_add("listkeys.all_pages", "ListKeys, all pages of 1000 in turn, root (total time)", "ms",
-                   (double) total / 1e6, NAN, NAN, pages, NULL, NAN);
+                   (double) total / 1e6, NAN, NAN, pages, NULL);
 
         /* marker is the one that led to the last page. */
         for (size_t i = 0; i < ELEMENTSOF(lat); i++) {
@@ -1634,7 +1714,7 @@ static int bench_list_keys(KeyId *keys, size_t max_keys, size_t *ret_n) {
         p50 = quantile_us(lat, ELEMENTSOF(lat), 0.50, false);
         p99 = quantile_us(lat, ELEMENTSOF(lat), 0.99, true);
         figure_add("listkeys.last_page", "ListKeys, the last page of 1000 (marker of the page before), root", "ms",
-                   p50 / 1000.0, p50, p99, ELEMENTSOF(lat), NULL, NAN);
+                   p50 / 1000.0, p50, p99, ELEMENTSOF(lat), NULL);
         *ret_n = n;
         return 0;
 }
@@ -1668,10 +1748,10 @@ static int bench_memory(const char *id, const char *label) {
         r = daemon_memory(&rss, &hwm);
         if (r < 0)
                 return r;
-        figure_add(id, label, "MiB", (double) rss / 1024.0, NAN, NAN, 1, NULL, NAN);
+        figure_add(id, label, "MiB", (double) rss / 1024.0, NAN, NAN, 1, NULL);
         snprintf(id2, sizeof id2, "%s.peak", id);
         snprintf(label2, sizeof label2, "%s (peak, VmHWM)", label);
-        figure_add(id2, label2, "MiB", (double) hwm / 1024.0, NAN, NAN, 1, NULL, NAN);
+        figure_add(id2, label2, "MiB", (double) hwm / 1024.0, NAN, NAN, 1, NULL);
         return 0;
 }
 
@@ -1774,12 +1854,12 @@ static void targets_evaluate(void) {
         const Figure *peer = figure_find("peer.sign.32");
         char text[4][96], hot[64];
 
-        target_add("GenerateMac 32 B, 1 client, root: >= 0.85 x echo floor", figure_ratio("generate.root.1c.32"), 0.85,
-                   false, "x echo");
+        target_add("GenerateMac 32 B, 1 client, root: >= 0.85 x echo floor", figure_ratio("generate.root.1c.32"),
+                   0.85, false, "x echo");
         target_add("GenerateMac 32 B, 1 client, polkit-authorized: >= 0.85 x echo floor",
                    figure_ratio("generate.user.1c.32"), 0.85, false, "x echo");
         target_add("beat the peer: GenerateMac / PKCS#11 C_SignInit+C_Sign, 32 B, 1 client",
-                   peer ? peer->floor_value / peer->value : NAN, 1.0, false, "x peer");
+                   peer && peer->ratio > 0 ? 1.0 / peer->ratio : NAN, 1.0, false, "x peer");
         target_add("GenerateMacBatch 4096 x 32 B: >= 1,000,000 MACs/s", figure_value("batch.4096"), 1e6, false,
                    "MACs/s");
         snprintf(text[0], sizeof text[0], "%s keys: hot-key GenerateMac >= 0.9 x the 10-key figure (vs echo)",
@@ -1794,6 +1874,15 @@ static void targets_evaluate(void) {
         target_add(text[3], figure_value("listkeys.last_page"), 10, true, "ms");
 }
 
+static double max_others(void) {
+        double m = 0;
+
+        for (size_t i = 0; i < n_figures; i++)
+                if (!isnan(figures[i].others))
+                        m = MAX(m, figures[i].others);
+        return m;
+}
+
 static void cpu_cell(char *buf, size_t size, double us) {
         if (isnan(us))
                 snprintf(buf, size, "-");
@@ -1806,13 +1895,13 @@ static void print_table(void) {
                                    "-----------------------------------------------------------------------------"
                                    "------";
 
-        printf("\n%s\n%-30s %13s %-7s %9s %9s  %-6s %-21s %-10s | %s\n", rule, "figure", "value", "unit",
-               "p50 us", "p99 us", "ratio", "floor", "floor (same", "CPU us per call: clients, dbus-daemon,");
-        printf("%-30s %13s %-7s %9s %9s  %-6s %-21s %-10s | %s\n%s\n", "", "", "", "", "", "", "", "rounds)",
-               "hmacd, polkitd, echo/p11-kit", rule);
+        printf("\n%s\n%-30s %13s %-7s %9s %9s  %-6s %-21s %-10s %-6s| %s\n", rule, "figure", "value", "unit",
+               "p50 us", "p99 us", "ratio", "floor", "floor (same", "others", "CPU us per call: clients, dbus-daemon,");
+        printf("%-30s %13s %-7s %9s %9s  %-6s %-21s %-10s %-6s| %s\n%s\n", "", "", "", "", "", "", "", "rounds)",
+               "", "hmacd, polkitd, echo/p11-kit", rule);
         for (size_t i = 0; i < n_figures; i++) {
                 const Figure *f = &figures[i];
-                char p50[32] = "", p99[32] = "", ratio[32] = "", fv[32] = "", cpu[_PROCESS_MAX][16];
+                char p50[32] = "", p99[32] = "", ratio[32] = "", fv[32] = "", others[16] = "", cpu[_PROCESS_MAX][16];
 
                 if (!isnan(f->p50_us)) {
                         snprintf(p50, sizeof p50, "%.1f", f->p50_us);
@@ -1822,14 +1911,20 @@ static void print_table(void) {
                         snprintf(ratio, sizeof ratio, "%.3f", f->ratio);
                 if (!isnan(f->floor_value))
                         snprintf(fv, sizeof fv, "%.1f", f->floor_value);
+                if (!isnan(f->others))
+                        snprintf(others, sizeof others, "%.0f%%", f->others * 100);
                 for (size_t p = 0; p < _PROCESS_MAX; p++)
                         cpu_cell(cpu[p], sizeof cpu[p], f->cpu_us[p]);
-                printf("%-30s %13.1f %-7s %9s %9s  %-6s %-21s %-10s |", f->id, f->value, f->unit, p50, p99, ratio,
-                       f->floor, fv);
+                printf("%-30s %13.1f %-7s %9s %9s  %-6s %-21s %-10s %-6s|", f->id, f->value, f->unit, p50, p99,
+                       ratio, f->floor, fv, others);
                 if (!isnan(f->cpu_us[PROCESS_CLIENTS]))
                         printf(" %s, %s, %s, %s, %s", cpu[0], cpu[1], cpu[2], cpu[3], cpu[4]);
                 printf("\n");
         }
+        if (max_others() >= OTHERS_WARN)
+                printf("%s\nWARNING: other processes took up to %.0f%% of the CPUs during a figure (column \"others\"):\n"
+                       "the figures marked so are not reliable; run again on a quiet machine.\n",
+                       rule, max_others() * 100);
         printf("%s\ntargets (issue 7):\n", rule);
         for (size_t i = 0; i < n_targets; i++) {
                 const Target *t = &targets[i];
@@ -1907,8 +2002,8 @@ static int write_json(const char *path, double total_seconds, long cache_slots) 
         fputs(",\n    \"openssl\": ", f);
         json_string(f, OpenSSL_version(OPENSSL_VERSION));
         fprintf(f, "\n  },\n  \"seconds_per_figure\": %.3f,\n  \"keys\": %zu,\n  \"daemon_cache_slots\": %ld,\n"
-                   "  \"run_seconds\": %.1f,\n  \"figures\": {\n",
-                arg_seconds, arg_keys, cache_slots, total_seconds);
+                   "  \"run_seconds\": %.1f,\n  \"max_other_processes_cpu_share\": %.3f,\n  \"figures\": {\n",
+                arg_seconds, arg_keys, cache_slots, total_seconds, max_others());
         for (size_t i = 0; i < n_figures; i++) {
                 const Figure *fi = &figures[i];
 
@@ -1933,6 +2028,10 @@ static int write_json(const char *path, double total_seconds, long cache_slots) 
                 json_number(f, fi->floor_value, 3);
                 fputs(", \"ratio\": ", f);
                 json_number(f, fi->ratio, 4);
+                if (!isnan(fi->others)) {
+                        fputs(", \"other_processes_cpu_share\": ", f);
+                        json_number(f, fi->others, 3);
+                }
                 if (!isnan(fi->cpu_us[PROCESS_CLIENTS])) {
                         fputs(", \"cpu_us_per_call\": {", f);
                         for (size_t p = 0; p < _PROCESS_MAX; p++) {
@@ -1980,8 +2079,8 @@ static int write_dat(const char *path) {
                 char id[32];
 
                 snprintf(id, sizeof id, "batch.%zu", sizes[i]);
-                fprintf(f, "%zu %.1f %.1f %.1f %.1f\n", sizes[i], figure_value(id), figure_value("hmac.keyed_once.32"),
-                        figure_value("generate.root.1c.32"), 1e6);
+                fprintf(f, "%zu %.1f %.1f %.1f %.1f\n", sizes[i], figure_value(id),
+                        figure_value("hmac.keyed_once.32"), figure_value("generate.root.1c.32"), 1e6);
         }
         return fclose(f) != 0 ? -errno : 0;
 }
@@ -1993,11 +2092,12 @@ static int write_markdown(const char *path) {
         if (!f)
                 return -errno;
         fprintf(f, "| figure | what | value | p50 | p99 | ratio to floor | CPU us per call: clients / dbus-daemon / "
-                   "hmacd / polkitd / echo or p11-kit |\n| --- | --- | ---: | ---: | ---: | --- | --- |\n");
+                   "hmacd / polkitd / echo or p11-kit | others |\n| --- | --- | ---: | ---: | ---: | --- | --- | ---: |\n");
         for (size_t i = 0; i < n_figures; i++) {
                 const Figure *fi = &figures[i];
 
-                fprintf(f, "| `%s` | %s | %.*f %s |", fi->id, fi->label, fi->value >= 100 ? 0 : 1, fi->value, fi->unit);
+                fprintf(f, "| `%s` | %s | %.*f %s |", fi->id, fi->label, fi->value >= 100 ? 0 : 1, fi->value,
+                        fi->unit);
                 if (!isnan(fi->p50_us))
                         fprintf(f, " %.1f us | %.1f us |", fi->p50_us, fi->p99_us);
                 else
@@ -2015,7 +2115,10 @@ static int write_markdown(const char *path) {
                         cpu_cell(cell, sizeof cell, fi->cpu_us[p]);
                         fprintf(f, "%s%s", p > 0 ? " / " : " ", cell);
                 }
-                fprintf(f, " |\n");
+                if (!isnan(fi->others))
+                        fprintf(f, " | %.0f%% |\n", fi->others * 100);
+                else
+                        fprintf(f, " | |\n");
         }
         fprintf(f, "\n| target | measured | met |\n| --- | ---: | --- |\n");
         for (size_t i = 0; i < n_targets; i++) {
@@ -2037,8 +2140,50 @@ static void help(void) {
                "     --json=PATH       Where to write the figures (default <source>/bench/results.json)\n"
                "     --dat=PATH        Where to write the batch plot data (default <source>/bench/batch.dat)\n"
                "     --markdown=PATH   Also write the table in Markdown\n"
-               "     --no-peer         Skip the PKCS#11 peer\n",
+               "     --no-peer         Skip the PKCS#11 peer\n"
+               "     --load=OP --calls=N [--key=ID] [--size=B] [--batch=M] [--dest=NAME]\n"
+               "                       Only N calls of echo, generate, verify, batch or create (bench/profile)\n",
                program_invocation_short_name);
+}
+
+/* --load: one connection, n calls, nothing else; for bench/profile, which watches the servers with
+ * strace and perf meanwhile. Uses the bus in DBUS_SYSTEM_BUS_ADDRESS. */
+static int load(const char *op, const char *key, const char *dest, uint64_t n, size_t size, size_t batch) {
+        static const struct {
+                const char *name;
+                Op op;
+        } ops[] = {
+                { "echo", OP_ECHO }, { "generate", OP_GENERATE }, { "verify", OP_VERIFY },
+                { "batch", OP_BATCH }, { "create", OP_CREATE },
+        };
+        uint8_t mac[MAC_SIZE];
+        KeyId k = {};
+        Work w = { .clients = 1, .size = size, .batch = batch, .keys = &k, .n_keys = 1, .mac = mac };
+        ClientSlot slot = {};
+        Client c = { .work = &w, .slot = &slot };
+        uint64_t t0;
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(ops); i++)
+                if (streq(op, ops[i].name))
+                        w.op = ops[i].op;
+        if (w.op == OP_NONE || size < 1 || size > LARGE || batch < 1 || batch > 4096 || strlen(strempty(key)) >= KEY_ID_SIZE)
+                return -EINVAL;
+        snprintf(k.s, sizeof k.s, "%s", strempty(key));
+        snprintf(echo_dest, sizeof echo_dest, "%s", strempty(dest));
+        c.op = w.op;
+        r = client_setup(&c);
+        if (r >= 0 && w.op == OP_VERIFY)
+                r = generate_mac(c.bus, k.s, c.message, size, mac, slot.message, sizeof slot.message);
+        t0 = now_ns();
+        for (uint64_t i = 0; r >= 0 && i < n; i++)
+                r = client_call(&c, i);
+        if (r < 0)
+                fprintf(stderr, "hmacd-bench: %s\n", slot.message);
+        else
+                printf("%" PRIu64 " %s calls in %.3f s\n", n, op, (double) (now_ns() - t0) / NSEC_PER_SEC);
+        client_done(&c);
+        return r;
 }
 
 static int run(const char *markdown) {
@@ -2102,7 +2247,8 @@ static int run(const char *markdown) {
         if (r >= 0)
                 r = echo_stop();
         if (r >= 0)
-                r = bench_startups("startup.10", "daemon start-up, spawn to owning the name, 10 keys (median of 3)");
+                r = bench_startups("startup.10",
+                                   "daemon start-up, spawn to owning the name, 10 keys (median of 3)");
         if (r >= 0)
                 r = bench_memory("rss.10", "daemon resident memory, 10 keys, after start");
         if (r < 0)
@@ -2159,7 +2305,21 @@ static int run(const char *markdown) {
 }
 
 int main(int argc, char *argv[]) {
-        enum { ARG_SECONDS = 0x100, ARG_KEYS, ARG_JSON, ARG_DAT, ARG_MARKDOWN, ARG_NO_PEER, ARG_ECHO_SERVICE };
+        enum {
+                ARG_SECONDS = 0x100,
+                ARG_KEYS,
+                ARG_JSON,
+                ARG_DAT,
+                ARG_MARKDOWN,
+                ARG_NO_PEER,
+                ARG_ECHO_SERVICE,
+                ARG_LOAD,
+                ARG_KEY,
+                ARG_DEST,
+                ARG_CALLS,
+                ARG_SIZE,
+                ARG_BATCH,
+        };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "seconds", required_argument, NULL, ARG_SECONDS },
@@ -2169,10 +2329,18 @@ int main(int argc, char *argv[]) {
                 { "markdown", required_argument, NULL, ARG_MARKDOWN },
                 { "no-peer", no_argument, NULL, ARG_NO_PEER },
                 { "echo-service", no_argument, NULL, ARG_ECHO_SERVICE },
+                { "load", required_argument, NULL, ARG_LOAD },
+                { "key", required_argument, NULL, ARG_KEY },
+                { "dest", required_argument, NULL, ARG_DEST },
+                { "calls", required_argument, NULL, ARG_CALLS },
+                { "size", required_argument, NULL, ARG_SIZE },
+                { "batch", required_argument, NULL, ARG_BATCH },
                 {}
         };
         _cleanup_free_ char *json = NULL, *dat = NULL;
-        const char *markdown = NULL, *reason, *src;
+        const char *markdown = NULL, *reason, *src, *load_op = NULL, *load_key = NULL, *load_dest = NULL;
+        uint64_t load_calls = 1000;
+        size_t load_size = SMALL, load_batch = 1;
         char *end;
         int c, r;
 
@@ -2210,10 +2378,37 @@ int main(int argc, char *argv[]) {
                         break;
                 case ARG_ECHO_SERVICE:
                         return echo_service();
+                case ARG_LOAD:
+                        load_op = optarg;
+                        break;
+                case ARG_KEY:
+                        load_key = optarg;
+                        break;
+                case ARG_DEST:
+                        load_dest = optarg;
+                        break;
+                case ARG_CALLS:
+                        load_calls = strtoull(optarg, NULL, 10);
+                        break;
+                case ARG_SIZE:
+                        load_size = strtoul(optarg, NULL, 10);
+                        break;
+                case ARG_BATCH:
+                        load_batch = strtoul(optarg, NULL, 10);
+                        break;
                 default:
                         return EXIT_FAILURE;
                 }
 
+        if (load_op) {
+                r = shared_setup();
+                if (r >= 0)
+                        r = load(load_op, load_key, load_dest, load_calls, load_size, load_batch);
+                if (r == -EINVAL)
+                        fprintf(stderr, "hmacd-bench: --load=echo|generate|verify|batch|create, --size=1..4096, "
+                                        "--batch=1..4096, --key=KEY-ID, --dest=UNIQUE-NAME (echo)\n");
+                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        }
         if (!getenv("HMACD_BENCH_ENV")) {
                 fprintf(stderr, "hmacd-bench: run me through bench/run (make bench): it provides the users, the "
                                 "polkit folders and a private mount namespace, so that the host is not changed.\n");
