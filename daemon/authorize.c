@@ -145,11 +145,11 @@ bool caller_is_trusted(const Caller *caller, uid_t self_uid) {
 }
 
 int authorize(Polkit *polkit, sd_bus_message *m, const Caller *caller, uid_t self_uid, Action action,
-              char *const *details, sd_bus_error *error) {
+              const char *details, size_t details_size, sd_bus_error *error) {
         if (caller_is_trusted(caller, self_uid))
-                return 1;
+                return 2;
         if (!polkit)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Access denied: %s needs polkit.",
                                          action_to_string(action));
-        return polkit_check(polkit, m, action_to_string(action), details, error);
+        return polkit_check(polkit, m, action_to_string(action), details, details_size, error);
 }

@@ -40,8 +40,9 @@ int caller_identify(CallerCache *c, sd_bus_message *m, Caller *ret);
 /* True for callers that need no polkit check (root and the daemon's own user). */
 bool caller_is_trusted(const Caller *caller, uid_t self_uid);
 
-/* Returns 1 when allowed, 0 when the answer is pending (the message will be dispatched again),
- * and a negative errno with `error` set (org.freedesktop.DBus.Error.AccessDenied) when not.
- * details: NULL-terminated key, value, ... pairs for polkit rules. */
+/* Returns 2 when allowed without asking (trusted caller, or a cached answer), 1 when polkit just
+ * allowed it, 0 when the answer is pending (the message will be dispatched again), and a negative
+ * errno with `error` set (org.freedesktop.DBus.Error.AccessDenied) when not.
+ * details: "key\0value\0..." for polkit rules (details_size bytes). */
 int authorize(Polkit *polkit, sd_bus_message *m, const Caller *caller, uid_t self_uid, Action action,
-              char *const *details, sd_bus_error *error);
+              const char *details, size_t details_size, sd_bus_error *error);

@@ -73,86 +73,92 @@ static const char *key_arn(const Manager *m, const KeyEntry *e, char *buf, size_
         return buf;
 }
 
-/* polkit details: NULL-terminated key, value, ... pairs, each string allocated. */
-typedef struct Details {
-        char **v;
-        size_t n;
-} Details;
+/* polkit details, serialized: "key\0value\0key\0value\0...". */
+typedef struct Blob {
+        char *data;
+        size_t size, allocated;
+} Blob;
 
-static void details_done(Details *d) {
-        for (size_t i = 0; i < d->n; i++)
-                free(d->v[i]);
-        free(d->v);
-        *d = (Details) {};
-}
-
-static int details_add(Details *d, const char *key_prefix, const char *key, const char *value) {
-        char **v = realloc(d->v, (d->n + 3) * sizeof *v);
-        if (!v)
-                return -ENOMEM;
-        d->v = v;
-        if (asprintf(&v[d->n], "%s%s", key_prefix, key) < 0)
-                return -ENOMEM;
-        v[d->n + 1] = strdup(value);
-        if (!v[d->n + 1]) {
-                free(v[d->n]);
-                return -ENOMEM;
+static int blob_put(Blob *b, const char *s) {
+        size_t n = strlen(s) + 1;
+        if (b->size + n > b->allocated) {
+                size_t a = MAX(b->allocated * 2, b->size + n + 256);
+                char *p = realloc(b->data, a);
+                if (!p)
+                        return -ENOMEM;
+                b->data = p;
+                b->allocated = a;
         }
-        d->n += 2;
-        v[d->n] = NULL;
+        memcpy(b->data + b->size, s, n);
+        b->size += n;
         return 0;
 }
 
-/* What polkit rules may look at: key_id, key_arn, key_spec, key_state, owner, aliases (comma
- * separated, sorted) and tag.<TagKey> for every tag. */
-static int key_details(Manager *m, const KeyEntry *e, Details *d) {
-        _cleanup_free_ char *aliases = NULL;
-        size_t size = 1, len = 0;
-        char arn[ARN_MAX];
-        int r;
-
-        aliases = calloc(1, 1);
-        if (!aliases)
-                return -ENOMEM;
-        for (size_t i = 0; e->n_aliases > 0 && i < m->aliases.n; i++) {
-                const Alias *a = m->aliases.v[i];
-                size_t n = strlen(a->name);
-                char *p;
-
-                if (a->key != e)
-                        continue;
-                p = realloc(aliases, size + n + 1);
-                if (!p)
-                        return -ENOMEM;
-                aliases = p;
-                if (len > 0)
-                        aliases[len++] = ',';
-                memcpy(aliases + len, a->name, n + 1);
-                len += n;
-                size += n + 1;
+/* Adds a pair; the key is prefix + key. */
+static int blob_add(Blob *b, const char *prefix, const char *key, const char *value) {
+        int r = 0;
+        if (*prefix) {
+                r = blob_put(b, prefix);
+                b->size--; /* glue the key to its prefix */
         }
-
-        r = details_add(d, "", "key_id", e->key_id);
         if (r >= 0)
-                r = details_add(d, "", "key_arn", key_arn(m, e, arn, sizeof arn));
+                r = blob_put(b, key);
         if (r >= 0)
-                r = details_add(d, "", "key_spec", key_spec_to_string(e->spec));
-        if (r >= 0)
-                r = details_add(d, "", "key_state", key_state_to_string(e->state));
-        if (r >= 0)
-                r = details_add(d, "", "owner", manager_user_name(m, e->owner_uid));
-        if (r >= 0)
-                r = details_add(d, "", "aliases", aliases);
-        for (size_t i = 0; r >= 0 && i < e->n_tags; i++)
-                r = details_add(d, "tag.", e->tags[i].key, e->tags[i].value);
+                r = blob_put(b, value);
         return r;
 }
 
-static int call_authorize_details(Call *c, char *const *details) {
+/* What polkit rules may look at: key_id, key_arn, key_spec, key_state, owner, aliases (comma
+ * separated, in name order) and tag.<TagKey> for every tag. Built once and kept on the key until
+ * its state, tags or aliases change (key_entry_changed()). */
+static int key_details(Manager *m, KeyEntry *e) {
+        _cleanup_free_ char *aliases = NULL;
+        Blob b = {}, list = {};
+        char arn[ARN_MAX];
+        int r = 0;
+
+        if (e->details)
+                return 0;
+
+        for (size_t i = 0; r >= 0 && e->n_aliases > 0 && i < m->aliases.n; i++)
+                if (m->aliases.v[i]->key == e) {
+                        if (list.size > 0)
+                                list.data[list.size - 1] = ',';
+                        r = blob_put(&list, m->aliases.v[i]->name);
+                }
+        if (r >= 0)
+                r = blob_add(&b, "", "key_id", e->key_id);
+        if (r >= 0)
+                r = blob_add(&b, "", "key_arn", key_arn(m, e, arn, sizeof arn));
+        if (r >= 0)
+                r = blob_add(&b, "", "key_spec", key_spec_to_string(e->spec));
+        if (r >= 0)
+                r = blob_add(&b, "", "key_state", key_state_to_string(e->state));
+        if (r >= 0)
+                r = blob_add(&b, "", "owner", manager_user_name(m, e->owner_uid));
+        if (r >= 0)
+                r = blob_add(&b, "", "aliases", list.size > 0 ? list.data : "");
+        for (size_t i = 0; r >= 0 && i < e->n_tags; i++)
+                r = blob_add(&b, "tag.", e->tags[i].key, e->tags[i].value);
+        free(list.data);
+        if (r < 0) {
+                free(b.data);
+                return r;
+        }
+        e->details = b.data;
+        e->details_size = b.size;
+        return 0;
+}
+
+/* Asks authorize(); an answer that needed no question (trusted caller, cached allowance) goes into
+ * the operation's own audit record, any other decision gets a record of its own. */
+static int call_authorize_details(Call *c, const char *details, size_t details_size) {
         Manager *m = c->manager;
         int r;
 
-        r = authorize(m->polkit, c->message, &c->caller, m->self_uid, c->action, details, c->error);
+        r = authorize(m->polkit, c->message, &c->caller, m->self_uid, c->action, details, details_size, c->error);
+        if (r == 2)
+                return 1;
         log_audit(&(AuditRecord) {
                 .operation = "Authorize",
                 .key_id = c->key_id,
@@ -168,18 +174,17 @@ static int call_authorize_details(Call *c, char *const *details) {
 
 /* Root and the daemon's own user pass at once; everyone else is asked about through polkit, with
  * the key's details. */
-static int call_authorize(Call *c, const KeyEntry *e) {
-        _cleanup_(details_done) Details d = {};
+static int call_authorize(Call *c, KeyEntry *e) {
         int r;
 
         if (caller_is_trusted(&c->caller, c->manager->self_uid))
                 return 1;
-        if (e) {
-                r = key_details(c->manager, e, &d);
-                if (r < 0)
-                        return call_fail_errno(c, r);
-        }
-        return call_authorize_details(c, d.v);
+        if (!e)
+                return call_authorize_details(c, NULL, 0);
+        r = key_details(c->manager, e);
+        if (r < 0)
+                return call_fail_errno(c, r);
+        return call_authorize_details(c, e->details, e->details_size);
 }
 
 /* AWS's wording for a failed constraint, e.g. "1 validation error detected: Value at 'message'
@@ -722,13 +727,15 @@ static int method_create_key(sd_bus_message *message, void *userdata, sd_bus_err
         if (r < 0)
                 return r;
         if (!caller_is_trusted(&c.caller, m->self_uid)) {
-                _cleanup_(details_done) Details d = {};
-                r = details_add(&d, "", "key_spec", key_spec_to_string(spec));
+                _cleanup_free_ char *details = NULL;
+                Blob b = {};
+                r = blob_add(&b, "", "key_spec", key_spec_to_string(spec));
                 if (r >= 0)
-                        r = details_add(&d, "", "origin", key_origin_to_string(origin));
+                        r = blob_add(&b, "", "origin", key_origin_to_string(origin));
+                details = b.data;
                 if (r < 0)
                         return call_fail_errno(&c, r);
-                r = call_authorize_details(&c, d.v);
+                r = call_authorize_details(&c, details, b.size);
                 if (r < 0)
                         return r;
                 if (r == 0)
@@ -862,8 +869,7 @@ static int set_state(Call *c, KeyEntry *e, KeyState state, uint64_t deletion_dat
         r = store_set_state(c->manager->store, e->key_id, state, deletion_date);
         if (r < 0)
                 return call_fail_errno(c, r);
-        e->state = state;
-        e->deletion_date = deletion_date;
+        key_entry_set_state(e, state, deletion_date);
         return 0;
 }
 
@@ -1130,9 +1136,7 @@ static int method_update_alias(sd_bus_message *message, void *userdata, sd_bus_e
         r = store_update_alias(m->store, name, e->key_id, now);
         if (r < 0)
                 return call_fail_errno(&c, r);
-        a->key->n_aliases--;
-        a->key = e;
-        e->n_aliases++;
+        alias_retarget(a, e);
         a->last_updated_date = now;
 done:
         call_audit(&c, "ok");
@@ -1614,7 +1618,7 @@ static int method_import_key_material(sd_bus_message *message, void *userdata, s
         (void) key_cache_drop(m->cache, e);
         e->has_material = true;
         e->valid_to = valid_to;
-        e->state = state;
+        key_entry_set_state(e, state, e->deletion_date);
         (void) manager_arm_deletion_timer(m);
         call_audit(&c, "ok");
         return sd_bus_reply_method_return(message, NULL);

@@ -120,7 +120,20 @@ void key_entry_free(KeyEntry *e) {
         if (!e)
                 return;
         key_tags_free(e->tags, e->n_tags);
+        free(e->details);
         free(e);
+}
+
+void key_entry_changed(KeyEntry *e) {
+        free(e->details);
+        e->details = NULL;
+        e->details_size = 0;
+}
+
+void key_entry_set_state(KeyEntry *e, KeyState state, uint64_t deletion_date) {
+        e->state = state;
+        e->deletion_date = deletion_date;
+        key_entry_changed(e);
 }
 
 static int tag_compare(const void *a, const void *b) {
@@ -147,6 +160,7 @@ int key_entry_set_tags(KeyEntry *e, const KeyTag *tags, size_t n) {
         key_tags_free(e->tags, e->n_tags);
         e->tags = copy;
         e->n_tags = n;
+        key_entry_changed(e);
         return 0;
 }
 
@@ -207,6 +221,7 @@ int alias_index_add(AliasIndex *ix, Alias *a) {
         ix->v[i] = a;
         ix->n++;
         a->key->n_aliases++;
+        key_entry_changed(a->key);
         return 0;
 }
 
@@ -219,7 +234,17 @@ void alias_index_remove(AliasIndex *ix, Alias *a) {
                 }
                 break;
         }
-        if (a->key)
+        if (a->key) {
                 a->key->n_aliases--;
+                key_entry_changed(a->key);
+        }
         free(a);
+}
+
+void alias_retarget(Alias *a, KeyEntry *e) {
+        a->key->n_aliases--;
+        key_entry_changed(a->key);
+        a->key = e;
+        e->n_aliases++;
+        key_entry_changed(e);
 }

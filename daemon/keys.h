@@ -31,6 +31,10 @@ typedef struct KeyEntry {
         unsigned n_aliases;
         KeyTag *tags;                   /* sorted by key */
         size_t n_tags;
+        /* What polkit rules see of this key, serialized ("key\0value\0..."), built when first
+         * needed and dropped whenever the state, tags or aliases change (key_entry_changed()). */
+        char *details;
+        size_t details_size;
         struct KeyEntry *hash_next;
 } KeyEntry;
 
@@ -51,6 +55,10 @@ KeyEntry *key_index_find(const KeyIndex *ix, const char *key_id);
 void key_index_remove(KeyIndex *ix, KeyEntry *e);
 /* The position of the first key created after seq. */
 size_t key_index_after(const KeyIndex *ix, int64_t seq);
+
+/* Drops what was derived from the key's state, tags and aliases. Every change of them calls it. */
+void key_entry_changed(KeyEntry *e);
+void key_entry_set_state(KeyEntry *e, KeyState state, uint64_t deletion_date);
 
 /* Replaces e's tags with a sorted copy of n (key, value) pairs. */
 int key_entry_set_tags(KeyEntry *e, const KeyTag *tags, size_t n);
@@ -78,3 +86,5 @@ size_t alias_index_after(const AliasIndex *ix, const char *name);
 int alias_index_add(AliasIndex *ix, Alias *a);
 /* Removes and frees. */
 void alias_index_remove(AliasIndex *ix, Alias *a);
+/* Points an alias at another key. */
+void alias_retarget(Alias *a, KeyEntry *e);

@@ -315,7 +315,7 @@ int manager_delete_material(Manager *m, KeyEntry *e) {
         (void) key_cache_drop(m->cache, e);
         e->has_material = false;
         e->valid_to = 0;
-        e->state = state;
+        key_entry_set_state(e, state, e->deletion_date);
         return 0;
 }
 

@@ -65,39 +65,51 @@ static uint64_t monotonic_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
 }
 
-static size_t hash_bytes(const char *p, size_t n) {
+/* A check is identified by (sender, action, details), details being "k\0v\0k\0v\0...". Keys are
+ * stored as the three concatenated; lookups compare piece by piece and allocate nothing. */
+typedef struct CheckId {
+        const char *parts[3];
+        size_t sizes[3];
+} CheckId;
+
+static size_t check_id_size(const CheckId *id) {
+        return id->sizes[0] + id->sizes[1] + id->sizes[2];
+}
+
+static size_t check_id_hash(const CheckId *id) {
         uint64_t h = 1469598103934665603ULL;
-        for (size_t i = 0; i < n; i++)
-                h = (h ^ (unsigned char) p[i]) * 1099511628211ULL;
+        for (size_t i = 0; i < 3; i++)
+                for (size_t j = 0; j < id->sizes[i]; j++)
+                        h = (h ^ (unsigned char) id->parts[i][j]) * 1099511628211ULL;
         return (size_t) h;
 }
 
-/* Serializes "action \0 k \0 v \0 ..." into one buffer: the identity of a check. */
-static int check_key(const char *prefix, const char *action, char *const *details, char **ret, size_t *ret_size) {
-        size_t n = (prefix ? strlen(prefix) + 1 : 0) + strlen(action) + 1;
-        char *buf, *p;
-
-        for (char *const *d = details; d && *d; d++)
-                n += strlen(*d) + 1;
-        if (n > DETAILS_TEXT_MAX)
-                return -E2BIG;
-        p = buf = malloc(n);
-        if (!buf)
-                return -ENOMEM;
-        if (prefix)
-                p = stpcpy(p, prefix) + 1;
-        p = stpcpy(p, action) + 1;
-        for (char *const *d = details; d && *d; d++)
-                p = stpcpy(p, *d) + 1;
-        *ret = buf;
-        *ret_size = n;
-        return 0;
+static bool check_id_equal(const CheckId *id, const char *key, size_t n) {
+        if (n != check_id_size(id))
+                return false;
+        for (size_t i = 0; i < 3; i++) {
+                if (memcmp(key, id->parts[i], id->sizes[i]) != 0)
+                        return false;
+                key += id->sizes[i];
+        }
+        return true;
 }
 
-static CacheEntry **cache_find(Polkit *p, const char *key, size_t n) {
-        CacheEntry **e = &p->buckets[hash_bytes(key, n) % CACHE_BUCKETS];
+static char *check_id_join(const CheckId *id) {
+        char *k = malloc(check_id_size(id) ?: 1), *p = k;
+        if (!k)
+                return NULL;
+        for (size_t i = 0; i < 3; i++) {
+                memcpy(p, id->parts[i], id->sizes[i]);
+                p += id->sizes[i];
+        }
+        return k;
+}
+
+static CacheEntry **cache_find(Polkit *p, const CheckId *id) {
+        CacheEntry **e = &p->buckets[check_id_hash(id) % CACHE_BUCKETS];
         for (; *e; e = &(*e)->next)
-                if ((*e)->key_size == n && memcmp((*e)->key, key, n) == 0)
+                if (check_id_equal(id, (*e)->key, (*e)->key_size))
                         return e;
         return e;
 }
@@ -124,12 +136,12 @@ size_t polkit_cache_size(const Polkit *p) {
         return p->n_cache;
 }
 
-static bool cache_lookup(Polkit *p, const char *key, size_t n) {
+static bool cache_lookup(Polkit *p, const CheckId *id) {
         CacheEntry **e;
 
         if (p->cache_usec == 0)
                 return false;
-        e = cache_find(p, key, n);
+        e = cache_find(p, id);
         if (!*e)
                 return false;
         if ((*e)->expires > monotonic_usec())
@@ -141,27 +153,29 @@ static bool cache_lookup(Polkit *p, const char *key, size_t n) {
         return false;
 }
 
-static void cache_insert(Polkit *p, char *key, size_t n) {
+static void cache_insert(Polkit *p, const CheckId *id) {
         CacheEntry **slot, *e;
+        char *key;
 
-        if (p->cache_usec == 0) {
-                free(key);
+        if (p->cache_usec == 0)
                 return;
-        }
         if (p->n_cache >= CACHE_MAX)
                 polkit_cache_flush(p, NULL);
-        slot = cache_find(p, key, n);
+        slot = cache_find(p, id);
         if (*slot) {
                 (*slot)->expires = monotonic_usec() + p->cache_usec;
-                free(key);
                 return;
         }
         e = calloc(1, sizeof *e);
-        if (!e) {
+        key = check_id_join(id);
+        if (!e || !key) {
+                free(e);
                 free(key);
                 return;
         }
-        *e = (CacheEntry) { .key = key, .key_size = n, .sender = key, .expires = monotonic_usec() + p->cache_usec };
+        /* The sender comes first, NUL-terminated. */
+        *e = (CacheEntry) { .key = key, .key_size = check_id_size(id), .sender = key,
+                            .expires = monotonic_usec() + p->cache_usec };
         *slot = e;
         p->n_cache++;
 }
@@ -299,17 +313,21 @@ void polkit_freep(Polkit **p) {
         polkit_free(*p);
 }
 
-static int append_details(sd_bus_message *m, char *const *details) {
+static int append_details(sd_bus_message *m, const char *details, size_t size) {
+        const char *end = details + size;
         int r = sd_bus_message_open_container(m, 'a', "{ss}");
-        for (char *const *d = details; r >= 0 && d && d[0] && d[1]; d += 2)
-                r = sd_bus_message_append(m, "{ss}", d[0], d[1]);
+        while (r >= 0 && details < end) {
+                const char *value = details + strlen(details) + 1;
+                r = sd_bus_message_append(m, "{ss}", details, value);
+                details = value + strlen(value) + 1;
+        }
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         return r;
 }
 
-static int start_query(Polkit *p, sd_bus_message *m, const char *action, char *const *details, char *key,
-                       size_t key_size) {
+static int start_query(Polkit *p, sd_bus_message *m, const char *action, const char *details, size_t details_size,
+                       char *key, size_t key_size) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
         bool interactive = sd_bus_message_get_allow_interactive_authorization(m) > 0;
         Query *q;
@@ -322,7 +340,7 @@ static int start_query(Polkit *p, sd_bus_message *m, const char *action, char *c
                 r = sd_bus_message_append(call, "(sa{sv})s", "system-bus-name", 1, "name", "s",
                                           sd_bus_message_get_sender(m), action);
         if (r >= 0)
-                r = append_details(call, details);
+                r = append_details(call, details, details_size);
         if (r >= 0)
                 r = sd_bus_message_append(call, "us", (uint32_t) interactive, "");
         if (r < 0) {
@@ -347,33 +365,31 @@ static int start_query(Polkit *p, sd_bus_message *m, const char *action, char *c
         return 0;
 }
 
-int polkit_check(Polkit *p, sd_bus_message *m, const char *action, char *const *details, sd_bus_error *error) {
-        _cleanup_free_ char *key = NULL, *cache_key = NULL;
+int polkit_check(Polkit *p, sd_bus_message *m, const char *action, const char *details, size_t details_size,
+                 sd_bus_error *error) {
         const char *sender = sd_bus_message_get_sender(m);
-        size_t key_size, cache_key_size;
         int authorized = 0, challenge = 0, r;
+        CheckId id, query_id;
         Query *q;
 
         if (!sender)
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "The caller has no bus name.");
+        if (details_size > DETAILS_TEXT_MAX)
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Access denied: too many details.");
 
-        r = check_key(sender, action, details, &cache_key, &cache_key_size);
-        if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Failed to prepare the authorization check: %m");
-        if (cache_lookup(p, cache_key, cache_key_size))
-                return 1;
+        id = (CheckId) { { sender, action, details ?: "" }, { strlen(sender) + 1, strlen(action) + 1, details_size } };
+        if (cache_lookup(p, &id))
+                return 2;
 
-        key_size = cache_key_size - strlen(sender) - 1;
-        key = malloc(key_size);
-        if (!key)
-                return -ENOMEM;
-        memcpy(key, cache_key + strlen(sender) + 1, key_size);
-
+        query_id = (CheckId) { { "", action, details ?: "" }, { 0, strlen(action) + 1, details_size } };
         for (q = p->queries; q; q = q->next)
-                if (q->request == m && q->key_size == key_size && memcmp(q->key, key, key_size) == 0)
+                if (q->request == m && check_id_equal(&query_id, q->key, q->key_size))
                         break;
         if (!q) {
-                r = start_query(p, m, action, details, TAKE_PTR(key), key_size);
+                char *key = check_id_join(&query_id);
+                if (!key)
+                        return -ENOMEM;
+                r = start_query(p, m, action, details ?: "", details_size, key, check_id_size(&query_id));
                 if (r < 0) {
                         log_warning_errno(r, "Failed to ask polkit about %s: %m", action);
                         return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Access denied: polkit is not reachable.");
@@ -399,7 +415,7 @@ int polkit_check(Polkit *p, sd_bus_message *m, const char *action, char *const *
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Access denied: polkit's answer was malformed.");
         }
         if (authorized) {
-                cache_insert(p, TAKE_PTR(cache_key), cache_key_size);
+                cache_insert(p, &id);
                 return 1;
         }
         if (challenge && sd_bus_message_get_allow_interactive_authorization(m) <= 0)
