@@ -7,6 +7,8 @@
 #include "macro.h"
 #include "marker.h"
 
+static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
 static uint32_t marker_check(const uint8_t *data, size_t n) {
         uint64_t h = 0x6a09e667f3bcc908ULL;
         for (size_t i = 0; i < n; i++)
@@ -15,46 +17,70 @@ static uint32_t marker_check(const uint8_t *data, size_t n) {
         return (uint32_t) (h ^ (h >> 32));
 }
 
-static int unhex(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        return -1;
+static int unb64(char c) {
+        const char *p = c ? strchr(alphabet, c) : NULL;
+        return p ? (int) (p - alphabet) : -1;
+}
+
+static size_t encoded_size(size_t n) {
+        return n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
+}
+
+size_t marker_length(size_t n) {
+        return encoded_size(n) + 8;
 }
 
 int marker_encode(const void *data, size_t n, char *out, size_t size) {
-        static const char hex[] = "0123456789abcdef";
         const uint8_t *p = data;
+        size_t o = 0;
 
-        if (n > MARKER_DATA_MAX || size < 2 * n + 9)
+        if (n > MARKER_DATA_MAX || size < encoded_size(n) + 9)
                 return -ENOBUFS;
-        for (size_t i = 0; i < n; i++) {
-                out[2 * i] = hex[p[i] >> 4];
-                out[2 * i + 1] = hex[p[i] & 15];
+        /* base64url without padding: 512 bytes (a tag key of 128 four-byte characters) make 683
+         * characters, well inside the 1024 a marker may have. */
+        for (size_t i = 0; i < n; i += 3) {
+                uint32_t v = (uint32_t) p[i] << 16 | (i + 1 < n ? (uint32_t) p[i + 1] << 8 : 0) |
+                             (i + 2 < n ? p[i + 2] : 0);
+                size_t chars = MIN(n - i, (size_t) 3) + 1;
+                for (size_t j = 0; j < chars; j++)
+                        out[o++] = alphabet[(v >> (18 - 6 * j)) & 63];
         }
-        snprintf(out + 2 * n, 9, "%08x", marker_check(p, n));
+        snprintf(out + o, 9, "%08x", marker_check(p, n));
         return 0;
 }
 
 int marker_decode(const char *marker, void *out, size_t size) {
-        size_t len = strlen(marker), n;
+        size_t len = strlen(marker), chars, n;
         uint8_t *p = out;
         char check[9];
 
-        if (len < 8 || len % 2 != 0 || len > 2 * MARKER_DATA_MAX + 8)
+        if (len < 8 || len > encoded_size(MARKER_DATA_MAX) + 8)
                 return -EINVAL;
-        n = (len - 8) / 2;
+        chars = len - 8;
+        if (chars % 4 == 1)
+                return -EINVAL;
+        n = chars / 4 * 3 + (chars % 4 ? chars % 4 - 1 : 0);
         if (n > size)
                 return -EINVAL;
-        for (size_t i = 0; i < n; i++) {
-                int hi = unhex(marker[2 * i]), lo = unhex(marker[2 * i + 1]);
-                if (hi < 0 || lo < 0)
+
+        for (size_t i = 0, o = 0; i < chars; i += 4) {
+                size_t group = MIN(chars - i, (size_t) 4);
+                uint32_t v = 0;
+
+                for (size_t j = 0; j < 4; j++) {
+                        int d = j < group ? unb64(marker[i + j]) : 0;
+                        if (d < 0)
+                                return -EINVAL;
+                        v = v << 6 | (uint32_t) d;
+                }
+                for (size_t j = 0; j < group - 1; j++)
+                        p[o++] = (uint8_t) (v >> (16 - 8 * j));
+                /* Bits beyond the data must be zero: one position, one marker. */
+                if (group < 4 && (v & ((1u << (24 - 8 * (group - 1))) - 1)) != 0)
                         return -EINVAL;
-                p[i] = (uint8_t) (hi << 4 | lo);
         }
         snprintf(check, sizeof check, "%08x", marker_check(p, n));
-        if (!streq(check, marker + 2 * n))
+        if (!streq(check, marker + chars))
                 return -EINVAL;
         return (int) n;
 }

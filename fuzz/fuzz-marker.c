@@ -18,7 +18,7 @@
 #include "marker.h"
 
 static char *encode_exact(const uint8_t *data, size_t n) {
-        size_t size = 2 * n + 9;
+        size_t size = marker_length(n) + 1;
         char *out = malloc(size), *small = malloc(size - 1);
         int r;
 
@@ -33,7 +33,7 @@ static char *encode_exact(const uint8_t *data, size_t n) {
                 out = NULL;
         } else {
                 fuzz_check(r == 0, "encoding %zu bytes gave %d", n, r);
-                fuzz_check(strlen(out) == 2 * n + 8, "%zu bytes encoded into %zu characters", n,
+                fuzz_check(strlen(out) == marker_length(n), "%zu bytes encoded into %zu characters", n,
                            strlen(out));
         }
         free(small);
@@ -63,7 +63,7 @@ static void check_decode(const char *marker, size_t out_size) {
         fuzz_check(r == 0 || r == -EINVAL, "%d", r);
         if (r == 0) {
                 char again[MARKER_STRING_MAX];
-                fuzz_check(seq >= 0 && strlen(marker) == 2 * 8 + 8, "'%s' gave seq %lld", marker,
+                fuzz_check(seq >= 0 && strlen(marker) == marker_length(8), "'%s' gave seq %lld", marker,
                            (long long) seq);
                 fuzz_check(marker_encode_seq(seq, again, sizeof again) == 0 && strcmp(again, marker) == 0,
                            "'%s' gave seq %lld, which encodes as '%s'", marker, (long long) seq, again);
@@ -123,7 +123,7 @@ static void check_changed(FuzzInput *in) {
         if (c == (uint8_t) m[pos])
                 fuzz_check(marker_decode(changed, out, n + 1) == (int) n, "'%s'", m);
         else
-                /* A changed character either is no hex digit, alters the check, or alters the data and
+                /* A changed character either is no base64url digit, alters the check, or alters the data and
                  * so the check it must match: an FNV-style 64-bit hash, which one changed byte always
                  * alters, folded to 32 bits (a collision there would be a 1 in 2^32 finding). */
                 fuzz_check(marker_decode(changed, out, n + 1) < 0,

@@ -122,10 +122,33 @@ Test(lifecycle, tag_rules_and_limits) {
         for (size_t i = 1; i < seen; i++)
                 cr_assert(strcmp(names[i - 1], names[i]) < 0);
 
-        /* A tag limit of 50 applies at creation too, checked in test-daemon; nothing above changed
-         * the key's state. */
         (void) m;
         (void) bus;
+}
+
+/* A page may end on the longest tag key there is (128 characters of 4 bytes): its marker must be
+ * one the daemon accepts back. */
+Test(lifecycle, paging_past_the_longest_tag_key) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        char id[37], key[4 * 128 + 1], names[4][300], next[2100];
+        int truncated;
+        sd_bus_message *reply = NULL;
+
+        for (int i = 0; i < 128; i++)
+                memcpy(key + 4 * i, "\xf0\x9f\x98\x80", 4); /* U+1F600 */
+        key[4 * 128] = 0;
+        cr_assert(bus_create_key("HMAC_256", NULL, id) >= 0);
+        ok(bus_call("TagResource", &e, NULL, "sa{ss}", id, 2, key, "v1", "\xf4\x8f\xbf\xbd", "v2"), &e, "tag");
+        ok(bus_call("ListResourceTags", &e, &reply, "sus", id, 1, ""), &e, "first page");
+        cr_assert_eq(read_page(reply, "(ss)", names, 4, next, &truncated), 1);
+        reply = sd_bus_message_unref(reply);
+        cr_assert(truncated);
+        cr_assert(strlen(next) <= 1024, "a marker of %zu characters", strlen(next));
+        ok(bus_call("ListResourceTags", &e, &reply, "sus", id, 1, next), &e, "second page");
+        cr_assert_eq(read_page(reply, "(ss)", names, 4, next, &truncated), 1);
+        sd_bus_message_unref(reply);
+        cr_assert(!truncated);
+        cr_assert_str_eq(names[0], "\xf4\x8f\xbf\xbd");
 }
 
 Test(lifecycle, alias_rules_limits_and_resolution) {
