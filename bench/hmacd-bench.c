@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <keyutils.h>
 #include <inttypes.h>
 #include <math.h>
 #include <openssl/core_names.h>
@@ -65,6 +66,8 @@
 #define STARTS 3u                       /* daemon starts timed per store size */
 #define ROUNDS 10                       /* alternating rounds of a figure and its reference (even) */
 #define OTHERS_WARN 0.05                /* other processes' CPU share that makes a figure doubtful */
+#define ATTEMPTS_MAX 3u                 /* a disturbed figure is measured up to this often... */
+#define RETRIES_MAX 16u                 /* ...while the run has retries left */
 #define POLKIT_CACHE_ARG "--polkit-cache-seconds=600"
 #define RULE_PATH "/etc/polkit-1/rules.d/60-hmacd-bench.rules"
 #define POLKITD "/usr/lib/polkit-1/polkitd"
@@ -148,6 +151,7 @@ typedef struct Figure {
         double ratio;           /* value / floor_value, else value / the floor figure's value */
         double cpu_us[_PROCESS_MAX]; /* CPU time per call (not per MAC) of each process; NAN: not measured */
         double others;          /* the share of the machine's CPU time other processes took meanwhile */
+        unsigned attempts;      /* how often it was measured (the least disturbed attempt counts) */
 } Figure;
 
 static Figure figures[FIGURES_MAX];
@@ -178,11 +182,13 @@ static void print_figure(const Figure *f) {
         printf("%-34s %14.1f %-8s %-34s%s", f->id, f->value, f->unit, lat, ratio);
         if (!isnan(f->others) && f->others >= OTHERS_WARN)
                 printf("  [other processes: %.0f%% of the CPUs]", f->others * 100);
+        if (f->attempts > 1)
+                printf("  [best of %u attempts]", f->attempts);
         printf("\n");
         fflush(stdout);
 }
 
-/* Records (and prints) a figure. floor names what it is compared with, or is NULL; floor_value is
+/* Records a figure. floor names what it is compared with, or is NULL; floor_value is
  * that floor as measured in the same rounds, or NAN to compare with the figure named floor; ratio is
  * given when it was measured round by round, else NAN to have it computed. */
 static Figure *figure_add_full(const char *id, const char *label, const char *unit, double value,
@@ -214,13 +220,17 @@ static Figure *figure_add_full(const char *id, const char *label, const char *un
         if (cpu_us)
                 memcpy(f->cpu_us, cpu_us, sizeof f->cpu_us);
         f->others = others;
-        print_figure(f);
+        f->attempts = 1;
         return f;
 }
 
 static Figure *figure_add(const char *id, const char *label, const char *unit, double value, double p50_us,
                           double p99_us, uint64_t n, const char *floor) {
-        return figure_add_full(id, label, unit, value, p50_us, p99_us, n, floor, NAN, NAN, NULL, NAN);
+        Figure *f = figure_add_full(id, label, unit, value, p50_us, p99_us, n, floor, NAN, NAN, NULL, NAN);
+
+        if (f)
+                print_figure(f);
+        return f;
 }
 
 /* ---- where the time goes: CPU time per process ---- */
@@ -1277,9 +1287,12 @@ static int run_work(const Work *w, Result ret[static _SIDE_MAX]) {
 
 /* Runs a Work and records it as a figure (with its reference, if it has one, as the floor value). */
 static int bench(const char *id, const char *label, const Work *w, const char *floor) {
+        static unsigned retries_left = RETRIES_MAX;
         Result res[_SIDE_MAX];
         Work copy = *w;
         double units, ratio = NAN, floor_value = NAN;
+        unsigned attempts = 1;
+        Figure *f;
         int r;
 
         if (copy.seconds <= 0)
@@ -1287,6 +1300,18 @@ static int bench(const char *id, const char *label, const Work *w, const char *f
         if (copy.warmup == 0 && copy.op != OP_CREATE)
                 copy.warmup = 5;
         r = run_work(&copy, res);
+        /* A figure that other work on the machine disturbed is measured again, while the run has retries
+         * left; the least disturbed attempt counts. (Never CreateKey: it would add keys.) */
+        while (r >= 0 && copy.op != OP_CREATE && res[SIDE_OP].others >= OTHERS_WARN && attempts < ATTEMPTS_MAX &&
+               retries_left > 0) {
+                Result again[_SIDE_MAX];
+
+                retries_left--;
+                attempts++;
+                r = run_work(&copy, again);
+                if (r >= 0 && again[SIDE_OP].others < res[SIDE_OP].others)
+                        memcpy(res, again, sizeof res);
+        }
         if (r < 0) {
                 fprintf(stderr, "hmacd-bench: %s failed: %s\n", id, strerror(-r));
                 return r;
@@ -1303,9 +1328,13 @@ static int bench(const char *id, const char *label, const Work *w, const char *f
                 ratio = median(ratios, ROUNDS);
                 floor_value = res[SIDE_REF].per_second * ref_units;
         }
-        figure_add_full(id, label, op_unit(copy.op), res[SIDE_OP].per_second * units, res[SIDE_OP].p50_us,
-                        res[SIDE_OP].p99_us, (uint64_t) ((double) res[SIDE_OP].calls * units), floor, floor_value,
-                        ratio, res[SIDE_OP].cpu_us, res[SIDE_OP].others);
+        f = figure_add_full(id, label, op_unit(copy.op), res[SIDE_OP].per_second * units, res[SIDE_OP].p50_us,
+                            res[SIDE_OP].p99_us, (uint64_t) ((double) res[SIDE_OP].calls * units), floor,
+                            floor_value, ratio, res[SIDE_OP].cpu_us, res[SIDE_OP].others);
+        if (f) {
+                f->attempts = attempts;
+                print_figure(f);
+        }
         return 0;
 }
 
@@ -2031,6 +2060,7 @@ static int write_json(const char *path, double total_seconds, long cache_slots) 
                 if (!isnan(fi->others)) {
                         fputs(", \"other_processes_cpu_share\": ", f);
                         json_number(f, fi->others, 3);
+                        fprintf(f, ", \"attempts\": %u", fi->attempts);
                 }
                 if (!isnan(fi->cpu_us[PROCESS_CLIENTS])) {
                         fputs(", \"cpu_us_per_call\": {", f);
@@ -2142,7 +2172,8 @@ static void help(void) {
                "     --markdown=PATH   Also write the table in Markdown\n"
                "     --no-peer         Skip the PKCS#11 peer\n"
                "     --load=OP --calls=N [--key=ID] [--size=B] [--batch=M] [--dest=NAME]\n"
-               "                       Only N calls of echo, generate, verify, batch or create (bench/profile)\n",
+               "                       Only N calls of echo, generate, verify, batch or create (bench/profile)\n"
+               "     --syscall-costs   Only time the system calls hmacd makes beyond the echo service's\n",
                program_invocation_short_name);
 }
 
@@ -2184,6 +2215,54 @@ static int load(const char *op, const char *key, const char *dest, uint64_t n, s
                 printf("%" PRIu64 " %s calls in %.3f s\n", n, op, (double) (now_ns() - t0) / NSEC_PER_SEC);
         client_done(&c);
         return r;
+}
+
+/* --syscall-costs: what the system calls that hmacd makes beyond the echo service's cost here, each
+ * alone in a loop: a write() of an audit line to a file (O_APPEND, as its standard error is in the
+ * tests), a keyctl read of a 32-byte user key from a private session keyring; getppid() for scale. */
+static int syscall_costs(void) {
+        static const char line[] = "hmacd: audit op=GenerateMac key=00000000-0000-4000-8000-000000000000 "
+                                   "action=io.hmacd.generate-mac uid=0 pid=1 result=ok\n";
+        const unsigned n = 100000;
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -1;
+        key_serial_t key;
+        uint8_t buf[64];
+        uint64_t t0, t_write, t_read, t_ppid;
+
+        if (asprintf(&path, "%s/hmacd-bench-audit.XXXXXX", getenv("TMPDIR") ?: "/tmp") < 0)
+                return -ENOMEM;
+        fd = mkostemp(path, O_APPEND | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        (void) unlink(path);
+        if (keyctl_join_session_keyring(NULL) < 0)
+                return -errno;
+        memset(buf, 0x5a, 32);
+        key = add_key("user", "hmacd-bench", buf, 32, KEY_SPEC_SESSION_KEYRING);
+        if (key < 0)
+                return -errno;
+
+        t0 = now_ns();
+        for (unsigned i = 0; i < n; i++)
+                if (write(fd, line, sizeof line - 1) != (ssize_t) sizeof line - 1)
+                        return -EIO;
+        t_write = now_ns() - t0;
+        t0 = now_ns();
+        for (unsigned i = 0; i < n; i++)
+                if (keyctl_read(key, (char *) buf, sizeof buf) != 32)
+                        return -EIO;
+        t_read = now_ns() - t0;
+        t0 = now_ns();
+        for (unsigned i = 0; i < n; i++)
+                (void) getppid();
+        t_ppid = now_ns() - t0;
+        (void) keyctl_invalidate(key);
+
+        printf("write() of an audit line to a file: %.2f us; keyctl read of a 32-byte user key: %.2f us; "
+               "getppid(): %.2f us\n",
+               (double) t_write / n / 1000, (double) t_read / n / 1000, (double) t_ppid / n / 1000);
+        return 0;
 }
 
 static int run(const char *markdown) {
@@ -2319,6 +2398,7 @@ int main(int argc, char *argv[]) {
                 ARG_CALLS,
                 ARG_SIZE,
                 ARG_BATCH,
+                ARG_SYSCALL_COSTS,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -2335,6 +2415,7 @@ int main(int argc, char *argv[]) {
                 { "calls", required_argument, NULL, ARG_CALLS },
                 { "size", required_argument, NULL, ARG_SIZE },
                 { "batch", required_argument, NULL, ARG_BATCH },
+                { "syscall-costs", no_argument, NULL, ARG_SYSCALL_COSTS },
                 {}
         };
         _cleanup_free_ char *json = NULL, *dat = NULL;
@@ -2381,6 +2462,11 @@ int main(int argc, char *argv[]) {
                 case ARG_LOAD:
                         load_op = optarg;
                         break;
+                case ARG_SYSCALL_COSTS:
+                        r = syscall_costs();
+                        if (r < 0)
+                                fprintf(stderr, "hmacd-bench: %s\n", strerror(-r));
+                        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
                 case ARG_KEY:
                         load_key = optarg;
                         break;

@@ -7,13 +7,14 @@
 #         make bench                         # everything
 #         make bench BENCH_ARGS=--seconds=2  # longer figures (see build/bench/hmacd-bench --help)
 #         make bench-plot                    # only redraw bench/batch.png from bench/batch.dat
+#         make bench-profile                 # where the time of a call goes (bench/profile)
 
 DEB_PACKAGES_BENCH += softhsm2 p11-kit p11-kit-modules libp11-kit-dev gnuplot-nox
 
 BENCH_BIN := $(B)/bench/hmacd-bench
 BENCH_ARGS ?=
 
-.PHONY: bench deps-bench bench-plot
+.PHONY: bench deps-bench bench-plot bench-profile
 
 # The same dpkg/apt-get logic as `deps` in the Makefile, for the bench's own packages.
 deps-bench:
@@ -31,6 +32,10 @@ bench: deps deps-bench
 
 bench-plot:
 	gnuplot -e "datafile='bench/batch.dat'; outfile='bench/batch.png'" bench/batch.gp
+
+bench-profile: deps deps-bench
+	$(MAKE) all $(BENCH_BIN)
+	bench/profile $(B)
 
 # The bench program reuses the test harness (tests/harness.c) for the bus, the daemon and the users.
 $(B)/bench/hmacd-bench.o: ALL_CFLAGS += -Itests $(shell pkg-config --cflags p11-kit-1 2>/dev/null)
