@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The bus-level fuzzer: the real daemon on a private bus gets thousands of randomized calls (12,000
- * by default), made with sd-bus directly, from a fixed seed that is logged (HMACD_BUS_FUZZ_SEED and
- * HMACD_BUS_FUZZ_CALLS change seed and count, to reproduce or to run longer; HMACD_BUS_FUZZ_VERBOSE
- * prints every call and its outcome):
+/* The bus-level fuzzer: the real daemon on a private bus gets thousands of randomized calls, made with
+ * sd-bus directly, from a fixed seed that is logged (HMACD_BUS_FUZZ_SEED and HMACD_BUS_FUZZ_CALLS
+ * change seed and count, to reproduce or to run longer; HMACD_BUS_FUZZ_VERBOSE prints every call and
+ * its outcome):
  *
  *   - well-typed calls of every method with random arguments: key IDs, key ARNs (ours and foreign),
  *     alias names and alias ARNs that are valid, reserved, too long or junk; limits and markers
@@ -16,6 +16,11 @@
  *     batch of 4097 messages, containers nested to the D-Bus limits and past them;
  *   - calls that want no reply;
  *   - now and then GenerateMac with a recorded key, whose MAC must not have changed.
+ *
+ * It runs twice: as root, which hmacd lets do anything without asking polkit, so that every call
+ * reaches its handler (12,000 calls); and as the normal user hmacdtest with a real polkitd (5000
+ * calls), so that every call that passes validation waits for polkit's answer and is dispatched again
+ * when it comes.
  *
  * Before that it makes four keys (one per key spec) with two aliases and two tags each, and records
  * their MACs; the fuzzer never sends those keys, their ARNs or aliases to a method that changes state
@@ -45,6 +50,7 @@
 
 #define DEFAULT_SEED UINT64_C(20261122)
 #define DEFAULT_CALLS 12000u
+#define DEFAULT_USER_CALLS 5000u
 #define CALL_TIMEOUT_USEC (10 * HARNESS_USEC_PER_SEC)
 #define MAX_TIMEOUTS 3u
 
@@ -73,7 +79,10 @@ typedef struct Outcome {
 
 static struct {
         uint64_t rng;
-        sd_bus *bus;
+        sd_bus *bus;            /* the fuzzer's, as uid */
+        sd_bus *root;           /* root's, for the setup and the checks */
+        uid_t uid;
+        gid_t gid;
         char machine_id[MACHINE_ID_MAX + 1];
         int null_fd;
 
@@ -381,13 +390,29 @@ static int compare_outcomes(const void *a, const void *b) {
 
 /* ---- the connection ---- */
 
+/* The fuzzer's connection, as F.uid: the bus takes the identity of a connection from its socket's
+ * credentials when it connects (SO_PEERCRED, the effective UID) and sd-bus authenticates with the
+ * effective UID, so switching it around the connect is enough. */
 static void bus_connect(void) {
+        int r;
+
         F.bus = sd_bus_flush_close_unref(F.bus);
-        cr_assert_geq(sd_bus_open_system(&F.bus), 0);
+        if (F.uid != 0)
+                cr_assert(setegid(F.gid) >= 0 && seteuid(F.uid) >= 0, "seteuid(%u): %m", (unsigned) F.uid);
+        r = sd_bus_open_system(&F.bus);
+        if (F.uid != 0)
+                cr_assert(seteuid(0) >= 0 && setegid(0) >= 0, "seteuid(0): %m");
+        cr_assert_geq(r, 0, "sd_bus_open_system: %s", strerror(-r));
 }
 
 static int new_call(sd_bus_message **ret, const char *path, const char *interface, const char *member) {
         return sd_bus_message_new_method_call(F.bus, ret, HARNESS_BUS_NAME, path, interface, member);
+}
+
+/* A call of root's, for the setup and the checks. */
+static int new_root_call(sd_bus_message **ret, const char *member) {
+        return sd_bus_message_new_method_call(F.root, ret, HARNESS_BUS_NAME, HARNESS_OBJECT_PATH,
+                                              HARNESS_INTERFACE, member);
 }
 
 /* Sends m and counts the outcome; the reply, when wanted and the call succeeded, goes to *ret_reply. */
@@ -409,8 +434,13 @@ static int send_call(sd_bus_message *m, sd_bus_message **ret_reply) {
                 if (strncmp(n, HMACD_ERROR_PREFIX, strlen(HMACD_ERROR_PREFIX)) == 0)
                         n += strlen(HMACD_ERROR_PREFIX);
                 count_outcome(n);
-                if (streq(e.name, SD_BUS_ERROR_NO_REPLY) || streq(e.name, SD_BUS_ERROR_TIMEOUT))
+                if (streq(e.name, SD_BUS_ERROR_NO_REPLY) || streq(e.name, SD_BUS_ERROR_TIMEOUT)) {
                         F.timeouts++;
+                        fprintf(stderr, "bus-fuzz: call #%u %s.%s(%.80s) got no answer in %u s: %s\n", F.sent,
+                                sd_bus_message_get_interface(m), sd_bus_message_get_member(m),
+                                sd_bus_message_get_signature(m, true),
+                                (unsigned) (CALL_TIMEOUT_USEC / HARNESS_USEC_PER_SEC), e.name);
+                }
         } else {
                 char buf[64];
                 snprintf(buf, sizeof buf, "(local error %s)", strerrorname_np(-r) ?: "?");
@@ -1271,14 +1301,14 @@ static int call(const char *method, sd_bus_error *e, sd_bus_message **ret_reply,
         va_list ap;
         int r;
 
-        r = new_call(&m, HARNESS_OBJECT_PATH, HARNESS_INTERFACE, method);
+        r = new_root_call(&m, method);
         if (r >= 0 && types) {
                 va_start(ap, types);
                 r = sd_bus_message_appendv(m, types, ap);
                 va_end(ap);
         }
         if (r >= 0)
-                r = sd_bus_call(F.bus, m, 0, e, ret_reply);
+                r = sd_bus_call(F.root, m, 0, e, ret_reply);
         return r;
 }
 
@@ -1296,7 +1326,7 @@ static int mac_call(const Recorded *k, const char *ref, const uint8_t *mac, sd_b
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r;
 
-        r = new_call(&m, HARNESS_OBJECT_PATH, HARNESS_INTERFACE, mac ? "VerifyMac" : "GenerateMac");
+        r = new_root_call(&m, mac ? "VerifyMac" : "GenerateMac");
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", ref);
         if (r >= 0)
@@ -1306,7 +1336,7 @@ static int mac_call(const Recorded *k, const char *ref, const uint8_t *mac, sd_b
         if (r >= 0 && mac)
                 r = sd_bus_message_append_array(m, 'y', mac, k->mac_size);
         if (r >= 0)
-                r = sd_bus_call(F.bus, m, 0, e, ret_reply);
+                r = sd_bus_call(F.root, m, 0, e, ret_reply);
         return r;
 }
 
@@ -1380,6 +1410,7 @@ static void warm_up(void) {
         cr_assert_eq(metadata_string(reply, "KeyId", id, KEY_ID_LEN + 1), 0);
         F.n_created++;
         CHECKED_CALL("ScheduleKeyDeletion", NULL, "su", id, 7);
+        fuzz_manage_call("DisableKey");
 }
 
 static void check_recorded_key(const Recorded *k) {
@@ -1499,12 +1530,12 @@ static size_t daemon_fds(char *list, size_t size) {
         return n;
 }
 
-TestSuite(bus_fuzz, .init = harness_setup_daemon, .fini = harness_teardown, .timeout = 240);
-
-Test(bus_fuzz, random_calls_leave_the_daemon_and_its_keys_intact) {
+/* The whole run, with the fuzzer's calls made as user (NULL: root); default_calls unless
+ * HMACD_BUS_FUZZ_CALLS says otherwise. */
+static void fuzz_run(const char *user, unsigned default_calls) {
         const char *seed_env = getenv("HMACD_BUS_FUZZ_SEED"), *calls_env = getenv("HMACD_BUS_FUZZ_CALLS");
         uint64_t seed = seed_env ? strtoull(seed_env, NULL, 0) : DEFAULT_SEED;
-        unsigned calls = calls_env ? (unsigned) strtoul(calls_env, NULL, 0) : DEFAULT_CALLS;
+        unsigned calls = calls_env ? (unsigned) strtoul(calls_env, NULL, 0) : default_calls;
         struct timespec start, end;
         size_t fds_before, fds_after, n_keys;
         char **ids = NULL, summary[4096], fds_list_before[2048], fds_list_after[2048];
@@ -1516,13 +1547,16 @@ Test(bus_fuzz, random_calls_leave_the_daemon_and_its_keys_intact) {
         F.null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         cr_assert_geq(F.null_fd, 0);
         machine_id_read(NULL, F.machine_id);
+        if (user)
+                cr_assert_geq(harness_lookup_user(user, &F.uid, &F.gid), 0, "no user %s", user);
+        cr_assert_geq(sd_bus_open_system(&F.root), 0);
         bus_connect();
 
         record_keys();
         warm_up();
         fds_before = daemon_fds(fds_list_before, sizeof fds_list_before);
-        cr_log_info("bus-fuzz: seed %" PRIu64 " (HMACD_BUS_FUZZ_SEED), %u calls (HMACD_BUS_FUZZ_CALLS)",
-                    seed, calls);
+        cr_log_info("bus-fuzz: seed %" PRIu64 " (HMACD_BUS_FUZZ_SEED), %u calls (HMACD_BUS_FUZZ_CALLS) as %s",
+                    seed, calls, user ?: "root");
 
         clock_gettime(CLOCK_MONOTONIC, &start);
         while (F.sent < calls) {
@@ -1552,7 +1586,6 @@ Test(bus_fuzz, random_calls_leave_the_daemon_and_its_keys_intact) {
 
         /* Still there, still answering, nothing lost. */
         cr_assert(harness_daemon_running(), "hmacd died (seed %" PRIu64 ")", seed);
-        bus_connect();
         CHECKED_CALL("DescribeKey", NULL, "s", F.recorded[0].key_id);
         for (size_t i = 0; i < N_RECORDED; i++)
                 check_recorded_key(&F.recorded[i]);
@@ -1574,14 +1607,12 @@ Test(bus_fuzz, random_calls_leave_the_daemon_and_its_keys_intact) {
 
         /* The summary: outcomes by error name, most frequent first. */
         qsort(F.outcomes, F.n_outcomes, sizeof F.outcomes[0], compare_outcomes);
-        len = snprintf(
-                summary, sizeof summary,
-                "bus-fuzz: %u calls in %.1f s (seed %" PRIu64 "): %u without reply, "
-                "%u not built by sd-bus, %u disconnects by the bus, %u timeouts; %u keys created by the "
-                "fuzzer, "
-                "%u GetParametersForImport with real parameters; daemon fds %zu before and after; outcomes:",
-                F.sent, seconds, seed, F.no_reply, F.refused_locally, F.disconnects, F.timeouts, F.n_created,
-                F.n_import_params, fds_before);
+        len = snprintf(summary, sizeof summary,
+                       "bus-fuzz as %s: %u calls in %.1f s (seed %" PRIu64 "): %u without reply, %u not built "
+                       "by sd-bus, %u disconnects by the bus, %u timeouts; %u keys created by the fuzzer, %u "
+                       "GetParametersForImport with real parameters; daemon fds %zu before and after; outcomes:",
+                       user ?: "root", F.sent, seconds, seed, F.no_reply, F.refused_locally, F.disconnects,
+                       F.timeouts, F.n_created, F.n_import_params, fds_before);
         for (size_t i = 0; i < F.n_outcomes && len > 0 && (size_t) len < sizeof summary; i++)
                 len += snprintf(summary + len, sizeof summary - (size_t) len, " %s %u%s", F.outcomes[i].name,
                                 F.outcomes[i].count, i + 1 < F.n_outcomes ? "," : "");
@@ -1596,4 +1627,39 @@ Test(bus_fuzz, random_calls_leave_the_daemon_and_its_keys_intact) {
         for (size_t i = 0; i < F.n_markers; i++)
                 free(F.markers[i]);
         F.bus = sd_bus_flush_close_unref(F.bus);
+        F.root = sd_bus_flush_close_unref(F.root);
+}
+
+/* As root, which hmacd lets do anything without asking polkit: every call reaches its handler. */
+TestSuite(bus_fuzz, .init = harness_setup_daemon, .fini = harness_teardown, .timeout = 240);
+
+Test(bus_fuzz, random_calls_leave_the_daemon_and_its_keys_intact) {
+        fuzz_run(NULL, DEFAULT_CALLS);
+}
+
+/* As a normal user, with a real polkitd: each call that passes validation waits for polkit's
+ * answer (no, for a user without a session and keys of root's), and the daemon dispatches the
+ * message again when it comes. */
+static pid_t polkitd_pid;
+
+static void setup_polkit(void) {
+        char *argv[] = { (char *) "/usr/lib/polkit-1/polkitd", (char *) "--no-debug", NULL };
+        char log[4096];
+
+        harness_require_environment();
+        if (access(argv[0], X_OK) < 0)
+                cr_skip_test("polkitd is not installed");
+        harness_check(harness_bus_start(), "start the bus");
+        snprintf(log, sizeof log, "%s/polkitd.log", harness_tmp_dir());
+        harness_check(harness_spawn("polkitd", NULL, argv, log, &polkitd_pid), "start polkitd");
+        harness_check(harness_wait_for_name("org.freedesktop.PolicyKit1", polkitd_pid,
+                                            HARNESS_START_TIMEOUT_USEC, NULL),
+                      "wait for polkitd");
+        harness_check(harness_daemon_start(), "start hmacd");
+}
+
+TestSuite(bus_fuzz_polkit, .init = setup_polkit, .fini = harness_teardown, .timeout = 240);
+
+Test(bus_fuzz_polkit, random_calls_of_a_user_leave_the_daemon_and_its_keys_intact) {
+        fuzz_run(HARNESS_TEST_USER, DEFAULT_USER_CALLS);
 }
