@@ -67,7 +67,7 @@
 #define ROUNDS 10                       /* alternating rounds of a figure and its reference (even) */
 #define OTHERS_WARN 0.05                /* other processes' CPU share that makes a figure doubtful */
 #define ATTEMPTS_MAX 3u                 /* a disturbed figure is measured up to this often... */
-#define RETRIES_MAX 16u                 /* ...while the run has retries left */
+#define RETRIES_MAX 10u                 /* ...while the run has retries left */
 #define POLKIT_CACHE_ARG "--polkit-cache-seconds=600"
 #define RULE_PATH "/etc/polkit-1/rules.d/60-hmacd-bench.rules"
 #define POLKITD "/usr/lib/polkit-1/polkitd"
