@@ -68,6 +68,7 @@
 #define OTHERS_WARN 0.05                /* other processes' CPU share that makes a figure doubtful */
 #define ATTEMPTS_MAX 3u                 /* a disturbed figure is measured up to this often... */
 #define RETRIES_MAX 10u                 /* ...while the run has retries left */
+#define QUIET_WAIT_MAX_NS (45 * NSEC_PER_SEC) /* a run waits this long at most for a quiet machine */
 #define POLKIT_CACHE_ARG "--polkit-cache-seconds=600"
 #define RULE_PATH "/etc/polkit-1/rules.d/60-hmacd-bench.rules"
 #define POLKITD "/usr/lib/polkit-1/polkitd"
@@ -1286,6 +1287,25 @@ static int run_work(const Work *w, Result ret[static _SIDE_MAX]) {
 }
 
 /* Runs a Work and records it as a figure (with its reference, if it has one, as the floor value). */
+/* Between figures nothing of ours runs: if the machine is busy all the same, other work is going on.
+ * Waits (a few seconds at a time, 45 s in a whole run) for it to calm down before a figure starts. */
+static void wait_for_quiet(void) {
+        static uint64_t waited;
+        uint64_t limit = now_ns() + 10 * NSEC_PER_SEC;
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+        while (waited < QUIET_WAIT_MAX_NS && now_ns() < limit) {
+                uint64_t b0 = machine_busy_ns(), t0 = now_ns(), busy, t;
+
+                usleep(200 * 1000);
+                busy = machine_busy_ns() - b0;
+                t = now_ns() - t0;
+                if (ncpu <= 0 || (double) busy < OTHERS_WARN * (double) t * (double) ncpu)
+                        return;
+                waited += t;
+        }
+}
+
 static int bench(const char *id, const char *label, const Work *w, const char *floor) {
         static unsigned retries_left = RETRIES_MAX;
         Result res[_SIDE_MAX];
@@ -1299,6 +1319,7 @@ static int bench(const char *id, const char *label, const Work *w, const char *f
                 copy.seconds = arg_seconds;
         if (copy.warmup == 0 && copy.op != OP_CREATE)
                 copy.warmup = 5;
+        wait_for_quiet();
         r = run_work(&copy, res);
         /* A figure that other work on the machine disturbed is measured again, while the run has retries
          * left; the least disturbed attempt counts. (Never CreateKey: it would add keys.) */
@@ -1308,6 +1329,7 @@ static int bench(const char *id, const char *label, const Work *w, const char *f
 
                 retries_left--;
                 attempts++;
+                wait_for_quiet();
                 r = run_work(&copy, again);
                 if (r >= 0 && again[SIDE_OP].others < res[SIDE_OP].others)
                         memcpy(res, again, sizeof res);
