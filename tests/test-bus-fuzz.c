@@ -415,6 +415,21 @@ static int new_root_call(sd_bus_message **ret, const char *member) {
                                               HARNESS_INTERFACE, member);
 }
 
+/* The whole call on stderr, at most its first 4 KiB (a key_id may be 8 MiB long). */
+static void dump_message(sd_bus_message *m) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        f = open_memstream(&text, &size);
+        if (!f)
+                return;
+        (void) sd_bus_message_rewind(m, true);
+        (void) sd_bus_message_dump(m, f, SD_BUS_MESSAGE_DUMP_WITH_HEADER);
+        if (fclose(f) == 0)
+                fprintf(stderr, "%.4096s%s\n", text, size > 4096 ? "..." : "");
+}
+
 /* Sends m and counts the outcome; the reply, when wanted and the call succeeded, goes to *ret_reply. */
 static int send_call(sd_bus_message *m, sd_bus_message **ret_reply) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -440,6 +455,7 @@ static int send_call(sd_bus_message *m, sd_bus_message **ret_reply) {
                                 sd_bus_message_get_interface(m), sd_bus_message_get_member(m),
                                 sd_bus_message_get_signature(m, true),
                                 (unsigned) (CALL_TIMEOUT_USEC / HARNESS_USEC_PER_SEC), e.name);
+                        dump_message(m);
                 }
         } else {
                 char buf[64];
@@ -1400,7 +1416,8 @@ static void record_keys(void) {
 }
 
 /* What the daemon sets up only on first use, before its file descriptors are counted: the first
- * ScheduleKeyDeletion adds its CLOCK_REALTIME timer (a timerfd). The key is one of the fuzzer's. */
+ * ScheduleKeyDeletion adds its CLOCK_REALTIME timer (a timerfd); and a first call from the fuzzer's
+ * own connection (for a normal user, a first polkit check). The key is one of the fuzzer's. */
 static void warm_up(void) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         char *id = F.created[F.n_created];
