@@ -63,9 +63,10 @@ _printf_(3, 4) static int call_fail(Call *c, KmsError code, const char *fmt, ...
         return r;
 }
 
+/* Anything that is not the client's fault: KMSInternalException, saying what the system said
+ * (e.g. "No space left on device" when the store's file system is full). */
 static int call_fail_errno(Call *c, int error) {
-        call_audit(c, kms_error_to_exception(KMS_ERROR_INTERNAL));
-        return sd_bus_error_set_errnof(c->error, error, "%s failed: %m", c->operation);
+        return call_fail(c, KMS_ERROR_INTERNAL, "%s failed: %s.", c->operation, strerror(error < 0 ? -error : error));
 }
 
 static const char *key_arn(const Manager *m, const KeyEntry *e, char *buf, size_t size) {

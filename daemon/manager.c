@@ -187,6 +187,46 @@ static int load_one_alias(const char *name, const char *key_id, uint64_t created
         return r;
 }
 
+/* A new store is made whole under another name (schema, format, the KEK check) and then renamed
+ * into place: a first start cut short leaves no store, or a complete one, never a store that
+ * would refuse the next start. */
+static int manager_create_store(Manager *m, const char *path) {
+        static const char *const suffixes[] = { "", "-wal", "-shm" };
+        char tmp[PATH_MAX + 8], dir[PATH_MAX];
+        const char *reason = NULL;
+        _cleanup_close_ int dfd = -1;
+        char *slash;
+        int r;
+
+        snprintf(tmp, sizeof tmp, "%s.new", path);
+        for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
+                char leftover[PATH_MAX + 16];
+                snprintf(leftover, sizeof leftover, "%s%s", tmp, suffixes[i]);
+                if (unlink(leftover) < 0 && errno != ENOENT)
+                        return log_error_errno(errno, "Failed to remove %s, left by an interrupted start: %m", leftover);
+        }
+
+        r = store_open(tmp, true, &m->store, &reason);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the store %s: %s", tmp, reason);
+        r = manager_check_kek(m, true);
+        m->store = store_free(m->store); /* checkpoints and removes the write-ahead log */
+        if (r < 0)
+                return log_error_errno(r, "Failed to initialize the store %s: %m", tmp);
+
+        if (rename(tmp, path) < 0)
+                return log_error_errno(errno, "Failed to move %s into place: %m", tmp);
+        snprintf(dir, sizeof dir, "%s", path);
+        slash = strrchr(dir, '/');
+        if (slash)
+                *slash = 0;
+        dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) < 0)
+                return log_error_errno(errno, "Failed to sync the state directory: %m");
+        log_info("Created the store %s.", path);
+        return 0;
+}
+
 int manager_load(Manager *m, const ManagerConfig *config) {
         char path[PATH_MAX];
         const char *kek_source = NULL, *reason = NULL;
@@ -216,11 +256,17 @@ int manager_load(Manager *m, const ManagerConfig *config) {
         if (r < 0)
                 return log_error_errno(r, "Failed to load the key-encryption key %s: %m", kek_source);
 
-        r = store_open(path, new_store, &m->store, &reason);
+        if (new_store) {
+                r = manager_create_store(m, path);
+                if (r < 0)
+                        return r;
+        }
+
+        r = store_open(path, false, &m->store, &reason);
         if (r < 0)
                 return log_error_errno(r, "Failed to open the store %s: %s", path, reason);
 
-        r = manager_check_kek(m, new_store);
+        r = manager_check_kek(m, false);
         if (r == -EBADMSG)
                 return log_error_errno(r, "The key-encryption key %s does not open the store %s.", kek_source, path);
         if (r < 0)
