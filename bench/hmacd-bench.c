@@ -18,6 +18,7 @@
  * the echo service itself, started as user "hmacd" like the daemon: it owns io.hmacd.Kms1 (when the
  * daemon is not running), so that the bus applies the very same policy to its calls, and answers
  * io.hmacd.Kms1.Echo(ay) -> ay. */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -256,12 +257,48 @@ static uint64_t cpu_ns_of(pid_t pid) {
         return ns;
 }
 
+/* The same for pid and its children: `p11-kit server` serves each connection in a child it forks. */
+static uint64_t cpu_ns_with_children(pid_t pid) {
+        uint64_t ns = cpu_ns_of(pid);
+        struct dirent *de;
+        DIR *d;
+
+        if (pid <= 0)
+                return 0;
+        d = opendir("/proc");
+        if (!d)
+                return ns;
+        while ((de = readdir(d))) {
+                char path[64], buf[512], *paren;
+                int ppid = 0;
+                ssize_t n;
+                int fd;
+
+                if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                        continue;
+                snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                n = read(fd, buf, sizeof buf - 1);
+                close(fd);
+                if (n <= 0)
+                        continue;
+                buf[n] = 0;
+                paren = strrchr(buf, ')'); /* the command name may hold anything */
+                if (paren && sscanf(paren + 1, " %*c %d", &ppid) == 1 && ppid == pid)
+                        ns += cpu_ns_of(atoi(de->d_name));
+        }
+        closedir(d);
+        return ns;
+}
+
 static void cpu_sample(uint64_t ret[static _PROCESS_MAX]) {
         ret[PROCESS_CLIENTS] = 0; /* the clients measure themselves */
         ret[PROCESS_BUS] = cpu_ns_of(harness_bus_pid());
         ret[PROCESS_HMACD] = cpu_ns_of(harness_daemon_pid());
         ret[PROCESS_POLKITD] = cpu_ns_of(polkitd_pid);
-        ret[PROCESS_OTHER] = cpu_ns_of(echo_pid) + cpu_ns_of(p11_server_pid);
+        ret[PROCESS_OTHER] = cpu_ns_of(echo_pid) + cpu_ns_with_children(p11_server_pid);
 }
 
 /* The machine's busy CPU time so far, in ns, from /proc/stat (all but idle and iowait). */
