@@ -269,7 +269,7 @@ static uint64_t cpu_ns_with_children(pid_t pid) {
         if (!d)
                 return ns;
         while ((de = readdir(d))) {
-                char path[64], buf[512], *paren;
+                char path[300], buf[512], *paren;
                 int ppid = 0;
                 ssize_t n;
                 int fd;
