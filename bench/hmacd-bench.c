@@ -152,6 +152,7 @@ typedef struct Figure {
         double floor_value;     /* that floor, measured in alternating rounds with this figure (NAN: not) */
         double ratio;           /* value / floor_value, else value / the floor figure's value */
         double cpu_us[_PROCESS_MAX]; /* CPU time per call (not per MAC) of each process; NAN: not measured */
+        double floor_cpu_us[_PROCESS_MAX]; /* the same for the floor calls of the same rounds */
         double others;          /* the share of the machine's CPU time other processes took meanwhile */
         unsigned attempts;      /* how often it was measured (the least disturbed attempt counts) */
 } Figure;
@@ -206,7 +207,7 @@ static Figure *figure_add_full(const char *id, const char *label, const char *un
         *f = (Figure) { .unit = unit, .value = value, .p50_us = p50_us, .p99_us = p99_us, .n = n,
                         .floor_value = floor_value, .ratio = NAN, .others = NAN };
         for (size_t i = 0; i < ELEMENTSOF(f->cpu_us); i++)
-                f->cpu_us[i] = NAN;
+                f->cpu_us[i] = f->floor_cpu_us[i] = NAN;
         snprintf(f->id, sizeof f->id, "%s", id);
         snprintf(f->label, sizeof f->label, "%s", label);
         if (floor) {
@@ -1392,6 +1393,8 @@ static int bench(const char *id, const char *label, const Work *w, const char *f
                             floor_value, ratio, res[SIDE_OP].cpu_us, res[SIDE_OP].others);
         if (f) {
                 f->attempts = attempts;
+                if (copy.ref != OP_NONE)
+                        memcpy(f->floor_cpu_us, res[SIDE_REF].cpu_us, sizeof f->floor_cpu_us);
                 print_figure(f);
         }
         return 0;
@@ -2128,6 +2131,16 @@ static int write_json(const char *path, double total_seconds, long cache_slots) 
                                 json_string(f, process_names[p]);
                                 fputs(": ", f);
                                 json_number(f, fi->cpu_us[p], 2);
+                        }
+                        fputs("}", f);
+                }
+                if (!isnan(fi->floor_cpu_us[PROCESS_CLIENTS])) {
+                        fputs(", \"floor_cpu_us_per_call\": {", f);
+                        for (size_t p = 0; p < _PROCESS_MAX; p++) {
+                                fprintf(f, "%s", p > 0 ? ", " : "");
+                                json_string(f, process_names[p]);
+                                fputs(": ", f);
+                                json_number(f, fi->floor_cpu_us[p], 2);
                         }
                         fputs("}", f);
                 }
