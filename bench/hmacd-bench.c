@@ -13,11 +13,17 @@
  *
  * Clients are forked processes, one bus connection each, running as root or dropping to
  * "hmacdtest"; they report through shared memory. Each figure runs for a fixed time (--seconds), so
- * that the whole run stays within a few minutes on a slow machine. Nothing here asserts on time: the
- * targets are evaluated and reported, never turned into a failure. "hmacd-bench --echo-service" is
- * the echo service itself, started as user "hmacd" like the daemon: it owns io.hmacd.Kms1 (when the
- * daemon is not running), so that the bus applies the very same policy to its calls, and answers
- * io.hmacd.Kms1.Echo(ay) -> ay. */
+ * that the whole run stays within a few minutes on a slow machine, in rounds that alternate with its
+ * floor (or the peer with hmacd) on the same connections; the medians of the rounds count. The CPU
+ * time per call of every process involved is accounted for (/proc/PID/schedstat), and so is what
+ * other processes took meanwhile: a figure they disturbed is measured again, within limits, and
+ * flagged. Nothing here asserts on time: the targets are evaluated and reported, never turned into
+ * a failure.
+ *
+ * "hmacd-bench --echo-service" is the echo service itself, started as user "hmacd" like the daemon:
+ * it queues for io.hmacd.Kms1 behind the daemon, so that the bus applies the very same policy rule to
+ * its calls, and answers io.hmacd.Kms1.Echo(ay) -> ay on its unique name. "--load" (one connection,
+ * N calls) and "--syscall-costs" serve bench/profile. */
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
