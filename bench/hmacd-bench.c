@@ -1508,10 +1508,15 @@ static int echo_start(void) {
         if (!exe || asprintf(&log, "%s/echo.log", harness_tmp_dir()) < 0)
                 return -ENOMEM;
         r = harness_spawn("echo service", HARNESS_DAEMON_USER, argv, log, &echo_pid);
-        if (r < 0)
+        if (r < 0) {
+                fprintf(stderr, "hmacd-bench: cannot start the echo service: %s\n", strerror(-r));
                 return r;
+        }
         for (int i = 0; i < 2000; i++) {
                 r = queued_name_of(echo_pid, echo_dest, sizeof echo_dest);
+                if (r < 0)
+                        fprintf(stderr, "hmacd-bench: cannot list the queue of %s: %s\n", HARNESS_BUS_NAME,
+                                strerror(-r));
                 if (r != 0)
                         return r < 0 ? r : 0;
                 if (kill(echo_pid, 0) < 0)
