@@ -1505,7 +1505,12 @@ static int echo_start(void) {
         char *argv[] = { exe, (char *) "--echo-service", NULL };
         int r;
 
-        if (!exe || asprintf(&log, "%s/echo.log", harness_tmp_dir()) < 0)
+        if (!exe) {
+                r = -errno;
+                fprintf(stderr, "hmacd-bench: cannot find my own executable: %s\n", strerror(-r));
+                return r;
+        }
+        if (asprintf(&log, "%s/echo.log", harness_tmp_dir()) < 0)
                 return -ENOMEM;
         r = harness_spawn("echo service", HARNESS_DAEMON_USER, argv, log, &echo_pid);
         if (r < 0) {
