@@ -524,7 +524,7 @@ static int reply_metadata(Call *c, const KeyEntry *e) {
                 r = sd_bus_message_append(reply, "{sv}", "MacAlgorithms", "as", 1, key_spec_mac_algorithm(e->spec));
         if (r >= 0 && e->state == KEY_STATE_PENDING_DELETION)
                 r = sd_bus_message_append(reply, "{sv}", "DeletionDate", "t", e->deletion_date);
-        if (r >= 0 && e->origin == KEY_ORIGIN_EXTERNAL && e->state != KEY_STATE_PENDING_IMPORT) {
+        if (r >= 0 && e->origin == KEY_ORIGIN_EXTERNAL && e->has_material) {
                 r = sd_bus_message_append(reply, "{sv}", "ExpirationModel", "s",
                                           e->valid_to > 0 ? "KEY_MATERIAL_EXPIRES" : "KEY_MATERIAL_DOES_NOT_EXPIRE");
                 if (r >= 0 && e->valid_to > 0)
@@ -1293,7 +1293,8 @@ static int method_tag_resource(sd_bus_message *message, void *userdata, sd_bus_e
         merged = calloc(e->n_tags + n_tags, sizeof *merged);
         if (!merged)
                 return call_fail_errno(&c, -ENOMEM);
-        memcpy(merged, e->tags, e->n_tags * sizeof *merged);
+        if (e->n_tags > 0)
+                memcpy(merged, e->tags, e->n_tags * sizeof *merged);
         n_merged = e->n_tags;
         for (size_t i = 0; i < n_tags; i++) {
                 size_t j;

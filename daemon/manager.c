@@ -437,9 +437,6 @@ int manager_connect_bus(Manager *m, const ManagerConfig *config) {
         if (r < 0)
                 return log_error_errno(r, "Failed to set exit on disconnect: %m");
 
-        r = sd_bus_request_name(m->bus, HMACD_BUS_NAME, 0);
-        if (r < 0)
-                return log_error_errno(r, "Failed to take the bus name %s: %m", HMACD_BUS_NAME);
         return 0;
 }
 
@@ -452,10 +449,14 @@ int manager_run(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to install signal handlers: %m");
 
-        /* Everything is open now: from here on, only the calls needed to serve requests. */
+        /* Everything is open now: from here on, only the calls needed to serve requests. The name is
+         * taken only then, so that no request is ever served unconfined. */
         r = seccomp_install();
         if (r < 0)
                 return r;
+        r = sd_bus_request_name(m->bus, HMACD_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to take the bus name %s: %m", HMACD_BUS_NAME);
 
         log_info("Serving %s.", HMACD_BUS_NAME);
         r = sd_event_loop(m->event);
