@@ -2425,7 +2425,7 @@ static int run(const char *markdown) {
         r = bench_create(arg_keys > ELEMENTSOF(keys10) ? arg_keys - ELEMENTSOF(keys10) : 0);
         if (r >= 0)
                 r = bench_startups(big_id("startup", ""),
-                                   big_label("daemon start-up, spawn to owning the name", "(median of 3)"));
+                                   big_label("daemon start-up, spawn to owning the name", "median of 3"));
         if (r >= 0)
                 r = bench_memory(big_id("rss", ".start"), big_label("daemon resident memory", "after start"));
         if (r < 0)
