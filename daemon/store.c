@@ -389,6 +389,12 @@ static int run(Store *s, const char *sql, const char *types, ...) {
         return sqlite3_changes(s->db);
 }
 
+/* secure_delete zeroes freed pages in the database; the write-ahead log still holds older images
+ * of them until a checkpoint copies it back and truncates it. */
+static int forget_old_pages(Store *s) {
+        return sqlite_to_errno(sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL));
+}
+
 int store_set_state(Store *s, const char *key_id, KeyState state, uint64_t deletion_date) {
         int r = run(s, "UPDATE keys SET key_state = ?, deletion_date = ? WHERE key_id = ?", "sis",
                     key_state_to_string(state), (int64_t) deletion_date, key_id);
@@ -406,9 +412,7 @@ int store_delete_key(Store *s, const char *key_id) {
                 return -ENOENT;
         if (r < 0)
                 return r;
-        /* secure_delete zeroes the freed pages in the database; the write-ahead log still holds
-         * older images of them until a checkpoint copies it back and truncates it. */
-        return sqlite_to_errno(sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL));
+        return forget_old_pages(s);
 }
 
 int store_insert_alias(Store *s, const char *name, const char *key_id, uint64_t now) {
@@ -482,8 +486,7 @@ int store_set_material(Store *s, const char *key_id, const uint8_t *sealed, size
         if (sqlite3_changes(s->db) == 0)
                 return -ENOENT;
         if (!sealed)
-                /* As after a deletion: no old image of the material may stay in the log. */
-                return sqlite_to_errno(sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL));
+                return forget_old_pages(s);
         return 0;
 }
 

@@ -71,13 +71,11 @@ static size_t read_page(sd_bus_message *reply, const char *entry, char names[][3
 TestSuite(lifecycle, .init = harness_setup_daemon, .fini = teardown, .timeout = 300);
 
 Test(lifecycle, tag_rules_and_limits) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         sd_bus_error e = SD_BUS_ERROR_NULL;
         char id[37], key[160], value[300], names[60][300], next[2100] = "";
         char marker[2100] = "";
         int truncated;
         size_t seen = 0;
-        sd_bus *bus;
 
         cr_assert(bus_create_key("HMAC_256", NULL, id) >= 0);
         for (int i = 0; i < 50; i++) {
@@ -122,8 +120,6 @@ Test(lifecycle, tag_rules_and_limits) {
         for (size_t i = 1; i < seen; i++)
                 cr_assert(strcmp(names[i - 1], names[i]) < 0);
 
-        (void) m;
-        (void) bus;
 }
 
 /* A page may end on the longest tag key there is (128 characters of 4 bytes): its marker must be
