@@ -407,10 +407,10 @@ static int print_key_metadata(const Context *c, const HmacdKeyMetadata *m) {
         return print_result(c, root);
 }
 
-/* GenerateMac and VerifyMac answer with the MAC (or true) alone, while `aws kms` prints the key ARN
- * too: ask DescribeKey for it, without letting polkit ask for a password a second time just for
- * that. Where it fails (polkit may allow the MAC operations and not DescribeKey), a key ID is turned
- * into its ARN locally, and a key ARN or an alias is printed as given. */
+/* The key ARN for subcommands whose answer lacks it, while `aws kms` prints it: ask DescribeKey for
+ * it, without letting polkit ask for a password a second time just for that. Where it fails (polkit
+ * may allow the operation and not DescribeKey), a key ID is turned into its ARN locally, and a key
+ * ARN or an alias is printed as given. */
 static char *resolve_key_arn(Context *c, const char *key_id) {
         _cleanup_(hmacd_key_metadata_freep) HmacdKeyMetadata *m = NULL;
         char machine_id[MACHINE_ID_MAX + 1], arn[ARN_MAX];
@@ -485,14 +485,13 @@ static int verb_generate_mac(Context *c) {
         int r;
 
         r = hmacd_generate_mac(c->hmacd, c->string[PARAM_KEY_ID], c->blob[PARAM_MESSAGE].data,
-                               c->blob[PARAM_MESSAGE].size, c->string[PARAM_MAC_ALGORITHM], mac, &mac_size,
+                               c->blob[PARAM_MESSAGE].size, c->string[PARAM_MAC_ALGORITHM], mac, &mac_size, &arn,
                                &e);
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
         mac64 = base64_encode(mac, mac_size);
         explicit_bzero(mac, sizeof mac);
-        arn = resolve_key_arn(c, c->string[PARAM_KEY_ID]);
 
         root = json_object();
         json_add(root, "Mac", json_string(mac64));
@@ -513,11 +512,9 @@ static int verb_verify_mac(Context *c) {
 
         r = hmacd_verify_mac(c->hmacd, c->string[PARAM_KEY_ID], c->blob[PARAM_MESSAGE].data,
                              c->blob[PARAM_MESSAGE].size, c->string[PARAM_MAC_ALGORITHM],
-                             c->blob[PARAM_MAC].data, c->blob[PARAM_MAC].size, &e);
+                             c->blob[PARAM_MAC].data, c->blob[PARAM_MAC].size, &arn, &e);
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
-
-        arn = resolve_key_arn(c, c->string[PARAM_KEY_ID]);
 
         root = json_object();
         json_add(root, "KeyId", json_string(arn));

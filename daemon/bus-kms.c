@@ -331,6 +331,7 @@ static int method_generate_mac(sd_bus_message *message, void *userdata, sd_bus_e
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
         const char *key_id, *alg_name;
+        char arn[ARN_MAX];
         uint8_t mac[KMS_MAC_SIZE_MAX];
         const void *msg;
         size_t msg_size, mac_size;
@@ -367,6 +368,8 @@ static int method_generate_mac(sd_bus_message *message, void *userdata, sd_bus_e
                 r = sd_bus_message_sensitive(reply);
         if (r >= 0)
                 r = sd_bus_message_append_array(reply, 'y', mac, mac_size);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", key_arn(m, e, arn, sizeof arn));
         secure_wipe(mac, sizeof mac);
         if (r < 0)
                 return call_fail_errno(&c, r);
@@ -450,6 +453,7 @@ static int method_generate_mac_batch(sd_bus_message *message, void *userdata, sd
 static int method_verify_mac(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *key_id, *alg_name;
+        char arn[ARN_MAX];
         const void *msg, *mac;
         size_t msg_size, mac_size;
         KeyEntry *e;
@@ -487,7 +491,7 @@ static int method_verify_mac(sd_bus_message *message, void *userdata, sd_bus_err
                 return call_fail(&c, KMS_ERROR_INVALID_MAC, "%s", "");
 
         call_audit(&c, "ok");
-        return sd_bus_reply_method_return(message, "b", true);
+        return sd_bus_reply_method_return(message, "bs", true, key_arn(m, e, arn, sizeof arn));
 }
 
 static int reply_metadata(Call *c, const KeyEntry *e) {
@@ -1684,7 +1688,7 @@ static const sd_bus_vtable kms_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GenerateMac",
                                 SD_BUS_ARGS("s", key_id, "ay", message, "s", mac_algorithm),
-                                SD_BUS_RESULT("ay", mac),
+                                SD_BUS_RESULT("ay", mac, "s", key_arn),
                                 method_generate_mac,
                                 SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_ARGS("GenerateMacBatch",
@@ -1694,7 +1698,7 @@ static const sd_bus_vtable kms_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_ARGS("VerifyMac",
                                 SD_BUS_ARGS("s", key_id, "ay", message, "s", mac_algorithm, "ay", mac),
-                                SD_BUS_RESULT("b", mac_valid),
+                                SD_BUS_RESULT("b", mac_valid, "s", key_arn),
                                 method_verify_mac,
                                 SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_ARGS("DescribeKey",

@@ -484,10 +484,19 @@ _public_ int hmacd_create_key(Hmacd *h, const char *key_spec, const char *key_us
         return read_key_metadata(reply, ret);
 }
 
+/* Hands a copy of the key ARN of a reply to the caller, if it wants one. */
+static int return_key_arn(const char *arn, char **ret) {
+        if (!ret)
+                return 0;
+        *ret = strdup(arn);
+        return *ret ? 0 : -ENOMEM;
+}
+
 _public_ int hmacd_generate_mac(Hmacd *h, const char *key_id, const void *message, size_t message_size,
                                 const char *mac_algorithm, uint8_t *ret_mac, size_t *ret_mac_size,
-                                HmacdError *error) {
+                                char **ret_key_arn, HmacdError *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        const char *arn;
         const void *mac;
         size_t mac_size;
         int r;
@@ -528,6 +537,12 @@ _public_ int hmacd_generate_mac(Hmacd *h, const char *key_id, const void *messag
                 return r;
         if (mac_size == 0 || mac_size > HMACD_MAC_SIZE_MAX)
                 return -EBADMSG;
+        r = sd_bus_message_read(reply, "s", &arn);
+        if (r < 0)
+                return r;
+        r = return_key_arn(arn, ret_key_arn);
+        if (r < 0)
+                return r;
 
         memcpy(ret_mac, mac, mac_size);
         *ret_mac_size = mac_size;
@@ -536,8 +551,9 @@ _public_ int hmacd_generate_mac(Hmacd *h, const char *key_id, const void *messag
 
 _public_ int hmacd_verify_mac(Hmacd *h, const char *key_id, const void *message, size_t message_size,
                               const char *mac_algorithm, const void *mac, size_t mac_size,
-                              HmacdError *error) {
+                              char **ret_key_arn, HmacdError *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        const char *arn;
         int r, valid;
 
         if (!h || !key_id || (message_size > 0 && !message) || (mac_size > 0 && !mac))
@@ -568,7 +584,7 @@ _public_ int hmacd_verify_mac(Hmacd *h, const char *key_id, const void *message,
         if (r < 0)
                 return r;
 
-        r = sd_bus_message_read(reply, "b", &valid);
+        r = sd_bus_message_read(reply, "bs", &valid, &arn);
         if (r < 0)
                 return r;
 
@@ -587,7 +603,7 @@ _public_ int hmacd_verify_mac(Hmacd *h, const char *key_id, const void *message,
                 return -kms_error_to_errno(KMS_ERROR_INVALID_MAC);
         }
 
-        return 0;
+        return return_key_arn(arn, ret_key_arn);
 }
 
 _public_ int hmacd_generate_mac_batch(Hmacd *h, const char *key_id, const struct iovec *messages,

@@ -110,13 +110,17 @@ int hmacd_create_key(Hmacd *h, const char *key_spec, const char *key_usage, cons
                      const HmacdTag *tags, size_t n_tags, const char *origin, HmacdKeyMetadata **ret,
                      HmacdError *error);
 
-/* ret_mac must hold HMACD_MAC_SIZE_MAX bytes; *ret_mac_size gets the tag length. */
+/* ret_mac must hold HMACD_MAC_SIZE_MAX bytes; *ret_mac_size gets the tag length. ret_key_arn (may be
+ * NULL) gets the ARN of the key used, whatever form key_id had; free() it. */
 int hmacd_generate_mac(Hmacd *h, const char *key_id, const void *message, size_t message_size,
-                       const char *mac_algorithm, uint8_t *ret_mac, size_t *ret_mac_size, HmacdError *error);
+                       const char *mac_algorithm, uint8_t *ret_mac, size_t *ret_mac_size, char **ret_key_arn,
+                       HmacdError *error);
 
-/* 0 when the MAC is valid; -EBADMSG with KMSInvalidMacException when it is not. */
+/* 0 when the MAC is valid; -EBADMSG with KMSInvalidMacException when it is not. ret_key_arn as for
+ * hmacd_generate_mac(). */
 int hmacd_verify_mac(Hmacd *h, const char *key_id, const void *message, size_t message_size,
-                     const char *mac_algorithm, const void *mac, size_t mac_size, HmacdError *error);
+                     const char *mac_algorithm, const void *mac, size_t mac_size, char **ret_key_arn,
+                     HmacdError *error);
 
 /* One MAC per message, all under one key and one authorization check: messages[i] (1..4096 bytes
  * each, 1..HMACD_BATCH_MAX of them) gives the tag at ret_macs + i * HMACD_MAC_SIZE_MAX. ret_macs must

@@ -97,7 +97,7 @@ static void *client_main(void *userdata) {
 
                 if (what == 0) {
                         /* The key's first MAC, again: the cache never hands out the wrong key. */
-                        r = hmacd_generate_mac(h, k->id, PROBE, strlen(PROBE), specs[k->spec].alg, mac, &n, &e);
+                        r = hmacd_generate_mac(h, k->id, PROBE, strlen(PROBE), specs[k->spec].alg, mac, &n, NULL, &e);
                         c->probes++;
                         if (r < 0)
                                 fail(c, "GenerateMac (probe)", &e, r);
@@ -111,7 +111,7 @@ static void *client_main(void *userdata) {
                         uint64_t v = rnd(&c->rng);
                         memcpy(msg + i, &v, MIN(8, len - i));
                 }
-                r = hmacd_generate_mac(h, k->id, msg, len, specs[k->spec].alg, mac, &n, &e);
+                r = hmacd_generate_mac(h, k->id, msg, len, specs[k->spec].alg, mac, &n, NULL, &e);
                 c->generate++;
                 if (r < 0 || n != specs[k->spec].mac_size) {
                         fail(c, "GenerateMac", &e, r);
@@ -119,7 +119,7 @@ static void *client_main(void *userdata) {
                         continue;
                 }
                 if (what < 8) {
-                        r = hmacd_verify_mac(h, k->id, msg, len, specs[k->spec].alg, mac, n, &e);
+                        r = hmacd_verify_mac(h, k->id, msg, len, specs[k->spec].alg, mac, n, NULL, &e);
                         c->verify++;
                         if (r < 0)
                                 fail(c, "VerifyMac", &e, r);
@@ -127,7 +127,7 @@ static void *client_main(void *userdata) {
                 } else if (what < 10) {
                         /* A wrong tag: KMSInvalidMacException is the right answer, not a failure. */
                         mac[rnd(&c->rng) % n] ^= 0x10;
-                        r = hmacd_verify_mac(h, k->id, msg, len, specs[k->spec].alg, mac, n, &e);
+                        r = hmacd_verify_mac(h, k->id, msg, len, specs[k->spec].alg, mac, n, NULL, &e);
                         c->verify++;
                         if (r == -EBADMSG && e.name && streq(e.name, "KMSInvalidMacException"))
                                 c->wrong_rejected++;
@@ -187,7 +187,7 @@ static int make_keys(void) {
                         snprintf(keys[i].id, sizeof keys[i].id, "%s", md->key_id);
                         hmacd_key_metadata_free(md);
                         r = hmacd_generate_mac(h, keys[i].id, PROBE, strlen(PROBE), specs[keys[i].spec].alg,
-                                               keys[i].probe_mac, &n, &e);
+                                               keys[i].probe_mac, &n, NULL, &e);
                 }
                 if (r < 0) {
                         fprintf(stderr, "soak: creating key %zu: %s: %s\n", i, e.name ?: "-", e.message ?: strerror(-r));

@@ -60,7 +60,7 @@ static void expect_error(int r, HmacdError *e, const char *name, const char *mes
 static size_t mac_of(Hmacd *h, const char *key_id, const char *alg, const char *msg, uint8_t mac[static 64]) {
         HmacdError e = {};
         size_t n = 0;
-        int r = hmacd_generate_mac(h, key_id, msg, strlen(msg), alg, mac, &n, &e);
+        int r = hmacd_generate_mac(h, key_id, msg, strlen(msg), alg, mac, &n, NULL, &e);
         cr_assert(r >= 0, "GenerateMac: %s: %s", e.name, e.message);
         return n;
 }
@@ -107,7 +107,7 @@ Test(daemon, create_every_spec_and_mac) {
                 /* Same key, same message: same tag, through the ARN as well as the ID. */
                 cr_assert_eq(mac_of(h, md->arn, specs[i].alg, "hello", mac2), specs[i].size);
                 cr_assert(memcmp(mac, mac2, specs[i].size) == 0);
-                cr_assert(hmacd_verify_mac(h, md->key_id, "hello", 5, specs[i].alg, mac, specs[i].size, &e) == 0,
+                cr_assert(hmacd_verify_mac(h, md->key_id, "hello", 5, specs[i].alg, mac, specs[i].size, NULL, &e) == 0,
                           "VerifyMac: %s", e.name);
                 mac_of(h, md->key_id, specs[i].alg, "hellO", mac2);
                 cr_assert(memcmp(mac, mac2, specs[i].size) != 0);
@@ -219,7 +219,7 @@ Test(daemon, external_origin_waits_for_import) {
         cr_assert_str_eq(md->origin, "EXTERNAL");
         cr_assert(!md->enabled);
         snprintf(want, sizeof want, "%s is pending import.", md->arn);
-        expect_error(hmacd_generate_mac(h, md->key_id, "x", 1, "HMAC_SHA_384", mac, &n, &e), &e,
+        expect_error(hmacd_generate_mac(h, md->key_id, "x", 1, "HMAC_SHA_384", mac, &n, NULL, &e), &e,
                      "KMSInvalidStateException", want);
         hmacd_key_metadata_free(md);
 }
@@ -234,31 +234,31 @@ Test(daemon, generate_mac_bad_input) {
         size_t n;
 
         memset(long_id, 'a', 2049);
-        expect_error(hmacd_generate_mac(h, md->key_id, "", 0, "HMAC_SHA_224", mac, &n, &e), &e,
+        expect_error(hmacd_generate_mac(h, md->key_id, "", 0, "HMAC_SHA_224", mac, &n, NULL, &e), &e,
                      "ValidationException", "Member must have length greater than or equal to 1");
-        expect_error(hmacd_generate_mac(h, md->key_id, big, 4097, "HMAC_SHA_224", mac, &n, &e), &e,
+        expect_error(hmacd_generate_mac(h, md->key_id, big, 4097, "HMAC_SHA_224", mac, &n, NULL, &e), &e,
                      "ValidationException", "Member must have length less than or equal to 4096");
-        cr_assert(hmacd_generate_mac(h, md->key_id, big, 4096, "HMAC_SHA_224", mac, &n, &e) >= 0);
+        cr_assert(hmacd_generate_mac(h, md->key_id, big, 4096, "HMAC_SHA_224", mac, &n, NULL, &e) >= 0);
         cr_assert_eq(n, 28);
-        expect_error(hmacd_generate_mac(h, md->key_id, "m", 1, "HMAC_SHA_256", mac, &n, &e), &e,
+        expect_error(hmacd_generate_mac(h, md->key_id, "m", 1, "HMAC_SHA_256", mac, &n, NULL, &e), &e,
                      "InvalidKeyUsageException", "Algorithm HMAC_SHA_256 is incompatible with key spec HMAC_224.");
-        expect_error(hmacd_generate_mac(h, md->key_id, "m", 1, "HMAC_MD5", mac, &n, &e), &e, "ValidationException",
+        expect_error(hmacd_generate_mac(h, md->key_id, "m", 1, "HMAC_MD5", mac, &n, NULL, &e), &e, "ValidationException",
                      "Value 'HMAC_MD5' at 'macAlgorithm' failed to satisfy constraint");
-        expect_error(hmacd_generate_mac(h, "not-a-key", "m", 1, "HMAC_SHA_224", mac, &n, &e), &e,
+        expect_error(hmacd_generate_mac(h, "not-a-key", "m", 1, "HMAC_SHA_224", mac, &n, NULL, &e), &e,
                      "NotFoundException", "Invalid keyId 'not-a-key'");
-        expect_error(hmacd_generate_mac(h, "1234ABCD-12ab-44cd-96ef-1234567890ab", "m", 1, "HMAC_SHA_224", mac, &n, &e),
+        expect_error(hmacd_generate_mac(h, "1234ABCD-12ab-44cd-96ef-1234567890ab", "m", 1, "HMAC_SHA_224", mac, &n, NULL, &e),
                      &e, "NotFoundException", "Invalid keyId");
         snprintf(absent, sizeof absent, "%s", "1234abcd-12ab-44cd-96ef-1234567890ab");
-        expect_error(hmacd_generate_mac(h, absent, "m", 1, "HMAC_SHA_224", mac, &n, &e), &e, "NotFoundException",
+        expect_error(hmacd_generate_mac(h, absent, "m", 1, "HMAC_SHA_224", mac, &n, NULL, &e), &e, "NotFoundException",
                      "1234abcd-12ab-44cd-96ef-1234567890ab' does not exist");
         snprintf(foreign, sizeof foreign, "arn:hmacd:kms:local:0123456789ab:key/%s", md->key_id);
-        expect_error(hmacd_generate_mac(h, foreign, "m", 1, "HMAC_SHA_224", mac, &n, &e), &e, "NotFoundException",
+        expect_error(hmacd_generate_mac(h, foreign, "m", 1, "HMAC_SHA_224", mac, &n, NULL, &e), &e, "NotFoundException",
                      "does not exist");
-        expect_error(hmacd_generate_mac(h, "alias/nothing", "m", 1, "HMAC_SHA_224", mac, &n, &e), &e,
+        expect_error(hmacd_generate_mac(h, "alias/nothing", "m", 1, "HMAC_SHA_224", mac, &n, NULL, &e), &e,
                      "NotFoundException", "alias/nothing is not found.");
-        expect_error(hmacd_generate_mac(h, long_id, "m", 1, "HMAC_SHA_224", mac, &n, &e), &e, "ValidationException",
+        expect_error(hmacd_generate_mac(h, long_id, "m", 1, "HMAC_SHA_224", mac, &n, NULL, &e), &e, "ValidationException",
                      "less than or equal to 2048");
-        expect_error(hmacd_generate_mac(h, "", "m", 1, "HMAC_SHA_224", mac, &n, &e), &e, "ValidationException",
+        expect_error(hmacd_generate_mac(h, "", "m", 1, "HMAC_SHA_224", mac, &n, NULL, &e), &e, "ValidationException",
                      "greater than or equal to 1");
         hmacd_key_metadata_free(md);
 }
@@ -271,25 +271,25 @@ Test(daemon, verify_mac_rejects_wrong_tags) {
         HmacdError e = {};
 
         cr_assert_eq(mac_of(h, md->key_id, "HMAC_SHA_512", "payload", mac), 64);
-        cr_assert_eq(hmacd_verify_mac(h, md->key_id, "payload", 7, "HMAC_SHA_512", mac, 64, &e), 0);
+        cr_assert_eq(hmacd_verify_mac(h, md->key_id, "payload", 7, "HMAC_SHA_512", mac, 64, NULL, &e), 0);
         for (size_t bit = 0; bit < 512; bit += 37) {
                 memcpy(bad, mac, 64);
                 bad[bit / 8] ^= (uint8_t) (1u << (bit % 8));
-                expect_error(hmacd_verify_mac(h, md->key_id, "payload", 7, "HMAC_SHA_512", bad, 64, &e), &e,
+                expect_error(hmacd_verify_mac(h, md->key_id, "payload", 7, "HMAC_SHA_512", bad, 64, NULL, &e), &e,
                              "KMSInvalidMacException", NULL);
         }
         /* A truncated tag is invalid, not a validation error. */
-        expect_error(hmacd_verify_mac(h, md->key_id, "payload", 7, "HMAC_SHA_512", mac, 32, &e), &e,
+        expect_error(hmacd_verify_mac(h, md->key_id, "payload", 7, "HMAC_SHA_512", mac, 32, NULL, &e), &e,
                      "KMSInvalidMacException", NULL);
-        expect_error(hmacd_verify_mac(h, md->key_id, "payload", 7, "HMAC_SHA_512", huge, 6144, &e), &e,
+        expect_error(hmacd_verify_mac(h, md->key_id, "payload", 7, "HMAC_SHA_512", huge, 6144, NULL, &e), &e,
                      "KMSInvalidMacException", NULL);
-        expect_error(hmacd_verify_mac(h, md->key_id, "payload", 7, "HMAC_SHA_512", huge, 6145, &e), &e,
+        expect_error(hmacd_verify_mac(h, md->key_id, "payload", 7, "HMAC_SHA_512", huge, 6145, NULL, &e), &e,
                      "ValidationException", "less than or equal to 6144");
-        expect_error(hmacd_verify_mac(h, md->key_id, "payload", 7, "HMAC_SHA_512", mac, 0, &e), &e,
+        expect_error(hmacd_verify_mac(h, md->key_id, "payload", 7, "HMAC_SHA_512", mac, 0, NULL, &e), &e,
                      "ValidationException", "greater than or equal to 1");
-        expect_error(hmacd_verify_mac(h, md->key_id, "payloaD", 7, "HMAC_SHA_512", mac, 64, &e), &e,
+        expect_error(hmacd_verify_mac(h, md->key_id, "payloaD", 7, "HMAC_SHA_512", mac, 64, NULL, &e), &e,
                      "KMSInvalidMacException", NULL);
-        expect_error(hmacd_verify_mac(h, md->key_id, "payload", 7, "HMAC_SHA_384", mac, 48, &e), &e,
+        expect_error(hmacd_verify_mac(h, md->key_id, "payload", 7, "HMAC_SHA_384", mac, 48, NULL, &e), &e,
                      "InvalidKeyUsageException", "incompatible");
         hmacd_key_metadata_free(md);
 }

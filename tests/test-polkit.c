@@ -286,7 +286,7 @@ Test(polkit, no_polkitd_means_no_but_root_still_works) {
         /* The cache still holds the test user's answer; another user has none and polkit is gone. */
         expect_denied("daemon", key);
         cr_assert(hmacd_open(HMACD_BUS_SYSTEM, &h) >= 0);
-        cr_assert(hmacd_generate_mac(h, key, "m", 1, "HMAC_SHA_256", mac, &n, NULL) >= 0);
+        cr_assert(hmacd_generate_mac(h, key, "m", 1, "HMAC_SHA_256", mac, &n, NULL, NULL) >= 0);
         hmacd_close(h);
         cr_assert(harness_daemon_running());
 }
@@ -320,7 +320,7 @@ static int five_macs(void *userdata) {
         if (hmacd_open(HMACD_BUS_SYSTEM, &h) < 0)
                 return 101;
         for (int i = 0; i < 5; i++)
-                if (hmacd_generate_mac(h, userdata, "m", 1, "HMAC_SHA_256", mac, &n, NULL) < 0)
+                if (hmacd_generate_mac(h, userdata, "m", 1, "HMAC_SHA_256", mac, &n, NULL, NULL) < 0)
                         return 10 + i;
         hmacd_close(h);
         return 0;
@@ -393,7 +393,7 @@ Test(polkit, slow_rule_for_one_caller_delays_nobody_else) {
         for (int i = 0; i < 20; i++) {
                 uint8_t mac[64];
                 size_t n;
-                cr_assert(hmacd_generate_mac(h, key, "m", 1, "HMAC_SHA_256", mac, &n, NULL) >= 0);
+                cr_assert(hmacd_generate_mac(h, key, "m", 1, "HMAC_SHA_256", mac, &n, NULL, NULL) >= 0);
         }
         hmacd_close(h);
         cr_assert_eq(waitpid(slow, &status, WNOHANG), 0, "the slow caller finished before the others were served");
@@ -432,7 +432,7 @@ Test(polkit, challenge_without_interaction) {
                 hmacd_set_allow_interactive_authorization(h, false);
                 for (int i = 0; i < 50; i++) {
                         hmacd_error_clear(&e);
-                        if (hmacd_generate_mac(h, key, "m", 1, "HMAC_SHA_256", mac, &n, &e) < 0 && e.name &&
+                        if (hmacd_generate_mac(h, key, "m", 1, "HMAC_SHA_256", mac, &n, NULL, &e) < 0 && e.name &&
                             strstr(e.name, "InteractiveAuthorizationRequired"))
                                 break;
                         usleep(100 * 1000);
