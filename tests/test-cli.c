@@ -518,9 +518,9 @@ static void busctl_mac(const char *key, const uint8_t *message, size_t size, con
         cr_assert(harness_run(NULL, NULL, 0, argv, &res) >= 0);
         cr_assert_eq(res.exit_code, 0, "busctl: %s", res.err);
 
-        /* "ay 32 211 67 ..." */
-        cr_assert(strncmp(res.out, "ay ", 3) == 0, "busctl printed: %s", res.out);
-        p = res.out + 3;
+        /* "ays 32 211 67 ... "arn:..."" */
+        cr_assert(strncmp(res.out, "ays ", 4) == 0, "busctl printed: %s", res.out);
+        p = res.out + 4;
         cr_assert(sscanf(p, "%u%n", &v, &off) == 1);
         p += off;
         for (unsigned i = 0; i < v; i++) {
