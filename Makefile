@@ -30,9 +30,6 @@ DEB_PACKAGES := gcc make pkg-config libsystemd-dev libkeyutils-dev keyutils libs
         libseccomp-dev libsqlite3-dev sqlite3 libcriterion-dev dbus dbus-bin polkitd util-linux \
         passwd procps
 
-# Further targets (install, selinux, bench, ...) live in mk/*.mk; they may add to DEB_PACKAGES.
-include $(wildcard mk/*.mk)
-
 SHARED_SRC := $(filter-out lib/hmacd.c,$(wildcard lib/*.c))
 CLIENT_SRC := lib/hmacd.c
 DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
@@ -61,9 +58,10 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-$(B)/%.o: %.c $(wildcard lib/*.h daemon/*.h cli/*.h tests/*.h)
+# Header dependencies come from the compiler (-MMD -MP): touching a header rebuilds what includes it.
+$(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(SHARED_A): $(call obj,$(SHARED_SRC))
 	rm -f $@ && ar rcs $@ $^
@@ -101,3 +99,9 @@ demo: deps
 
 clean:
 	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# Further targets (install, selinux, bench, ...) live in mk/*.mk, included last so that they can use
+# the variables above; they may add to DEB_PACKAGES.
+include $(wildcard mk/*.mk)

@@ -37,9 +37,9 @@ ifneq ($(shell command -v $(FUZZ_CC) 2>/dev/null),)
 $(B)/tests/test-fuzz-short: $(FUZZ_BINARIES)
 endif
 
-$(B)/fuzz/obj/%.o: %.c $(wildcard lib/*.h daemon/*.h cli/*.h)
+$(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_LIB_A): $(patsubst %.c,$(B)/fuzz/obj/%.o,$(FUZZ_LIB_SRC))
 	rm -f $@ && ar rcs $@ $^

@@ -36,8 +36,8 @@ INSTALL ?= install
 # libdir and includedir in the .pc file, relative to ${prefix} where they lie below it.
 pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
 
-# What `install` builds first. Spelled out: the main Makefile defines $(LIBHMACD) after including us.
-INSTALL_INPUTS := $(B)/hmacd $(B)/hmacctl $(B)/libhmacd.so.$(VERSION)
+# What `install` builds first.
+INSTALL_INPUTS := $(B)/hmacd $(B)/hmacctl $(LIBHMACD)
 
 INSTALLED_FILES = \
         $(LIBEXECDIR)/hmacd \

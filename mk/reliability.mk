@@ -29,12 +29,10 @@ VALGRIND_TESTS ?= bus-smoke daemon lifecycle import cli cli-import polkit matrix
 
 .PHONY: soak check-asan check-valgrind
 
-# Spelled out: the main Makefile defines $(LIBHMACD) and $(SHARED_A) after including us.
-$(SOAK_BIN): reliability/soak.c $(B)/tests/harness.o $(B)/libhmacd.so.$(VERSION) $(B)/libshared.a \
-                $(wildcard lib/*.h tests/*.h)
+$(SOAK_BIN): reliability/soak.c $(B)/tests/harness.o $(LIBHMACD) $(SHARED_A) $(wildcard lib/*.h tests/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests $(LDFLAGS) -o $@ reliability/soak.c $(B)/tests/harness.o -L$(B) -lhmacd \
-		$(B)/libshared.a $(PKG_LIBS) -lcriterion -lpthread -Wl,-rpath,'$$ORIGIN/..'
+		$(SHARED_A) $(PKG_LIBS) -lcriterion -lpthread -Wl,-rpath,'$$ORIGIN/..'
 
 # Preloaded libraries: their functions must stay visible, so not with $(ALL_CFLAGS).
 $(B)/reliability/%-seccomp.so: reliability/%-seccomp.c
