@@ -13,7 +13,7 @@
 
 /* The `logon` key type demands a "prefix:" in descriptions; ours are "hmacd:<key-id>". */
 #define AFALG_LOGON_PREFIX "hmacd:"
-#define AFALG_KEY_ID_MAX 256u
+#define AFALG_KEY_ID_MAX   256u
 
 /* The kernel's hash name for a spec ("hmac(sha256)"), or NULL. */
 const char *afalg_hmac_name(KeySpec spec);

@@ -39,7 +39,8 @@ static void afalg_or_skip(void) {
                                strerror(-r));
         if (r < 0)
                 cr_skip_test("this kernel cannot compute HMACs through AF_ALG keyed by a key serial "
-                             "(Linux 6.2+ with CONFIG_CRYPTO_USER_API_HASH): %s failed: %s", step, strerror(-r));
+                             "(Linux 6.2+ with CONFIG_CRYPTO_USER_API_HASH): %s failed: %s",
+                             step, strerror(-r));
 }
 
 static const EVP_MD *spec_md(KeySpec spec) {
@@ -87,62 +88,76 @@ static void kernel_mac(KeySpec spec, const uint8_t *key, size_t key_size, const 
 /* ---- RFC 4231, section 4: test cases 1-7, every hash ---- */
 
 typedef struct Rfc4231Case {
-        const char *key_hex;            /* NULL: key_byte repeated key_size times */
+        const char *key_hex; /* NULL: key_byte repeated key_size times */
         uint8_t key_byte;
         size_t key_size;
-        const char *data_hex;           /* NULL: data_text, or data_byte repeated data_size times */
         const char *data_text;
         uint8_t data_byte;
         size_t data_size;
-        size_t truncate;                /* compare only the first bytes (test case 5), 0: all */
+        size_t truncate; /* compare only the first bytes (test case 5), 0: all */
         const char *mac_hex[_KEY_SPEC_MAX];
 } Rfc4231Case;
 
 static const Rfc4231Case rfc4231[] = {
-        { .key_byte = 0x0b, .key_size = 20, .data_text = "Hi There",
+        { .key_byte = 0x0b,
+          .key_size = 20,
+          .data_text = "Hi There",
           .mac_hex = { "896fb1128abbdf196832107cd49df33f47b4b1169912ba4f53684b22",
                        "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
                        "afd03944d84895626b0825f4ab46907f15f9dadbe4101ec682aa034c7cebc59c"
                        "faea9ea9076ede7f4af152e8b2fa9cb6",
                        "87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cde"
                        "daa833b7d6b8a702038b274eaea3f4e4be9d914eeb61f1702e696c203a126854" } },
-        { .key_hex = "4a656665", .data_text = "what do ya want for nothing?",
+        { .key_hex = "4a656665",
+          .data_text = "what do ya want for nothing?",
           .mac_hex = { "a30e01098bc6dbbf45690f3a7e9e6d0f8bbea2a39e6148008fd05e44",
                        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
                        "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e"
                        "8e2240ca5e69e2c78b3239ecfab21649",
                        "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554"
                        "9758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737" } },
-        { .key_byte = 0xaa, .key_size = 20, .data_byte = 0xdd, .data_size = 50,
+        { .key_byte = 0xaa,
+          .key_size = 20,
+          .data_byte = 0xdd,
+          .data_size = 50,
           .mac_hex = { "7fb3cb3588c6c1f6ffa9694d7d6ad2649365b0c1f65d69d1ec8333ea",
                        "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe",
                        "88062608d3e6ad8a0aa2ace014c8a86f0aa635d947ac9febe83ef4e55966144b"
                        "2a5ab39dc13814b94e3ab6e101a34f27",
                        "fa73b0089d56a284efb0f0756c890be9b1b5dbdd8ee81a3655f83e33b2279d39"
                        "bf3e848279a722c806b485a47e67c807b946a337bee8942674278859e13292fb" } },
-        { .key_hex = "0102030405060708090a0b0c0d0e0f10111213141516171819", .data_byte = 0xcd, .data_size = 50,
+        { .key_hex = "0102030405060708090a0b0c0d0e0f10111213141516171819",
+          .data_byte = 0xcd,
+          .data_size = 50,
           .mac_hex = { "6c11506874013cac6a2abc1bb382627cec6a90d86efc012de7afec5a",
                        "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b",
                        "3e8a69b7783c25851933ab6290af6ca77a9981480850009cc5577c6e1f573b4e"
                        "6801dd23c4a7d679ccf8a386c674cffb",
                        "b0ba465637458c6990e5a8c5f61d4af7e576d97ff94b872de76f8050361ee3db"
                        "a91ca5c11aa25eb4d679275cc5788063a5f19741120c4f2de2adebeb10a298dd" } },
-        { .key_byte = 0x0c, .key_size = 20, .data_text = "Test With Truncation", .truncate = 16,
+        { .key_byte = 0x0c,
+          .key_size = 20,
+          .data_text = "Test With Truncation",
+          .truncate = 16,
           .mac_hex = { "0e2aea68a90c8d37c988bcdb9fca6fa8", "a3b6167473100ee06e0c796c2955552b",
                        "3abf34c3503b2a23a46efc619baef897", "415fad6271580a531d4179bc891d87a6" } },
         /* Test cases 6 and 7: a 131-byte key, longer than any block; the kernel hashes it first. It is
          * also longer than hmacd's largest key material (128 bytes), so afalg_add_logon_key() refuses it:
          * these two go through a logon key added directly. */
-        { .key_byte = 0xaa, .key_size = 131, .data_text = "Test Using Larger Than Block-Size Key - Hash Key First",
+        { .key_byte = 0xaa,
+          .key_size = 131,
+          .data_text = "Test Using Larger Than Block-Size Key - Hash Key First",
           .mac_hex = { "95e9a0db962095adaebe9b2d6f0dbce2d499f112f2d2b7273fa6870e",
                        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
                        "4ece084485813e9088d2c63a041bc5b44f9ef1012a2b588f3cd11f05033ac4c6"
                        "0c2ef6ab4030fe8296248df163f44952",
                        "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f352"
                        "6b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b915a985d786598" } },
-        { .key_byte = 0xaa, .key_size = 131,
-          .data_text = "This is a test using a larger than block-size key and a larger than block-size data. "
-                       "The key needs to be hashed before being used by the HMAC algorithm.",
+        { .key_byte = 0xaa,
+          .key_size = 131,
+          .data_text =
+                  "This is a test using a larger than block-size key and a larger than block-size data. "
+                  "The key needs to be hashed before being used by the HMAC algorithm.",
           .mac_hex = { "3a854166ac5d9f023f54d517d0b39dbd946770db9c2b95c9f6f565d1",
                        "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2",
                        "6617178e941f020d351e2f254e8fd32c602420feb0b8fb9adccebb82461e99c5"
@@ -218,11 +233,12 @@ Test(afalg, random_keys_match_openssl) {
                         cr_assert_eq(getrandom(msg, n, 0), (ssize_t) n);
 
                         kernel_mac(spec, key, key_size, msg, n, mac);
-                        cr_assert_not_null(HMAC(spec_md(spec), key, (int) key_size, msg, n, expected,
-                                                &expected_size));
+                        cr_assert_not_null(
+                                HMAC(spec_md(spec), key, (int) key_size, msg, n, expected, &expected_size));
                         cr_assert_eq(expected_size, mac_size);
-                        cr_assert_eq(memcmp(mac, expected, mac_size), 0, "%s, %zu-byte key, %zu-byte message",
-                                     afalg_hmac_name(spec), key_size, n);
+                        cr_assert_eq(memcmp(mac, expected, mac_size), 0,
+                                     "%s, %zu-byte key, %zu-byte message", afalg_hmac_name(spec), key_size,
+                                     n);
                 }
         }
 }

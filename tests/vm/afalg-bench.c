@@ -77,7 +77,8 @@ int main(int argc, char *argv[]) {
                                 return 1;
                         OPENSSL_cleanse(buf, sizeof buf);
                 }
-                printf("openssl      %8.2f us/MAC (%ld MACs; keyctl_read + HMAC + wipe)\n", (now() - t) * 1e6 / n, n);
+                printf("openssl      %8.2f us/MAC (%ld MACs; keyctl_read + HMAC + wipe)\n",
+                       (now() - t) * 1e6 / n, n);
         }
 
         if (!mode || streq(mode, "openssl-mem")) {
