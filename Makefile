@@ -74,6 +74,9 @@ $(SHARED_A): $(call obj,$(SHARED_SRC))
 $(DAEMON_A): $(call obj,$(DAEMON_SRC))
 	rm -f $@ && ar rcs $@ $^
 
+# Unit tests of the cli modules include their headers.
+$(B)/tests/%.o: ALL_CFLAGS += -Icli
+
 $(CLI_A): $(call obj,$(CLI_LIB_SRC))
 	rm -f $@ && ar rcs $@ $^
 
