@@ -19,7 +19,7 @@ ifeq ($(WERROR),1)
 WARNINGS += -Werror
 endif
 BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
-        -fvisibility=hidden -Ilib $(WARNINGS)
+        -fvisibility=hidden -Ilib -DHMACD_VERSION='"$(VERSION)"' $(WARNINGS)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lkeyutils -lm
 ALL_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
