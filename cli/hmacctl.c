@@ -781,11 +781,15 @@ typedef int (*ListPageFunction)(Context *c, uint32_t limit, const char *marker, 
 static char *token_encode(const char *marker, bool truncated, int64_t amount) {
         _cleanup_(json_value_freep) JsonValue *m = marker ? json_string(marker) : json_null();
         _cleanup_free_ char *value = NULL, *text = NULL;
+        int r;
 
         if (!m || json_format(m, 0, JSON_FORMAT_ASCII, &value) < 0)
                 return NULL;
-        if (truncated ? asprintf(&text, "{\"Marker\": %s, \"boto_truncate_amount\": %" PRIi64 "}", value, amount) :
-                        asprintf(&text, "{\"Marker\": %s}", value) < 0)
+        if (truncated)
+                r = asprintf(&text, "{\"Marker\": %s, \"boto_truncate_amount\": %" PRIi64 "}", value, amount);
+        else
+                r = asprintf(&text, "{\"Marker\": %s}", value);
+        if (r < 0)
                 return NULL;
         return base64_encode(text, strlen(text));
 }
