@@ -19,9 +19,9 @@ ifeq ($(WERROR),1)
 WARNINGS += -Werror
 endif
 BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
-        -fvisibility=hidden -Ilib $(WARNINGS)
+        -fvisibility=hidden -Ilib -DHMACD_VERSION='"$(VERSION)"' $(WARNINGS)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lkeyutils
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lkeyutils -lm
 ALL_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS ?= -Wl,-z,relro,-z,now
 
@@ -34,6 +34,8 @@ SHARED_SRC := $(filter-out lib/hmacd.c,$(wildcard lib/*.c))
 CLIENT_SRC := lib/hmacd.c
 DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 CLI_SRC := $(wildcard cli/*.c)
+# Every cli module but main(), for the unit tests of the cli modules.
+CLI_LIB_SRC := $(filter-out cli/hmacctl.c,$(CLI_SRC))
 TEST_SUPPORT_SRC := $(filter-out tests/test-%.c,$(wildcard tests/*.c))
 TEST_SRC := $(wildcard tests/test-*.c)
 
@@ -41,6 +43,7 @@ obj = $(patsubst %.c,$(B)/%.o,$(1))
 
 SHARED_A := $(B)/libshared.a
 DAEMON_A := $(B)/libdaemon.a
+CLI_A := $(B)/libcli.a
 LIBHMACD := $(B)/libhmacd.so.$(VERSION)
 TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
 
@@ -69,6 +72,12 @@ $(SHARED_A): $(call obj,$(SHARED_SRC))
 $(DAEMON_A): $(call obj,$(DAEMON_SRC))
 	rm -f $@ && ar rcs $@ $^
 
+# Unit tests of the cli modules include their headers.
+$(B)/tests/%.o: ALL_CFLAGS += -Icli
+
+$(CLI_A): $(call obj,$(CLI_LIB_SRC))
+	rm -f $@ && ar rcs $@ $^
+
 $(LIBHMACD): $(call obj,$(CLIENT_SRC)) $(SHARED_A) lib/libhmacd.sym
 	$(CC) -shared -Wl,-soname,libhmacd.so.$(SOVERSION) -Wl,--version-script=lib/libhmacd.sym \
 		$(LDFLAGS) -o $@ $(call obj,$(CLIENT_SRC)) $(SHARED_A) $(PKG_LIBS)
@@ -85,8 +94,8 @@ $(B)/hmacctl: $(call obj,$(CLI_SRC)) $(LIBHMACD) $(SHARED_A)
 	$(CC) $(LDFLAGS) -o $@ $(call obj,$(CLI_SRC)) -L$(B) -lhmacd $(SHARED_A) $(PKG_LIBS) \
 		-Wl,-rpath,'$$ORIGIN'
 
-$(B)/tests/%: $(B)/tests/%.o $(call obj,$(TEST_SUPPORT_SRC)) $(DAEMON_A) $(SHARED_A) $(LIBHMACD)
-	$(CC) $(LDFLAGS) -o $@ $< $(call obj,$(TEST_SUPPORT_SRC)) $(DAEMON_A) $(SHARED_A) -L$(B) -lhmacd \
+$(B)/tests/%: $(B)/tests/%.o $(call obj,$(TEST_SUPPORT_SRC)) $(CLI_A) $(DAEMON_A) $(SHARED_A) $(LIBHMACD)
+	$(CC) $(LDFLAGS) -o $@ $< $(call obj,$(TEST_SUPPORT_SRC)) $(CLI_A) $(DAEMON_A) $(SHARED_A) -L$(B) -lhmacd \
 		$(PKG_LIBS) -lcriterion -Wl,-rpath,'$$ORIGIN/..'
 
 check: deps

@@ -10,26 +10,32 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <systemd/sd-bus-protocol.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hmacd.h"
 #include "ident.h"
+#include "jmespath.h"
 #include "json.h"
 #include "kms.h"
 #include "macro.h"
 #include "util.h"
+#include "yaml.h"
 
-/* Exit codes as the aws CLI (v2) uses them. */
-#define EXIT_USAGE 252          /* bad command line */
-#define EXIT_UNREACHABLE 253    /* the service (or the bus) cannot be reached */
-#define EXIT_SERVICE 254        /* the service answered with an error */
-#define EXIT_OTHER 255          /* anything else */
+/* Exit codes as AWS CLI v2 uses them (`aws help return-codes`); 1 and 2 are its s3 commands' own. */
+#define EXIT_USAGE 252          /* bad command line, or a bad parameter value */
+#define EXIT_CONFIGURATION 253  /* the environment is not usable: no session bus for --user */
+#define EXIT_SERVICE 254        /* the service answered with an error (an invalid MAC included) */
+#define EXIT_OTHER 255          /* anything else, a service that cannot be reached included */
+#define EXIT_INTERRUPTED 130    /* SIGINT */
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdKeyMetadata *, hmacd_key_metadata_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdKeyList *, hmacd_key_list_free);
@@ -39,18 +45,43 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdTagList *, hmacd_tag_list_free);
 typedef enum OutputFormat {
         OUTPUT_JSON,
         OUTPUT_TEXT,
+        OUTPUT_TABLE,
+        OUTPUT_YAML,
+        OUTPUT_YAML_STREAM,
+        _OUTPUT_FORMAT_MAX,
 } OutputFormat;
+
+static const char *const output_formats[] = { "json", "text", "table", "yaml", "yaml-stream", NULL };
+
+typedef enum BinaryFormat {
+        BINARY_FORMAT_BASE64,             /* blobs on the command line are base64, as AWS CLI v2 */
+        BINARY_FORMAT_RAW_IN_BASE64_OUT,  /* blobs are the text itself (AWS CLI v1's way) */
+} BinaryFormat;
+
+static const char *const binary_formats[] = { "base64", "raw-in-base64-out", NULL };
+
+typedef enum Skeleton {
+        SKELETON_NONE,
+        SKELETON_INPUT,
+        SKELETON_OUTPUT,
+        SKELETON_YAML_INPUT,
+} Skeleton;
+
+static const char *const skeletons[] = { "", "input", "output", "yaml-input", NULL };
+static const char *const colors[] = { "on", "off", "auto", NULL };
 
 typedef enum ParamKind {
         PARAM_STRING,           /* one string */
-        PARAM_TEXT_BLOB,        /* bytes: the text itself, or fileb://PATH (file://PATH) for a file's */
-        PARAM_BASE64_BLOB,      /* bytes: base64, or fileb://PATH for a file's raw bytes */
-        PARAM_TAG_LIST,         /* one or more TagKey=K,TagValue=V, after one or several --tags */
+        PARAM_BLOB,             /* bytes: base64 (raw text with --cli-binary-format raw-in-base64-out), or
+                                 * fileb://PATH for a file's raw bytes, file://PATH for its text */
+        PARAM_TAG_LIST,         /* one or more TagKey=K,TagValue=V (or JSON), after one or several --tags */
         PARAM_STRING_LIST,      /* one or more strings (each at least 'min' long), after one or several */
         PARAM_UINT32,           /* a number, at least 'min' */
         PARAM_TIMESTAMP,        /* ISO 8601 or seconds since the epoch, as the aws CLI takes timestamps */
         PARAM_FILE,             /* bytes: only fileb://PATH (or file://PATH), at most 'max' of them */
         PARAM_CHOICE,           /* one of 'choices' (hmacctl's own options; the service checks AWS enums) */
+        PARAM_PAGING_STRING,    /* --starting-token: the aws CLI's own, not a request member */
+        PARAM_PAGING_INT,       /* --page-size, --max-items: an integer as argparse takes it */
 } ParamKind;
 
 /* Options are looked up among the parameters of the subcommand given, so that one option name (--key-id,
@@ -74,7 +105,10 @@ typedef enum ParamId {
         PARAM_LIMIT,
         PARAM_ALIAS_LIMIT,
         PARAM_TAG_LIMIT,
+        PARAM_MARKER,           /* the request member, undocumented as in aws: one page, no paging */
         PARAM_STARTING_TOKEN,
+        PARAM_PAGE_SIZE,
+        PARAM_MAX_ITEMS,
         PARAM_WRAPPING_ALGORITHM,
         PARAM_WRAPPING_KEY_SPEC,
         PARAM_IMPORT_KEY_SPEC,  /* import-key: the wrapping key spec, RSA_2048 when not given */
@@ -99,6 +133,7 @@ typedef struct Param {
         const char *help;
         size_t max;                     /* PARAM_FILE: the most bytes read */
         const char *const *choices;     /* PARAM_CHOICE: NULL-terminated */
+        const char *placeholder;        /* --generate-cli-skeleton: the value shown for a string */
 } Param;
 
 /* import-key reads the secret itself: far more than the 128 bytes of the largest key material is a
@@ -124,23 +159,29 @@ static const Param params[_PARAM_MAX] = {
                                "alias/ followed by 1 to 250 of A-Z a-z 0-9 / _ -; alias/aws/ and "
                                "alias/hmacd/ are reserved" },
         [PARAM_KEY_SPEC] = { "key-spec", "KeySpec", PARAM_STRING, 0, "SPEC",
-                             "HMAC_224, HMAC_256, HMAC_384 or HMAC_512" },
+                             "HMAC_224, HMAC_256, HMAC_384 or HMAC_512",
+                .placeholder = "HMAC_224" },
         [PARAM_KEY_USAGE] = { "key-usage", "KeyUsage", PARAM_STRING, 0, "USAGE",
-                              "GENERATE_VERIFY_MAC (required by the service for HMAC keys)" },
+                              "GENERATE_VERIFY_MAC (required by the service for HMAC keys)",
+                .placeholder = "GENERATE_VERIFY_MAC" },
         [PARAM_DESCRIPTION] = { "description", "Description", PARAM_STRING, 0, "TEXT",
                                 "Free text, up to 8192 characters" },
         [PARAM_TAGS] = { "tags", "Tags", PARAM_TAG_LIST, 0, "TagKey=K,TagValue=V ...",
                          "Tags for the key; several may follow one --tags, and --tags may repeat" },
         [PARAM_ORIGIN] = { "origin", "Origin", PARAM_STRING, 0, "ORIGIN",
-                           "HMACD (the default) or EXTERNAL (key material imported later)" },
-        [PARAM_MESSAGE] = { "message", "Message", PARAM_TEXT_BLOB, 0, "TEXT",
-                            "The message, 1 to 4096 bytes: text, or fileb://PATH for a file's bytes "
-                            "(fileb://- reads standard input)" },
+                           "HMACD (the default) or EXTERNAL (key material imported later)",
+                .placeholder = "HMACD" },
+        [PARAM_MESSAGE] = { "message", "Message", PARAM_BLOB, 0, "BLOB",
+                            "The message, 1 to 4096 bytes: base64 (text with --cli-binary-format "
+                            "raw-in-base64-out), or fileb://PATH for a file's bytes (fileb://- reads "
+                            "standard input)" },
         [PARAM_MAC_ALGORITHM] = { "mac-algorithm", "MacAlgorithm", PARAM_STRING, 0, "ALGORITHM",
                                   "HMAC_SHA_224, HMAC_SHA_256, HMAC_SHA_384 or HMAC_SHA_512, matching the "
-                                  "key spec" },
-        [PARAM_MAC] = { "mac", "Mac", PARAM_BASE64_BLOB, 0, "BASE64",
-                        "The MAC to verify: base64, or fileb://PATH for raw bytes" },
+                                  "key spec",
+                .placeholder = "HMAC_SHA_224" },
+        [PARAM_MAC] = { "mac", "Mac", PARAM_BLOB, 0, "BLOB",
+                        "The MAC to verify: base64 (as generate-mac prints it), or fileb://PATH for "
+                        "raw bytes" },
         [PARAM_PENDING_WINDOW_IN_DAYS] = { "pending-window-in-days", "PendingWindowInDays", PARAM_UINT32, 1,
                                            "DAYS",
                                            "Days before the key is deleted, 7 to 30; without it, 30" },
@@ -156,30 +197,42 @@ static const Param params[_PARAM_MAX] = {
         [PARAM_TAG_LIMIT] = { "limit", "Limit", PARAM_UINT32, 1, "N",
                               "Return at most N tags (1..50), and a NextToken when there are more; without "
                               "it, all tags are listed" },
-        [PARAM_STARTING_TOKEN] = { "starting-token", "Marker", PARAM_STRING, 0, "TOKEN",
-                                   "Continue where a NextToken of an earlier call left off" },
+        [PARAM_MARKER] = { "marker", "Marker", PARAM_STRING, 1, "MARKER",
+                           "The service's NextMarker of an earlier page (turns paging off)" },
+        [PARAM_STARTING_TOKEN] = { "starting-token", NULL, PARAM_PAGING_STRING, 0, "TOKEN",
+                                   "Where to start paging: the NextToken of an earlier, truncated output" },
+        [PARAM_PAGE_SIZE] = { "page-size", NULL, PARAM_PAGING_INT, 0, "N",
+                              "The size of each page asked of the service; the output is the same" },
+        [PARAM_MAX_ITEMS] = { "max-items", NULL, PARAM_PAGING_INT, 0, "N",
+                              "At most N items in the output, and a NextToken to pass to "
+                              "--starting-token when there are more" },
         [PARAM_WRAPPING_ALGORITHM] = { "wrapping-algorithm", "WrappingAlgorithm", PARAM_STRING, 0,
                                        "ALGORITHM",
                                        "RSAES_OAEP_SHA_256 or RSAES_OAEP_SHA_1: RSA OAEP with that hash for "
-                                       "OAEP and MGF1" },
+                                       "OAEP and MGF1",
+                .placeholder = "RSAES_OAEP_SHA_1" },
         [PARAM_WRAPPING_KEY_SPEC] = { "wrapping-key-spec", "WrappingKeySpec", PARAM_STRING, 0, "SPEC",
-                                      "RSA_2048, RSA_3072 or RSA_4096" },
+                                      "RSA_2048, RSA_3072 or RSA_4096",
+                .placeholder = "RSA_2048" },
         [PARAM_IMPORT_KEY_SPEC] = { "wrapping-key-spec", "WrappingKeySpec", PARAM_STRING, 0, "SPEC",
                                     "The wrapping key to ask for: RSA_2048 (the default), RSA_3072 or "
-                                    "RSA_4096" },
-        [PARAM_IMPORT_TOKEN] = { "import-token", "ImportToken", PARAM_BASE64_BLOB, 0, "TOKEN",
+                                    "RSA_4096",
+                .placeholder = "RSA_2048" },
+        [PARAM_IMPORT_TOKEN] = { "import-token", "ImportToken", PARAM_BLOB, 0, "BLOB",
                                  "The ImportToken of get-parameters-for-import: base64, or fileb://PATH "
                                  "for raw bytes" },
         [PARAM_ENCRYPTED_KEY_MATERIAL] = { "encrypted-key-material", "EncryptedKeyMaterial",
-                                           PARAM_BASE64_BLOB, 0, "BLOB",
+                                           PARAM_BLOB, 0, "BLOB",
                                            "The key material encrypted to the PublicKey: base64, or "
                                            "fileb://PATH for raw bytes" },
         [PARAM_EXPIRATION_MODEL] = { "expiration-model", "ExpirationModel", PARAM_STRING, 0, "MODEL",
                                      "KEY_MATERIAL_EXPIRES (the default, which needs --valid-to) or "
-                                     "KEY_MATERIAL_DOES_NOT_EXPIRE" },
+                                     "KEY_MATERIAL_DOES_NOT_EXPIRE",
+                .placeholder = "KEY_MATERIAL_EXPIRES" },
         [PARAM_IMPORT_EXPIRATION_MODEL] = { "expiration-model", "ExpirationModel", PARAM_STRING, 0, "MODEL",
                                             "KEY_MATERIAL_EXPIRES (the default with --valid-to) or "
-                                            "KEY_MATERIAL_DOES_NOT_EXPIRE (the default without it)" },
+                                            "KEY_MATERIAL_DOES_NOT_EXPIRE (the default without it)",
+                .placeholder = "KEY_MATERIAL_EXPIRES" },
         [PARAM_VALID_TO] = { "valid-to", "ValidTo", PARAM_TIMESTAMP, 0, "TIME",
                              "When the material expires (at most 365 days ahead): ISO 8601 such as "
                              "2026-06-30T12:00:00Z, or seconds since the epoch" },
@@ -196,7 +249,8 @@ static const Param params[_PARAM_MAX] = {
                                    "lines (the default): one message per line, without its newline; "
                                    "length-prefixed: each message after its length as a 4-byte big-endian "
                                    "integer",
-                                   0, message_formats },
+                                   0, message_formats,
+                .placeholder = "lines" },
 };
 
 typedef struct Tag {
@@ -212,6 +266,7 @@ typedef struct Context Context;
 typedef struct VerbParam {
         ParamId id;
         bool required;
+        bool hidden;    /* accepted, not shown: --limit and --marker of the paginated ones, as aws */
 } VerbParam;
 
 typedef struct Verb {
@@ -221,20 +276,35 @@ typedef struct Verb {
         const char *summary;
         VerbParam params[8];
         const char *notes;      /* more for --help, or NULL */
+        const char *result_key; /* the paginated ones: what the pages are made of ("Keys") */
 } Verb;
 
 struct Context {
         const Verb *verb;
-        OutputFormat output;
         HmacdBusType bus_type;
         bool ask_password;
         Hmacd *hmacd;
+        char *bus_address;      /* the address tried, for messages */
+
+        /* The global options, and those the aws CLI gives every subcommand. */
+        OutputFormat output;
+        BinaryFormat binary_format;
+        Skeleton skeleton;
+        char *query;
+        bool debug;
+        bool no_paginate;
+        char *cli_input;        /* --cli-input-json or --cli-input-yaml, as given */
+        bool cli_input_yaml;
+        const char *ignored[32]; /* the options accepted for aws's sake, for --debug to say so */
+        size_t n_ignored;
 
         /* The parameters, converted, by ParamId. */
         bool set[_PARAM_MAX];
+        bool from_command_line[_PARAM_MAX];
         char *string[_PARAM_MAX];
         Buffer blob[_PARAM_MAX];
         uint32_t number[_PARAM_MAX];
+        int64_t integer[_PARAM_MAX];
         uint64_t usec[_PARAM_MAX];
         char **list[_PARAM_MAX];
         size_t n_list[_PARAM_MAX];
@@ -255,11 +325,25 @@ static void context_done(Context *c) {
                 free(c->tags[i].value);
         }
         free(c->tags);
+        free(c->query);
+        free(c->cli_input);
+        free(c->bus_address);
         hmacd_close(c->hmacd);
 }
 
 static bool isempty(const char *s) {
         return !s || !*s;
+}
+
+#define CLAMP(x, lo, hi) ((x) < (lo) ? (lo) : (x) > (hi) ? (hi) : (x))
+
+static void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
+static const char *strna(const char *s) {
+        return s ?: "n/a";
 }
 
 static const char *bus_name(const Context *c) {
@@ -310,47 +394,205 @@ static bool errno_is_unreachable(int r) {
         }
 }
 
+/* --debug: lines in the shape of the aws CLI's log ("2026-12-03 21:55:36,123 - MainThread - ..."). */
+_printf_(2, 3) static void log_debug(const Context *c, const char *fmt, ...) {
+        struct timespec ts;
+        struct tm tm;
+        char when[32];
+        va_list ap;
+
+        if (!c->debug)
+                return;
+        (void) clock_gettime(CLOCK_REALTIME, &ts);
+        if (!localtime_r(&ts.tv_sec, &tm) || strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+                when[0] = 0;
+        fprintf(stderr, "%s,%03ld - MainThread - hmacctl - DEBUG - ", when, ts.tv_nsec / 1000000);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* Every bus call goes through call_begin() and call_end(), so that --debug shows each and its time. */
+static const char *context_key(const Context *c);
+
+static uint64_t call_begin(const Context *c, const char *method) {
+        const char *key_id = context_key(c);
+
+        log_debug(c, "Calling %s.%s on %s (%s)%s%s", HMACD_BUS_NAME, method, bus_name(c),
+                  strna(c->bus_address), key_id ? " for key " : "", strempty(key_id));
+        return now_usec();
+}
+
+static void call_end(const Context *c, const char *method, uint64_t start, int r, const HmacdError *e) {
+        uint64_t t = now_usec() - start;
+
+        if (r >= 0)
+                log_debug(c, "%s returned in %" PRIu64 ".%03" PRIu64 " ms", method, t / 1000, t % 1000);
+        else
+                log_debug(c, "%s failed in %" PRIu64 ".%03" PRIu64 " ms: %s%s%s", method, t / 1000, t % 1000,
+                          e && e->name ? e->name : strerror(-r), e && e->message ? ": " : "",
+                          e && e->message ? e->message : "");
+}
+
+#define CALL(c, method, e, call)                                                                           \
+        ({                                                                                                  \
+                uint64_t _start = call_begin((c), (method));                                                \
+                int _r = (call);                                                                            \
+                call_end((c), (method), _start, _r, (e));                                                   \
+                _r;                                                                                         \
+        })
+
+/* The polkit action each operation is checked against (see dbus/io.hmacd.policy), for the hint after an
+ * AccessDeniedException. */
+static const char *operation_action(const char *operation) {
+        static const struct {
+                const char *operation;
+                const char *action;
+        } table[] = {
+                { "CreateKey", "io.hmacd.create-key" },
+                { "GenerateMac", "io.hmacd.generate-mac" },
+                { "GenerateMacBatch", "io.hmacd.generate-mac" },
+                { "VerifyMac", "io.hmacd.verify-mac" },
+                { "DescribeKey", "io.hmacd.describe-key" },
+                { "ListResourceTags", "io.hmacd.describe-key" },
+                { "ListKeys", "io.hmacd.list-keys" },
+                { "ListAliases", "io.hmacd.list-keys" },
+                { "ScheduleKeyDeletion", "io.hmacd.delete-key" },
+                { "CancelKeyDeletion", "io.hmacd.delete-key" },
+                { "GetParametersForImport", "io.hmacd.import-key-material" },
+                { "ImportKeyMaterial", "io.hmacd.import-key-material" },
+                { "DeleteImportedKeyMaterial", "io.hmacd.import-key-material" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (streq(table[i].operation, operation))
+                        return table[i].action;
+        return "io.hmacd.manage-key"; /* the other key management operations */
+}
+
+/* The key an operation was about, as given, for messages: NULL for those about no key. */
+static const char *context_key(const Context *c) {
+        static const ParamId ids[] = { PARAM_KEY_ID, PARAM_MANAGED_KEY_ID, PARAM_TARGET_KEY_ID,
+                                       PARAM_FILTER_KEY_ID, PARAM_ALIAS_NAME };
+
+        for (size_t i = 0; i < ELEMENTSOF(ids); i++)
+                if (c->string[ids[i]])
+                        return c->string[ids[i]];
+        return NULL;
+}
+
+static void print_unreachable(const Context *c, const char *reason) {
+        bool user = c->bus_type == HMACD_BUS_USER;
+
+        fprintf(stderr, "\nCould not connect to the hmacd service (%s) on the %s at %s: %s\n"
+                        "Is hmacd running? See `systemctl%s status hmacd` and `journalctl%s -u hmacd`%s.\n",
+                HMACD_BUS_NAME, bus_name(c), strna(c->bus_address), reason, user ? " --user" : "",
+                user ? " --user" : "",
+                user ? "" : "; for a daemon on the session bus (hmacd --user), use hmacctl --user");
+}
+
 /* Prints a failed call the way the aws CLI prints a failed request, and returns the exit code. */
 static int report_error(const Context *c, const char *operation, int r, const HmacdError *e) {
         const char *exception;
 
         if (e && e->name) {
                 if (!e->service && error_is_unreachable(e->name)) {
-                        fprintf(stderr, "Could not connect to the hmacd service (%s) on the %s: %s\n",
-                                HMACD_BUS_NAME, bus_name(c), isempty(e->message) ? e->name : e->message);
-                        return EXIT_UNREACHABLE;
+                        print_unreachable(c, isempty(e->message) ? e->name : e->message);
+                        return EXIT_OTHER;
                 }
 
+                /* polkit's refusals come as the bus's own AccessDenied errors (API.md, section 6). */
                 exception = e->name;
                 if (!e->service && (streq(e->name, SD_BUS_ERROR_ACCESS_DENIED) ||
                                     streq(e->name, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED)))
                         exception = "AccessDeniedException";
 
-                fprintf(stderr, "\nAn error occurred (%s) when calling the %s operation: %s\n", exception,
+                fprintf(stderr, "\nAn error occurred (%s) when calling the %s operation: %s", exception,
                         operation, strempty(e->message));
+                if (streq(exception, "AccessDeniedException")) {
+                        const char *key = context_key(c);
+
+                        fprintf(stderr, "%s%s is not allowed to call %s (polkit action %s)%s%s%s. Only a polkit "
+                                        "rule can allow it: see \"Who may use which key: polkit\" in the README "
+                                        "of hmacd, and hmacctl(1).",
+                                isempty(e->message) ? "" : " ", getuid() == 0 ? "root" : "this user", operation,
+                                operation_action(operation), key ? " on key '" : "", strempty(key),
+                                key ? "'" : "");
+                        if (streq(e->name, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
+                                fprintf(stderr, " polkit wanted to ask for a password, which "
+                                                "--no-ask-password does not allow.");
+                }
+                fputc('\n', stderr);
                 return EXIT_SERVICE;
         }
 
         if (errno_is_unreachable(r)) {
-                fprintf(stderr, "Could not connect to the hmacd service (%s) on the %s: %s\n",
-                        HMACD_BUS_NAME, bus_name(c), strerror(-r));
-                return EXIT_UNREACHABLE;
+                print_unreachable(c, strerror(-r));
+                return EXIT_OTHER;
         }
 
-        fprintf(stderr, "hmacctl: %s failed: %s\n", operation, strerror(-r));
+        fprintf(stderr, "\n%s failed: %s\n", operation, strerror(-r));
         return EXIT_OTHER;
 }
 
-static int print_result(const Context *c, JsonValue *v) {
+/* --query: compiled once before any call, so that a bad expression fails before the service is asked,
+ * as in the aws CLI ("Bad value for --query ..."). */
+static int query_check(Context *c) {
+        _cleanup_(jmespath_freep) Jmespath *j = NULL;
+        JmespathError e = {};
         int r;
 
-        r = c->output == OUTPUT_TEXT ? json_print_text(stdout, v) : json_print(stdout, v);
+        r = jmespath_compile(c->query, &j, &e);
+        if (r == -ENOMEM)
+                return r;
         if (r < 0) {
-                fprintf(stderr, "hmacctl: Failed to format the output: %s\n", strerror(-r));
+                fprintf(stderr, "\nBad value for --query %s: %s\n", c->query, e.message);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* Prints a result: through --query if given, in the --output format. */
+static int print_result(const Context *c, JsonValue *v) {
+        _cleanup_(json_value_freep) JsonValue *queried = NULL;
+        int r;
+
+        if (c->query) {
+                JmespathError e = {};
+
+                r = jmespath_search(c->query, v, &queried, &e);
+                if (r < 0) {
+                        fprintf(stderr, "\n%s\n", r == -ENOMEM ? strerror(ENOMEM) : e.message);
+                        return EXIT_OTHER;
+                }
+                v = queried;
+        }
+
+        switch (c->output) {
+        case OUTPUT_TEXT:
+                r = json_print_text(stdout, v);
+                break;
+        case OUTPUT_JSON:
+                r = json_print(stdout, v);
+                break;
+        default:
+                /* table and yaml come with the output module (cli/output.c). */
+                r = -EOPNOTSUPP;
+        }
+        if (r < 0) {
+                fprintf(stderr, "\nFailed to format the output: %s\n", strerror(-r));
                 return EXIT_OTHER;
         }
         if (fflush(stdout) != 0 || ferror(stdout)) {
-                fprintf(stderr, "hmacctl: Failed to write the output: %m\n");
+                fprintf(stderr, "\nFailed to write the output: %m\n");
                 return EXIT_OTHER;
         }
         return 0;
@@ -418,7 +660,8 @@ static char *resolve_key_arn(Context *c, const char *key_id) {
         int r;
 
         hmacd_set_allow_interactive_authorization(c->hmacd, false);
-        r = hmacd_describe_key(c->hmacd, key_id, &m, NULL);
+        r = CALL(c, "DescribeKey", NULL,
+                 hmacd_describe_key(c->hmacd, key_id, &m, NULL));
         hmacd_set_allow_interactive_authorization(c->hmacd, c->ask_password);
         if (r >= 0)
                 return strdup(m->arn);
@@ -456,8 +699,9 @@ static int verb_create_key(Context *c) {
         if (r < 0)
                 return report_error(c, c->verb->operation, r, NULL);
 
-        r = hmacd_create_key(c->hmacd, c->string[PARAM_KEY_SPEC], c->string[PARAM_KEY_USAGE],
-                             c->string[PARAM_DESCRIPTION], tags, c->n_tags, c->string[PARAM_ORIGIN], &m, &e);
+        r = CALL(c, "CreateKey", &e,
+                 hmacd_create_key(c->hmacd, c->string[PARAM_KEY_SPEC], c->string[PARAM_KEY_USAGE],
+                             c->string[PARAM_DESCRIPTION], tags, c->n_tags, c->string[PARAM_ORIGIN], &m, &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -469,7 +713,8 @@ static int verb_describe_key(Context *c) {
         _cleanup_(hmacd_error_clear) HmacdError e = {};
         int r;
 
-        r = hmacd_describe_key(c->hmacd, c->string[PARAM_KEY_ID], &m, &e);
+        r = CALL(c, "DescribeKey", &e,
+                 hmacd_describe_key(c->hmacd, c->string[PARAM_KEY_ID], &m, &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -484,9 +729,10 @@ static int verb_generate_mac(Context *c) {
         size_t mac_size;
         int r;
 
-        r = hmacd_generate_mac(c->hmacd, c->string[PARAM_KEY_ID], c->blob[PARAM_MESSAGE].data,
+        r = CALL(c, "GenerateMac", &e,
+                 hmacd_generate_mac(c->hmacd, c->string[PARAM_KEY_ID], c->blob[PARAM_MESSAGE].data,
                                c->blob[PARAM_MESSAGE].size, c->string[PARAM_MAC_ALGORITHM], mac, &mac_size, &arn,
-                               &e);
+                               &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -510,9 +756,10 @@ static int verb_verify_mac(Context *c) {
         _cleanup_free_ char *arn = NULL;
         int r;
 
-        r = hmacd_verify_mac(c->hmacd, c->string[PARAM_KEY_ID], c->blob[PARAM_MESSAGE].data,
+        r = CALL(c, "VerifyMac", &e,
+                 hmacd_verify_mac(c->hmacd, c->string[PARAM_KEY_ID], c->blob[PARAM_MESSAGE].data,
                              c->blob[PARAM_MESSAGE].size, c->string[PARAM_MAC_ALGORITHM],
-                             c->blob[PARAM_MAC].data, c->blob[PARAM_MAC].size, &arn, &e);
+                             c->blob[PARAM_MAC].data, c->blob[PARAM_MAC].size, &arn, &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -528,54 +775,182 @@ static int verb_verify_mac(Context *c) {
 typedef int (*ListPageFunction)(Context *c, uint32_t limit, const char *marker, JsonValue *items,
                                 char **ret_next_marker, bool *ret_truncated, HmacdError *e);
 
-/* The list subcommands, all three alike: with --limit, one page and a NextToken when there is more (the
- * service's marker, passed through), to be given back with --starting-token; without it, every page
- * from the --starting-token on, as the aws CLI paginates by default. The service's Truncated and
- * NextMarker are not printed, as the aws CLI does not print them for a paginated operation. */
+/* The NextToken of AWS CLI v2 (botocore's TokenEncoder): base64 of the JSON of the next request's input
+ * token, {"Marker": ...}, with "boto_truncate_amount" when the output ended inside a page: how many
+ * items of the page that marker starts were printed already. */
+static char *token_encode(const char *marker, bool truncated, int64_t amount) {
+        _cleanup_(json_value_freep) JsonValue *m = marker ? json_string(marker) : json_null();
+        _cleanup_free_ char *value = NULL, *text = NULL;
+        int r;
+
+        if (!m || json_format(m, 0, JSON_FORMAT_ASCII, &value) < 0)
+                return NULL;
+        if (truncated)
+                r = asprintf(&text, "{\"Marker\": %s, \"boto_truncate_amount\": %" PRIi64 "}", value, amount);
+        else
+                r = asprintf(&text, "{\"Marker\": %s}", value);
+        if (r < 0)
+                return NULL;
+        return base64_encode(text, strlen(text));
+}
+
+/* --starting-token, as botocore reads one: a token of token_encode(), or else the older form
+ * "MARKER" or "MARKER___N" (N items of that page already seen), "None" standing for no marker. */
+static int token_decode(const char *token, char **ret_marker, int64_t *ret_skip) {
+        _cleanup_(json_value_freep) JsonValue *v = NULL;
+        _cleanup_(buffer_done) Buffer b = {};
+        _cleanup_free_ char *marker = NULL;
+        const char *sep;
+        int64_t skip = 0;
+        int r;
+
+        r = base64_decode_lenient(token, &b);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0)
+                r = json_parse((const char *) b.data, b.size, 0, &v, NULL);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0 && json_type(v) == JSON_OBJECT) {
+                const JsonValue *m = json_object_get(v, "Marker"), *n = json_object_get(v, "boto_truncate_amount");
+
+                if (json_type(m) == JSON_STRING && !streq(json_string_value(m), "None")) {
+                        marker = strdup(json_string_value(m));
+                        if (!marker)
+                                return -ENOMEM;
+                }
+                if (json_type(n) == JSON_NUMBER)
+                        skip = (int64_t) json_number_value(n);
+        } else {
+                sep = strstr(token, "___");
+                if (sep && strstr(sep + 3, "___"))
+                        return -EBADMSG;
+                if (sep) {
+                        char *end;
+
+                        errno = 0;
+                        skip = strtoll(sep + 3, &end, 10);
+                        if (errno != 0 || end == sep + 3 || *end) {
+                                skip = 0;
+                                sep = NULL;
+                        }
+                }
+                marker = sep ? strndup(token, sep - token) : strdup(token);
+                if (!marker)
+                        return -ENOMEM;
+                if (streq(marker, "None"))
+                        marker = mfree(marker);
+        }
+
+        *ret_marker = TAKE_PTR(marker);
+        *ret_skip = MAX(skip, (int64_t) 0);
+        return 0;
+}
+
+static ParamId verb_limit(const Verb *v) {
+        for (size_t i = 0; v && i < ELEMENTSOF(v->params) && v->params[i].id > 0; i++)
+                if (params[v->params[i].id].kind == PARAM_UINT32 && streq(params[v->params[i].id].name, "limit"))
+                        return v->params[i].id;
+        return PARAM_LIMIT;
+}
+
+/* The list subcommands, all three alike, paged as AWS CLI v2 pages them (botocore's PageIterator):
+ * every page from --starting-token on, --page-size items a call, into one list, cut after
+ * --max-items with a NextToken to go on from. With --limit or --marker (the request's own members,
+ * which aws keeps undocumented) or --no-paginate: one call, and its answer as the service gives it,
+ * NextMarker and Truncated included. */
 static int list_pages(Context *c, const char *result_key, ParamId limit_id, ListPageFunction page) {
         _cleanup_(json_value_freep) JsonValue *root = json_object(), *items = json_array();
-        _cleanup_free_ char *marker = NULL, *next_token = NULL;
-        uint32_t limit = c->set[limit_id] ? c->number[limit_id] : 0;
+        _cleanup_free_ char *marker = NULL, *previous = NULL, *resume = NULL;
+        bool paginate = !c->no_paginate && !c->set[limit_id] && !c->set[PARAM_MARKER];
+        bool max_items = c->set[PARAM_MAX_ITEMS];
+        int64_t total = 0, skip = 0;
+        uint32_t limit = 0;
         int r;
 
         if (!root || !items)
                 return report_error(c, c->verb->operation, -ENOMEM, NULL);
-        if (c->string[PARAM_STARTING_TOKEN]) {
-                marker = strdup(c->string[PARAM_STARTING_TOKEN]);
-                if (!marker)
-                        return report_error(c, c->verb->operation, -ENOMEM, NULL);
-        }
 
-        for (;;) {
+        if (!paginate) {
                 _cleanup_(hmacd_error_clear) HmacdError e = {};
                 _cleanup_free_ char *next = NULL;
                 bool truncated = false;
 
-                r = page(c, limit, marker, items, &next, &truncated, &e);
+                r = page(c, c->set[limit_id] ? c->number[limit_id] : 0, c->string[PARAM_MARKER], items, &next,
+                         &truncated, &e);
+                if (r < 0)
+                        return report_error(c, c->verb->operation, r, &e);
+                json_add(root, result_key, TAKE_PTR(items));
+                if (next)
+                        json_add(root, "NextMarker", json_string(next));
+                json_add(root, "Truncated", json_boolean(truncated));
+                return print_result(c, root);
+        }
+
+        if (c->set[PARAM_STARTING_TOKEN]) {
+                r = token_decode(c->string[PARAM_STARTING_TOKEN], &marker, &skip);
+                if (r == -EBADMSG) {
+                        fprintf(stderr, "\nBad starting token: %s\n", c->string[PARAM_STARTING_TOKEN]);
+                        return EXIT_OTHER;
+                }
+                if (r < 0)
+                        return report_error(c, c->verb->operation, r, NULL);
+        }
+        if (c->set[PARAM_PAGE_SIZE])
+                limit = (uint32_t) CLAMP(c->integer[PARAM_PAGE_SIZE], (int64_t) 0, (int64_t) UINT32_MAX);
+
+        for (bool first = true;; first = false) {
+                _cleanup_(json_value_freep) JsonValue *got = json_array();
+                _cleanup_(hmacd_error_clear) HmacdError e = {};
+                _cleanup_free_ char *next = NULL;
+                bool truncated = false;
+                int64_t n, keep, start = first ? skip : 0;
+
+                if (!got)
+                        return report_error(c, c->verb->operation, -ENOMEM, NULL);
+                r = page(c, limit, marker, got, &next, &truncated, &e);
                 if (r < 0)
                         return report_error(c, c->verb->operation, r, &e);
 
-                if (!truncated)
-                        break;
+                /* The items of this page still to print: after the ones a truncated token had seen. */
+                n = (int64_t) json_size(got) - MIN(start, (int64_t) json_size(got));
+                keep = max_items ? MIN(n, c->integer[PARAM_MAX_ITEMS] - total) : n;
+                for (int64_t k = 0; k < keep; k++)
+                        json_add(items, NULL, json_ref(json_array_get(got, (size_t) (start + k))));
 
-                if (c->set[limit_id]) {
-                        next_token = TAKE_PTR(next);
+                if (keep < n) {
+                        /* Cut inside this page: go on from its marker, past what was printed. */
+                        resume = token_encode(marker, true, MAX(keep, (int64_t) 0) + start);
+                        if (!resume)
+                                return report_error(c, c->verb->operation, -ENOMEM, NULL);
                         break;
                 }
+                total += n;
 
+                if (!truncated || isempty(next))
+                        break;
+                if (max_items && total == c->integer[PARAM_MAX_ITEMS]) {
+                        resume = token_encode(next, false, 0);
+                        if (!resume)
+                                return report_error(c, c->verb->operation, -ENOMEM, NULL);
+                        break;
+                }
                 /* A marker that does not move on would have us loop for ever. */
-                if (isempty(next) || (marker && streq(marker, next))) {
-                        fprintf(stderr, "hmacctl: %s returned a truncated page without a new marker\n",
-                                c->verb->operation);
+                if (previous && streq(previous, next)) {
+                        fprintf(stderr, "\nThe same next token was received twice: {'Marker': '%s'}\n", next);
                         return EXIT_OTHER;
                 }
+                free(previous);
+                previous = strdup(next);
+                if (!previous)
+                        return report_error(c, c->verb->operation, -ENOMEM, NULL);
                 free(marker);
                 marker = TAKE_PTR(next);
         }
 
         json_add(root, result_key, TAKE_PTR(items));
-        if (next_token)
-                json_add(root, "NextToken", json_string(next_token));
+        if (resume)
+                json_add(root, "NextToken", json_string(resume));
         return print_result(c, root);
 }
 
@@ -584,7 +959,8 @@ static int page_keys(Context *c, uint32_t limit, const char *marker, JsonValue *
         _cleanup_(hmacd_key_list_freep) HmacdKeyList *l = NULL;
         int r;
 
-        r = hmacd_list_keys(c->hmacd, limit, marker, &l, e);
+        r = CALL(c, "ListKeys", e,
+                 hmacd_list_keys(c->hmacd, limit, marker, &l, e));
         if (r < 0)
                 return r;
 
@@ -610,7 +986,8 @@ static int page_aliases(Context *c, uint32_t limit, const char *marker, JsonValu
         _cleanup_(hmacd_alias_list_freep) HmacdAliasList *l = NULL;
         int r;
 
-        r = hmacd_list_aliases(c->hmacd, c->string[PARAM_FILTER_KEY_ID], limit, marker, &l, e);
+        r = CALL(c, "ListAliases", e,
+                 hmacd_list_aliases(c->hmacd, c->string[PARAM_FILTER_KEY_ID], limit, marker, &l, e));
         if (r < 0)
                 return r;
 
@@ -638,7 +1015,8 @@ static int page_tags(Context *c, uint32_t limit, const char *marker, JsonValue *
         _cleanup_(hmacd_tag_list_freep) HmacdTagList *l = NULL;
         int r;
 
-        r = hmacd_list_resource_tags(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], limit, marker, &l, e);
+        r = CALL(c, "ListResourceTags", e,
+                 hmacd_list_resource_tags(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], limit, marker, &l, e));
         if (r < 0)
                 return r;
 
@@ -663,7 +1041,8 @@ static int verb_enable_key(Context *c) {
         _cleanup_(hmacd_error_clear) HmacdError e = {};
         int r;
 
-        r = hmacd_enable_key(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], &e);
+        r = CALL(c, "EnableKey", &e,
+                 hmacd_enable_key(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -671,7 +1050,8 @@ static int verb_disable_key(Context *c) {
         _cleanup_(hmacd_error_clear) HmacdError e = {};
         int r;
 
-        r = hmacd_disable_key(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], &e);
+        r = CALL(c, "DisableKey", &e,
+                 hmacd_disable_key(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -684,10 +1064,11 @@ static int verb_schedule_key_deletion(Context *c) {
         int r;
 
         /* Without --pending-window-in-days, 0: the service's default of 30 days. */
-        r = hmacd_schedule_key_deletion(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
+        r = CALL(c, "ScheduleKeyDeletion", &e,
+                 hmacd_schedule_key_deletion(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
                                         c->set[PARAM_PENDING_WINDOW_IN_DAYS] ?
                                                 c->number[PARAM_PENDING_WINDOW_IN_DAYS] : 0,
-                                        &deletion_date, &days, &e);
+                                        &deletion_date, &days, &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -708,7 +1089,8 @@ static int verb_cancel_key_deletion(Context *c) {
         _cleanup_free_ char *arn = NULL;
         int r;
 
-        r = hmacd_cancel_key_deletion(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], &e);
+        r = CALL(c, "CancelKeyDeletion", &e,
+                 hmacd_cancel_key_deletion(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -723,8 +1105,9 @@ static int verb_update_key_description(Context *c) {
         _cleanup_(hmacd_error_clear) HmacdError e = {};
         int r;
 
-        r = hmacd_update_key_description(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
-                                         c->string[PARAM_DESCRIPTION], &e);
+        r = CALL(c, "UpdateKeyDescription", &e,
+                 hmacd_update_key_description(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
+                                         c->string[PARAM_DESCRIPTION], &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -732,7 +1115,8 @@ static int verb_create_alias(Context *c) {
         _cleanup_(hmacd_error_clear) HmacdError e = {};
         int r;
 
-        r = hmacd_create_alias(c->hmacd, c->string[PARAM_ALIAS_NAME], c->string[PARAM_TARGET_KEY_ID], &e);
+        r = CALL(c, "CreateAlias", &e,
+                 hmacd_create_alias(c->hmacd, c->string[PARAM_ALIAS_NAME], c->string[PARAM_TARGET_KEY_ID], &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -740,7 +1124,8 @@ static int verb_update_alias(Context *c) {
         _cleanup_(hmacd_error_clear) HmacdError e = {};
         int r;
 
-        r = hmacd_update_alias(c->hmacd, c->string[PARAM_ALIAS_NAME], c->string[PARAM_TARGET_KEY_ID], &e);
+        r = CALL(c, "UpdateAlias", &e,
+                 hmacd_update_alias(c->hmacd, c->string[PARAM_ALIAS_NAME], c->string[PARAM_TARGET_KEY_ID], &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -748,7 +1133,8 @@ static int verb_delete_alias(Context *c) {
         _cleanup_(hmacd_error_clear) HmacdError e = {};
         int r;
 
-        r = hmacd_delete_alias(c->hmacd, c->string[PARAM_ALIAS_NAME], &e);
+        r = CALL(c, "DeleteAlias", &e,
+                 hmacd_delete_alias(c->hmacd, c->string[PARAM_ALIAS_NAME], &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -761,7 +1147,8 @@ static int verb_tag_resource(Context *c) {
         if (r < 0)
                 return report_error(c, c->verb->operation, r, NULL);
 
-        r = hmacd_tag_resource(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], tags, c->n_tags, &e);
+        r = CALL(c, "TagResource", &e,
+                 hmacd_tag_resource(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], tags, c->n_tags, &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -769,9 +1156,10 @@ static int verb_untag_resource(Context *c) {
         _cleanup_(hmacd_error_clear) HmacdError e = {};
         int r;
 
-        r = hmacd_untag_resource(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
+        r = CALL(c, "UntagResource", &e,
+                 hmacd_untag_resource(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
                                  (const char *const *) c->list[PARAM_TAG_KEYS], c->n_list[PARAM_TAG_KEYS],
-                                 &e);
+                                 &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -786,10 +1174,11 @@ static int verb_get_parameters_for_import(Context *c) {
         uint64_t valid_to = 0;
         int r;
 
-        r = hmacd_get_parameters_for_import(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
+        r = CALL(c, "GetParametersForImport", &e,
+                 hmacd_get_parameters_for_import(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
                                             c->string[PARAM_WRAPPING_ALGORITHM],
                                             c->string[PARAM_WRAPPING_KEY_SPEC], &token, &token_size,
-                                            &public_key, &public_key_size, &valid_to, &e);
+                                            &public_key, &public_key_size, &valid_to, &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -814,9 +1203,10 @@ static int verb_import_key_material(Context *c) {
 
         /* Without --expiration-model the service takes KEY_MATERIAL_EXPIRES, as AWS does; without
          * --valid-to, 0: which that model refuses, and KEY_MATERIAL_DOES_NOT_EXPIRE wants. */
-        r = hmacd_import_key_material(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], token->data, token->size,
+        r = CALL(c, "ImportKeyMaterial", &e,
+                 hmacd_import_key_material(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], token->data, token->size,
                                       encrypted->data, encrypted->size, c->string[PARAM_EXPIRATION_MODEL],
-                                      c->set[PARAM_VALID_TO] ? c->usec[PARAM_VALID_TO] : 0, &e);
+                                      c->set[PARAM_VALID_TO] ? c->usec[PARAM_VALID_TO] : 0, &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -824,7 +1214,8 @@ static int verb_delete_imported_key_material(Context *c) {
         _cleanup_(hmacd_error_clear) HmacdError e = {};
         int r;
 
-        r = hmacd_delete_imported_key_material(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], &e);
+        r = CALL(c, "DeleteImportedKeyMaterial", &e,
+                 hmacd_delete_imported_key_material(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -880,9 +1271,10 @@ static int verb_import_key(Context *c) {
         if (!model)
                 model = c->set[PARAM_VALID_TO] ? "KEY_MATERIAL_EXPIRES" : "KEY_MATERIAL_DOES_NOT_EXPIRE";
 
-        r = hmacd_get_parameters_for_import(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], "RSAES_OAEP_SHA_256",
+        r = CALL(c, "GetParametersForImport", &e,
+                 hmacd_get_parameters_for_import(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], "RSAES_OAEP_SHA_256",
                                             c->string[PARAM_IMPORT_KEY_SPEC] ?: "RSA_2048", &token,
-                                            &token_size, &public_key, &public_key_size, NULL, &e);
+                                            &token_size, &public_key, &public_key_size, NULL, &e));
         if (r < 0) {
                 OPENSSL_cleanse(material->data, material->size);
                 return report_error(c, "GetParametersForImport", r, &e);
@@ -902,9 +1294,10 @@ static int verb_import_key(Context *c) {
                 return EXIT_OTHER;
         }
 
-        r = hmacd_import_key_material(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], token, token_size, wrapped,
+        r = CALL(c, "ImportKeyMaterial", &e,
+                 hmacd_import_key_material(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], token, token_size, wrapped,
                                       wrapped_size, model,
-                                      c->set[PARAM_VALID_TO] ? c->usec[PARAM_VALID_TO] : 0, &e);
+                                      c->set[PARAM_VALID_TO] ? c->usec[PARAM_VALID_TO] : 0, &e));
         return r < 0 ? report_error(c, "ImportKeyMaterial", r, &e) : 0;
 }
 
@@ -942,8 +1335,9 @@ static int verb_generate_mac_batch(Context *c) {
         if (!raw)
                 return report_error(c, c->verb->operation, -ENOMEM, NULL);
 
-        r = hmacd_generate_mac_batch(c->hmacd, c->string[PARAM_KEY_ID], messages, n,
-                                     c->string[PARAM_MAC_ALGORITHM], raw, &mac_size, &e);
+        r = CALL(c, "GenerateMacBatch", &e,
+                 hmacd_generate_mac_batch(c->hmacd, c->string[PARAM_KEY_ID], messages, n,
+                                     c->string[PARAM_MAC_ALGORITHM], raw, &mac_size, &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -980,26 +1374,23 @@ static int verb_generate_mac_batch(Context *c) {
         return print_result(c, root);
 }
 
-#define REQ(p) { p, true }
-#define OPT(p) { p, false }
+#define REQ(p) { p, true, false }
+#define OPT(p) { p, false, false }
+#define HID(p) { p, false, true }
+#define PAGING OPT(PARAM_STARTING_TOKEN), OPT(PARAM_PAGE_SIZE), OPT(PARAM_MAX_ITEMS)
 
 static const char paging_notes[] =
-        "Paging: without --limit every page is fetched and printed as one list, as the aws CLI does by\n"
-        "default; with --limit one page, and a \"NextToken\" (NEXTTOKEN in text output) when there is\n"
-        "more, to pass to --starting-token for the next page.";
+        "Paging as the aws CLI v2 does it: every page is fetched (--page-size items a call) and printed\n"
+        "as one list; --max-items N prints N at most, and a \"NextToken\" (NEXTTOKEN in text output)\n"
+        "when there are more, to pass to --starting-token. --no-paginate (or the request's own --limit\n"
+        "and --marker) makes one call and prints its answer as the service gives it, with NextMarker\n"
+        "and Truncated.";
 
 static const char quiet_notes[] = "On success it prints nothing, as the aws CLI does.";
 
 static const char alias_notes[] =
         "An alias may then stand for its key wherever generate-mac, verify-mac and describe-key take a\n"
         "--key-id. On success it prints nothing, as the aws CLI does.";
-
-static const char list_resource_tags_notes[] =
-        "Paging: the same as list-keys and list-aliases, and as the aws CLI v2 itself, whose\n"
-        "list-resource-tags is a paginated operation (--starting-token): without --limit every page is\n"
-        "fetched and printed as one {\"Tags\": [...]}; with --limit one page, and a \"NextToken\" when\n"
-        "there is more, to pass to --starting-token. The service's Truncated and NextMarker are not\n"
-        "printed, and there is no --marker.";
 
 static const char get_parameters_for_import_notes[] =
         "Prints KeyId (the key ARN), ImportToken and PublicKey (base64; the public key is DER\n"
@@ -1044,12 +1435,12 @@ static const char generate_mac_batch_notes[] =
 
 static const Verb verbs[] = {
         { "create-key", "CreateKey", verb_create_key, "Create an HMAC key",
-          { OPT(PARAM_KEY_SPEC), OPT(PARAM_KEY_USAGE), OPT(PARAM_DESCRIPTION), OPT(PARAM_TAGS),
-            OPT(PARAM_ORIGIN) } },
+          { OPT(PARAM_DESCRIPTION), OPT(PARAM_KEY_USAGE), OPT(PARAM_KEY_SPEC), OPT(PARAM_ORIGIN),
+            OPT(PARAM_TAGS) } },
         { "generate-mac", "GenerateMac", verb_generate_mac, "Compute the HMAC of a message with a key",
-          { REQ(PARAM_KEY_ID), REQ(PARAM_MESSAGE), REQ(PARAM_MAC_ALGORITHM) } },
+          { REQ(PARAM_MESSAGE), REQ(PARAM_KEY_ID), REQ(PARAM_MAC_ALGORITHM) } },
         { "verify-mac", "VerifyMac", verb_verify_mac, "Verify the HMAC of a message",
-          { REQ(PARAM_KEY_ID), REQ(PARAM_MESSAGE), REQ(PARAM_MAC_ALGORITHM), REQ(PARAM_MAC) } },
+          { REQ(PARAM_MESSAGE), REQ(PARAM_KEY_ID), REQ(PARAM_MAC_ALGORITHM), REQ(PARAM_MAC) } },
         { "generate-mac-batch", "GenerateMacBatch", verb_generate_mac_batch,
           "Compute the HMACs of many messages with a key in one call",
           { REQ(PARAM_KEY_ID), REQ(PARAM_MAC_ALGORITHM), REQ(PARAM_MESSAGES), OPT(PARAM_MESSAGE_FORMAT) },
@@ -1057,7 +1448,7 @@ static const Verb verbs[] = {
         { "describe-key", "DescribeKey", verb_describe_key, "Show the metadata of a key",
           { REQ(PARAM_KEY_ID) } },
         { "list-keys", "ListKeys", verb_list_keys, "List the keys (key ID and key ARN)",
-          { OPT(PARAM_LIMIT), OPT(PARAM_STARTING_TOKEN) }, paging_notes },
+          { HID(PARAM_LIMIT), HID(PARAM_MARKER), PAGING }, paging_notes, "Keys" },
         { "enable-key", "EnableKey", verb_enable_key, "Enable a key",
           { REQ(PARAM_MANAGED_KEY_ID) }, quiet_notes },
         { "disable-key", "DisableKey", verb_disable_key,
@@ -1082,7 +1473,8 @@ static const Verb verbs[] = {
         { "delete-alias", "DeleteAlias", verb_delete_alias, "Delete an alias (not its key)",
           { REQ(PARAM_ALIAS_NAME) }, quiet_notes },
         { "list-aliases", "ListAliases", verb_list_aliases, "List the aliases, by name",
-          { OPT(PARAM_FILTER_KEY_ID), OPT(PARAM_ALIAS_LIMIT), OPT(PARAM_STARTING_TOKEN) }, paging_notes },
+          { OPT(PARAM_FILTER_KEY_ID), HID(PARAM_ALIAS_LIMIT), HID(PARAM_MARKER), PAGING }, paging_notes,
+          "Aliases" },
         { "tag-resource", "TagResource", verb_tag_resource,
           "Add tags to a key, or replace the values of its tags",
           { REQ(PARAM_MANAGED_KEY_ID), REQ(PARAM_TAGS) }, quiet_notes },
@@ -1090,8 +1482,8 @@ static const Verb verbs[] = {
           { REQ(PARAM_MANAGED_KEY_ID), REQ(PARAM_TAG_KEYS) }, quiet_notes },
         { "list-resource-tags", "ListResourceTags", verb_list_resource_tags,
           "List the tags of a key, by tag key",
-          { REQ(PARAM_MANAGED_KEY_ID), OPT(PARAM_TAG_LIMIT), OPT(PARAM_STARTING_TOKEN) },
-          list_resource_tags_notes },
+          { REQ(PARAM_MANAGED_KEY_ID), HID(PARAM_TAG_LIMIT), HID(PARAM_MARKER), PAGING }, paging_notes,
+          "Tags" },
         { "get-parameters-for-import", "GetParametersForImport", verb_get_parameters_for_import,
           "Get a wrapping public key and an import token for importing key material",
           { REQ(PARAM_MANAGED_KEY_ID), REQ(PARAM_WRAPPING_ALGORITHM), REQ(PARAM_WRAPPING_KEY_SPEC) },
@@ -1099,7 +1491,7 @@ static const Verb verbs[] = {
         { "import-key-material", "ImportKeyMaterial", verb_import_key_material,
           "Import wrapped key material into a key created with --origin EXTERNAL",
           { REQ(PARAM_MANAGED_KEY_ID), REQ(PARAM_IMPORT_TOKEN), REQ(PARAM_ENCRYPTED_KEY_MATERIAL),
-            OPT(PARAM_EXPIRATION_MODEL), OPT(PARAM_VALID_TO) },
+            OPT(PARAM_VALID_TO), OPT(PARAM_EXPIRATION_MODEL) },
           import_key_material_notes },
         { "delete-imported-key-material", "DeleteImportedKeyMaterial", verb_delete_imported_key_material,
           "Delete imported key material; the key waits for an import again",
@@ -1130,16 +1522,19 @@ static ParamId param_find(const Verb *v, const char *name, size_t len) {
 }
 
 static const char global_usage[] =
-        "hmacctl [--system|--user] [--output json|text] [--no-ask-password] <subcommand> [parameters]";
+        "hmacctl [--system|--user] [--output json|text|table|yaml|yaml-stream] [--query JMESPATH] "
+        "[--no-ask-password] [kms] <subcommand> [parameters]";
 
 static void print_verb_usage(FILE *f, const Verb *v) {
         fprintf(f, "usage: hmacctl [global options] %s", v->name);
         for (size_t i = 0; i < ELEMENTSOF(v->params) && v->params[i].id > 0; i++) {
                 const Param *p = &params[v->params[i].id];
 
-                fprintf(f, v->params[i].required ? " --%s %s" : " [--%s %s]", p->name, p->metavar);
+                if (!v->params[i].hidden)
+                        fprintf(f, v->params[i].required ? " --%s %s" : " [--%s %s]", p->name, p->metavar);
         }
-        fputc('\n', f);
+        fprintf(f, " [--cli-input-json JSON | --cli-input-yaml YAML] "
+                   "[--generate-cli-skeleton [input|output|yaml-input]]\n");
 }
 
 static void help_verb(const Verb *v) {
@@ -1148,13 +1543,20 @@ static void help_verb(const Verb *v) {
         for (size_t i = 0; i < ELEMENTSOF(v->params) && v->params[i].id > 0; i++) {
                 const Param *p = &params[v->params[i].id];
 
-                printf("  --%s %s%s\n        %s\n", p->name, p->metavar,
-                       v->params[i].required ? " (required)" : "", p->help);
+                if (!v->params[i].hidden)
+                        printf("  --%s %s%s\n        %s\n", p->name, p->metavar,
+                               v->params[i].required ? " (required)" : "", p->help);
         }
+        printf("  --cli-input-json JSON, --cli-input-yaml YAML\n"
+               "        The request as JSON (YAML), members named as in AWS (see --generate-cli-skeleton);\n"
+               "        file://PATH reads it from a file. Options given on the command line win.\n"
+               "  --generate-cli-skeleton [input|output|yaml-input]\n"
+               "        Print a request skeleton for --cli-input-json (input, the default) or\n"
+               "        --cli-input-yaml (yaml-input), or the shape of the output (output), and call nothing.\n");
         if (v->notes)
                 printf("\n%s\n", v->notes);
-        printf("\nGlobal options: --system, --user, --output json|text, --no-ask-password "
-               "(see hmacctl --help).\n");
+        printf("\nGlobal options: --system, --user, --output, --query, --cli-binary-format, --debug,\n"
+               "--no-ask-password and the aws CLI's others (see hmacctl --help).\n");
 }
 
 static void help_global(void) {
@@ -1162,7 +1564,7 @@ static void help_global(void) {
 
         printf("usage: %s\n\n"
                "Command-line client of hmacd, the local AWS-KMS-style HMAC key service, with the\n"
-               "subcommands, options and output of `aws kms`.\n\n"
+               "subcommands, options, output and exit codes of `aws kms` (AWS CLI v2).\n\n"
                "Subcommands:\n", global_usage);
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 width = MAX(width, (int) strlen(verbs[i].name));
@@ -1172,11 +1574,23 @@ static void help_global(void) {
                "  --system                 Use the service on the system bus (the default;\n"
                "                           DBUS_SYSTEM_BUS_ADDRESS is honoured)\n"
                "  --user                   Use the service on the session bus (hmacd --user)\n"
-               "  --output json|text       Output format (default: json)\n"
+               "  --output FORMAT          json (the default), text, table, yaml or yaml-stream\n"
+               "  --query JMESPATH         Print what this JMESPath expression selects of the output\n"
+               "  --cli-binary-format F    base64 (the default): blob parameters (--message, --mac,\n"
+               "                           --import-token, --encrypted-key-material) are base64;\n"
+               "                           raw-in-base64-out: they are the text given\n"
+               "  --no-paginate            One call of a list subcommand, its answer as it is\n"
+               "  --debug                  Log each bus call and its time to standard error\n"
                "  --no-ask-password        Do not let polkit ask for a password\n"
+               "  --version                Print the version\n"
                "  --help                   Show this help; hmacctl <subcommand> --help shows its own\n"
-               "\nExit status: 0 success, 252 bad command line, 253 the service cannot be reached,\n"
-               "254 the service returned an error (an invalid MAC included), 255 any other failure.\n");
+               "\nAccepted and ignored, for scripts written for aws: --region, --profile, --endpoint-url,\n"
+               "--no-verify-ssl, --no-sign-request, --ca-bundle, --cli-read-timeout, --cli-connect-timeout,\n"
+               "--color, --no-cli-pager, --cli-auto-prompt, --no-cli-auto-prompt. The word kms may come\n"
+               "before the subcommand, as in `aws kms`.\n"
+               "\nExit status, as AWS CLI v2: 0 success, 130 interrupted, 252 bad command line or parameter,\n"
+               "253 no session bus for --user, 254 the service returned an error (an invalid MAC\n"
+               "included), 255 any other failure, a service that cannot be reached included.\n");
 }
 
 _printf_(2, 3) static int usage_error(const Verb *v, const char *fmt, ...) {
@@ -1242,44 +1656,54 @@ static int param_load_file(const Param *p, const char *value, Buffer *ret) {
         return 1;
 }
 
-static int param_convert_blob(const Param *p, const char *value, Buffer *ret) {
+/* A blob as AWS CLI v2 takes one: fileb:// is a file's bytes; anything else, the text given or a
+ * file:// file's text, is base64 (botocore's b64decode, which skips characters outside the alphabet),
+ * or with --cli-binary-format raw-in-base64-out the bytes of that text. from_file is false for
+ * values from --cli-input-json, where no file:// or fileb:// is looked at. */
+static int param_convert_blob(const Context *c, const Param *p, const char *value, bool from_file, Buffer *ret) {
+        _cleanup_(buffer_done) Buffer text = {};
         int r;
 
-        if (p->kind == PARAM_BASE64_BLOB && strncmp(value, "fileb://", 8) != 0) {
-                r = base64_decode(value, ret);
-                if (r == -EINVAL)
-                        return param_error(p, "Invalid base64: '%s'", value);
-                return r;
+        if (from_file && strncmp(value, "fileb://", 8) == 0) {
+                r = param_load_file(p, value, ret);
+                return r < 0 ? r : 0;
         }
 
-        r = param_load_file(p, value, ret);
-        if (r != 0)
-                return r < 0 ? r : 0;
+        if (from_file && strncmp(value, "file://", 7) == 0) {
+                r = param_load_file(p, value, &text);
+                if (r < 0)
+                        return r;
+                if (memchr(text.data, 0, text.size))
+                        return param_error(p, "Unable to load paramfile %s: it holds a NUL byte, use fileb://",
+                                           value);
+                text.data[text.size] = 0; /* read_file_bounded() leaves room for it */
+                value = (const char *) text.data;
+        }
+
+        if (c->binary_format == BINARY_FORMAT_BASE64) {
+                r = base64_decode_lenient(value, ret);
+                if (r == -EINVAL) {
+                        fprintf(stderr, "\nInvalid base64: \"%s\"\n", value);
+                        return -EBADMSG; /* as the aws CLI: a general error, 255 */
+                }
+                return r;
+        }
 
         /* Text: its bytes, without the terminating NUL. */
         ret->size = strlen(value);
         ret->data = malloc(ret->size + 1);
         if (!ret->data)
                 return -ENOMEM;
-        memcpy(ret->data, value, ret->size);
+        memcpy(ret->data, value, ret->size + 1);
         return 0;
 }
 
-static int param_convert_tag(Context *c, const Param *p, const char *value) {
-        const char *problem = NULL;
+static int tag_append(Context *c, const char *key, const char *value) {
         Tag t = {}, *a;
-        int r;
 
-        if (value[0] == '[' || value[0] == '{')
-                return param_error(p, "JSON is not supported here, use the shorthand TagKey=K,TagValue=V");
-
-        r = parse_tag_shorthand(value, &t.key, &t.value, &problem);
-        if (r == -EINVAL)
-                return param_error(p, "%s, received: '%s'", problem, value);
-        if (r < 0)
-                return r;
-
-        a = reallocarray(c->tags, c->n_tags + 1, sizeof *a);
+        t.key = strdup(key);
+        t.value = strdup(value);
+        a = t.key && t.value ? reallocarray(c->tags, c->n_tags + 1, sizeof *a) : NULL;
         if (!a) {
                 free(t.key);
                 free(t.value);
@@ -1288,6 +1712,59 @@ static int param_convert_tag(Context *c, const Param *p, const char *value) {
         c->tags = a;
         c->tags[c->n_tags++] = t;
         return 0;
+}
+
+/* Tags as JSON, [{"TagKey": "K", "TagValue": "V"}, ...] (or one such object): on the command line as
+ * the aws CLI takes them, and in --cli-input-json. Returns 0, or -EINVAL after saying what is wrong. */
+static int tags_from_json(Context *c, const Param *p, const JsonValue *v) {
+        size_t n = json_type(v) == JSON_ARRAY ? json_size(v) : 1;
+        int r;
+
+        if (json_type(v) != JSON_ARRAY && json_type(v) != JSON_OBJECT)
+                return param_error(p, "expected a list of {\"TagKey\": ..., \"TagValue\": ...}");
+
+        for (size_t i = 0; i < n; i++) {
+                const JsonValue *t = json_type(v) == JSON_ARRAY ? json_array_get(v, i) : v;
+                const JsonValue *key = json_object_get(t, "TagKey"), *value = json_object_get(t, "TagValue");
+
+                if (json_type(t) != JSON_OBJECT)
+                        return param_error(p, "Tags[%zu]: expected {\"TagKey\": ..., \"TagValue\": ...}", i);
+                for (size_t j = 0; j < json_size(t); j++)
+                        if (!streq(json_object_key(t, j), "TagKey") && !streq(json_object_key(t, j), "TagValue"))
+                                return param_error(p, "Tags[%zu]: unknown member \"%s\", must be one of: "
+                                                      "TagKey, TagValue", i, json_object_key(t, j));
+                if (json_type(key) != JSON_STRING || json_type(value) != JSON_STRING)
+                        return param_error(p, "Tags[%zu]: missing required member, or not a string: %s", i,
+                                           json_type(key) != JSON_STRING ? "TagKey" : "TagValue");
+                r = tag_append(c, json_string_value(key), json_string_value(value));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int param_convert_tag(Context *c, const Param *p, const char *value) {
+        _cleanup_free_ char *key = NULL, *tag_value = NULL;
+        const char *problem = NULL;
+        int r;
+
+        if (value[0] == '[' || value[0] == '{') {
+                _cleanup_(json_value_freep) JsonValue *v = NULL;
+
+                r = json_parse(value, strlen(value), 0, &v, NULL);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        return param_error(p, "Invalid JSON: %s", value);
+                return tags_from_json(c, p, v);
+        }
+
+        r = parse_tag_shorthand(value, &key, &tag_value, &problem);
+        if (r == -EINVAL)
+                return param_error(p, "%s, received: '%s'", problem, value);
+        if (r < 0)
+                return r;
+        return tag_append(c, key, tag_value);
 }
 
 static int param_convert_uint32(const Param *p, const char *value, uint32_t *ret) {
@@ -1308,7 +1785,22 @@ static int param_convert_uint32(const Param *p, const char *value, uint32_t *ret
         return 0;
 }
 
-static int param_convert(Context *c, ParamId id, const char *value) {
+/* An integer as argparse's int() takes it, for --page-size and --max-items. */
+static int param_convert_int(Context *c, const Param *p, const char *value, int64_t *ret) {
+        long long v;
+        char *end;
+
+        errno = 0;
+        v = strtoll(value, &end, 10);
+        if (end == value || *end || errno == ERANGE)
+                return usage_error(c->verb, "argument --%s: invalid int value: '%s'", p->name, value);
+        *ret = v;
+        return 0;
+}
+
+/* value is from the command line (from_file: file:// and fileb:// are read) or, as a string, from
+ * --cli-input-json. */
+static int param_convert(Context *c, ParamId id, const char *value, bool from_file) {
         const Param *p = &params[id];
         int r;
 
@@ -1347,11 +1839,10 @@ static int param_convert(Context *c, ParamId id, const char *value) {
                 break;
         }
 
-        case PARAM_TEXT_BLOB:
-        case PARAM_BASE64_BLOB: {
+        case PARAM_BLOB: {
                 Buffer b = {};
 
-                r = param_convert_blob(p, value, &b);
+                r = param_convert_blob(c, p, value, from_file, &b);
                 if (r >= 0) {
                         buffer_done(&c->blob[id]);
                         c->blob[id] = b;
@@ -1365,6 +1856,16 @@ static int param_convert(Context *c, ParamId id, const char *value) {
 
         case PARAM_UINT32:
                 r = param_convert_uint32(p, value, &c->number[id]);
+                break;
+
+        case PARAM_PAGING_STRING:
+                free(c->string[id]);
+                c->string[id] = strdup(value);
+                r = c->string[id] ? 0 : -ENOMEM;
+                break;
+
+        case PARAM_PAGING_INT:
+                r = param_convert_int(c, p, value, &c->integer[id]);
                 break;
 
         case PARAM_TIMESTAMP:
@@ -1426,56 +1927,527 @@ static bool option_is(const char *name, size_t len, const char *option) {
 }
 
 /* "a, b, c", as argparse lists unknown or missing arguments. */
-static char *join(const char *const *items, size_t n, const char *prefix) {
+static char *join_sep(const char *const *items, size_t n, const char *prefix, const char *sep) {
         size_t size = 1;
         char *s, *p;
 
         for (size_t i = 0; i < n; i++)
-                size += strlen(prefix) + strlen(items[i]) + 2;
+                size += strlen(prefix) + strlen(items[i]) + strlen(sep);
         s = p = malloc(size);
         if (!s)
                 return NULL;
         *p = 0;
         for (size_t i = 0; i < n; i++)
-                p = stpcpy(stpcpy(stpcpy(p, i > 0 ? ", " : ""), prefix), items[i]);
+                p = stpcpy(stpcpy(stpcpy(p, i > 0 ? sep : ""), prefix), items[i]);
         return s;
 }
 
-/* The global options, valid before and after the subcommand. Returns 1 when arg was one, 0 when it
- * was not, -EINVAL for a bad one. *i moves on when the option took the next argument. */
-static int parse_global_option(Context *c, int argc, char *argv[], int *i) {
-        const char *name = argv[*i] + 2, *eq = strchr(name, '='), *o;
-        size_t len = eq ? (size_t) (eq - name) : strlen(name);
+static char *join(const char *const *items, size_t n, const char *prefix) {
+        return join_sep(items, n, prefix, ", ");
+}
 
-        if (option_is(name, len, "system") || option_is(name, len, "user") ||
-            option_is(name, len, "no-ask-password")) {
-                if (eq)
-                        return usage_error(c->verb, "argument --%.*s: ignored explicit argument '%s'",
-                                           (int) len, name, eq + 1);
-                if (option_is(name, len, "system"))
-                        c->bus_type = HMACD_BUS_SYSTEM;
-                else if (option_is(name, len, "user"))
-                        c->bus_type = HMACD_BUS_USER;
-                else
-                        c->ask_password = false;
+static size_t strv_length(const char *const *l) {
+        size_t n = 0;
+
+        while (l && l[n])
+                n++;
+        return n;
+}
+
+/* The index of value in the NULL-terminated choices, or -1 after saying what is wrong as argparse does. */
+static int choice_find(const Context *c, const char *option, const char *const *choices, const char *value) {
+        _cleanup_free_ char *list = NULL;
+        size_t n = strv_length(choices);
+
+        for (size_t i = 0; i < n; i++)
+                if (!isempty(choices[i]) && streq(choices[i], value))
+                        return (int) i;
+
+        /* The empty first entry of skeletons[] is no choice of its own. */
+        list = isempty(choices[0]) ? join_sep(choices + 1, n - 1, "", " | ") : join_sep(choices, n, "", " | ");
+        usage_error(c->verb, "argument --%s: Invalid choice '%s', valid choices are:\n\n%s", option, value,
+                    strempty(list));
+        return -1;
+}
+
+/* The options of the aws CLI itself, valid before and after the subcommand, and hmacctl's own
+ * (--system, --user, --no-ask-password). Those marked ignored are taken for the sake of scripts
+ * written for aws, and mean nothing here (--debug says so). */
+typedef struct GlobalOption {
+        const char *name;
+        bool takes_value;
+        bool ignored;
+        bool integer;   /* argparse's type=int */
+} GlobalOption;
+
+static const GlobalOption global_options[] = {
+        { "system" },
+        { "user" },
+        { "no-ask-password" },
+        { "output", true },
+        { "query", true },
+        { "debug" },
+        { "version" },
+        { "cli-binary-format", true },
+        { "no-paginate" },
+        { "color", true, true },
+        { "no-cli-pager", false, true },
+        { "region", true, true },
+        { "profile", true, true },
+        { "endpoint-url", true, true },
+        { "no-verify-ssl", false, true },
+        { "no-sign-request", false, true },
+        { "ca-bundle", true, true },
+        { "cli-read-timeout", true, true, true },
+        { "cli-connect-timeout", true, true, true },
+        { "cli-auto-prompt", false, true },
+        { "no-cli-auto-prompt", false, true },
+};
+
+/* Returns 1 when arg was a global option, 0 when it was not, -EINVAL for a bad one. *i moves on when
+ * the option took the next argument. */
+static int parse_global_option(Context *c, int argc, char *argv[], int *i) {
+        const char *name = argv[*i] + 2, *eq = strchr(name, '='), *value = NULL;
+        size_t len = eq ? (size_t) (eq - name) : strlen(name);
+        const GlobalOption *o = NULL;
+        int k;
+
+        for (size_t j = 0; j < ELEMENTSOF(global_options) && !o; j++)
+                if (option_is(name, len, global_options[j].name))
+                        o = &global_options[j];
+        if (!o)
+                return 0;
+
+        if (!o->takes_value && eq)
+                return usage_error(c->verb, "argument --%s: ignored explicit argument '%s'", o->name, eq + 1);
+        if (o->takes_value) {
+                value = eq ? eq + 1 : *i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0 ? argv[++*i] : NULL;
+                if (!value)
+                        return usage_error(c->verb, "argument --%s: expected one argument", o->name);
+        }
+
+        if (o->integer) {
+                char *end;
+
+                errno = 0;
+                (void) strtol(value, &end, 10);
+                if (end == value || *end || errno == ERANGE)
+                        return usage_error(c->verb, "argument --%s: invalid int value: '%s'", o->name, value);
+        }
+
+        if (o->ignored) {
+                if (streq(o->name, "color") && choice_find(c, o->name, colors, value) < 0)
+                        return -EINVAL;
+                if (c->n_ignored < ELEMENTSOF(c->ignored))
+                        c->ignored[c->n_ignored++] = argv[*i - (o->takes_value && !eq ? 1 : 0)];
                 return 1;
         }
 
-        if (!option_is(name, len, "output"))
-                return 0;
-
-        o = eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
-        if (!o)
-                return usage_error(c->verb, "argument --output: expected one argument");
-        if (streq(o, "json"))
-                c->output = OUTPUT_JSON;
-        else if (streq(o, "text"))
-                c->output = OUTPUT_TEXT;
-        else
-                return usage_error(c->verb, "argument --output: Invalid choice '%s', valid choices are:\n\n"
-                                            "json | text", o);
+        if (streq(o->name, "system"))
+                c->bus_type = HMACD_BUS_SYSTEM;
+        else if (streq(o->name, "user"))
+                c->bus_type = HMACD_BUS_USER;
+        else if (streq(o->name, "no-ask-password"))
+                c->ask_password = false;
+        else if (streq(o->name, "debug"))
+                c->debug = true;
+        else if (streq(o->name, "no-paginate"))
+                c->no_paginate = true;
+        else if (streq(o->name, "version"))
+                ; /* handled before anything else */
+        else if (streq(o->name, "output")) {
+                k = choice_find(c, o->name, output_formats, value);
+                if (k < 0)
+                        return -EINVAL;
+                c->output = (OutputFormat) k;
+        } else if (streq(o->name, "cli-binary-format")) {
+                k = choice_find(c, o->name, binary_formats, value);
+                if (k < 0)
+                        return -EINVAL;
+                c->binary_format = (BinaryFormat) k;
+        } else if (streq(o->name, "query")) {
+                free(c->query);
+                c->query = strdup(value);
+                if (!c->query)
+                        return -ENOMEM;
+        }
         return 1;
 }
+
+/* The options the aws CLI gives every subcommand: --cli-input-json, --cli-input-yaml and
+ * --generate-cli-skeleton [input|output|yaml-input]. Returns as parse_global_option(). */
+static int parse_command_option(Context *c, int argc, char *argv[], int *i) {
+        const char *name = argv[*i] + 2, *eq = strchr(name, '='), *value;
+        size_t len = eq ? (size_t) (eq - name) : strlen(name);
+        int k;
+
+        if (option_is(name, len, "generate-cli-skeleton")) {
+                /* nargs='?', const 'input': the next argument is its value unless it is an option. */
+                value = eq ? eq + 1 : *i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0 ? argv[++*i] : "input";
+                k = choice_find(c, "generate-cli-skeleton", skeletons, value);
+                if (k < 0)
+                        return -EINVAL;
+                c->skeleton = (Skeleton) k;
+                return 1;
+        }
+
+        if (!option_is(name, len, "cli-input-json") && !option_is(name, len, "cli-input-yaml"))
+                return 0;
+
+        value = eq ? eq + 1 : *i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0 ? argv[++*i] : NULL;
+        if (!value)
+                return usage_error(c->verb, "argument --%.*s: expected one argument", (int) len, name);
+        if (c->cli_input && c->cli_input_yaml != option_is(name, len, "cli-input-yaml"))
+                return usage_error(c->verb, "argument --%.*s: not allowed with argument --%s", (int) len, name,
+                                   c->cli_input_yaml ? "cli-input-yaml" : "cli-input-json");
+        free(c->cli_input);
+        c->cli_input = strdup(value);
+        if (!c->cli_input)
+                return -ENOMEM;
+        c->cli_input_yaml = option_is(name, len, "cli-input-yaml");
+        return 1;
+}
+
+static bool verb_is_paginated(const Verb *v) {
+        return v && v->result_key;
+}
+
+/* ---- --cli-input-json and --cli-input-yaml ---- */
+
+/* Python's name of a JSON value's type, as botocore's validation messages say it. */
+static const char *python_type(const JsonValue *v) {
+        switch (json_type(v)) {
+        case JSON_NULL:
+                return "NoneType";
+        case JSON_BOOLEAN:
+                return "bool";
+        case JSON_NUMBER:
+                return json_number_value(v) == (double) (int64_t) json_number_value(v) ? "int" : "float";
+        case JSON_STRING:
+                return "str";
+        case JSON_ARRAY:
+                return "list";
+        default:
+                return "dict";
+        }
+}
+
+static int input_type_error(const char *member, const JsonValue *v, const char *valid) {
+        _cleanup_free_ char *text = NULL;
+
+        if (json_type(v) == JSON_NULL)
+                text = strdup("None");
+        else if (json_type(v) == JSON_BOOLEAN)
+                text = strdup(json_boolean_value(v) ? "True" : "False");
+        else
+                (void) json_format(v, 0, 0, &text);
+        fprintf(stderr, "\nParameter validation failed:\nInvalid type for parameter %s, value: %s, type: <class "
+                        "'%s'>, valid types: %s\n",
+                member, strna(text), python_type(v), valid);
+        return -EINVAL;
+}
+
+/* One member of the input, for a parameter not given on the command line. */
+static int input_member(Context *c, ParamId id, const JsonValue *v) {
+        const Param *p = &params[id];
+        char member[128], buf[JSON_NUMBER_MAX];
+        double d;
+        int r;
+
+        switch (p->kind) {
+        case PARAM_TAG_LIST:
+                if (json_type(v) != JSON_ARRAY)
+                        return input_type_error(p->member, v, "<class 'list'>, <class 'tuple'>");
+                return tags_from_json(c, p, v);
+
+        case PARAM_STRING_LIST:
+                if (json_type(v) != JSON_ARRAY)
+                        return input_type_error(p->member, v, "<class 'list'>, <class 'tuple'>");
+                for (size_t i = 0; i < json_size(v); i++) {
+                        const JsonValue *item = json_array_get(v, i);
+
+                        snprintf(member, sizeof member, "%s[%zu]", p->member, i);
+                        if (json_type(item) != JSON_STRING)
+                                return input_type_error(member, item, "<class 'str'>");
+                        r = param_convert(c, id, json_string_value(item), false);
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
+
+        case PARAM_UINT32:
+                d = json_number_value(v);
+                if (json_type(v) != JSON_NUMBER || d != (double) (int64_t) d)
+                        return input_type_error(p->member, v, "<class 'int'>");
+                if (d < 0 || d > UINT32_MAX) {
+                        (void) json_format_number(d, buf);
+                        return param_validation_error(p, p->member, "value", buf);
+                }
+                snprintf(buf, sizeof buf, "%.0f", d);
+                return param_convert(c, id, buf, false);
+
+        case PARAM_TIMESTAMP:
+                if (json_type(v) == JSON_NUMBER) {
+                        (void) json_format_number(json_number_value(v), buf);
+                        return param_convert(c, id, buf, false);
+                }
+                if (json_type(v) != JSON_STRING)
+                        return input_type_error(p->member, v,
+                                                "<class 'datetime.datetime'>, timestamp-string");
+                return param_convert(c, id, json_string_value(v), false);
+
+        case PARAM_BLOB:
+                if (json_type(v) != JSON_STRING)
+                        return input_type_error(p->member, v,
+                                                "<class 'bytes'>, <class 'bytearray'>, file-like object");
+                return param_convert(c, id, json_string_value(v), false);
+
+        default:
+                if (json_type(v) != JSON_STRING)
+                        return input_type_error(p->member, v, "<class 'str'>");
+                return param_convert(c, id, json_string_value(v), true);
+        }
+}
+
+/* Reads --cli-input-json (or --cli-input-yaml) and takes from it every member that was not given on
+ * the command line, which wins, as in AWS CLI v2. */
+static int load_cli_input(Context *c) {
+        const char *option = c->cli_input_yaml ? "cli-input-yaml" : "cli-input-json";
+        const Param pseudo = { .name = option };
+        _cleanup_(json_value_freep) JsonValue *input = NULL;
+        _cleanup_(buffer_done) Buffer file = {};
+        _cleanup_free_ const char **unknown = NULL;
+        const char *text = c->cli_input;
+        size_t size = strlen(text), n_unknown = 0;
+        int r;
+
+        r = param_load_file(&pseudo, text, &file);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                text = (const char *) file.data;
+                size = file.size;
+        }
+
+        if (c->cli_input_yaml)
+                r = yaml_parse(text, size, &input, NULL);
+        else
+                r = json_parse(text, size, 0, &input, NULL);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || json_type(input) != JSON_OBJECT) {
+                fprintf(stderr, "\nError parsing parameter '%s': Invalid %s received.\n", option,
+                        c->cli_input_yaml ? "YAML" : "JSON");
+                return -EINVAL;
+        }
+
+        unknown = calloc(json_size(input) + 1, sizeof *unknown);
+        if (!unknown)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < json_size(input); i++) {
+                const char *key = json_object_key(input, i);
+                ParamId id = _PARAM_INVALID;
+
+                for (size_t j = 0; j < ELEMENTSOF(c->verb->params) && c->verb->params[j].id > 0; j++) {
+                        const Param *p = &params[c->verb->params[j].id];
+
+                        if (p->member && streq(p->member, key))
+                                id = c->verb->params[j].id;
+                }
+                if (id < 0)
+                        unknown[n_unknown++] = key;
+        }
+        if (n_unknown > 0) {
+                const char *members[ELEMENTSOF(c->verb->params)];
+                _cleanup_free_ char *list = NULL;
+                size_t n = 0;
+
+                for (size_t j = 0; j < ELEMENTSOF(c->verb->params) && c->verb->params[j].id > 0; j++)
+                        if (params[c->verb->params[j].id].member)
+                                members[n++] = params[c->verb->params[j].id].member;
+                list = join(members, n, "");
+                fprintf(stderr, "\nParameter validation failed:\n");
+                for (size_t i = 0; i < n_unknown; i++)
+                        fprintf(stderr, "Unknown parameter in input: \"%s\", must be one of: %s\n", unknown[i],
+                                strempty(list));
+                return -EINVAL;
+        }
+
+        for (size_t i = 0; i < json_size(input); i++) {
+                const char *key = json_object_key(input, i);
+
+                for (size_t j = 0; j < ELEMENTSOF(c->verb->params) && c->verb->params[j].id > 0; j++) {
+                        ParamId id = c->verb->params[j].id;
+
+                        if (!params[id].member || !streq(params[id].member, key) || c->from_command_line[id])
+                                continue;
+                        r = input_member(c, id, json_object_value(input, i));
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* ---- --generate-cli-skeleton ---- */
+
+/* The input skeleton as the aws CLI makes one from the request shape: the members in the order of the
+ * AWS service model, strings "" (an enum's first valid value), integers 0, blobs null, timestamps
+ * 1970-01-01T00:00:00, one item in each list. */
+static JsonValue *skeleton_input(const Verb *v) {
+        JsonValue *o = json_object();
+
+        for (size_t i = 0; i < ELEMENTSOF(v->params) && v->params[i].id > 0; i++) {
+                const Param *p = &params[v->params[i].id];
+                JsonValue *x;
+
+                if (!p->member)
+                        continue;
+                switch (p->kind) {
+                case PARAM_BLOB:
+                        x = json_null();
+                        break;
+                case PARAM_UINT32:
+                        x = json_unsigned(0);
+                        break;
+                case PARAM_TIMESTAMP:
+                        x = json_string("1970-01-01T00:00:00");
+                        break;
+                case PARAM_STRING_LIST:
+                        x = json_array();
+                        json_add(x, NULL, json_string(""));
+                        break;
+                case PARAM_TAG_LIST: {
+                        JsonValue *t = json_object();
+
+                        json_add(t, "TagKey", json_string(""));
+                        json_add(t, "TagValue", json_string(""));
+                        x = json_array();
+                        json_add(x, NULL, t);
+                        break;
+                }
+                default:
+                        x = json_string(strempty(p->placeholder));
+                }
+                json_add(o, p->member, x);
+        }
+        return o;
+}
+
+/* The same in YAML with a comment per member, as `--generate-cli-skeleton yaml-input` prints it. */
+static void skeleton_yaml(FILE *f, const Verb *v) {
+        for (size_t i = 0; i < ELEMENTSOF(v->params) && v->params[i].id > 0; i++) {
+                const Param *p = &params[v->params[i].id];
+                const char *required = v->params[i].required ? "[REQUIRED] " : "";
+
+                if (!p->member)
+                        continue;
+                switch (p->kind) {
+                case PARAM_BLOB:
+                        fprintf(f, "%s: !!binary ''  # %s%s\n", p->member, required, p->help);
+                        break;
+                case PARAM_UINT32:
+                        fprintf(f, "%s: 0 # %s%s\n", p->member, required, p->help);
+                        break;
+                case PARAM_TIMESTAMP:
+                        fprintf(f, "%s: 1970-01-01 00:00:00 # %s%s\n", p->member, required, p->help);
+                        break;
+                case PARAM_STRING_LIST:
+                        fprintf(f, "%s: # %s%s\n- ''\n", p->member, required, p->help);
+                        break;
+                case PARAM_TAG_LIST:
+                        fprintf(f, "%s: # %s%s\n- TagKey: ''  # [REQUIRED] The key of the tag.\n"
+                                   "  TagValue: '' # [REQUIRED] The value of the tag.\n",
+                                p->member, required, p->help);
+                        break;
+                default:
+                        if (isempty(p->placeholder))
+                                fprintf(f, "%s: '' # %s%s\n", p->member, required, p->help);
+                        else
+                                fprintf(f, "%s: %s # %s%s\n", p->member, p->placeholder, required, p->help);
+                }
+        }
+}
+
+/* --generate-cli-skeleton output: the response shape with each string its member's name, as the aws
+ * CLI's stubbed call prints it; NULL for operations that answer with nothing. */
+static const char *skeleton_output(const Verb *v) {
+        static const char key_metadata[] =
+                "{\"KeyMetadata\": {\"KeyId\": \"KeyId\", \"Arn\": \"Arn\", \"CreationDate\": "
+                "\"1970-01-01T00:00:00+00:00\", \"Enabled\": true, \"Description\": \"Description\", "
+                "\"KeyUsage\": \"KeyUsage\", \"KeyState\": \"KeyState\", \"DeletionDate\": "
+                "\"1970-01-01T00:00:00+00:00\", \"ValidTo\": \"1970-01-01T00:00:00+00:00\", \"Origin\": "
+                "\"Origin\", \"ExpirationModel\": \"ExpirationModel\", \"KeyManager\": \"KeyManager\", "
+                "\"CustomerMasterKeySpec\": \"CustomerMasterKeySpec\", \"KeySpec\": \"KeySpec\", "
+                "\"MultiRegion\": true, \"MacAlgorithms\": [\"MacAlgorithmSpec\"], \"Owner\": \"Owner\", "
+                "\"OwnerUid\": 0}}";
+        static const struct {
+                const char *verb;
+                const char *json;
+        } table[] = {
+                { "create-key", key_metadata },
+                { "describe-key", key_metadata },
+                { "generate-mac", "{\"Mac\": null, \"MacAlgorithm\": \"MacAlgorithm\", \"KeyId\": \"KeyId\"}" },
+                { "verify-mac", "{\"KeyId\": \"KeyId\", \"MacValid\": true, \"MacAlgorithm\": \"MacAlgorithm\"}" },
+                { "generate-mac-batch",
+                  "{\"KeyId\": \"KeyId\", \"MacAlgorithm\": \"MacAlgorithm\", \"Macs\": [null]}" },
+                { "list-keys",
+                  "{\"Keys\": [{\"KeyId\": \"KeyId\", \"KeyArn\": \"KeyArn\"}], \"NextMarker\": \"NextMarker\", "
+                  "\"Truncated\": true}" },
+                { "list-aliases",
+                  "{\"Aliases\": [{\"AliasName\": \"AliasName\", \"AliasArn\": \"AliasArn\", \"TargetKeyId\": "
+                  "\"TargetKeyId\", \"CreationDate\": \"1970-01-01T00:00:00+00:00\", \"LastUpdatedDate\": "
+                  "\"1970-01-01T00:00:00+00:00\"}], \"NextMarker\": \"NextMarker\", \"Truncated\": true}" },
+                { "list-resource-tags",
+                  "{\"Tags\": [{\"TagKey\": \"TagKey\", \"TagValue\": \"TagValue\"}], \"NextMarker\": "
+                  "\"NextMarker\", \"Truncated\": true}" },
+                { "schedule-key-deletion",
+                  "{\"KeyId\": \"KeyId\", \"DeletionDate\": \"1970-01-01T00:00:00+00:00\", \"KeyState\": "
+                  "\"KeyState\", \"PendingWindowInDays\": 0}" },
+                { "cancel-key-deletion", "{\"KeyId\": \"KeyId\"}" },
+                { "get-parameters-for-import",
+                  "{\"KeyId\": \"KeyId\", \"ImportToken\": null, \"PublicKey\": null, \"ParametersValidTo\": "
+                  "\"1970-01-01T00:00:00+00:00\"}" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (streq(table[i].verb, v->name))
+                        return table[i].json;
+        return NULL;
+}
+
+static int print_skeleton(Context *c) {
+        _cleanup_(json_value_freep) JsonValue *v = NULL;
+        const char *text;
+        int r;
+
+        switch (c->skeleton) {
+        case SKELETON_INPUT:
+                v = skeleton_input(c->verb);
+                r = json_print(stdout, v);
+                break;
+        case SKELETON_YAML_INPUT:
+                skeleton_yaml(stdout, c->verb);
+                r = 0;
+                break;
+        case SKELETON_OUTPUT:
+                text = skeleton_output(c->verb);
+                if (!text)
+                        return 0;
+                r = json_parse(text, strlen(text), 0, &v, NULL);
+                if (r < 0)
+                        return report_error(c, c->verb->operation, r, NULL);
+                return print_result(c, v);
+        default:
+                r = -EINVAL;
+        }
+        if (r < 0)
+                return report_error(c, c->verb->operation, r, NULL);
+        return fflush(stdout) == 0 && !ferror(stdout) ? 0 : EXIT_OTHER;
+}
+
+/* ---- the command line ---- */
 
 /* Returns 1 to go on and run the subcommand, 0 when help was printed, or a negative errno after saying
  * what is wrong (-EINVAL for a bad command line). Values are only converted (files read, base64
@@ -1513,6 +2485,8 @@ static int parse_argv(Context *c, int argc, char *argv[]) {
                                 help = true;
                         else if (c->verb)
                                 unknown[n_unknown++] = arg;
+                        else if (streq(arg, "kms") && i == 1)
+                                continue; /* `hmacctl kms generate-mac ...`, as `aws kms ...` */
                         else if ((v = verb_find(arg)))
                                 c->verb = v;
                         else if (!help) {
@@ -1532,6 +2506,14 @@ static int parse_argv(Context *c, int argc, char *argv[]) {
                         return r;
                 if (r > 0)
                         continue;
+
+                if (c->verb) {
+                        r = parse_command_option(c, argc, argv, &i);
+                        if (r < 0)
+                                return r;
+                        if (r > 0)
+                                continue;
+                }
 
                 name = arg + 2;
                 eq = strchr(name, '=');
@@ -1580,14 +2562,37 @@ static int parse_argv(Context *c, int argc, char *argv[]) {
         if (!c->verb)
                 return usage_error(NULL, "the following arguments are required: subcommand");
 
-        for (size_t i = 0; i < ELEMENTSOF(c->verb->params) && c->verb->params[i].id > 0; i++) {
-                bool given = false;
+        for (size_t i = 0; i < n_values; i++)
+                c->from_command_line[ids[i]] = true;
 
-                for (size_t j = 0; j < n_values && !given; j++)
-                        given = ids[j] == c->verb->params[i].id;
-                if (c->verb->params[i].required && !given)
-                        missing[n_missing++] = params[c->verb->params[i].id].name;
+        /* Pagination as the aws CLI decides it: --limit or --marker (the request's own members) mean
+         * one page as the service returns it; so does --no-paginate, which the paging options of the
+         * aws CLI cannot go with. */
+        if (verb_is_paginated(c->verb)) {
+                static const ParamId paging[] = { PARAM_STARTING_TOKEN, PARAM_PAGE_SIZE, PARAM_MAX_ITEMS };
+                const char *used[ELEMENTSOF(paging)];
+                size_t n_used = 0;
+
+                for (size_t j = 0; j < ELEMENTSOF(paging); j++)
+                        if (c->from_command_line[paging[j]])
+                                used[n_used++] = params[paging[j]].name;
+                if (n_used > 0 && (c->no_paginate || c->from_command_line[verb_limit(c->verb)] ||
+                                   c->from_command_line[PARAM_MARKER])) {
+                        list = join(used, n_used, "--");
+                        fprintf(stderr, "\nCannot specify --no-paginate along with pagination arguments: %s\n",
+                                strempty(list));
+                        return -EINVAL;
+                }
         }
+
+        if (c->skeleton == SKELETON_INPUT || c->skeleton == SKELETON_YAML_INPUT)
+                return 1;
+
+        /* With --cli-input-json the required members may come from there; they are checked after it
+         * is read, as botocore does. */
+        for (size_t i = 0; !c->cli_input && i < ELEMENTSOF(c->verb->params) && c->verb->params[i].id > 0; i++)
+                if (c->verb->params[i].required && !c->from_command_line[c->verb->params[i].id])
+                        missing[n_missing++] = params[c->verb->params[i].id].name;
         if (n_missing > 0) {
                 list = join(missing, n_missing, "--");
                 if (!list)
@@ -1596,12 +2601,71 @@ static int parse_argv(Context *c, int argc, char *argv[]) {
         }
 
         for (size_t i = 0; i < n_values; i++) {
-                r = param_convert(c, ids[i], values[i]);
+                r = param_convert(c, ids[i], values[i], true);
                 if (r < 0)
                         return r;
         }
 
+        if (c->cli_input) {
+                r = load_cli_input(c);
+                if (r < 0)
+                        return r;
+
+                for (size_t i = 0; i < ELEMENTSOF(c->verb->params) && c->verb->params[i].id > 0; i++)
+                        if (c->verb->params[i].required && !c->set[c->verb->params[i].id])
+                                missing[n_missing++] = params[c->verb->params[i].id].member;
+                if (n_missing > 0) {
+                        fprintf(stderr, "\nParameter validation failed:\n");
+                        for (size_t i = 0; i < n_missing; i++)
+                                fprintf(stderr, "Missing required parameter in input: \"%s\"\n", missing[i]);
+                        return -EINVAL;
+                }
+        }
+
         return 1;
+}
+
+/* The address of the bus we are about to connect to, as sd-bus picks it, for messages. For --user
+ * without a session bus, -ENOMEDIUM. */
+static int bus_address(const Context *c, char **ret) {
+        const char *e, *runtime;
+        char *a;
+
+        if (c->bus_type == HMACD_BUS_SYSTEM) {
+                e = secure_getenv("DBUS_SYSTEM_BUS_ADDRESS");
+                a = strdup(!isempty(e) ? e : "unix:path=/run/dbus/system_bus_socket");
+        } else {
+                e = secure_getenv("DBUS_SESSION_BUS_ADDRESS");
+                runtime = secure_getenv("XDG_RUNTIME_DIR");
+                if (!isempty(e))
+                        a = strdup(e);
+                else if (isempty(runtime))
+                        return -ENOMEDIUM;
+                else if (asprintf(&a, "unix:path=%s/bus", runtime) < 0)
+                        a = NULL;
+                else if (access(a + strlen("unix:path="), F_OK) < 0) {
+                        free(a);
+                        return -ENOMEDIUM;
+                }
+        }
+        if (!a)
+                return -ENOMEM;
+        *ret = a;
+        return 0;
+}
+
+static void on_sigint(int sig) {
+        /* As the aws CLI on Ctrl-C: a newline, and 130. */
+        (void) !write(STDOUT_FILENO, "\n", 1);
+        _exit(EXIT_INTERRUPTED);
+}
+
+static void print_version(void) {
+        struct utsname u = {};
+
+        (void) uname(&u);
+        printf("hmacctl/%s libhmacd/%s %s/%s source/%s\n", HMACD_VERSION, HMACD_VERSION, u.sysname, u.release,
+               u.machine);
 }
 
 int main(int argc, char *argv[]) {
@@ -1612,20 +2676,58 @@ int main(int argc, char *argv[]) {
         };
         int r;
 
+        (void) signal(SIGINT, on_sigint);
+
+        /* --version wins over everything else, as argparse's version action. */
+        for (int i = 1; i < argc; i++)
+                if (streq(argv[i], "--version")) {
+                        print_version();
+                        return fflush(stdout) == 0 ? 0 : EXIT_OTHER;
+                }
+
         r = parse_argv(&c, argc, argv);
         if (r == -EINVAL)
                 return EXIT_USAGE;
+        if (r == -EBADMSG)
+                return EXIT_OTHER;
         if (r < 0) {
-                fprintf(stderr, "hmacctl: %s\n", strerror(-r));
+                fprintf(stderr, "\n%s\n", strerror(-r));
                 return EXIT_OTHER;
         }
         if (r == 0)
                 return fflush(stdout) == 0 ? 0 : EXIT_OTHER;
 
+        for (size_t i = 0; i < c.n_ignored; i++)
+                log_debug(&c, "%s is accepted for the aws CLI's sake and ignored: hmacd is a local service on "
+                              "D-Bus, without regions, profiles, endpoints, TLS or a pager", c.ignored[i]);
+        if (c.query) {
+                r = query_check(&c);
+                if (r < 0)
+                        return r == -EINVAL ? EXIT_USAGE : EXIT_OTHER;
+        }
+
+        if (c.skeleton != SKELETON_NONE)
+                return print_skeleton(&c);
+
+        r = bus_address(&c, &c.bus_address);
+        if (r == -ENOMEDIUM) {
+                fprintf(stderr, "\n--user: there is no session bus to find hmacd on: DBUS_SESSION_BUS_ADDRESS is "
+                                "not set and $XDG_RUNTIME_DIR/bus does not exist%s. Log in to a session (or "
+                                "start hmacd --user in one), or use the service on the system bus: leave "
+                                "out --user.\n",
+                        secure_getenv("XDG_RUNTIME_DIR") ? "" : " (XDG_RUNTIME_DIR is not set either)");
+                return EXIT_CONFIGURATION;
+        }
+        if (r < 0)
+                return report_error(&c, c.verb->operation, r, NULL);
+        log_debug(&c, "Connecting to the %s at %s", bus_name(&c), c.bus_address);
+
         r = hmacd_open(c.bus_type, &c.hmacd);
         if (r < 0) {
-                fprintf(stderr, "Could not connect to the %s: %s\n", bus_name(&c), strerror(-r));
-                return EXIT_UNREACHABLE;
+                if (r == -ENOMEM)
+                        return report_error(&c, c.verb->operation, r, NULL);
+                print_unreachable(&c, strerror(-r));
+                return EXIT_OTHER;
         }
         hmacd_set_allow_interactive_authorization(c.hmacd, c.ask_password);
 

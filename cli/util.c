@@ -156,6 +156,59 @@ invalid:
         return -EINVAL;
 }
 
+int base64_decode_lenient(const char *s, Buffer *ret) {
+        size_t quad = 0, pads = 0, size = 0;
+        uint32_t v = 0;
+        uint8_t *data;
+
+        data = malloc(strlen(s) / 4 * 3 + 3);
+        if (!data)
+                return -ENOMEM;
+
+        for (const char *p = s; *p; p++) {
+                int x;
+
+                if (*p == '=') {
+                        /* binascii.a2b_base64(): padding after two or three sextets ends the input. */
+                        if (quad >= 2 && quad + ++pads >= 4) {
+                                quad = 0;
+                                break;
+                        }
+                        continue;
+                }
+                x = base64_value(*p);
+                if (x < 0)
+                        continue;
+                pads = 0;
+                v = (v << 6) | (uint32_t) x;
+                /* The bits left over after each byte: 6, 4, 2, none. */
+                switch (quad) {
+                case 1:
+                        data[size++] = (uint8_t) (v >> 4);
+                        v &= 0xf;
+                        break;
+                case 2:
+                        data[size++] = (uint8_t) (v >> 2);
+                        v &= 0x3;
+                        break;
+                case 3:
+                        data[size++] = (uint8_t) v;
+                        v = 0;
+                        break;
+                }
+                quad = (quad + 1) % 4;
+        }
+
+        if (quad != 0) {
+                explicit_bzero(data, size);
+                free(data);
+                return -EINVAL;
+        }
+
+        *ret = (Buffer) { .data = data, .size = size };
+        return 0;
+}
+
 char *format_timestamp(char buf[static TIMESTAMP_MAX], uint64_t usec) {
         time_t sec = (time_t) (usec / 1000000);
         unsigned frac = (unsigned) (usec % 1000000);

@@ -25,6 +25,10 @@ int read_file_bounded(const char *path, size_t max, Buffer *ret);
 char *base64_encode(const void *p, size_t n);
 /* Standard alphabet, padding optional, ASCII white space ignored; -EINVAL for anything else. */
 int base64_decode(const char *s, Buffer *ret);
+/* As Python's base64.b64decode() without validate, which the aws CLI uses for blob arguments: characters
+ * outside the alphabet are skipped, padding is required, and decoding stops at the padding that ends a
+ * quantum. -EINVAL when what is left is not whole base64. */
+int base64_decode_lenient(const char *s, Buffer *ret);
 
 #define TIMESTAMP_MAX 64
 /* ISO 8601 in UTC as the aws CLI prints times: "2026-11-22T10:00:00.123000+00:00" (no fraction when it

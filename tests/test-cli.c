@@ -14,392 +14,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli-util.h"
 #include "harness.h"
 #include "hmacd.h"
 #include "macro.h"
 
 TestSuite(cli, .init = harness_setup_daemon, .fini = harness_teardown, .timeout = 240);
 
-/* ---- a small JSON parser, strict enough to reject what is not JSON ---- */
-
-typedef enum JType {
-        J_NULL,
-        J_BOOLEAN,
-        J_NUMBER,
-        J_STRING,
-        J_ARRAY,
-        J_OBJECT,
-} JType;
-
-typedef struct J {
-        JType type;
-        char *s; /* strings, and numbers as written */
-        bool b;
-        struct J **items;
-        char **keys; /* objects: the keys, in their order */
-        size_t n;
-} J;
-
-static void j_free(J *j) {
-        if (!j)
-                return;
-        for (size_t i = 0; i < j->n; i++) {
-                j_free(j->items[i]);
-                if (j->keys)
-                        free(j->keys[i]);
-        }
-        free(j->items);
-        free(j->keys);
-        free(j->s);
-        free(j);
-}
-
-static void j_freep(J **j) {
-        j_free(*j);
-}
-
-typedef struct JParser {
-        const char *p;
-        char error[128];
-} JParser;
-
-static void j_skip(JParser *x) {
-        while (*x->p == ' ' || *x->p == '\n' || *x->p == '\t' || *x->p == '\r')
-                x->p++;
-}
-
-static J *j_value(JParser *x, unsigned depth);
-
-static char *j_string_raw(JParser *x) {
-        size_t size = 0, allocated = strlen(x->p) + 1;
-        char *s = malloc(allocated);
-
-        cr_assert(s);
-        x->p++; /* '"' */
-        for (;;) {
-                unsigned char c = *x->p++;
-
-                if (c == '"')
-                        break;
-                if (c == 0 || c < 0x20) {
-                        snprintf(x->error, sizeof x->error, "unterminated string or control character");
-                        free(s);
-                        return NULL;
-                }
-                if (c != '\\') {
-                        s[size++] = c;
-                        continue;
-                }
-                c = *x->p++;
-                switch (c) {
-                case '"':
-                case '\\':
-                case '/':
-                        s[size++] = c;
-                        break;
-                case 'b':
-                        s[size++] = '\b';
-                        break;
-                case 'f':
-                        s[size++] = '\f';
-                        break;
-                case 'n':
-                        s[size++] = '\n';
-                        break;
-                case 'r':
-                        s[size++] = '\r';
-                        break;
-                case 't':
-                        s[size++] = '\t';
-                        break;
-                case 'u': {
-                        unsigned cp;
-
-                        if (strspn(x->p, "0123456789abcdefABCDEF") < 4 || sscanf(x->p, "%4x", &cp) != 1) {
-                                snprintf(x->error, sizeof x->error, "bad \\u escape");
-                                free(s);
-                                return NULL;
-                        }
-                        x->p += 4;
-                        /* Our output only escapes control characters this way. */
-                        if (cp < 0x80)
-                                s[size++] = cp;
-                        else if (cp < 0x800) {
-                                s[size++] = 0xc0 | (cp >> 6);
-                                s[size++] = 0x80 | (cp & 0x3f);
-                        } else {
-                                s[size++] = 0xe0 | (cp >> 12);
-                                s[size++] = 0x80 | ((cp >> 6) & 0x3f);
-                                s[size++] = 0x80 | (cp & 0x3f);
-                        }
-                        break;
-                }
-                default:
-                        snprintf(x->error, sizeof x->error, "bad escape \\%c", c);
-                        free(s);
-                        return NULL;
-                }
-        }
-        s[size] = 0;
-        return s;
-}
-
-static J *j_new(JType type) {
-        J *j = calloc(1, sizeof *j);
-        cr_assert(j);
-        j->type = type;
-        return j;
-}
-
-static void j_append(J *j, char *key, J *item) {
-        j->items = reallocarray(j->items, j->n + 1, sizeof *j->items);
-        cr_assert(j->items);
-        if (j->type == J_OBJECT) {
-                j->keys = reallocarray(j->keys, j->n + 1, sizeof *j->keys);
-                cr_assert(j->keys);
-                j->keys[j->n] = key;
-        }
-        j->items[j->n++] = item;
-}
-
-static J *j_container(JParser *x, unsigned depth) {
-        bool object = *x->p == '{';
-        char close = object ? '}' : ']';
-        J *j = j_new(object ? J_OBJECT : J_ARRAY);
-
-        x->p++;
-        j_skip(x);
-        if (*x->p == close) {
-                x->p++;
-                return j;
-        }
-        for (;;) {
-                char *key = NULL;
-                J *item;
-
-                j_skip(x);
-                if (object) {
-                        if (*x->p != '"' || !(key = j_string_raw(x))) {
-                                if (!*x->error)
-                                        snprintf(x->error, sizeof x->error, "expected a key");
-                                goto fail;
-                        }
-                        j_skip(x);
-                        if (*x->p++ != ':') {
-                                snprintf(x->error, sizeof x->error, "expected ':'");
-                                free(key);
-                                goto fail;
-                        }
-                }
-                item = j_value(x, depth + 1);
-                if (!item) {
-                        free(key);
-                        goto fail;
-                }
-                j_append(j, key, item);
-                j_skip(x);
-                if (*x->p == ',') {
-                        x->p++;
-                        continue;
-                }
-                if (*x->p++ == close)
-                        return j;
-                snprintf(x->error, sizeof x->error, "expected ',' or '%c'", close);
-                goto fail;
-        }
-fail:
-        j_free(j);
-        return NULL;
-}
-
-static J *j_value(JParser *x, unsigned depth) {
-        J *j;
-
-        j_skip(x);
-        if (depth > 32) {
-                snprintf(x->error, sizeof x->error, "too deep");
-                return NULL;
-        }
-        switch (*x->p) {
-        case '{':
-        case '[':
-                return j_container(x, depth);
-        case '"':
-                j = j_new(J_STRING);
-                j->s = j_string_raw(x);
-                if (!j->s) {
-                        j_free(j);
-                        return NULL;
-                }
-                return j;
-        case 't':
-        case 'f':
-        case 'n': {
-                static const char *const words[] = { "true", "false", "null" };
-                for (size_t i = 0; i < ELEMENTSOF(words); i++)
-                        if (strncmp(x->p, words[i], strlen(words[i])) == 0) {
-                                x->p += strlen(words[i]);
-                                j = j_new(i == 2 ? J_NULL : J_BOOLEAN);
-                                j->b = i == 0;
-                                return j;
-                        }
-                break;
-        }
-        default:
-                if (*x->p == '-' || isdigit((unsigned char) *x->p)) {
-                        size_t n = strspn(x->p, "-+.eE0123456789");
-                        j = j_new(J_NUMBER);
-                        j->s = strndup(x->p, n);
-                        cr_assert(j->s);
-                        x->p += n;
-                        return j;
-                }
-        }
-        snprintf(x->error, sizeof x->error, "unexpected '%.10s'", x->p);
-        return NULL;
-}
-
-/* Parses the whole of text, which must be one JSON value; fails the test otherwise. */
-static J *j_parse(const char *text) {
-        JParser x = { .p = text };
-        J *j = j_value(&x, 0);
-
-        cr_assert(j, "not JSON (%s at offset %zu): %s", x.error, (size_t) (x.p - text), text);
-        j_skip(&x);
-        cr_assert(*x.p == 0, "trailing text after the JSON value at offset %zu: %s", (size_t) (x.p - text),
-                  text);
-        return j;
-}
-
-static const J *j_get(const J *o, const char *key) {
-        cr_assert(o && o->type == J_OBJECT, "not an object where '%s' was looked for", key);
-        for (size_t i = 0; i < o->n; i++)
-                if (streq(o->keys[i], key))
-                        return o->items[i];
-        return NULL;
-}
-
-static const J *j_need(const J *o, const char *key, JType type) {
-        const J *v = j_get(o, key);
-        cr_assert(v, "no '%s'", key);
-        cr_assert_eq(v->type, type, "'%s' has JSON type %d, not %d", key, v->type, type);
-        return v;
-}
-
-static const char *j_str(const J *o, const char *key) {
-        return j_need(o, key, J_STRING)->s;
-}
-
-static const J *j_array(const J *o, const char *key) {
-        return j_need(o, key, J_ARRAY);
-}
-
-/* The keys of object o are exactly these, in this order (NULL-terminated). */
-static void j_assert_keys(const J *o, ...) {
-        va_list ap;
-        size_t i = 0;
-        const char *k;
-
-        cr_assert(o && o->type == J_OBJECT);
-        va_start(ap, o);
-        while ((k = va_arg(ap, const char *))) {
-                cr_assert(i < o->n, "missing key '%s' (only %zu keys)", k, o->n);
-                cr_assert_str_eq(o->keys[i], k, "key %zu is '%s', expected '%s'", i, o->keys[i], k);
-                i++;
-        }
-        va_end(ap);
-        cr_assert_eq(i, o->n, "unexpected key '%s'", i < o->n ? o->keys[i] : "");
-}
-
 /* ---- running hmacctl ---- */
-
-/* Runs hmacctl as root (allowed everything) with the arguments, NULL-terminated. */
-#define CTL(res, ...) cr_assert(harness_runl(NULL, (res), HARNESS_HMACCTL, __VA_ARGS__, NULL) >= 0)
 
 static void run_input(HarnessResult *res, const void *input, size_t size, char **argv) {
         cr_assert(harness_run(NULL, input, size, argv, res) >= 0);
 }
 
-static void expect_ok(const HarnessResult *res, const char *what) {
-        cr_assert(!res->timed_out, "%s timed out", what);
-        cr_assert_eq(res->exit_code, 0, "%s: %s\nstderr: %s\nstdout: %s", what,
-                     harness_describe_status(res->status), res->err, res->out);
-}
-
-/* Exit status 'code', and (if given) this text somewhere on standard error; nothing on standard
- * output. */
-static void expect_fail(const HarnessResult *res, int code, const char *err_part, const char *what) {
-        cr_assert(!res->timed_out, "%s timed out", what);
-        cr_assert_eq(res->exit_code, code, "%s: expected exit %d, %s\nstderr: %s\nstdout: %s", what, code,
-                     harness_describe_status(res->status), res->err, res->out);
-        if (err_part)
-                cr_assert(strstr(res->err, err_part), "%s: stderr lacks '%s': %s", what, err_part, res->err);
-        cr_assert_eq(res->out_size, 0, "%s: stdout not empty: %s", what, res->out);
-}
-
-/* One whole line of standard error is exactly line. */
-static bool has_line(const char *text, const char *line) {
-        size_t n = strlen(line);
-
-        for (const char *p = text; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-                if (strncmp(p, line, n) == 0 && (p[n] == '\n' || p[n] == 0))
-                        return true;
-        return false;
-}
-
-/* The service error line the aws CLI prints, whole, with exit 254. */
-static void expect_service_error(const HarnessResult *res, const char *exception, const char *operation,
-                                 const char *message_part) {
-        char prefix[256];
-        const char *line;
-
-        snprintf(prefix, sizeof prefix, "An error occurred (%s) when calling the %s operation: ", exception,
-                 operation);
-        expect_fail(res, 254, prefix, operation);
-        if (message_part) {
-                line = strstr(res->err, prefix) + strlen(prefix);
-                cr_assert(strstr(line, message_part), "message lacks '%s': %s", message_part, res->err);
-        }
-}
-
-static J *run_json(const char *what, HarnessResult *res) {
-        expect_ok(res, what);
-        return j_parse(res->out);
-}
-
 /* ---- helpers ---- */
-
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static void base64_encode(const uint8_t *p, size_t n, char *out) {
-        for (size_t i = 0; i < n; i += 3) {
-                uint32_t v = (uint32_t) p[i] << 16 | (i + 1 < n ? (uint32_t) p[i + 1] << 8 : 0) |
-                             (i + 2 < n ? p[i + 2] : 0);
-                *out++ = b64[v >> 18];
-                *out++ = b64[(v >> 12) & 63];
-                *out++ = i + 1 < n ? b64[(v >> 6) & 63] : '=';
-                *out++ = i + 2 < n ? b64[v & 63] : '=';
-        }
-        *out = 0;
-}
-
-static size_t base64_decode(const char *s, uint8_t *out, size_t max) {
-        uint32_t v = 0;
-        size_t n = 0, bits = 0;
-
-        for (; *s && *s != '='; s++) {
-                const char *c = strchr(b64, *s);
-                cr_assert(c && *s, "not base64: '%s'", s);
-                v = v << 6 | (uint32_t) (c - b64);
-                bits += 6;
-                if (bits >= 8) {
-                        bits -= 8;
-                        cr_assert(n < max);
-                        out[n++] = (v >> bits) & 0xff;
-                }
-        }
-        return n;
-}
 
 /* Seconds since the epoch of an ISO 8601 time as the aws CLI prints them:
  * "2026-11-22T10:00:00+00:00" or "2026-11-22T10:00:00.123000+00:00". */
@@ -430,19 +58,6 @@ static bool is_uuid(const char *s) {
         return s[14] == '4';
 }
 
-static void write_file(const char *path, const void *data, size_t size) {
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        cr_assert(fd >= 0, "open %s: %m", path);
-        cr_assert_eq(write(fd, data, size), (ssize_t) size);
-        cr_assert(close(fd) == 0);
-}
-
-static char *tmp_path(const char *name) {
-        char *p;
-        cr_assert(asprintf(&p, "%s/%s", harness_tmp_dir(), name) >= 0);
-        return p;
-}
-
 /* Creates a key with hmacctl; returns its KeyId, fills arn (if given). */
 static char *create_key(const char *spec, char *arn, size_t arn_size) {
         _cleanup_(harness_result_done) HarnessResult res = {};
@@ -451,7 +66,7 @@ static char *create_key(const char *spec, char *arn, size_t arn_size) {
         char *id;
 
         CTL(&res, "create-key", "--key-spec", spec, "--key-usage", "GENERATE_VERIFY_MAC");
-        j = run_json("create-key", &res);
+        j = run_json(&res, "create-key");
         md = j_need(j, "KeyMetadata", J_OBJECT);
         id = strdup(j_str(md, "KeyId"));
         cr_assert(id);
@@ -463,7 +78,7 @@ static char *create_key(const char *spec, char *arn, size_t arn_size) {
 static J *describe(const char *key_id) {
         _cleanup_(harness_result_done) HarnessResult res = {};
         CTL(&res, "describe-key", "--key-id", key_id);
-        return run_json("describe-key", &res);
+        return run_json(&res, "describe-key");
 }
 
 static char *key_state(const char *key_id) {
@@ -477,10 +92,11 @@ static char *key_state(const char *key_id) {
 static char *cli_mac(const char *key, const char *message, const char *alg) {
         _cleanup_(harness_result_done) HarnessResult res = {};
         _cleanup_(j_freep) J *j = NULL;
+        _cleanup_free_ char *message64 = b64_text(message);
         char *mac;
 
-        CTL(&res, "generate-mac", "--key-id", key, "--message", message, "--mac-algorithm", alg);
-        j = run_json("generate-mac", &res);
+        CTL(&res, "generate-mac", "--key-id", key, "--message", message64, "--mac-algorithm", alg);
+        j = run_json(&res, "generate-mac");
         mac = strdup(j_str(j, "Mac"));
         cr_assert(mac);
         return mac;
@@ -518,7 +134,7 @@ static void busctl_mac(const char *key, const uint8_t *message, size_t size, con
         cr_assert(harness_run(NULL, NULL, 0, argv, &res) >= 0);
         cr_assert_eq(res.exit_code, 0, "busctl: %s", res.err);
 
-        /* "ays 32 211 67 ... "arn:..."" */
+        /* "ays 32 211 67 ... \"arn:...\"": the MAC, then the key ARN (API.md, section 3). */
         cr_assert(strncmp(res.out, "ays ", 4) == 0, "busctl printed: %s", res.out);
         p = res.out + 4;
         cr_assert(sscanf(p, "%u%n", &v, &off) == 1);
@@ -529,7 +145,7 @@ static void busctl_mac(const char *key, const uint8_t *message, size_t size, con
                 mac[n++] = b;
                 p += off;
         }
-        base64_encode(mac, n, out);
+        b64_encode_to(mac, n, out);
 }
 
 /* ---- issue 2: the core subcommands ---- */
@@ -544,7 +160,7 @@ Test(cli, create_key_json_shape) {
         CTL(&res, "create-key", "--key-spec", "HMAC_384", "--key-usage", "GENERATE_VERIFY_MAC",
             "--description", "session \"cookies\"\tand more", "--tags", "TagKey=Purpose,TagValue=cookies",
             "TagKey=Team,TagValue=web");
-        j = run_json("create-key", &res);
+        j = run_json(&res, "create-key");
         j_assert_keys(j, "KeyMetadata", NULL);
         md = j_need(j, "KeyMetadata", J_OBJECT);
 
@@ -577,7 +193,7 @@ Test(cli, create_key_json_shape) {
         _cleanup_(harness_result_done) HarnessResult tags = {};
         _cleanup_(j_freep) J *t = NULL;
         CTL(&tags, "list-resource-tags", "--key-id", j_str(md, "KeyId"));
-        t = run_json("list-resource-tags", &tags);
+        t = run_json(&tags, "list-resource-tags");
         cr_assert_eq(j_array(t, "Tags")->n, 2);
         cr_assert_str_eq(j_str(j_array(t, "Tags")->items[0], "TagKey"), "Purpose");
         cr_assert_str_eq(j_str(j_array(t, "Tags")->items[1], "TagValue"), "web");
@@ -602,18 +218,18 @@ Test(cli, generate_then_verify_every_spec) {
                 uint8_t raw[128];
 
                 id = create_key(specs[i].spec, arn, sizeof arn);
-                CTL(&gen, "generate-mac", "--key-id", id, "--message", "hello, world", "--mac-algorithm",
+                CTL(&gen, "generate-mac", "--key-id", id, "--message", "aGVsbG8sIHdvcmxk", "--mac-algorithm",
                     specs[i].alg);
-                g = run_json("generate-mac", &gen);
+                g = run_json(&gen, "generate-mac");
                 j_assert_keys(g, "Mac", "MacAlgorithm", "KeyId", NULL);
-                cr_assert_eq(base64_decode(j_str(g, "Mac"), raw, sizeof raw), specs[i].size, "%s",
+                cr_assert_eq(b64_decode_into(j_str(g, "Mac"), raw, sizeof raw), specs[i].size, "%s",
                              specs[i].spec);
                 cr_assert_str_eq(j_str(g, "MacAlgorithm"), specs[i].alg);
                 cr_assert_str_eq(j_str(g, "KeyId"), arn);
 
-                CTL(&ver, "verify-mac", "--key-id", id, "--message", "hello, world", "--mac-algorithm",
+                CTL(&ver, "verify-mac", "--key-id", id, "--message", "aGVsbG8sIHdvcmxk", "--mac-algorithm",
                     specs[i].alg, "--mac", j_str(g, "Mac"));
-                v = run_json("verify-mac", &ver);
+                v = run_json(&ver, "verify-mac");
                 j_assert_keys(v, "KeyId", "MacValid", "MacAlgorithm", NULL);
                 cr_assert_str_eq(j_str(v, "KeyId"), arn);
                 cr_assert(j_need(v, "MacValid", J_BOOLEAN)->b);
@@ -644,7 +260,7 @@ Test(cli, fileb_messages_from_file_and_stdin) {
         cr_assert(asprintf(&arg, "fileb://%s", path) >= 0);
 
         CTL(&file, "generate-mac", "--key-id", id, "--message", arg, "--mac-algorithm", "HMAC_SHA_512");
-        f = run_json("generate-mac fileb://PATH", &file);
+        f = run_json(&file, "generate-mac fileb://PATH");
         busctl_mac(id, message, sizeof message, "HMAC_SHA_512", expected);
         cr_assert_str_eq(j_str(f, "Mac"), expected);
 
@@ -652,26 +268,54 @@ Test(cli, fileb_messages_from_file_and_stdin) {
                   (char *[]){ (char *) HARNESS_HMACCTL, (char *) "generate-mac", (char *) "--key-id", id,
                               (char *) "--message", (char *) "fileb://-", (char *) "--mac-algorithm",
                               (char *) "HMAC_SHA_512", NULL });
-        s = run_json("generate-mac fileb://-", &in);
+        s = run_json(&in, "generate-mac fileb://-");
         cr_assert_str_eq(j_str(s, "Mac"), expected);
 
         /* --mac fileb:// takes the raw MAC. */
-        cr_assert_eq(base64_decode(expected, raw, sizeof raw), 64);
+        cr_assert_eq(b64_decode_into(expected, raw, sizeof raw), 64);
         write_file(mac_path, raw, sizeof raw);
         cr_assert(asprintf(&mac_arg, "fileb://%s", mac_path) >= 0);
         CTL(&ver, "verify-mac", "--key-id", id, "--message", arg, "--mac-algorithm", "HMAC_SHA_512", "--mac",
             mac_arg);
         expect_ok(&ver, "verify-mac --mac fileb://");
 
-        /* A file holding text gives the MAC of that text given inline. */
+        /* A file holding text (fileb://) gives the MAC of that text given inline in base64, as AWS CLI v2
+         * takes blobs, and of the text itself with --cli-binary-format raw-in-base64-out. */
         write_file(text_path, "some text", 9);
         cr_assert(asprintf(&text_arg, "fileb://%s", text_path) >= 0);
         CTL(&text, "generate-mac", "--key-id", id, "--message", text_arg, "--mac-algorithm", "HMAC_SHA_512");
-        t = run_json("generate-mac fileb:// text", &text);
-        CTL(&same, "generate-mac", "--key-id", id, "--message", "some text", "--mac-algorithm",
+        t = run_json(&text, "generate-mac fileb:// text");
+        CTL(&same, "generate-mac", "--key-id", id, "--message", "c29tZSB0ZXh0", "--mac-algorithm",
             "HMAC_SHA_512");
-        u = run_json("generate-mac text", &same);
+        u = run_json(&same, "generate-mac base64");
         cr_assert_str_eq(j_str(t, "Mac"), j_str(u, "Mac"));
+        {
+                _cleanup_(harness_result_done) HarnessResult raw_text = {}, b64_file = {};
+                _cleanup_(j_freep) J *r = NULL, *b = NULL;
+                _cleanup_free_ char *b64_path = tmp_path("message.b64"), *b64_arg = NULL;
+
+                CTL(&raw_text, "generate-mac", "--key-id", id, "--message", "some text", "--mac-algorithm",
+                    "HMAC_SHA_512", "--cli-binary-format", "raw-in-base64-out");
+                r = run_json(&raw_text, "generate-mac raw-in-base64-out");
+                cr_assert_str_eq(j_str(r, "Mac"), j_str(u, "Mac"));
+
+                /* file:// is text, and so base64 too. */
+                write_file(b64_path, "c29tZSB0ZXh0\n", 13);
+                cr_assert(asprintf(&b64_arg, "file://%s", b64_path) >= 0);
+                CTL(&b64_file, "generate-mac", "--key-id", id, "--message", b64_arg, "--mac-algorithm",
+                    "HMAC_SHA_512");
+                b = run_json(&b64_file, "generate-mac file://");
+                cr_assert_str_eq(j_str(b, "Mac"), j_str(u, "Mac"));
+        }
+
+        /* Text that is not base64: the aws CLI's line, and its exit code for it, 255. (As botocore's
+         * b64decode() skips what is not in the alphabet, "some text" would be base64 "sometext".) */
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                CTL(&res, "generate-mac", "--key-id", id, "--message", "hello", "--mac-algorithm",
+                    "HMAC_SHA_512");
+                expect_fail(&res, 255, "Invalid base64: \"hello\"", "text as --message");
+        }
 }
 
 Test(cli, invalid_mac_exits_254_with_the_aws_line) {
@@ -685,25 +329,33 @@ Test(cli, invalid_mac_exits_254_with_the_aws_line) {
 
         {
                 _cleanup_(harness_result_done) HarnessResult res = {};
-                CTL(&res, "verify-mac", "--key-id", id, "--message", "pay 900", "--mac-algorithm",
+                CTL(&res, "verify-mac", "--key-id", id, "--message", "cGF5IDkwMA==", "--mac-algorithm",
                     "HMAC_SHA_256", "--mac", mac);
                 expect_fail(&res, 254, NULL, "tampered message");
                 cr_assert(has_line(res.err, line), "no line '%s' in: %s", line, res.err);
         }
 
         /* A MAC with one bit changed, and one that is too short: invalid too, not a validation error. */
-        n = base64_decode(mac, raw, sizeof raw);
+        n = b64_decode_into(mac, raw, sizeof raw);
         raw[5] ^= 0x01;
-        base64_encode(raw, n, flipped);
-        base64_encode(raw, n - 1, shorter);
+        b64_encode_to(raw, n, flipped);
+        b64_encode_to(raw, n - 1, shorter);
         const char *bad[] = { flipped, shorter };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 _cleanup_(harness_result_done) HarnessResult res = {};
-                CTL(&res, "verify-mac", "--key-id", id, "--message", "pay 100", "--mac-algorithm",
+                CTL(&res, "verify-mac", "--key-id", id, "--message", "cGF5IDEwMA==", "--mac-algorithm",
                     "HMAC_SHA_256", "--mac", bad[i]);
                 expect_fail(&res, 254, NULL, bad[i]);
                 cr_assert(has_line(res.err, line), "%s: %s", bad[i], res.err);
         }
+}
+
+static size_t k_last(const char *const *args) {
+        size_t k = 0;
+
+        while (args[k + 1])
+                k++;
+        return k;
 }
 
 Test(cli, bad_command_lines_exit_252) {
@@ -713,7 +365,7 @@ Test(cli, bad_command_lines_exit_252) {
                 { "frobnicate-key", NULL },
                 { NULL }, /* no subcommand at all */
                 { "generate-mac", "--key-id", id, "--message", "x", NULL },
-                { "verify-mac", "--key-id", id, "--message", "x", "--mac-algorithm", "HMAC_SHA_256", NULL },
+                { "verify-mac", "--key-id", id, "--message", "eA==", "--mac-algorithm", "HMAC_SHA_256", NULL },
                 { "describe-key", NULL },
                 { "describe-key", "--key-id", id, "--bogus", "1", NULL },
                 { "describe-key", "--key-id", NULL },
@@ -721,9 +373,17 @@ Test(cli, bad_command_lines_exit_252) {
                 { "list-keys", "--limit", "0", NULL },
                 { "list-keys", "--limit", "ten", NULL },
                 { "list-keys", "--key-id", id, NULL }, /* an option of another subcommand */
-                { "describe-key", "--key-id", id, "--output", "yaml", NULL },
-                { "verify-mac", "--key-id", id, "--message", "x", "--mac-algorithm", "HMAC_SHA_256", "--mac",
-                  "!!", NULL },
+                { "describe-key", "--key-id", id, "--output", "xml", NULL },
+                { "list-keys", "--max-items", "two", NULL },
+                { "list-keys", "--no-paginate", "--max-items", "2", NULL },
+                { "list-keys", "--limit", "2", "--starting-token", "x", NULL },
+                { "describe-key", "--key-id", id, "--query", "[", NULL },
+                { "describe-key", "--cli-input-json", "{\"KeyId\": 1}", NULL },
+                { "describe-key", "--cli-input-json", "{\"KeyId\": \"x\", \"Bogus\": 1}", NULL },
+                { "describe-key", "--cli-input-json", "{", NULL },
+                { "describe-key", "--cli-input-json", "{}", NULL },
+                { "describe-key", "--generate-cli-skeleton", "outputs", NULL },
+                { "describe-key", "--key-id", id, "--cli-binary-format", "raw", NULL },
                 { "generate-mac", "--key-id", id, "--message", "<fileb>", "--mac-algorithm", "HMAC_SHA_256",
                   NULL },
                 { "create-key", "--tags", "Key=a,Value=b", NULL },
@@ -744,7 +404,7 @@ Test(cli, bad_command_lines_exit_252) {
                 for (size_t k = 0; cases[i][k]; k++)
                         argv[n++] = (char *) (streq(cases[i][k], "<fileb>") ? fileb : cases[i][k]);
                 cr_assert(harness_run(NULL, NULL, 0, argv, &res) >= 0);
-                expect_fail(&res, 252, NULL, cases[i][0] ?: "(none)");
+                expect_fail(&res, 252, NULL, cases[i][0] ? cases[i][k_last(cases[i])] : "(none)");
                 cr_assert(res.err_size > 0, "case %zu: nothing said on stderr", i);
         }
 
@@ -753,9 +413,21 @@ Test(cli, bad_command_lines_exit_252) {
         CTL(&res, "create-alias");
         expect_fail(&res, 252, "the following arguments are required: --alias-name, --target-key-id",
                     "create-alias");
+
+        /* A MAC that is not base64: what the aws CLI says, and its 255. */
+        _cleanup_(harness_result_done) HarnessResult bad = {};
+        CTL(&bad, "verify-mac", "--key-id", id, "--message", "eA==", "--mac-algorithm", "HMAC_SHA_256", "--mac",
+            "abc");
+        expect_fail(&bad, 255, "Invalid base64: \"abc\"", "--mac abc");
+
+        /* With --cli-input-json the required members are botocore's to name. */
+        _cleanup_(harness_result_done) HarnessResult input = {};
+        CTL(&input, "generate-mac", "--cli-input-json", "{\"KeyId\": \"alias/x\"}");
+        expect_fail(&input, 252, "Missing required parameter in input: \"Message\"", "--cli-input-json");
+        cr_assert(strstr(input.err, "Missing required parameter in input: \"MacAlgorithm\""), "%s", input.err);
 }
 
-Test(cli, unreachable_service_exits_253) {
+Test(cli, unreachable_service_exits_255) {
         _cleanup_free_ char *saved = NULL, *address = NULL, *socket = tmp_path("no-such-socket");
         int status = 0;
 
@@ -770,7 +442,10 @@ Test(cli, unreachable_service_exits_253) {
                 _cleanup_(harness_result_done) HarnessResult res = {};
                 CTL(&res, "list-keys");
                 cr_assert(setenv("DBUS_SYSTEM_BUS_ADDRESS", saved, 1) == 0);
-                expect_fail(&res, 253, "Could not connect", "list-keys without a bus");
+                expect_fail(&res, 255, "Could not connect", "list-keys without a bus");
+                cr_assert(strstr(res.err, address), "the address tried is not named: %s", res.err);
+                cr_assert(strstr(res.err, "systemctl status hmacd"), "%s", res.err);
+                cr_assert(strstr(res.err, "journalctl -u hmacd"), "%s", res.err);
         }
 
         /* A bus, but no hmacd on it. */
@@ -778,7 +453,24 @@ Test(cli, unreachable_service_exits_253) {
         {
                 _cleanup_(harness_result_done) HarnessResult res = {};
                 CTL(&res, "describe-key", "--key-id", "alias/anything");
-                expect_fail(&res, 253, "io.hmacd.Kms1", "describe-key without the daemon");
+                expect_fail(&res, 255, "io.hmacd.Kms1", "describe-key without the daemon");
+        }
+
+        /* --user without a session bus: said in words, 253 as a bad environment. */
+        {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                _cleanup_free_ char *session = getenv("DBUS_SESSION_BUS_ADDRESS") ?
+                                                       strdup(getenv("DBUS_SESSION_BUS_ADDRESS")) : NULL;
+                _cleanup_free_ char *runtime = getenv("XDG_RUNTIME_DIR") ? strdup(getenv("XDG_RUNTIME_DIR")) :
+                                                                           NULL;
+
+                cr_assert(unsetenv("DBUS_SESSION_BUS_ADDRESS") == 0 && unsetenv("XDG_RUNTIME_DIR") == 0);
+                CTL(&res, "--user", "list-keys");
+                if (session)
+                        cr_assert(setenv("DBUS_SESSION_BUS_ADDRESS", session, 1) == 0);
+                if (runtime)
+                        cr_assert(setenv("XDG_RUNTIME_DIR", runtime, 1) == 0);
+                expect_fail(&res, 253, "--user: there is no session bus", "--user without a session bus");
         }
 }
 
@@ -802,11 +494,11 @@ Test(cli, output_text_describe_key_and_generate_mac) {
         expect_ok(&desc, "describe-key --output text");
         cr_assert_str_eq(desc.out, expected);
 
-        CTL(&gen_json, "generate-mac", "--key-id", id, "--message", "m", "--mac-algorithm", "HMAC_SHA_224");
-        g = run_json("generate-mac", &gen_json);
+        CTL(&gen_json, "generate-mac", "--key-id", id, "--message", "bQ==", "--mac-algorithm", "HMAC_SHA_224");
+        g = run_json(&gen_json, "generate-mac");
         free(expected);
         cr_assert(asprintf(&expected, "%s\t%s\tHMAC_SHA_224\n", j_str(md, "Arn"), j_str(g, "Mac")) >= 0);
-        CTL(&gen, "generate-mac", "--key-id", id, "--message", "m", "--mac-algorithm", "HMAC_SHA_224",
+        CTL(&gen, "generate-mac", "--key-id", id, "--message", "bQ==", "--mac-algorithm", "HMAC_SHA_224",
             "--output", "text");
         expect_ok(&gen, "generate-mac --output text");
         cr_assert_str_eq(gen.out, expected);
@@ -821,7 +513,7 @@ static const struct {
         { "generate-mac", { "--key-id", "--message", "--mac-algorithm" }, true },
         { "verify-mac", { "--key-id", "--message", "--mac-algorithm", "--mac" }, true },
         { "describe-key", { "--key-id" }, true },
-        { "list-keys", { "--limit", "--starting-token" }, false },
+        { "list-keys", { "--starting-token", "--page-size", "--max-items" }, false },
         { "enable-key", { "--key-id" }, true },
         { "disable-key", { "--key-id" }, true },
         { "schedule-key-deletion", { "--key-id", "--pending-window-in-days" }, true },
@@ -830,10 +522,10 @@ static const struct {
         { "create-alias", { "--alias-name", "--target-key-id" }, true },
         { "update-alias", { "--alias-name", "--target-key-id" }, true },
         { "delete-alias", { "--alias-name" }, true },
-        { "list-aliases", { "--key-id", "--limit", "--starting-token" }, false },
+        { "list-aliases", { "--key-id", "--starting-token", "--page-size", "--max-items" }, false },
         { "tag-resource", { "--key-id", "--tags" }, true },
         { "untag-resource", { "--key-id", "--tag-keys" }, true },
-        { "list-resource-tags", { "--key-id", "--limit", "--starting-token" }, true },
+        { "list-resource-tags", { "--key-id", "--starting-token", "--page-size", "--max-items" }, true },
 };
 
 Test(cli, help_for_every_subcommand) {
@@ -893,7 +585,7 @@ Test(cli, disable_and_enable_round_trip) {
         /* A disabled key makes no MACs: DisabledException "<arn> is disabled.". */
         {
                 _cleanup_(harness_result_done) HarnessResult res = {};
-                CTL(&res, "generate-mac", "--key-id", id, "--message", "x", "--mac-algorithm",
+                CTL(&res, "generate-mac", "--key-id", id, "--message", "eA==", "--mac-algorithm",
                     "HMAC_SHA_256");
                 snprintf(disabled, sizeof disabled, "%s is disabled.", arn);
                 expect_service_error(&res, "DisabledException", "GenerateMac", disabled);
@@ -947,7 +639,7 @@ Test(cli, schedule_and_cancel_key_deletion) {
                 const J *md;
 
                 CTL(&res, "schedule-key-deletion", "--key-id", id, "--pending-window-in-days", "7");
-                j = run_json("schedule-key-deletion", &res);
+                j = run_json(&res, "schedule-key-deletion");
                 j_assert_keys(j, "KeyId", "DeletionDate", "KeyState", "PendingWindowInDays", NULL);
                 cr_assert_str_eq(j_str(j, "KeyId"), arn);
                 cr_assert_str_eq(j_str(j, "KeyState"), "PendingDeletion");
@@ -969,7 +661,7 @@ Test(cli, schedule_and_cancel_key_deletion) {
                 char pending[300];
 
                 snprintf(pending, sizeof pending, "%s is pending deletion.", arn);
-                CTL(&res, "generate-mac", "--key-id", id, "--message", "x", "--mac-algorithm",
+                CTL(&res, "generate-mac", "--key-id", id, "--message", "eA==", "--mac-algorithm",
                     "HMAC_SHA_256");
                 expect_service_error(&res, "KMSInvalidStateException", "GenerateMac", pending);
                 CTL(&again, "enable-key", "--key-id", id);
@@ -981,7 +673,7 @@ Test(cli, schedule_and_cancel_key_deletion) {
                 _cleanup_(j_freep) J *j = NULL, *d = NULL;
 
                 CTL(&res, "cancel-key-deletion", "--key-id", id);
-                j = run_json("cancel-key-deletion", &res);
+                j = run_json(&res, "cancel-key-deletion");
                 j_assert_keys(j, "KeyId", NULL);
                 cr_assert_str_eq(j_str(j, "KeyId"), arn);
                 d = describe(id);
@@ -1070,7 +762,7 @@ static J *list_aliases(const char *key_id) {
                 CTL(&res, "list-aliases", "--key-id", key_id);
         else
                 CTL(&res, "list-aliases");
-        j = run_json("list-aliases", &res);
+        j = run_json(&res, "list-aliases");
         j_assert_keys(j, "Aliases", NULL);
         for (size_t i = 0; i < j_array(j, "Aliases")->n; i++) {
                 const J *a = j_array(j, "Aliases")->items[i];
@@ -1204,10 +896,13 @@ Test(cli, alias_errors) {
         expect_service_error(&res, "NotFoundException", "DescribeKey", "alias/nobody");
 }
 
-/* Pages through a list subcommand with --limit and --starting-token until there is no NextToken;
- * returns the first field (field) of every entry, in order, and the number of pages. */
-static size_t page_through(const char *verb, const char *result_key, const char *field, const char *limit,
-                           const char *key_id, char ***ret, size_t *ret_pages) {
+/* Pages through a list subcommand as AWS CLI v2 scripts do, with --max-items (and --page-size, the size
+ * of the service's pages, if given) and --starting-token, until there is no NextToken; returns the
+ * first field (field) of every entry, in order, and the number of outputs. Every NextToken is one
+ * botocore would make: base64 of {"Marker": ...}, with "boto_truncate_amount" when it ends inside a
+ * page. */
+static size_t page_through(const char *verb, const char *result_key, const char *field, const char *max_items,
+                           const char *page_size, const char *key_id, char ***ret, size_t *ret_pages) {
         _cleanup_free_ char *token = NULL;
         char **names = NULL;
         size_t n = 0, pages = 0;
@@ -1215,11 +910,16 @@ static size_t page_through(const char *verb, const char *result_key, const char 
         for (;;) {
                 _cleanup_(harness_result_done) HarnessResult res = {};
                 _cleanup_(j_freep) J *j = NULL;
-                char *argv[12] = { (char *) HARNESS_HMACCTL, (char *) verb, (char *) "--limit",
-                                   (char *) limit };
-                size_t argc = 4;
+                _cleanup_free_ uint8_t *decoded = NULL;
+                char *argv[14] = { (char *) HARNESS_HMACCTL, (char *) verb, (char *) "--max-items",
+                                   (char *) max_items };
+                size_t argc = 4, size;
                 const J *items, *next;
 
+                if (page_size) {
+                        argv[argc++] = (char *) "--page-size";
+                        argv[argc++] = (char *) page_size;
+                }
                 if (key_id) {
                         argv[argc++] = (char *) "--key-id";
                         argv[argc++] = (char *) key_id;
@@ -1229,12 +929,12 @@ static size_t page_through(const char *verb, const char *result_key, const char 
                         argv[argc++] = token;
                 }
                 cr_assert(harness_run(NULL, NULL, 0, argv, &res) >= 0);
-                j = run_json(verb, &res);
+                j = run_json(&res, verb);
                 items = j_array(j, result_key);
                 next = j_get(j, "NextToken");
                 cr_assert_null(j_get(j, "Truncated"));
                 cr_assert_null(j_get(j, "NextMarker"));
-                cr_assert_leq(items->n, (size_t) atoi(limit));
+                cr_assert_leq(items->n, (size_t) atoi(max_items));
                 for (size_t i = 0; i < items->n; i++) {
                         names = reallocarray(names, n + 1, sizeof *names);
                         cr_assert(names);
@@ -1248,7 +948,13 @@ static size_t page_through(const char *verb, const char *result_key, const char 
                 }
                 j_assert_keys(j, result_key, "NextToken", NULL);
                 cr_assert_eq(next->type, J_STRING);
-                cr_assert_eq(items->n, (size_t) atoi(limit), "a short page with a NextToken");
+                cr_assert_eq(items->n, (size_t) atoi(max_items), "a short output with a NextToken");
+                decoded = b64_decode(next->s, &size);
+                decoded = realloc(decoded, size + 1);
+                cr_assert(decoded);
+                decoded[size] = 0;
+                cr_assert(strncmp((char *) decoded, "{\"Marker\": ", 11) == 0 && decoded[size - 1] == '}',
+                          "NextToken %s is not botocore's: %s", next->s, decoded);
                 free(token);
                 token = strdup(next->s);
         }
@@ -1284,13 +990,14 @@ Test(cli, paging_list_keys) {
 
         /* Pages of 10, 10 and 5, in creation order, together every key once. */
         static const struct {
-                const char *limit;
+                const char *limit, *page_size;
                 size_t pages;
-        } limits[] = { { "10", 3 }, { "1", 25 }, { "25", 1 }, { "7", 4 }, { "1000", 1 } };
+        } limits[] = { { "10", NULL, 3 },  { "1", NULL, 25 }, { "25", NULL, 1 }, { "7", "3", 4 },
+                       { "7", "10", 4 }, { "10", "4", 3 }, { "1000", NULL, 1 } };
         for (size_t l = 0; l < ELEMENTSOF(limits); l++) {
                 char **names;
-                size_t pages, n = page_through("list-keys", "Keys", "KeyId", limits[l].limit, NULL, &names,
-                                               &pages);
+                size_t pages, n = page_through("list-keys", "Keys", "KeyId", limits[l].limit,
+                                               limits[l].page_size, NULL, &names, &pages);
 
                 cr_assert_eq(n, 25, "--limit %s: %zu keys", limits[l].limit, n);
                 cr_assert_eq(pages, limits[l].pages, "--limit %s: %zu pages", limits[l].limit, pages);
@@ -1306,13 +1013,13 @@ Test(cli, paging_list_keys) {
                 const char *last;
 
                 CTL(&res, "list-keys");
-                j = run_json("list-keys", &res);
+                j = run_json(&res, "list-keys");
                 j_assert_keys(j, "Keys", NULL);
                 cr_assert_eq(j_array(j, "Keys")->n, 25);
                 j_assert_keys(j_array(j, "Keys")->items[0], "KeyId", "KeyArn", NULL);
 
                 /* Text: KEYS lines, then NEXTTOKEN last. */
-                CTL(&text, "list-keys", "--limit", "2", "--output", "text");
+                CTL(&text, "list-keys", "--max-items", "2", "--output", "text");
                 expect_ok(&text, "list-keys --output text");
                 cr_assert(strncmp(text.out, "KEYS\t", 5) == 0, "%s", text.out);
                 last = strstr(text.out, "\nNEXTTOKEN\t");
@@ -1320,6 +1027,31 @@ Test(cli, paging_list_keys) {
 
                 CTL(&bad, "list-keys", "--starting-token", "not-a-marker");
                 expect_service_error(&bad, "InvalidMarkerException", "ListKeys", NULL);
+        }
+
+        /* --limit (the request's own member) and --no-paginate: one call, the service's answer as it is,
+         * with NextMarker and Truncated, as aws prints it; --marker goes on from a NextMarker. */
+        {
+                _cleanup_(harness_result_done) HarnessResult limit = {}, rest = {}, no_paginate = {};
+                _cleanup_(j_freep) J *j = NULL, *k = NULL, *l = NULL;
+
+                CTL(&limit, "list-keys", "--limit", "20");
+                j = run_json(&limit, "list-keys --limit");
+                j_assert_keys(j, "Keys", "NextMarker", "Truncated", NULL);
+                cr_assert_eq(j_array(j, "Keys")->n, 20);
+                cr_assert(j_need(j, "Truncated", J_BOOLEAN)->b);
+
+                CTL(&rest, "list-keys", "--marker", j_str(j, "NextMarker"), "--limit", "20");
+                k = run_json(&rest, "list-keys --marker");
+                j_assert_keys(k, "Keys", "Truncated", NULL);
+                cr_assert_eq(j_array(k, "Keys")->n, 5);
+                cr_assert(!j_need(k, "Truncated", J_BOOLEAN)->b);
+                cr_assert_str_eq(j_str(j_array(k, "Keys")->items[4], "KeyId"), ids[24]);
+
+                CTL(&no_paginate, "list-keys", "--no-paginate", "--query", "Keys[0].KeyId");
+                l = run_json(&no_paginate, "list-keys --no-paginate --query");
+                cr_assert_eq(l->type, J_STRING);
+                cr_assert_str_eq(l->s, ids[0]);
         }
 }
 
@@ -1345,7 +1077,7 @@ Test(cli, paging_list_aliases) {
         } limits[] = { { "10", 3 }, { "1", 25 }, { "25", 1 }, { "100", 1 } };
         for (size_t l = 0; l < ELEMENTSOF(limits); l++) {
                 char **got;
-                size_t pages, n = page_through("list-aliases", "Aliases", "AliasName", limits[l].limit, NULL,
+                size_t pages, n = page_through("list-aliases", "Aliases", "AliasName", limits[l].limit, NULL, NULL,
                                                &got, &pages);
 
                 cr_assert_eq(n, 25, "--limit %s: %zu aliases", limits[l].limit, n);
@@ -1360,7 +1092,7 @@ Test(cli, paging_list_aliases) {
         {
                 char **got;
                 size_t pages,
-                        n = page_through("list-aliases", "Aliases", "AliasName", "4", k2, &got, &pages);
+                        n = page_through("list-aliases", "Aliases", "AliasName", "4", NULL, k2, &got, &pages);
                 size_t expected = 0;
 
                 for (size_t i = 0; i < 25; i++)
@@ -1397,7 +1129,7 @@ static J *list_tags(const char *key_id) {
         J *j;
 
         CTL(&res, "list-resource-tags", "--key-id", key_id);
-        j = run_json("list-resource-tags", &res);
+        j = run_json(&res, "list-resource-tags");
         j_assert_keys(j, "Tags", NULL);
         for (size_t i = 0; i < j_array(j, "Tags")->n; i++)
                 j_assert_keys(j_array(j, "Tags")->items[i], "TagKey", "TagValue", NULL);
@@ -1454,7 +1186,7 @@ Test(cli, tags_tag_untag_list) {
         {
                 char **keys;
                 size_t pages,
-                        n = page_through("list-resource-tags", "Tags", "TagKey", "2", id, &keys, &pages);
+                        n = page_through("list-resource-tags", "Tags", "TagKey", "2", "3", id, &keys, &pages);
 
                 cr_assert_eq(n, 3);
                 cr_assert_eq(pages, 2);
