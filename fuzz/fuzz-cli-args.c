@@ -111,8 +111,7 @@ static void check_context(const Context *c) {
                         fuzz_check(c->blob[id].size <= (p->max > 0 ? p->max : PARAM_FILE_MAX), "--%s",
                                    p->name);
                         break;
-                case PARAM_TEXT_BLOB:
-                case PARAM_BASE64_BLOB:
+                case PARAM_BLOB:
                         fuzz_check(c->blob[id].data || c->blob[id].size == 0, "--%s", p->name);
                         break;
                 default:
