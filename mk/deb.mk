@@ -14,7 +14,7 @@
 DEB_DIR := $(B)/deb
 # What `make deb` needs: the tools and debian/control's Build-Depends (dpkg-buildpackage checks the
 # latter again with dpkg-checkbuilddeps).
-DEB_PACKAGES_DEB := build-essential debhelper dpkg-dev devscripts lintian pkg-config libsystemd-dev \
+DEB_PACKAGES_DEB := build-essential debhelper dpkg-dev devscripts lintian pkg-config systemd libsystemd-dev \
         libkeyutils-dev libseccomp-dev libsqlite3-dev libssl-dev
 
 .PHONY: deb deps-deb deb-check-elf programs
