@@ -12,7 +12,6 @@
 #define HMACD_OBJECT_PATH "/io/hmacd/Kms1"
 #define HMACD_INTERFACE "io.hmacd.Kms1"
 #define HMACD_ERROR_PREFIX "io.hmacd.Kms1.Error."
-#define HMACD_VERSION "0.1.0"
 
 /* Limits of API.md; every user-controlled size has one. */
 #define KMS_MESSAGE_MAX 4096u
