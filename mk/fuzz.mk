@@ -25,7 +25,7 @@ FUZZ_BINARIES := $(addprefix $(B)/fuzz/fuzz-,$(FUZZ_ALL_TARGETS))
 FUZZ_LIB_A := $(B)/fuzz/libfuzzed.a
 
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 $(FUZZ_SAN) -Ilib -Idaemon -Icli $(WARNINGS) $(PKG_CFLAGS)
+FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DHMACD_VERSION='"$(VERSION)"' -g -O1 $(FUZZ_SAN) -Ilib -Idaemon -Icli $(WARNINGS) $(PKG_CFLAGS)
 
 .PHONY: fuzz fuzz-build $(addprefix fuzz-,$(FUZZ_ALL_TARGETS))
 
