@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests of daemon/authz.c without polkitd or a bus: the action table, the polkit details of a
+ * key, the cache of allowed answers (insert, lookup, expiry, flush of all and of one sender, the
+ * size bound), and the registry of pending checks (add, find, answer, release, several checks per
+ * request, caps per sender, per UID and in total, cancel-by-sender, timeouts with an injected
+ * clock, and that every request reference and every outstanding call is given back). Requests and
+ * calls are stand-ins that count their references: sd_bus_message_new_method_call() refuses to
+ * build a message on a bus that is not connected (-ENOTCONN, checked), so the sd-bus glue is
+ * covered by the bus tests with a real polkitd. */
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../daemon/authz.h"
+#include "macro.h"
+
+#define SEC 1000000ULL
+
+/* ---- actions and details ---- */
+
+Test(authz, action_names) {
+        static const char *const ids[] = {
+                "io.hmacd.create-key",  "io.hmacd.generate-mac", "io.hmacd.verify-mac",
+                "io.hmacd.describe-key", "io.hmacd.list-keys",    "io.hmacd.manage-key",
+                "io.hmacd.delete-key",  "io.hmacd.import-key-material",
+        };
+
+        cr_assert_eq(ELEMENTSOF(ids), _ACTION_MAX);
+        for (Action a = 0; a < _ACTION_MAX; a++)
+                cr_assert_eq(action_from_string(ids[a]), a, "%s", ids[a]);
+        cr_assert_eq(action_from_string("io.hmacd.everything"), _ACTION_INVALID);
+        cr_assert_eq(action_from_string(NULL), _ACTION_INVALID);
+}
+
+Test(authz, key_details) {
+        static const char expected[] =
+                "key_id\0k1\0key_arn\0arn:hmacd:kms:local:1000:key/k1\0key_spec\0HMAC_256\0"
+                "key_state\0Enabled\0owner\0alice\0aliases\0alias/a,alias/b\0tag.team\0payroll\0tag.env\0";
+        const char *keys[] = { "team", "env" }, *values[] = { "payroll", "" };
+        _cleanup_free_ char *d = NULL;
+        size_t size;
+
+        cr_assert_eq(authz_key_details("k1", "arn:hmacd:kms:local:1000:key/k1", "HMAC_256", "Enabled", "alice",
+                                       "alias/a,alias/b", keys, values, 2, &d, &size),
+                     0);
+        cr_assert_eq(size, sizeof expected - 1 + 1); /* every string NUL-terminated, the last one too */
+        cr_assert_eq(memcmp(d, expected, size), 0);
+        free(TAKE_PTR(d));
+
+        /* No aliases, no tags: the empty string, and nothing after it. */
+        cr_assert_eq(authz_key_details("k1", "arn", "HMAC_512", "Disabled", "bob", NULL, NULL, NULL, 0, &d, &size), 0);
+        cr_assert_eq(size, sizeof "key_id\0k1\0key_arn\0arn\0key_spec\0HMAC_512\0key_state\0Disabled\0owner\0bob\0aliases\0");
+        cr_assert_eq(d[size - 1], 0);
+        cr_assert_eq(d[size - 2], 0); /* aliases "" */
+}
+
+/* ---- the cache ---- */
+
+#define D1 "key_id\0k1\0"
+#define D2 "key_id\0k2\0"
+
+Test(authz_cache, disabled) {
+        AuthzCache *c;
+
+        cr_assert_eq(authz_cache_new(0, 0, &c), 0);
+        cr_assert_eq(authz_cache_insert(c, ":1.1", "a", D1, sizeof D1 - 1, 100), 0);
+        cr_assert_not(authz_cache_lookup(c, ":1.1", "a", D1, sizeof D1 - 1, 100));
+        cr_assert_eq(authz_cache_size(c), 0);
+        cr_assert_null(authz_cache_free(c));
+        cr_assert_null(authz_cache_free(NULL));
+}
+
+Test(authz_cache, insert_lookup_expiry) {
+        AuthzCache *c;
+
+        cr_assert_eq(authz_cache_new(30 * SEC, 0, &c), 0);
+        cr_assert_eq(authz_cache_insert(c, ":1.1", "a", D1, sizeof D1 - 1, 1000), 0);
+        cr_assert_eq(authz_cache_size(c), 1);
+        cr_assert(authz_cache_lookup(c, ":1.1", "a", D1, sizeof D1 - 1, 1000));
+        cr_assert(authz_cache_lookup(c, ":1.1", "a", D1, sizeof D1 - 1, 1000 + 30 * SEC - 1));
+
+        /* Any piece different: another check. */
+        cr_assert_not(authz_cache_lookup(c, ":1.2", "a", D1, sizeof D1 - 1, 1000));
+        cr_assert_not(authz_cache_lookup(c, ":1.1", "b", D1, sizeof D1 - 1, 1000));
+        cr_assert_not(authz_cache_lookup(c, ":1.1", "a", D2, sizeof D2 - 1, 1000));
+        cr_assert_not(authz_cache_lookup(c, ":1.1", "a", D1, sizeof D1 - 2, 1000));
+        cr_assert_not(authz_cache_lookup(c, ":1.1", "a", NULL, 0, 1000));
+        /* A piece's end is part of the key: "a" + "b..." is not "ab" + "...". */
+        cr_assert_eq(authz_cache_insert(c, ":1.1", "x", "y\0", 2, 1000), 0);
+        cr_assert_not(authz_cache_lookup(c, ":1.1", "x\0y", NULL, 0, 1000));
+        cr_assert_eq(authz_cache_size(c), 2);
+
+        /* Expired: a miss, and the entry is gone. */
+        cr_assert_not(authz_cache_lookup(c, ":1.1", "a", D1, sizeof D1 - 1, 1000 + 30 * SEC));
+        cr_assert_eq(authz_cache_size(c), 1);
+
+        /* Inserting again refreshes. */
+        cr_assert_eq(authz_cache_insert(c, ":1.1", "a", NULL, 0, 2000), 0);
+        cr_assert_eq(authz_cache_insert(c, ":1.1", "a", NULL, 0, 2000 + 20 * SEC), 0);
+        cr_assert_eq(authz_cache_size(c), 2);
+        cr_assert(authz_cache_lookup(c, ":1.1", "a", NULL, 0, 2000 + 40 * SEC));
+        authz_cache_free(c);
+}
+
+Test(authz_cache, flush_all_and_per_sender) {
+        AuthzCache *c;
+        char sender[16];
+
+        cr_assert_eq(authz_cache_new(30 * SEC, 0, &c), 0);
+        for (int s = 0; s < 10; s++) {
+                snprintf(sender, sizeof sender, ":1.%d", s);
+                cr_assert_eq(authz_cache_insert(c, sender, "a", D1, sizeof D1 - 1, 0), 0);
+                cr_assert_eq(authz_cache_insert(c, sender, "a", D2, sizeof D2 - 1, 0), 0);
+        }
+        cr_assert_eq(authz_cache_size(c), 20);
+
+        authz_cache_flush_sender(c, ":1.3");
+        authz_cache_flush_sender(c, ":1.3");
+        authz_cache_flush_sender(c, ":1.99");
+        cr_assert_eq(authz_cache_size(c), 18);
+        cr_assert_not(authz_cache_lookup(c, ":1.3", "a", D1, sizeof D1 - 1, 0));
+        cr_assert(authz_cache_lookup(c, ":1.4", "a", D1, sizeof D1 - 1, 0));
+
+        /* The last entry of a sender expiring takes the sender along; inserting brings it back. */
+        cr_assert_not(authz_cache_lookup(c, ":1.5", "a", D1, sizeof D1 - 1, 31 * SEC));
+        cr_assert_not(authz_cache_lookup(c, ":1.5", "a", D2, sizeof D2 - 1, 31 * SEC));
+        cr_assert_eq(authz_cache_size(c), 16);
+        cr_assert_eq(authz_cache_insert(c, ":1.5", "a", D1, sizeof D1 - 1, 31 * SEC), 0);
+        cr_assert(authz_cache_lookup(c, ":1.5", "a", D1, sizeof D1 - 1, 31 * SEC));
+
+        authz_cache_flush(c);
+        cr_assert_eq(authz_cache_size(c), 0);
+        cr_assert_not(authz_cache_lookup(c, ":1.4", "a", D1, sizeof D1 - 1, 0));
+        authz_cache_free(c);
+}
+
+Test(authz_cache, bounded) {
+        AuthzCache *c;
+        char details[32];
+
+        cr_assert_eq(authz_cache_new(30 * SEC, 100, &c), 0);
+        for (int i = 0; i < 100; i++) {
+                int n = snprintf(details, sizeof details, "key_id%c%d", 0, i) + 1;
+                cr_assert_eq(authz_cache_insert(c, ":1.1", "a", details, n, 0), 0);
+        }
+        cr_assert_eq(authz_cache_size(c), 100);
+        /* Full: forget everything, then remember the new one. */
+        cr_assert_eq(authz_cache_insert(c, ":1.2", "a", D1, sizeof D1 - 1, 0), 0);
+        cr_assert_eq(authz_cache_size(c), 1);
+        cr_assert(authz_cache_lookup(c, ":1.2", "a", D1, sizeof D1 - 1, 0));
+        authz_cache_free(c);
+}
+
+/* ---- the registry ---- */
+
+/* A request stands for an sd_bus_message: it counts the references the registry holds. */
+typedef struct FakeRequest {
+        int refs;
+} FakeRequest;
+
+static int calls_live, calls_dropped;
+
+static void *fake_ref(void *p) {
+        ((FakeRequest *) p)->refs++;
+        return p;
+}
+
+static void fake_unref(void *p) {
+        FakeRequest *q = p;
+        cr_assert_gt(q->refs, 0);
+        q->refs--;
+}
+
+static void fake_drop_call(void *call) {
+        free(call);
+        calls_live--;
+        calls_dropped++;
+}
+
+static void *new_call(void) {
+        void *p = malloc(1);
+        cr_assert_not_null(p);
+        calls_live++;
+        return p;
+}
+
+static AuthzRegistry *new_registry(void) {
+        AuthzRegistry *r;
+
+        calls_live = calls_dropped = 0;
+        cr_assert_eq(authz_registry_new(&(AuthzRegistryOps) { .ref_request = fake_ref, .unref_request = fake_unref,
+                                                              .drop_call = fake_drop_call, .userdata = &calls_live },
+                                        &r),
+                     0);
+        return r;
+}
+
+/* Adds a check with an outstanding call, the way start_check() does. */
+static int add(AuthzRegistry *r, FakeRequest *q, const char *sender, uid_t uid, const char *details,
+               uint64_t deadline, AuthzCheck **ret) {
+        AuthzCheck *c;
+        int k;
+
+        k = authz_registry_add(r, q, sender, uid, "io.hmacd.generate-mac", details, details ? strlen(details) + 1 : 0,
+                               deadline, &c);
+        if (k >= 0) {
+                authz_check_set_call(c, new_call());
+                if (ret)
+                        *ret = c;
+        }
+        return k;
+}
+
+static AuthzCheck *find(AuthzRegistry *r, FakeRequest *q, const char *details) {
+        return authz_registry_find(r, q, "io.hmacd.generate-mac", details, details ? strlen(details) + 1 : 0);
+}
+
+Test(authz_registry, add_find_answer_release) {
+        AuthzRegistry *r = new_registry();
+        FakeRequest q = {}, other = {};
+        AuthzCheck *c;
+
+        cr_assert_null(find(r, &q, "k1"));
+        cr_assert_eq(add(r, &q, ":1.1", 1000, "k1", 25 * SEC, &c), 0);
+        cr_assert_eq(q.refs, 1);
+        cr_assert_eq(find(r, &q, "k1"), c);
+        cr_assert_null(find(r, &q, "k2"));
+        cr_assert_null(find(r, &q, NULL));
+        cr_assert_null(find(r, &other, "k1"));
+        cr_assert_null(authz_registry_find(r, &q, "io.hmacd.verify-mac", "k1", 3));
+        cr_assert_eq(authz_check_get_request(c), &q);
+        cr_assert_str_eq(authz_check_get_action(c), "io.hmacd.generate-mac");
+        cr_assert_eq(authz_check_get_userdata(c), &calls_live);
+        cr_assert_eq(authz_check_get_answer(c), AUTHZ_PENDING);
+        cr_assert_eq(add(r, &q, ":1.1", 1000, "k1", 25 * SEC, NULL), -EEXIST);
+        cr_assert_eq(authz_registry_count(r), 1);
+        cr_assert_eq(authz_registry_count_pending(r), 1);
+        cr_assert_eq(authz_registry_count_sender(r, ":1.1"), 1);
+        cr_assert_eq(authz_registry_count_uid(r, 1000), 1);
+        cr_assert_eq(authz_registry_next_deadline(r), 25 * SEC);
+
+        /* The answer drops the call and stays until the handler is done. */
+        authz_registry_answer(r, c, AUTHZ_ALLOWED);
+        cr_assert_eq(authz_check_get_answer(c), AUTHZ_ALLOWED);
+        cr_assert_eq(calls_live, 0);
+        cr_assert_eq(authz_registry_count_pending(r), 0);
+        cr_assert_eq(authz_registry_next_deadline(r), UINT64_MAX);
+        authz_registry_answer(r, c, AUTHZ_DENIED); /* a second answer changes nothing */
+        cr_assert_eq(authz_check_get_answer(c), AUTHZ_ALLOWED);
+        cr_assert_eq(find(r, &q, "k1"), c);
+        cr_assert_eq(q.refs, 1);
+
+        authz_registry_release(r, &q);
+        cr_assert_eq(q.refs, 0);
+        cr_assert_null(find(r, &q, "k1"));
+        cr_assert_eq(authz_registry_count(r), 0);
+        cr_assert_eq(authz_registry_count_sender(r, ":1.1"), 0);
+        cr_assert_eq(authz_registry_count_uid(r, 1000), 0);
+        authz_registry_release(r, &q); /* twice is harmless */
+        authz_registry_free(r);
+        cr_assert_eq(calls_dropped, 1);
+}
+
+/* UpdateAlias checks two keys for one request: the first answer is still there on the re-run
+ * that asks the second question. */
+Test(authz_registry, two_checks_per_request) {
+        AuthzRegistry *r = new_registry();
+        FakeRequest q = {};
+        AuthzCheck *c1, *c2;
+
+        cr_assert_eq(add(r, &q, ":1.1", 1000, "k1", 25 * SEC, &c1), 0);
+        authz_registry_answer(r, c1, AUTHZ_ALLOWED);
+        cr_assert_eq(add(r, &q, ":1.1", 1000, "k2", 26 * SEC, &c2), 0);
+        cr_assert_eq(q.refs, 1);
+        cr_assert_eq(find(r, &q, "k1"), c1);
+        cr_assert_eq(find(r, &q, "k2"), c2);
+        cr_assert_eq(authz_registry_count_sender(r, ":1.1"), 2);
+        cr_assert_eq(authz_registry_count_pending(r), 1);
+
+        /* The handler finishes while the second is pending: its call is cancelled. */
+        authz_registry_release(r, &q);
+        cr_assert_eq(q.refs, 0);
+        cr_assert_eq(calls_live, 0);
+        cr_assert_eq(calls_dropped, 2);
+        cr_assert_eq(authz_registry_count(r), 0);
+        cr_assert_eq(authz_registry_count_pending(r), 0);
+        authz_registry_free(r);
+}
+
+Test(authz_registry, remove_one_check) {
+        AuthzRegistry *r = new_registry();
+        FakeRequest q = {};
+        AuthzCheck *c1, *c2;
+
+        cr_assert_eq(add(r, &q, ":1.1", 1000, "k1", 25 * SEC, &c1), 0);
+        cr_assert_eq(add(r, &q, ":1.1", 1000, "k2", 25 * SEC, &c2), 0);
+        authz_registry_remove(r, c2);
+        cr_assert_null(find(r, &q, "k2"));
+        cr_assert_eq(find(r, &q, "k1"), c1);
+        cr_assert_eq(q.refs, 1);
+        authz_registry_remove(r, c1);
+        cr_assert_eq(q.refs, 0);
+        cr_assert_eq(authz_registry_count(r), 0);
+        cr_assert_eq(authz_registry_count_uid(r, 1000), 0);
+        cr_assert_eq(calls_live, 0);
+        authz_registry_free(r);
+}
+
+Test(authz_registry, caps_per_sender_uid_total) {
+        AuthzRegistry *r = new_registry();
+        FakeRequest q[200] = {};
+        char sender[16];
+        size_t n = 0;
+
+        cr_assert_eq(AUTHZ_LIMITS_DEFAULT.per_sender, 16);
+        cr_assert_eq(AUTHZ_LIMITS_DEFAULT.per_uid, 64);
+
+        /* 16 per sender. */
+        for (int i = 0; i < 16; i++)
+                cr_assert_eq(add(r, &q[n++], ":1.1", 1000, "k", 25 * SEC, NULL), 0);
+        cr_assert_eq(add(r, &q[n], ":1.1", 1000, "k", 25 * SEC, NULL), -EDQUOT);
+        cr_assert_eq(q[n].refs, 0);
+        cr_assert_eq(authz_registry_count_sender(r, ":1.1"), 16);
+
+        /* 64 per UID, however many connections. */
+        for (int s = 2; s <= 4; s++)
+                for (int i = 0; i < 16; i++) {
+                        snprintf(sender, sizeof sender, ":1.%d", s);
+                        cr_assert_eq(add(r, &q[n++], sender, 1000, "k", 25 * SEC, NULL), 0);
+                }
+        cr_assert_eq(authz_registry_count_uid(r, 1000), 64);
+        cr_assert_eq(add(r, &q[n], ":1.5", 1000, "k", 25 * SEC, NULL), -EDQUOT);
+        cr_assert_eq(authz_registry_count_sender(r, ":1.5"), 0);
+
+        /* Others are not affected. */
+        cr_assert_eq(add(r, &q[n++], ":1.6", 1001, "k", 25 * SEC, NULL), 0);
+        cr_assert_eq(authz_registry_count(r), 65);
+
+        /* A released request gives its place back. */
+        authz_registry_release(r, &q[0]);
+        cr_assert_eq(add(r, &q[n++], ":1.5", 1000, "k", 25 * SEC, NULL), 0);
+        cr_assert_eq(add(r, &q[n], ":1.7", 1000, "k", 25 * SEC, NULL), -EDQUOT);
+
+        /* The total, across UIDs: keeps the daemon under the bus's limit of pending replies. */
+        authz_registry_set_limits(r, &(AuthzLimits) { .per_sender = 16, .per_uid = 64, .total = 70 });
+        for (uid_t u = 2000; authz_registry_count(r) < 70; u++)
+                cr_assert_eq(add(r, &q[n++], ":1.8", u, "k", 25 * SEC, NULL), 0);
+        cr_assert_eq(add(r, &q[n], ":1.9", 3000, "k", 25 * SEC, NULL), -EDQUOT);
+
+        authz_registry_free(r);
+        for (size_t i = 0; i < ELEMENTSOF(q); i++)
+                cr_assert_eq(q[i].refs, 0, "request %zu still referenced", i);
+        cr_assert_eq(calls_live, 0);
+}
+
+Test(authz_registry, cancel_by_sender) {
+        AuthzRegistry *r = new_registry();
+        FakeRequest q[10] = {};
+        AuthzCheck *c;
+
+        for (int i = 0; i < 6; i++)
+                cr_assert_eq(add(r, &q[i], i % 2 ? ":1.1" : ":1.2", 1000, "k", 25 * SEC, &c), 0);
+        /* One of the leaving sender's requests answered already (waiting to be dispatched again). */
+        authz_registry_answer(r, c, AUTHZ_DENIED);
+        cr_assert_eq(add(r, &q[5], ":1.1", 1000, "k2", 25 * SEC, NULL), 0);
+
+        cr_assert_eq(authz_registry_cancel_sender(r, ":1.1"), 3);
+        for (int i = 0; i < 6; i++)
+                cr_assert_eq(q[i].refs, i % 2 ? 0 : 1);
+        cr_assert_eq(authz_registry_count_sender(r, ":1.1"), 0);
+        cr_assert_eq(authz_registry_count_sender(r, ":1.2"), 3);
+        cr_assert_eq(authz_registry_count_uid(r, 1000), 3);
+        cr_assert_eq(authz_registry_count_pending(r), 3);
+        cr_assert_eq(calls_live, 3);
+        cr_assert_null(find(r, &q[1], "k"));
+        cr_assert_eq(authz_registry_cancel_sender(r, ":1.1"), 0);
+        cr_assert_eq(authz_registry_cancel_sender(r, ":1.404"), 0);
+
+        /* The sender's name can be registered again (on a real bus it never is). */
+        cr_assert_eq(add(r, &q[7], ":1.1", 1000, "k", 25 * SEC, NULL), 0);
+        cr_assert_eq(authz_registry_cancel_sender(r, ":1.2"), 3);
+        cr_assert_eq(authz_registry_count(r), 1);
+        authz_registry_free(r);
+        for (size_t i = 0; i < ELEMENTSOF(q); i++)
+                cr_assert_eq(q[i].refs, 0);
+        cr_assert_eq(calls_live, 0);
+}
+
+static AuthzCheck *expired[16];
+static size_t n_expired;
+
+static void on_expired(AuthzCheck *c, void *userdata) {
+        AuthzRegistry *r = userdata;
+
+        cr_assert_eq(authz_check_get_answer(c), AUTHZ_TIMEOUT);
+        cr_assert_lt(n_expired, ELEMENTSOF(expired));
+        expired[n_expired++] = c;
+        /* What redispatch() does when the message cannot be put back: release it, right here. */
+        if (((FakeRequest *) authz_check_get_request(c))->refs > 1)
+                authz_registry_release(r, authz_check_get_request(c));
+}
+
+Test(authz_registry, timeouts) {
+        AuthzRegistry *r = new_registry();
+        FakeRequest q[6] = {};
+        AuthzCheck *c[6];
+
+        n_expired = 0;
+        /* Deadlines 10, 20, 30, 40 s, then one added later with a shorter timeout (15 s). */
+        for (int i = 0; i < 4; i++)
+                cr_assert_eq(add(r, &q[i], ":1.1", 1000, "k", (uint64_t) (i + 1) * 10 * SEC, &c[i]), 0);
+        cr_assert_eq(add(r, &q[4], ":1.2", 1000, "k", 15 * SEC, &c[4]), 0);
+        cr_assert_eq(authz_registry_next_deadline(r), 10 * SEC);
+
+        cr_assert_eq(authz_registry_expire(r, 10 * SEC - 1, on_expired, r), 0);
+        cr_assert_eq(authz_registry_expire(r, 10 * SEC, on_expired, r), 1);
+        cr_assert_eq(expired[0], c[0]);
+        cr_assert_eq(authz_registry_next_deadline(r), 15 * SEC);
+
+        /* Answered before its deadline: never times out. */
+        authz_registry_answer(r, c[1], AUTHZ_ALLOWED);
+        cr_assert_eq(authz_registry_expire(r, 35 * SEC, on_expired, r), 2);
+        cr_assert_eq(expired[1], c[4]);
+        cr_assert_eq(expired[2], c[2]);
+        cr_assert_eq(authz_check_get_answer(c[1]), AUTHZ_ALLOWED);
+        cr_assert_eq(authz_registry_next_deadline(r), 40 * SEC);
+        cr_assert_eq(calls_live, 1);
+
+        /* The timed-out checks stay, answered, until their handler releases them. */
+        cr_assert_eq(find(r, &q[0], "k"), c[0]);
+        cr_assert_eq(authz_registry_count(r), 5);
+        cr_assert_eq(authz_registry_count_pending(r), 1);
+
+        /* answered() may release the request it is told about. */
+        q[3].refs++; /* someone else (sd-bus's read queue) holds it too */
+        cr_assert_eq(authz_registry_expire(r, UINT64_MAX - 1, on_expired, r), 1);
+        cr_assert_eq(q[3].refs, 1);
+        q[3].refs--;
+        cr_assert_null(find(r, &q[3], "k"));
+        cr_assert_eq(authz_registry_next_deadline(r), UINT64_MAX);
+        cr_assert_eq(authz_registry_expire(r, UINT64_MAX, on_expired, r), 0);
+
+        authz_registry_free(r);
+        for (size_t i = 0; i < ELEMENTSOF(q); i++)
+                cr_assert_eq(q[i].refs, 0);
+        cr_assert_eq(calls_live, 0);
+        cr_assert_eq(calls_dropped, 5);
+}
+
+/* A registry dropped with checks pending gives every reference and call back. */
+Test(authz_registry, free_with_pending) {
+        AuthzRegistry *r = new_registry();
+        FakeRequest q[3] = {};
+
+        for (int i = 0; i < 3; i++)
+                cr_assert_eq(add(r, &q[i], ":1.1", 1000 + i, "k", 25 * SEC, NULL), 0);
+        cr_assert_null(authz_registry_free(r));
+        cr_assert_null(authz_registry_free(NULL));
+        for (int i = 0; i < 3; i++)
+                cr_assert_eq(q[i].refs, 0);
+        cr_assert_eq(calls_live, 0);
+}
+
+/* Thousands of waiting requests: each is found by its message directly (the registry is a hash
+ * map, not a list), and all are released in any order. */
+Test(authz_registry, many_requests) {
+        AuthzRegistry *r = new_registry();
+        FakeRequest *q = calloc(20000, sizeof *q);
+        char sender[16];
+        AuthzCheck **c = calloc(20000, sizeof *c);
+
+        cr_assert(q && c);
+        authz_registry_set_limits(r, &(AuthzLimits) { .per_sender = 16, .per_uid = 64, .total = SIZE_MAX });
+        for (int i = 0; i < 20000; i++) {
+                snprintf(sender, sizeof sender, ":1.%d", i / 10);
+                cr_assert_eq(add(r, &q[i], sender, 1000 + i / 50, i % 3 ? "k1" : NULL, (uint64_t) i, &c[i]), 0);
+        }
+        cr_assert_eq(authz_registry_count(r), 20000);
+        for (int i = 0; i < 20000; i++)
+                cr_assert_eq(find(r, &q[i], i % 3 ? "k1" : NULL), c[i]);
+        cr_assert_eq(authz_registry_expire(r, 9999, NULL, NULL), 10000);
+        for (int i = 19999; i >= 0; i -= 2)
+                authz_registry_release(r, &q[i]);
+        for (int s = 0; s < 2000; s += 2) {
+                snprintf(sender, sizeof sender, ":1.%d", s);
+                cr_assert_eq(authz_registry_cancel_sender(r, sender), 5);
+        }
+        cr_assert_eq(authz_registry_count(r), 5000);
+        authz_registry_free(r);
+        for (int i = 0; i < 20000; i++)
+                cr_assert_eq(q[i].refs, 0);
+        cr_assert_eq(calls_live, 0);
+        free(q);
+        free(c);
+}
