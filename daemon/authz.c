@@ -991,3 +991,11 @@ void authz_release(Authz *a, sd_bus_message *m) {
         authz_registry_release(a->registry, m);
         arm_timer(a);
 }
+
+size_t authz_count_checks(const Authz *a) {
+        return a ? authz_registry_count(a->registry) : 0;
+}
+
+size_t authz_count_cached(const Authz *a) {
+        return a ? authz_cache_size(a->cache) : 0;
+}

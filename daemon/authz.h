@@ -169,3 +169,7 @@ int authz_check(Authz *a, sd_bus_message *m, const Caller *caller, Action action
                 size_t details_size, sd_bus_error *error);
 /* The handler of m has finished with it (replied or failed): frees m's checks at once. */
 void authz_release(Authz *a, sd_bus_message *m);
+
+/* Checks held (pending, or answered and not released yet), and cached allowances: for tests and logs. */
+size_t authz_count_checks(const Authz *a);
+size_t authz_count_cached(const Authz *a);

@@ -1,18 +1,25 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests of daemon/authz.c without polkitd or a bus: the action table, the polkit details of a
- * key, the cache of allowed answers (insert, lookup, expiry, flush of all and of one sender, the
- * size bound), and the registry of pending checks (add, find, answer, release, several checks per
- * request, caps per sender, per UID and in total, cancel-by-sender, timeouts with an injected
- * clock, and that every request reference and every outstanding call is given back). Requests and
- * calls are stand-ins that count their references: sd_bus_message_new_method_call() refuses to
- * build a message on a bus that is not connected (-ENOTCONN, checked), so the sd-bus glue is
- * covered by the bus tests with a real polkitd. */
+/* Unit tests of daemon/authz.c without polkitd or a bus daemon: the action table, the polkit
+ * details of a key, the cache of allowed answers (insert, lookup, expiry, flush of all and of one
+ * sender, the size bound), and the registry of pending checks (add, find, answer, release, several
+ * checks per request, caps per sender, per UID and in total, cancel-by-sender, timeouts with an
+ * injected clock, and that every request reference and every outstanding call is given back).
+ * Requests and calls there are stand-ins that count their references: sd_bus_message_new_method_call()
+ * refuses to build a message on a bus that is not connected (-ENOTCONN, with or without a bus object).
+ *
+ * The sd-bus glue (authz_check() asking, waiting, re-dispatching, timing out, dropping a sender
+ * that leaves) is tested over a socket pair: one end is "the daemon" with an Authz, the other plays
+ * both the callers (setting the sender header a bus would set) and polkit (answering
+ * CheckAuthorization as each test says) and the bus driver (NameOwnerChanged). */
 
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <systemd/sd-event.h>
+#include <time.h>
 
 #include "../daemon/authz.h"
 #include "macro.h"
@@ -495,4 +502,365 @@ Test(authz_registry, many_requests) {
         cr_assert_eq(calls_live, 0);
         free(q);
         free(c);
+}
+
+/* ---- the sd-bus glue, over a socket pair ---- */
+
+typedef enum PolkitMode {
+        POLKIT_ALLOW,
+        POLKIT_DENY,
+        POLKIT_CHALLENGE,
+        POLKIT_ERROR,
+        POLKIT_MALFORMED,
+        POLKIT_SILENT,
+} PolkitMode;
+
+typedef struct Reply {
+        bool done;
+        int value;                      /* authz_check()'s result as the handler replied it */
+        char error[128];
+} Reply;
+
+static struct {
+        sd_event *event;
+        sd_bus *daemon, *peer;
+        Authz *authz;
+        Caller caller;
+        PolkitMode mode;
+        unsigned polkit_calls, handler_runs;
+        char subject[64], action[64];
+        unsigned n_details, interactive;
+        sd_bus_message *silent[32];     /* questions polkit never answers */
+        size_t n_silent;
+} f;
+
+static uint64_t now_monotonic(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * SEC + (uint64_t) ts.tv_nsec / 1000U;
+}
+
+static int on_call(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const char *key;
+        char details[128];
+        int n, r;
+
+        f.handler_runs++;
+        r = sd_bus_message_read(m, "s", &key);
+        if (r < 0)
+                return r;
+        n = snprintf(details, sizeof details, "key_id%c%s", 0, key) + 1;
+        r = authz_check(f.authz, m, &f.caller, ACTION_GENERATE_MAC, details, n, error);
+        if (r < 0) {
+                authz_release(f.authz, m);
+                return r;
+        }
+        if (r == 0)
+                return 1;
+        r = sd_bus_reply_method_return(m, "i", r);
+        authz_release(f.authz, m);
+        return r;
+}
+
+static const sd_bus_vtable daemon_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD("Call", "s", "i", on_call, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+static int on_check_authorization(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const char *kind, *name, *action, *k, *v, *cancel;
+        uint32_t flags;
+        int r;
+
+        if (!sd_bus_message_is_method_call(m, "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization"))
+                return 0;
+        f.polkit_calls++;
+        r = sd_bus_message_read(m, "(sa{sv})s", &kind, 1, &k, "s", &name, &action);
+        cr_assert_geq(r, 0, "reading the subject: %s", strerror(-r));
+        cr_assert_str_eq(kind, "system-bus-name");
+        cr_assert_str_eq(k, "name");
+        snprintf(f.subject, sizeof f.subject, "%s", name);
+        snprintf(f.action, sizeof f.action, "%s", action);
+        f.n_details = 0;
+        cr_assert_geq(sd_bus_message_enter_container(m, 'a', "{ss}"), 0);
+        while ((r = sd_bus_message_read(m, "{ss}", &k, &v)) > 0)
+                f.n_details++;
+        cr_assert_geq(r, 0);
+        cr_assert_geq(sd_bus_message_exit_container(m), 0);
+        cr_assert_geq(sd_bus_message_read(m, "us", &flags, &cancel), 0);
+        f.interactive = flags;
+
+        switch (f.mode) {
+        case POLKIT_ALLOW:
+                return sd_bus_reply_method_return(m, "(bba{ss})", 1, 0, 0);
+        case POLKIT_DENY:
+                return sd_bus_reply_method_return(m, "(bba{ss})", 0, 0, 0);
+        case POLKIT_CHALLENGE:
+                return sd_bus_reply_method_return(m, "(bba{ss})", 0, 1, 0);
+        case POLKIT_ERROR:
+                return sd_bus_reply_method_errorf(m, "org.freedesktop.PolicyKit1.Error.Failed", "no rules today");
+        case POLKIT_MALFORMED: {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                cr_assert_geq(sd_bus_message_new_method_return(m, &reply), 0);
+                cr_assert_geq(sd_bus_message_append(reply, "(bb)", 1, 0), 0);
+                cr_assert_geq(sd_bus_send(NULL, reply, NULL), 0);
+                return 1;
+        }
+        case POLKIT_SILENT:
+                cr_assert_lt(f.n_silent, ELEMENTSOF(f.silent));
+                f.silent[f.n_silent++] = sd_bus_message_ref(m);
+                return 1;
+        }
+        return -EINVAL;
+}
+
+static void glue_setup(void) {
+        sd_id128_t id;
+        int fds[2];
+
+        f = (typeof(f)) { .caller = { .uid = 1000, .pid = 1 }, .mode = POLKIT_ALLOW };
+        cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+        cr_assert_geq(sd_event_new(&f.event), 0);
+        cr_assert_geq(sd_id128_randomize(&id), 0);
+
+        cr_assert_geq(sd_bus_new(&f.daemon), 0);
+        cr_assert_geq(sd_bus_set_fd(f.daemon, fds[0], fds[0]), 0);
+        cr_assert_geq(sd_bus_set_server(f.daemon, 1, id), 0);
+        cr_assert_geq(sd_bus_set_anonymous(f.daemon, 1), 0);
+        cr_assert_geq(sd_bus_start(f.daemon), 0);
+        cr_assert_geq(sd_bus_attach_event(f.daemon, f.event, 0), 0);
+        cr_assert_geq(sd_bus_add_object_vtable(f.daemon, NULL, "/t", "io.hmacd.Test", daemon_vtable, NULL), 0);
+
+        cr_assert_geq(sd_bus_new(&f.peer), 0);
+        cr_assert_geq(sd_bus_set_fd(f.peer, fds[1], fds[1]), 0);
+        cr_assert_geq(sd_bus_set_anonymous(f.peer, 1), 0);
+        cr_assert_geq(sd_bus_start(f.peer), 0);
+        cr_assert_geq(sd_bus_attach_event(f.peer, f.event, 0), 0);
+        /* A plain object callback rather than a vtable, so that it can answer with a wrong signature. */
+        cr_assert_geq(sd_bus_add_object(f.peer, NULL, "/org/freedesktop/PolicyKit1/Authority", on_check_authorization,
+                                        NULL),
+                      0);
+
+        cr_assert_eq(authz_new(f.daemon, 990, 30 * SEC, &f.authz), 0);
+}
+
+static void glue_teardown(void) {
+        for (size_t i = 0; i < f.n_silent; i++)
+                sd_bus_message_unref(f.silent[i]);
+        authz_free(f.authz);
+        sd_bus_flush_close_unref(f.peer);
+        sd_bus_flush_close_unref(f.daemon);
+        sd_event_unref(f.event);
+}
+
+static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Reply *reply = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        reply->done = true;
+        if (e)
+                snprintf(reply->error, sizeof reply->error, "%s: %s", e->name, strempty(e->message));
+        else
+                cr_assert_geq(sd_bus_message_read(m, "i", &reply->value), 0);
+        return 0;
+}
+
+/* A call from sender, as a bus would deliver it. */
+static void call(const char *sender, const char *key, bool interactive, Reply *reply) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+
+        *reply = (Reply) {};
+        cr_assert_geq(sd_bus_message_new_method_call(f.peer, &m, "io.hmacd.Kms1", "/t", "io.hmacd.Test", "Call"), 0);
+        cr_assert_geq(sd_bus_message_append(m, "s", key), 0);
+        cr_assert_geq(sd_bus_message_set_sender(m, sender), 0);
+        cr_assert_geq(sd_bus_message_set_allow_interactive_authorization(m, interactive), 0);
+        cr_assert_geq(sd_bus_call_async(f.peer, NULL, m, on_reply, reply, 60 * SEC), 0);
+}
+
+static void run_until(const bool *done, uint64_t max_usec) {
+        uint64_t end = now_monotonic() + max_usec;
+
+        while (!*done && now_monotonic() < end)
+                cr_assert_geq(sd_event_run(f.event, 10000), 0);
+}
+
+/* Lets both ends exchange whatever is queued. */
+static void settle(void) {
+        for (int i = 0; i < 50; i++)
+                cr_assert_geq(sd_event_run(f.event, 1000), 0);
+}
+
+static void bus_driver_says_gone(const char *name) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
+
+        cr_assert_geq(sd_bus_message_new_signal(f.peer, &s, "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                                "NameOwnerChanged"),
+                      0);
+        cr_assert_geq(sd_bus_message_append(s, "sss", name, name, ""), 0);
+        cr_assert_geq(sd_bus_message_set_sender(s, "org.freedesktop.DBus"), 0);
+        cr_assert_geq(sd_bus_send(f.peer, s, NULL), 0);
+}
+
+static void polkit_says_changed(void) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *s = NULL;
+
+        cr_assert_geq(sd_bus_message_new_signal(f.peer, &s, "/org/freedesktop/PolicyKit1/Authority",
+                                                "org.freedesktop.PolicyKit1.Authority", "Changed"),
+                      0);
+        cr_assert_geq(sd_bus_message_set_sender(s, "org.freedesktop.PolicyKit1"), 0);
+        cr_assert_geq(sd_bus_send(f.peer, s, NULL), 0);
+}
+
+TestSuite(authz_glue, .init = glue_setup, .fini = glue_teardown, .timeout = 30);
+
+Test(authz_glue, allowed_then_cached_then_flushed) {
+        static Reply r;
+
+        call(":1.42", "k1", false, &r);
+        run_until(&r.done, 5 * SEC);
+        cr_assert(r.done);
+        cr_assert_str_empty(r.error);
+        cr_assert_eq(r.value, 1);
+        cr_assert_eq(f.polkit_calls, 1);
+        cr_assert_eq(f.handler_runs, 2); /* asked, then dispatched again with the answer */
+        cr_assert_str_eq(f.subject, ":1.42");
+        cr_assert_str_eq(f.action, "io.hmacd.generate-mac");
+        cr_assert_eq(f.n_details, 1);
+        cr_assert_eq(f.interactive, 0);
+        cr_assert_eq(authz_count_checks(f.authz), 0);
+        cr_assert_eq(authz_count_cached(f.authz), 1);
+
+        /* Cached for this sender and key only. */
+        call(":1.42", "k1", false, &r);
+        run_until(&r.done, 5 * SEC);
+        cr_assert_eq(r.value, 2);
+        cr_assert_eq(f.polkit_calls, 1);
+        call(":1.42", "k2", false, &r);
+        run_until(&r.done, 5 * SEC);
+        cr_assert_eq(r.value, 1);
+        call(":1.43", "k1", false, &r);
+        run_until(&r.done, 5 * SEC);
+        cr_assert_eq(r.value, 1);
+        cr_assert_eq(f.polkit_calls, 3);
+        cr_assert_eq(authz_count_cached(f.authz), 3);
+
+        /* Leaving drops the sender's allowances; polkit's Changed drops all. */
+        bus_driver_says_gone(":1.42");
+        settle();
+        cr_assert_eq(authz_count_cached(f.authz), 1);
+        polkit_says_changed();
+        settle();
+        cr_assert_eq(authz_count_cached(f.authz), 0);
+        call(":1.43", "k1", false, &r);
+        run_until(&r.done, 5 * SEC);
+        cr_assert_eq(r.value, 1);
+        cr_assert_eq(f.polkit_calls, 4);
+}
+
+Test(authz_glue, trusted_callers_are_not_asked) {
+        static Reply r;
+
+        f.mode = POLKIT_DENY;
+        f.caller.uid = 0;
+        call(":1.42", "k1", false, &r);
+        run_until(&r.done, 5 * SEC);
+        cr_assert_eq(r.value, 2);
+        f.caller.uid = 990;
+        call(":1.42", "k1", false, &r);
+        run_until(&r.done, 5 * SEC);
+        cr_assert_eq(r.value, 2);
+        cr_assert_eq(f.polkit_calls, 0);
+        cr_assert(authz_is_trusted(f.authz, &(Caller) { .uid = 0 }));
+        cr_assert(authz_is_trusted(f.authz, &(Caller) { .uid = 990 }));
+        cr_assert_not(authz_is_trusted(f.authz, &(Caller) { .uid = 1000 }));
+}
+
+/* Every answer that is not a yes is a no, and none is cached. */
+Test(authz_glue, fail_closed) {
+        static const struct {
+                PolkitMode mode;
+                bool interactive;
+                const char *error;
+        } cases[] = {
+                { POLKIT_DENY, false, "org.freedesktop.DBus.Error.AccessDenied: Access denied: io.hmacd.generate-mac is not allowed." },
+                { POLKIT_CHALLENGE, false, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired: " },
+                { POLKIT_CHALLENGE, true, "org.freedesktop.DBus.Error.AccessDenied: Access denied: io.hmacd.generate-mac is not allowed." },
+                { POLKIT_ERROR, false, "org.freedesktop.DBus.Error.AccessDenied: Access denied: polkit could not decide." },
+                { POLKIT_MALFORMED, false, "org.freedesktop.DBus.Error.AccessDenied: Access denied: polkit could not decide." },
+        };
+        static Reply r;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                f.mode = cases[i].mode;
+                call(":1.42", "k1", cases[i].interactive, &r);
+                run_until(&r.done, 5 * SEC);
+                cr_assert(r.done, "case %zu", i);
+                cr_assert_eq(strncmp(r.error, cases[i].error, strlen(cases[i].error)), 0, "case %zu: %s", i, r.error);
+                cr_assert_eq(f.interactive, cases[i].interactive);
+                cr_assert_eq(authz_count_checks(f.authz), 0);
+                cr_assert_eq(authz_count_cached(f.authz), 0);
+        }
+        cr_assert_eq(f.polkit_calls, ELEMENTSOF(cases));
+}
+
+/* An interactive check whose agent never answers ends after the timeout, and frees its place. */
+Test(authz_glue, timeout) {
+        static Reply r;
+        uint64_t start;
+
+        authz_set_timeout(f.authz, 300000);
+        f.mode = POLKIT_SILENT;
+        start = now_monotonic();
+        call(":1.42", "k1", true, &r);
+        run_until(&r.done, 5 * SEC);
+        cr_assert(r.done);
+        cr_assert_str_eq(r.error, "org.freedesktop.DBus.Error.AccessDenied: Access denied: polkit did not answer in time.");
+        cr_assert_geq(now_monotonic() - start, 300000);
+        cr_assert_lt(now_monotonic() - start, 3 * SEC);
+        cr_assert_eq(authz_count_checks(f.authz), 0);
+        cr_assert_eq(f.handler_runs, 2);
+}
+
+Test(authz_glue, caps_and_sender_leaving) {
+        static Reply r[6];
+
+        authz_set_limits(f.authz, &(AuthzLimits) { .per_sender = 2, .per_uid = 3, .total = 100 });
+        f.mode = POLKIT_SILENT;
+        call(":1.42", "k1", false, &r[0]);
+        call(":1.42", "k2", false, &r[1]);
+        call(":1.42", "k3", false, &r[2]);
+        run_until(&r[2].done, 5 * SEC);
+        cr_assert_str_eq(r[2].error, "io.hmacd.Kms1.Error.LimitExceededException: Too many requests in flight");
+        call(":1.43", "k1", false, &r[3]);
+        call(":1.44", "k1", false, &r[4]);
+        run_until(&r[4].done, 5 * SEC);
+        cr_assert_str_eq(r[4].error, "io.hmacd.Kms1.Error.LimitExceededException: Too many requests in flight");
+        cr_assert_eq(authz_count_checks(f.authz), 3);
+        cr_assert_eq(f.polkit_calls, 3);
+
+        /* Another user is not affected. */
+        f.caller.uid = 1001;
+        call(":1.45", "k1", false, &r[5]);
+        settle();
+        cr_assert_eq(authz_count_checks(f.authz), 4);
+        cr_assert_not(r[0].done || r[1].done || r[3].done || r[5].done);
+
+        /* :1.42 leaves: its two checks go (calls cancelled, requests dropped), the others stay. */
+        bus_driver_says_gone(":1.42");
+        settle();
+        cr_assert_eq(authz_count_checks(f.authz), 2);
+        cr_assert_not(r[0].done || r[1].done);
+
+        /* polkit answers a question whose sender left: nothing happens (the call was cancelled). */
+        f.caller.uid = 1000;
+        for (size_t i = 0; i < f.n_silent; i++)
+                cr_assert_geq(sd_bus_reply_method_return(f.silent[i], "(bba{ss})", 1, 0, 0), 0);
+        run_until(&r[5].done, 5 * SEC);
+        run_until(&r[3].done, 5 * SEC);
+        cr_assert(r[3].done && r[5].done);
+        cr_assert_eq(r[3].value, 1);
+        cr_assert_eq(r[5].value, 1);
+        cr_assert_not(r[0].done || r[1].done);
+        cr_assert_eq(authz_count_checks(f.authz), 0);
 }
