@@ -223,6 +223,7 @@ struct RegRequest {
         RegSender *sender;
         RegUser *user;
         AuthzCheck *checks;
+        uint64_t bytes;
         RegRequest *prev, *next;                /* the sender's other requests */
 };
 
@@ -235,6 +236,7 @@ struct RegSender {
 struct RegUser {
         uid_t uid;
         size_t n_checks;
+        uint64_t bytes;
 };
 
 struct AuthzRegistry {
@@ -245,6 +247,7 @@ struct AuthzRegistry {
         Hashmap *users;                         /* uid -> RegUser */
         AuthzCheck *pending_first, *pending_last;
         size_t n_checks, n_pending;
+        uint64_t bytes;
 };
 
 int authz_registry_new(const AuthzRegistryOps *ops, AuthzRegistry **ret) {
@@ -334,6 +337,8 @@ static void request_free(AuthzRegistry *r, RegRequest *q) {
         if (!q->sender->requests)
                 free(hashmap_remove_str(r->senders, q->sender->name));
 
+        q->user->bytes -= q->bytes;
+        r->bytes -= q->bytes;
         if (q->user->n_checks == 0)
                 free(hashmap_remove(r->users, &q->user->uid, sizeof q->user->uid));
 
@@ -401,6 +406,10 @@ AuthzRegistry *authz_registry_free(AuthzRegistry *r) {
         return NULL;
 }
 
+bool authz_registry_find_request(AuthzRegistry *r, const void *request) {
+        return hashmap_get_ptr(r->requests, request);
+}
+
 AuthzCheck *authz_registry_find(AuthzRegistry *r, const void *request, const char *action, const char *details,
                                 size_t details_size) {
         size_t n = strlen(action) + 1;
@@ -417,8 +426,13 @@ AuthzCheck *authz_registry_find(AuthzRegistry *r, const void *request, const cha
         return NULL;
 }
 
+static bool fits(uint64_t used, uint64_t more, uint64_t limit) {
+        return used <= limit && more <= limit - used;
+}
+
 int authz_registry_add(AuthzRegistry *r, void *request, const char *sender, uid_t uid, const char *action,
-                       const char *details, size_t details_size, uint64_t deadline, AuthzCheck **ret) {
+                       const char *details, size_t details_size, uint64_t request_bytes, uint64_t deadline,
+                       AuthzCheck **ret) {
         _cleanup_free_ RegSender *new_sender = NULL;
         _cleanup_free_ RegUser *new_user = NULL;
         _cleanup_free_ RegRequest *new_request = NULL;
@@ -437,6 +451,10 @@ int authz_registry_add(AuthzRegistry *r, void *request, const char *sender, uid_
         if (r->n_checks >= r->limits.total || (s && s->n_checks >= r->limits.per_sender) ||
             (u && u->n_checks >= r->limits.per_uid) || r->limits.per_sender == 0 || r->limits.per_uid == 0)
                 return -EDQUOT;
+        q = hashmap_get_ptr(r->requests, request);
+        if (!q && ((u && u->bytes > 0 && !fits(u->bytes, request_bytes, r->limits.bytes_per_uid)) ||
+                   (r->bytes > 0 && !fits(r->bytes, request_bytes, r->limits.bytes_total))))
+                return -EDQUOT;
 
         if (details_size > SIZE_MAX - sizeof *c - n)
                 return -E2BIG;
@@ -451,7 +469,6 @@ int authz_registry_add(AuthzRegistry *r, void *request, const char *sender, uid_
         c->answer = AUTHZ_PENDING;
 
         /* Everything that can fail first, then link, with nothing left to fail. */
-        q = hashmap_get_ptr(r->requests, request);
         if (!q) {
                 new_request = calloc(1, sizeof *new_request);
                 if (!new_request)
@@ -496,8 +513,11 @@ int authz_registry_add(AuthzRegistry *r, void *request, const char *sender, uid_
                         .request = r->ops.ref_request ? r->ops.ref_request(request) : request,
                         .sender = s,
                         .user = u,
+                        .bytes = request_bytes,
                         .next = s->requests,
                 };
+                u->bytes += request_bytes;
+                r->bytes += request_bytes;
                 if (s->requests)
                         s->requests->prev = new_request;
                 s->requests = new_request;
@@ -563,6 +583,15 @@ size_t authz_registry_count_sender(const AuthzRegistry *r, const char *sender) {
 size_t authz_registry_count_uid(const AuthzRegistry *r, uid_t uid) {
         RegUser *u = hashmap_get(r->users, &uid, sizeof uid);
         return u ? u->n_checks : 0;
+}
+
+uint64_t authz_registry_bytes(const AuthzRegistry *r) {
+        return r->bytes;
+}
+
+uint64_t authz_registry_bytes_uid(const AuthzRegistry *r, uid_t uid) {
+        RegUser *u = hashmap_get(r->users, &uid, sizeof uid);
+        return u ? u->bytes : 0;
 }
 
 void authz_check_set_call(AuthzCheck *c, void *call) {
@@ -898,6 +927,59 @@ static int append_details(sd_bus_message *m, const char *details, size_t size) {
         return r;
 }
 
+/* Roughly how many bytes m keeps in memory while it waits: the sizes of its arguments. Byte arrays
+ * are measured without copying; everything else is walked (once per request, when it first waits).
+ * This rewinds m, which is harmless: it happens only when authz_check() is about to say "pending",
+ * and the handler returns at once. */
+static int weigh(sd_bus_message *m, unsigned depth, uint64_t *n) {
+        for (;;) {
+                const char *contents;
+                char type;
+                int r;
+
+                r = sd_bus_message_peek_type(m, &type, &contents);
+                if (r <= 0)
+                        return r;
+                if (type == SD_BUS_TYPE_ARRAY && strchr("ybnqiuxtd", contents[0]) && contents[1] == 0) {
+                        const void *p;
+                        size_t size;
+                        r = sd_bus_message_read_array(m, contents[0], &p, &size);
+                        *n += size + 8;
+                } else if (strchr("arve", type)) {
+                        if (depth >= 64)
+                                return -EBADMSG;
+                        r = sd_bus_message_enter_container(m, type, contents);
+                        if (r >= 0)
+                                r = weigh(m, depth + 1, n);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(m);
+                        *n += 8;
+                } else if (strchr("sog", type)) {
+                        const char *v;
+                        r = sd_bus_message_read_basic(m, type, &v);
+                        if (r >= 0)
+                                *n += strlen(v) + 8;
+                } else {
+                        uint64_t v;
+                        r = sd_bus_message_read_basic(m, type, &v);
+                        *n += 8;
+                }
+                if (r < 0)
+                        return r;
+        }
+}
+
+static uint64_t message_bytes(sd_bus_message *m) {
+        uint64_t n = 0;
+
+        /* A message that cannot be walked counts as what was walked of it; the count is a budget, not a
+         * security decision. */
+        if (sd_bus_message_rewind(m, true) >= 0)
+                (void) weigh(m, 0, &n);
+        (void) sd_bus_message_rewind(m, true);
+        return n;
+}
+
 static int start_check(Authz *a, sd_bus_message *m, const char *sender, const Caller *caller, const char *action,
                        const char *details, size_t details_size, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
@@ -907,6 +989,7 @@ static int start_check(Authz *a, sd_bus_message *m, const char *sender, const Ca
         int r;
 
         r = authz_registry_add(a->registry, m, sender, caller->uid, action, details, details_size,
+                               authz_registry_find_request(a->registry, m) ? 0 : message_bytes(m),
                                now_usec() + a->timeout_usec, &c);
         if (r == -EDQUOT) {
                 (void) sd_bus_error_set(error, AUTHZ_ERROR_LIMIT_EXCEEDED, "Too many requests in flight");

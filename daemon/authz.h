@@ -79,14 +79,20 @@ typedef enum AuthzAnswer {
         _AUTHZ_ANSWER_INVALID = -22,
 } AuthzAnswer;
 
-/* How many checks may be held (pending, or answered and not yet released) at once. */
+/* How many checks may be held (pending, or answered and not yet released) at once, and how many
+ * bytes of request messages they may keep. A UID's (or everyone's) first request is let in
+ * whatever its size, so that one large request is never locked out. */
 typedef struct AuthzLimits {
         size_t per_sender;
         size_t per_uid;
         size_t total;           /* keeps the daemon under the bus's max_replies_per_connection (128) */
+        uint64_t bytes_per_uid;
+        uint64_t bytes_total;
 } AuthzLimits;
 
-#define AUTHZ_LIMITS_DEFAULT ((AuthzLimits) { .per_sender = 16, .per_uid = 64, .total = 112 })
+#define AUTHZ_LIMITS_DEFAULT                                                                   \
+        ((AuthzLimits) { .per_sender = 16, .per_uid = 64, .total = 112, .bytes_per_uid = 64ULL << 20, \
+                         .bytes_total = 192ULL << 20 })
 
 /* The registry holds a reference to each request (ref_request/unref_request) and owns each check's
  * outstanding question (drop_call: stop waiting for it and free it; NULL calls are never passed). */
@@ -104,12 +110,15 @@ int authz_registry_new(const AuthzRegistryOps *ops, AuthzRegistry **ret);
 AuthzRegistry *authz_registry_free(AuthzRegistry *r);   /* drops every check */
 void authz_registry_set_limits(AuthzRegistry *r, const AuthzLimits *limits);
 
-/* The check of (request, action, details), NULL when there is none. */
+/* Whether the request has checks, and the check of (request, action, details), NULL when there is none. */
+bool authz_registry_find_request(AuthzRegistry *r, const void *request);
 AuthzCheck *authz_registry_find(AuthzRegistry *r, const void *request, const char *action, const char *details,
                                 size_t details_size);
-/* A new pending check. -EDQUOT when a limit is reached (nothing is added), -ENOMEM, -EEXIST. */
+/* A new pending check. request_bytes: the size of the request, counted with its first check.
+ * -EDQUOT when a limit is reached (nothing is added), -ENOMEM, -EEXIST. */
 int authz_registry_add(AuthzRegistry *r, void *request, const char *sender, uid_t uid, const char *action,
-                       const char *details, size_t details_size, uint64_t deadline, AuthzCheck **ret);
+                       const char *details, size_t details_size, uint64_t request_bytes, uint64_t deadline,
+                       AuthzCheck **ret);
 /* Records polkit's answer to a pending check, and drops its call. */
 void authz_registry_answer(AuthzRegistry *r, AuthzCheck *c, AuthzAnswer answer);
 /* Answers AUTHZ_TIMEOUT to every pending check whose deadline is <= now, oldest first, calling
@@ -129,6 +138,8 @@ size_t authz_registry_count(const AuthzRegistry *r);
 size_t authz_registry_count_pending(const AuthzRegistry *r);
 size_t authz_registry_count_sender(const AuthzRegistry *r, const char *sender);
 size_t authz_registry_count_uid(const AuthzRegistry *r, uid_t uid);
+uint64_t authz_registry_bytes(const AuthzRegistry *r);
+uint64_t authz_registry_bytes_uid(const AuthzRegistry *r, uid_t uid);
 
 void authz_check_set_call(AuthzCheck *c, void *call);
 void *authz_check_get_request(const AuthzCheck *c);

@@ -212,7 +212,7 @@ static int add(AuthzRegistry *r, FakeRequest *q, const char *sender, uid_t uid, 
         int k;
 
         k = authz_registry_add(r, q, sender, uid, "io.hmacd.generate-mac", details, details ? strlen(details) + 1 : 0,
-                               deadline, &c);
+                               0, deadline, &c);
         if (k >= 0) {
                 authz_check_set_call(c, new_call());
                 if (ret)
@@ -320,6 +320,7 @@ Test(authz_registry, caps_per_sender_uid_total) {
         AuthzRegistry *r = new_registry();
         FakeRequest q[200] = {};
         char sender[16];
+        AuthzLimits limits = AUTHZ_LIMITS_DEFAULT;
         size_t n = 0;
 
         cr_assert_eq(AUTHZ_LIMITS_DEFAULT.per_sender, 16);
@@ -352,7 +353,8 @@ Test(authz_registry, caps_per_sender_uid_total) {
         cr_assert_eq(add(r, &q[n], ":1.7", 1000, "k", 25 * SEC, NULL), -EDQUOT);
 
         /* The total, across UIDs: keeps the daemon under the bus's limit of pending replies. */
-        authz_registry_set_limits(r, &(AuthzLimits) { .per_sender = 16, .per_uid = 64, .total = 70 });
+        limits.total = 70;
+        authz_registry_set_limits(r, &limits);
         for (uid_t u = 2000; authz_registry_count(r) < 70; u++)
                 cr_assert_eq(add(r, &q[n++], ":1.8", u, "k", 25 * SEC, NULL), 0);
         cr_assert_eq(add(r, &q[n], ":1.9", 3000, "k", 25 * SEC, NULL), -EDQUOT);
@@ -361,6 +363,48 @@ Test(authz_registry, caps_per_sender_uid_total) {
         for (size_t i = 0; i < ELEMENTSOF(q); i++)
                 cr_assert_eq(q[i].refs, 0, "request %zu still referenced", i);
         cr_assert_eq(calls_live, 0);
+}
+
+/* Request bodies kept while waiting are bounded in bytes per UID and in total; a request is
+ * counted once however many checks it has, and its bytes come back when it is released. */
+Test(authz_registry, byte_budgets) {
+        AuthzRegistry *r = new_registry();
+        AuthzLimits limits = AUTHZ_LIMITS_DEFAULT;
+        FakeRequest q[10] = {};
+        const uint64_t MiB = 1ULL << 20;
+
+        limits.bytes_per_uid = 40 * MiB;
+        limits.bytes_total = 70 * MiB;
+        authz_registry_set_limits(r, &limits);
+
+        /* The first is let in whatever its size. */
+        cr_assert_eq(authz_registry_add(r, &q[0], ":1.1", 1000, "a", "k\0", 2, 50 * MiB, 10, NULL), 0);
+        cr_assert_eq(authz_registry_add(r, &q[1], ":1.1", 1000, "a", "k\0", 2, 1, 10, NULL), -EDQUOT);
+        authz_registry_release(r, &q[0]);
+        cr_assert_eq(authz_registry_bytes(r), 0);
+
+        cr_assert_eq(authz_registry_add(r, &q[0], ":1.1", 1000, "a", "k\0", 2, 16 * MiB, 10, NULL), 0);
+        cr_assert_eq(authz_registry_add(r, &q[0], ":1.1", 1000, "b", "k\0", 2, 16 * MiB, 10, NULL), 0);
+        cr_assert_eq(authz_registry_bytes_uid(r, 1000), 16 * MiB); /* one request, counted once */
+        cr_assert_eq(authz_registry_add(r, &q[1], ":1.2", 1000, "a", "k\0", 2, 16 * MiB, 10, NULL), 0);
+        cr_assert_eq(authz_registry_add(r, &q[2], ":1.3", 1000, "a", "k\0", 2, 16 * MiB, 10, NULL), -EDQUOT);
+        cr_assert_eq(authz_registry_add(r, &q[2], ":1.3", 1000, "a", "k\0", 2, 8 * MiB, 10, NULL), 0);
+        cr_assert_eq(authz_registry_bytes_uid(r, 1000), 40 * MiB);
+
+        /* Another user, up to the total. */
+        cr_assert_eq(authz_registry_add(r, &q[3], ":1.4", 1001, "a", "k\0", 2, 30 * MiB, 10, NULL), 0);
+        cr_assert_eq(authz_registry_add(r, &q[4], ":1.5", 1002, "a", "k\0", 2, 1, 10, NULL), -EDQUOT);
+        cr_assert_eq(authz_registry_bytes(r), 70 * MiB);
+
+        authz_registry_release(r, &q[1]);
+        cr_assert_eq(authz_registry_bytes_uid(r, 1000), 24 * MiB);
+        cr_assert_eq(authz_registry_add(r, &q[4], ":1.5", 1002, "a", "k\0", 2, 16 * MiB, 10, NULL), 0);
+        cr_assert_eq(authz_registry_cancel_sender(r, ":1.1"), 1);
+        cr_assert_eq(authz_registry_bytes_uid(r, 1000), 8 * MiB);
+        cr_assert_eq(authz_registry_bytes(r), 54 * MiB);
+        authz_registry_free(r);
+        for (size_t i = 0; i < ELEMENTSOF(q); i++)
+                cr_assert_eq(q[i].refs, 0);
 }
 
 Test(authz_registry, cancel_by_sender) {
@@ -480,7 +524,10 @@ Test(authz_registry, many_requests) {
         AuthzCheck **c = calloc(20000, sizeof *c);
 
         cr_assert(q && c);
-        authz_registry_set_limits(r, &(AuthzLimits) { .per_sender = 16, .per_uid = 64, .total = SIZE_MAX });
+        AuthzLimits limits = AUTHZ_LIMITS_DEFAULT;
+
+        limits.total = SIZE_MAX;
+        authz_registry_set_limits(r, &limits);
         for (int i = 0; i < 20000; i++) {
                 snprintf(sender, sizeof sender, ":1.%d", i / 10);
                 cr_assert_eq(add(r, &q[i], sender, 1000 + i / 50, i % 3 ? "k1" : NULL, (uint64_t) i, &c[i]), 0);
@@ -549,7 +596,7 @@ static int on_call(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         r = sd_bus_message_read(m, "s", &key);
         if (r < 0)
                 return r;
-        n = snprintf(details, sizeof details, "key_id%c%s", 0, key) + 1;
+        n = snprintf(details, sizeof details, "key_id%c%.32s", 0, key) + 1;
         r = authz_check(f.authz, m, &f.caller, ACTION_GENERATE_MAC, details, n, error);
         if (r < 0) {
                 authz_release(f.authz, m);
@@ -825,7 +872,11 @@ Test(authz_glue, timeout) {
 Test(authz_glue, caps_and_sender_leaving) {
         static Reply r[6];
 
-        authz_set_limits(f.authz, &(AuthzLimits) { .per_sender = 2, .per_uid = 3, .total = 100 });
+        AuthzLimits limits = AUTHZ_LIMITS_DEFAULT;
+
+        limits.per_sender = 2;
+        limits.per_uid = 3;
+        authz_set_limits(f.authz, &limits);
         f.mode = POLKIT_SILENT;
         call(":1.42", "k1", false, &r[0]);
         call(":1.42", "k2", false, &r[1]);
@@ -863,4 +914,28 @@ Test(authz_glue, caps_and_sender_leaving) {
         cr_assert_eq(r[5].value, 1);
         cr_assert_not(r[0].done || r[1].done);
         cr_assert_eq(authz_count_checks(f.authz), 0);
+}
+
+/* Requests waiting for polkit keep their bodies: they are weighed, and bounded per UID. */
+Test(authz_glue, request_bytes_bounded) {
+        static Reply r[3];
+        AuthzLimits limits = AUTHZ_LIMITS_DEFAULT;
+        char *big = malloc(600 * 1024);
+
+        cr_assert_not_null(big);
+        memset(big, 'x', 600 * 1024 - 1);
+        big[600 * 1024 - 1] = 0;
+        limits.bytes_per_uid = 1 << 20;
+        authz_set_limits(f.authz, &limits);
+        f.mode = POLKIT_SILENT;
+
+        call(":1.42", big, false, &r[0]);
+        call(":1.43", big, false, &r[1]);
+        run_until(&r[1].done, 5 * SEC);
+        cr_assert_str_eq(r[1].error, "io.hmacd.Kms1.Error.LimitExceededException: Too many requests in flight");
+        call(":1.43", "small", false, &r[2]);
+        settle();
+        cr_assert_not(r[0].done || r[2].done);
+        cr_assert_eq(authz_count_checks(f.authz), 2);
+        free(big);
 }
