@@ -664,9 +664,47 @@ struct Authz {
         sd_bus_slot *owner_slot, *changed_slot;
         sd_event_source *timer;
         Hashmap *callers;                       /* sender -> Caller */
+        Hashmap *idents;                        /* sender -> Ident, while the bus is asked */
+        size_t n_ident_waiting;
+        uint64_t ident_bytes, limits_bytes_total;
         AuthzCache *cache;
         AuthzRegistry *registry;
 };
+
+/* A GetConnectionCredentials call in flight, and the requests of that sender waiting for it. */
+#define IDENT_WAITING_MAX 16U
+#define IDENT_WAITING_TOTAL_MAX 1024U
+
+typedef struct Ident {
+        Authz *authz;
+        sd_bus_slot *slot;
+        sd_bus_message *waiting[IDENT_WAITING_MAX];
+        uint64_t bytes[IDENT_WAITING_MAX];
+        size_t n_waiting;
+        char sender[];
+} Ident;
+
+static uint64_t message_bytes(sd_bus_message *m);
+
+static Ident *ident_free(Ident *id) {
+        Authz *a;
+
+        if (!id)
+                return NULL;
+        a = id->authz;
+        for (size_t i = 0; i < id->n_waiting; i++) {
+                sd_bus_message_unref(id->waiting[i]);
+                a->ident_bytes -= id->bytes[i];
+        }
+        a->n_ident_waiting -= id->n_waiting;
+        sd_bus_slot_unref(id->slot);
+        free(id);
+        return NULL;
+}
+
+static void ident_free_void(void *p) {
+        ident_free(p);
+}
 
 static uint64_t now_usec(void) {
         struct timespec ts;
@@ -794,6 +832,7 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error
         if (name[0] != ':' || !*old_owner || *new_owner)
                 return 0;
         free(hashmap_remove_str(a->callers, name));
+        ident_free(hashmap_remove_str(a->idents, name));       /* its requests are dropped: nobody to answer */
         authz_cache_flush_sender(a->cache, name);
         n = authz_registry_cancel_sender(a->registry, name);
         if (n > 0) {
@@ -814,7 +853,11 @@ int authz_new(sd_bus *bus, uid_t self_uid, uint64_t cache_usec, Authz **ret) {
         a->self_uid = self_uid;
         a->timeout_usec = AUTHZ_TIMEOUT_USEC_DEFAULT;
 
+        a->limits_bytes_total = AUTHZ_LIMITS_DEFAULT.bytes_total;
         r = hashmap_new(&a->callers);
+        if (r < 0)
+                return r;
+        r = hashmap_new(&a->idents);
         if (r < 0)
                 return r;
         r = authz_cache_new(cache_usec, 0, &a->cache);
@@ -847,6 +890,8 @@ Authz *authz_free(Authz *a) {
         authz_cache_free(a->cache);
         hashmap_clear(a->callers, free);
         hashmap_free(a->callers);
+        hashmap_clear(a->idents, ident_free_void);
+        hashmap_free(a->idents);
         sd_event_source_disable_unref(a->timer);
         sd_bus_slot_unref(a->changed_slot);
         sd_bus_slot_unref(a->owner_slot);
@@ -861,26 +906,38 @@ void authz_freep(Authz **a) {
 
 void authz_set_limits(Authz *a, const AuthzLimits *limits) {
         authz_registry_set_limits(a->registry, limits);
+        a->limits_bytes_total = limits->bytes_total;
 }
 
 void authz_set_timeout(Authz *a, uint64_t usec) {
         a->timeout_usec = usec ?: AUTHZ_TIMEOUT_USEC_DEFAULT;
 }
 
-int authz_identify(Authz *a, sd_bus_message *m, Caller *ret) {
+/* Unique names are never reused on a bus: the answer holds until the connection leaves. */
+static int remember_caller(Authz *a, const char *sender, const Caller *c) {
+        Caller *known;
+        int r;
+
+        if (hashmap_size(a->callers) >= AUTHZ_CALLERS_MAX)
+                hashmap_clear(a->callers, free);
+        known = malloc(sizeof *known);
+        if (!known)
+                return -ENOMEM;
+        *known = *c;
+        r = hashmap_put_str(a->callers, sender, known);
+        if (r < 0)
+                free(known);
+        return r;
+}
+
+/* The blocking way, for direct connections (no bus to ask asynchronously) and as the fallback when
+ * too many requests wait already. */
+static int identify_now(Authz *a, sd_bus_message *m, Caller *ret) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         const char *sender = sd_bus_message_get_sender(m);
-        Caller *known;
         uid_t uid;
         pid_t pid = 0;
         int r;
-
-        /* Unique names are never reused on a bus: the answer holds until the connection leaves. */
-        known = sender ? hashmap_get_str(a->callers, sender) : NULL;
-        if (known) {
-                *ret = *known;
-                return 1;
-        }
 
         r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_UID | SD_BUS_CREDS_PID, &creds);
         if (r < 0)
@@ -892,18 +949,130 @@ int authz_identify(Authz *a, sd_bus_message *m, Caller *ret) {
                 return r;
         (void) sd_bus_creds_get_pid(creds, &pid);
         *ret = (Caller) { .uid = uid, .pid = pid };
+        if (sender)
+                (void) remember_caller(a, sender, ret); /* if not, asked again next time */
+        return 1;
+}
 
-        if (sender) {
-                if (hashmap_size(a->callers) >= AUTHZ_CALLERS_MAX)
-                        hashmap_clear(a->callers, free);
-                known = malloc(sizeof *known);
-                if (known) {
-                        *known = *ret;
-                        if (hashmap_put_str(a->callers, sender, known) < 0)
-                                free(known);    /* asked again next time */
+static int parse_credentials(sd_bus_message *reply, Caller *ret) {
+        bool have_uid = false;
+        uint32_t uid = 0, pid = 0;
+        int r;
+
+        if (sd_bus_message_is_method_error(reply, NULL))
+                return -sd_bus_message_get_errno(reply) ?: -EIO;
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        while (r > 0) {
+                const char *key;
+
+                r = sd_bus_message_enter_container(reply, 'e', "sv");
+                if (r <= 0)
+                        break;
+                r = sd_bus_message_read(reply, "s", &key);
+                if (r >= 0 && streq(key, "UnixUserID")) {
+                        r = sd_bus_message_read(reply, "v", "u", &uid);
+                        have_uid = r >= 0;
+                } else if (r >= 0 && streq(key, "ProcessID"))
+                        r = sd_bus_message_read(reply, "v", "u", &pid);
+                else if (r >= 0)
+                        r = sd_bus_message_skip(reply, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r >= 0)
+                        r = 1;
+        }
+        if (r < 0)
+                return r;
+        if (!have_uid)
+                return -EBADMSG;        /* no identity, no access */
+        *ret = (Caller) { .uid = uid, .pid = pid };
+        return 0;
+}
+
+/* The bus told us who the sender is: every request that waited for it is dispatched again, and its
+ * handler, calling authz_identify() from the top, finds the answer remembered. If the bus could not
+ * tell (the sender left meanwhile, or the answer is unusable), the requests are answered here, as
+ * their handlers would have. */
+static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Ident *id = userdata;
+        Authz *a = id->authz;
+        Caller c;
+        int r;
+
+        r = parse_credentials(reply, &c);
+        if (r >= 0)
+                r = remember_caller(a, id->sender, &c);
+        if (r < 0)
+                log_full_errno(LOG_DEBUG, r, "Could not identify %s: %m", id->sender);
+
+        for (size_t i = 0; i < id->n_waiting; i++) {
+                sd_bus_message *m = id->waiting[i];
+                int k = r;
+
+                if (k >= 0) {
+                        k = sd_bus_message_rewind(m, true);
+                        if (k >= 0)
+                                k = sd_bus_enqueue_for_read(a->bus, m);
+                }
+                if (k < 0)
+                        (void) sd_bus_reply_method_errnof(m, k, "Failed to identify the caller: %m");
+        }
+        ident_free(hashmap_remove_str(a->idents, id->sender));
+        return 1;
+}
+
+int authz_identify(Authz *a, sd_bus_message *m, Caller *ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+        const char *sender = sd_bus_message_get_sender(m);
+        Caller *known;
+        uint64_t bytes;
+        Ident *id;
+        int r;
+
+        if (!sender)
+                return identify_now(a, m, ret);
+        known = hashmap_get_str(a->callers, sender);
+        if (known) {
+                *ret = *known;
+                return 1;
+        }
+
+        /* Ask the bus without waiting for it, so that a flood of new connections does not stall the
+         * loop; the request waits in a bounded queue per sender. Past the bounds, ask and wait. */
+        id = hashmap_get_str(a->idents, sender);
+        if ((id && id->n_waiting >= IDENT_WAITING_MAX) || a->n_ident_waiting >= IDENT_WAITING_TOTAL_MAX)
+                return identify_now(a, m, ret);
+        for (size_t i = 0; id && i < id->n_waiting; i++)
+                if (id->waiting[i] == m)
+                        return 0;       /* dispatched again before the answer: keep waiting */
+        bytes = message_bytes(m);
+        if (a->ident_bytes > a->limits_bytes_total || bytes > a->limits_bytes_total - a->ident_bytes)
+                return identify_now(a, m, ret);
+
+        if (!id) {
+                id = calloc(1, sizeof *id + strlen(sender) + 1);
+                if (!id)
+                        return identify_now(a, m, ret);
+                id->authz = a;
+                strcpy(id->sender, sender);
+                r = sd_bus_message_new_method_call(a->bus, &call, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                                   "org.freedesktop.DBus", "GetConnectionCredentials");
+                if (r >= 0)
+                        r = sd_bus_message_append(call, "s", sender);
+                if (r >= 0)
+                        r = sd_bus_call_async(a->bus, &id->slot, call, on_credentials, id, a->timeout_usec);
+                if (r >= 0)
+                        r = hashmap_put_str(a->idents, sender, id);
+                if (r < 0) {
+                        ident_free(id);
+                        return identify_now(a, m, ret);
                 }
         }
-        return 1;
+        id->waiting[id->n_waiting] = sd_bus_message_ref(m);
+        id->bytes[id->n_waiting++] = bytes;
+        a->n_ident_waiting++;
+        a->ident_bytes += bytes;
+        return 0;
 }
 
 bool authz_is_trusted(const Authz *a, const Caller *c) {
@@ -1081,4 +1250,8 @@ size_t authz_count_checks(const Authz *a) {
 
 size_t authz_count_cached(const Authz *a) {
         return a ? authz_cache_size(a->cache) : 0;
+}
+
+size_t authz_count_identifying(const Authz *a) {
+        return a ? a->n_ident_waiting : 0;
 }

@@ -160,7 +160,9 @@ void authz_set_limits(Authz *a, const AuthzLimits *limits);
 /* The timeout of every CheckAuthorization call, interactive ones included (0: the default). */
 void authz_set_timeout(Authz *a, uint64_t usec);
 
-/* Who sent m, asked of the bus once per connection. Returns 1 with *ret filled, or a negative errno. */
+/* Who sent m, asked of the bus once per connection. Returns 1 with *ret filled, 0 when the bus is
+ * being asked (asynchronously: the handler returns 1, and m is dispatched again when the answer
+ * comes; if the bus cannot tell, m is answered with an error here), or a negative errno. */
 int authz_identify(Authz *a, sd_bus_message *m, Caller *ret);
 /* uid 0 or the daemon's own uid. */
 bool authz_is_trusted(const Authz *a, const Caller *c);
@@ -184,3 +186,4 @@ void authz_release(Authz *a, sd_bus_message *m);
 /* Checks held (pending, or answered and not released yet), and cached allowances: for tests and logs. */
 size_t authz_count_checks(const Authz *a);
 size_t authz_count_cached(const Authz *a);
+size_t authz_count_identifying(const Authz *a);         /* requests waiting for GetConnectionCredentials */

@@ -579,6 +579,11 @@ static struct {
         unsigned n_details, interactive;
         sd_bus_message *silent[32];     /* questions polkit never answers */
         size_t n_silent;
+        PolkitMode creds_mode;          /* the bus driver: ALLOW, ERROR or SILENT */
+        uint32_t creds_uid;
+        unsigned creds_calls;
+        sd_bus_message *creds_silent[8];
+        size_t n_creds_silent;
 } f;
 
 static uint64_t now_monotonic(void) {
@@ -609,9 +614,23 @@ static int on_call(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return r;
 }
 
+static int on_who(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Caller c;
+        int r;
+
+        f.handler_runs++;
+        r = authz_identify(f.authz, m, &c);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Failed to identify the caller: %m");
+        if (r == 0)
+                return 1;
+        return sd_bus_reply_method_return(m, "i", (int) c.uid);
+}
+
 static const sd_bus_vtable daemon_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD("Call", "s", "i", on_call, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Who", "s", "i", on_who, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 
@@ -662,11 +681,32 @@ static int on_check_authorization(sd_bus_message *m, void *userdata, sd_bus_erro
         return -EINVAL;
 }
 
+/* The bus driver's GetConnectionCredentials. */
+static int on_bus_driver(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const char *name;
+
+        if (!sd_bus_message_is_method_call(m, "org.freedesktop.DBus", "GetConnectionCredentials"))
+                return 0;
+        f.creds_calls++;
+        cr_assert_geq(sd_bus_message_read(m, "s", &name), 0);
+        switch (f.creds_mode) {
+        case POLKIT_ALLOW:
+                return sd_bus_reply_method_return(m, "a{sv}", 3, "ProcessID", "u", 4242, "LinuxSecurityLabel", "ay", 0,
+                                                  "UnixUserID", "u", f.creds_uid);
+        case POLKIT_SILENT:
+                cr_assert_lt(f.n_creds_silent, ELEMENTSOF(f.creds_silent));
+                f.creds_silent[f.n_creds_silent++] = sd_bus_message_ref(m);
+                return 1;
+        default:
+                return sd_bus_reply_method_errorf(m, "org.freedesktop.DBus.Error.NameHasNoOwner", "%s is gone", name);
+        }
+}
+
 static void glue_setup(void) {
         sd_id128_t id;
         int fds[2];
 
-        f = (typeof(f)) { .caller = { .uid = 1000, .pid = 1 }, .mode = POLKIT_ALLOW };
+        f = (typeof(f)) { .caller = { .uid = 1000, .pid = 1 }, .mode = POLKIT_ALLOW, .creds_uid = 1000 };
         cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
         cr_assert_geq(sd_event_new(&f.event), 0);
         cr_assert_geq(sd_id128_randomize(&id), 0);
@@ -688,6 +728,7 @@ static void glue_setup(void) {
         cr_assert_geq(sd_bus_add_object(f.peer, NULL, "/org/freedesktop/PolicyKit1/Authority", on_check_authorization,
                                         NULL),
                       0);
+        cr_assert_geq(sd_bus_add_object(f.peer, NULL, "/org/freedesktop/DBus", on_bus_driver, NULL), 0);
 
         cr_assert_eq(authz_new(f.daemon, 990, 30 * SEC, &f.authz), 0);
 }
@@ -695,6 +736,8 @@ static void glue_setup(void) {
 static void glue_teardown(void) {
         for (size_t i = 0; i < f.n_silent; i++)
                 sd_bus_message_unref(f.silent[i]);
+        for (size_t i = 0; i < f.n_creds_silent; i++)
+                sd_bus_message_unref(f.creds_silent[i]);
         authz_free(f.authz);
         sd_bus_flush_close_unref(f.peer);
         sd_bus_flush_close_unref(f.daemon);
@@ -714,15 +757,19 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
 }
 
 /* A call from sender, as a bus would deliver it. */
-static void call(const char *sender, const char *key, bool interactive, Reply *reply) {
+static void call_method(const char *method, const char *sender, const char *key, bool interactive, Reply *reply) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
 
         *reply = (Reply) {};
-        cr_assert_geq(sd_bus_message_new_method_call(f.peer, &m, "io.hmacd.Kms1", "/t", "io.hmacd.Test", "Call"), 0);
+        cr_assert_geq(sd_bus_message_new_method_call(f.peer, &m, "io.hmacd.Kms1", "/t", "io.hmacd.Test", method), 0);
         cr_assert_geq(sd_bus_message_append(m, "s", key), 0);
         cr_assert_geq(sd_bus_message_set_sender(m, sender), 0);
         cr_assert_geq(sd_bus_message_set_allow_interactive_authorization(m, interactive), 0);
         cr_assert_geq(sd_bus_call_async(f.peer, NULL, m, on_reply, reply, 60 * SEC), 0);
+}
+
+static void call(const char *sender, const char *key, bool interactive, Reply *reply) {
+        call_method("Call", sender, key, interactive, reply);
 }
 
 static void run_until(const bool *done, uint64_t max_usec) {
@@ -938,4 +985,82 @@ Test(authz_glue, request_bytes_bounded) {
         cr_assert_not(r[0].done || r[2].done);
         cr_assert_eq(authz_count_checks(f.authz), 2);
         free(big);
+}
+
+/* Who the caller is is asked of the bus without blocking, once per sender, however many requests
+ * of that sender arrive meanwhile. */
+Test(authz_glue, identify_asynchronously) {
+        static Reply r[4];
+
+        call_method("Who", ":1.42", "", false, &r[0]);
+        call_method("Who", ":1.42", "", false, &r[1]);
+        call_method("Who", ":1.43", "", false, &r[2]);
+        call_method("Who", ":1.42", "", false, &r[3]);
+        for (size_t i = 0; i < ELEMENTSOF(r); i++)
+                run_until(&r[i].done, 5 * SEC);
+        for (size_t i = 0; i < ELEMENTSOF(r); i++) {
+                cr_assert(r[i].done);
+                cr_assert_str_empty(r[i].error);
+                cr_assert_eq(r[i].value, 1000);
+        }
+        cr_assert_eq(f.creds_calls, 2);
+        cr_assert_eq(f.handler_runs, 8); /* each waited, then came back */
+        cr_assert_eq(authz_count_identifying(f.authz), 0);
+
+        /* Known now: no question, no wait. */
+        f.creds_uid = 0;
+        call_method("Who", ":1.42", "", false, &r[0]);
+        run_until(&r[0].done, 5 * SEC);
+        cr_assert_eq(r[0].value, 1000);
+        cr_assert_eq(f.creds_calls, 2);
+        cr_assert_eq(f.handler_runs, 9);
+
+        /* Until the sender leaves. */
+        bus_driver_says_gone(":1.42");
+        settle();
+        call_method("Who", ":1.42", "", false, &r[0]);
+        run_until(&r[0].done, 5 * SEC);
+        cr_assert_eq(r[0].value, 0);
+        cr_assert_eq(f.creds_calls, 3);
+}
+
+Test(authz_glue, identify_fails_closed) {
+        static Reply r[2];
+
+        f.creds_mode = POLKIT_ERROR;
+        call_method("Who", ":1.42", "", false, &r[0]);
+        call_method("Who", ":1.42", "", false, &r[1]);
+        run_until(&r[0].done, 5 * SEC);
+        run_until(&r[1].done, 5 * SEC);
+        for (size_t i = 0; i < ELEMENTSOF(r); i++)
+                cr_assert_eq(strncmp(r[i].error, "System.Error.", 13), 0, "%s", r[i].error);
+        cr_assert_eq(f.creds_calls, 1);
+        cr_assert_eq(f.handler_runs, 2); /* answered without coming back */
+        cr_assert_eq(authz_count_identifying(f.authz), 0);
+
+        /* Nothing remembered: asked again. */
+        f.creds_mode = POLKIT_ALLOW;
+        call_method("Who", ":1.42", "", false, &r[0]);
+        run_until(&r[0].done, 5 * SEC);
+        cr_assert_eq(r[0].value, 1000);
+        cr_assert_eq(f.creds_calls, 2);
+}
+
+Test(authz_glue, identify_sender_leaves) {
+        static Reply r[2];
+
+        f.creds_mode = POLKIT_SILENT;
+        call_method("Who", ":1.42", "", false, &r[0]);
+        call_method("Who", ":1.42", "", false, &r[1]);
+        settle();
+        cr_assert_eq(authz_count_identifying(f.authz), 2);
+        bus_driver_says_gone(":1.42");
+        settle();
+        cr_assert_eq(authz_count_identifying(f.authz), 0);
+        /* The late answer finds nobody waiting. */
+        for (size_t i = 0; i < f.n_creds_silent; i++)
+                cr_assert_geq(sd_bus_reply_method_return(f.creds_silent[i], "a{sv}", 1, "UnixUserID", "u", 1000), 0);
+        settle();
+        cr_assert_not(r[0].done || r[1].done);
+        cr_assert_eq(f.handler_runs, 2);
 }
