@@ -66,7 +66,7 @@ typedef struct CacheEntry {
 } CacheEntry;
 
 struct AuthzCache {
-        Hashmap *senders;               /* sender -> Hashmap of CacheEntry */
+        Hashmap *senders; /* sender -> Hashmap of CacheEntry */
         size_t n;
         size_t max;
         uint64_t ttl;
@@ -128,8 +128,10 @@ size_t authz_cache_size(const AuthzCache *c) {
         return c ? c->n : 0;
 }
 
-#define CHECK_KEY(action, details, size)                                                       \
+/* clang-format off */
+#define CHECK_KEY(action, details, size) \
         (struct iovec[2]) { { (void *) (action), strlen(action) + 1 }, { (void *) ((details) ?: ""), (size) } }
+/* clang-format on */
 
 bool authz_cache_lookup(AuthzCache *c, const char *sender, const char *action, const char *details,
                         size_t details_size, uint64_t now) {
@@ -208,13 +210,13 @@ typedef struct RegRequest RegRequest;
 
 struct AuthzCheck {
         RegRequest *request;
-        AuthzCheck *next;                       /* the request's other checks */
+        AuthzCheck *next;                        /* the request's other checks */
         AuthzCheck *pending_prev, *pending_next; /* pending checks, by deadline */
         AuthzAnswer answer;
         uint64_t deadline;
         void *call;
         size_t key_size;
-        char key[];                             /* action \0 details */
+        char key[]; /* action \0 details */
 };
 
 struct RegRequest {
@@ -224,7 +226,7 @@ struct RegRequest {
         RegUser *user;
         AuthzCheck *checks;
         uint64_t bytes;
-        RegRequest *prev, *next;                /* the sender's other requests */
+        RegRequest *prev, *next; /* the sender's other requests */
 };
 
 struct RegSender {
@@ -242,9 +244,9 @@ struct RegUser {
 struct AuthzRegistry {
         AuthzRegistryOps ops;
         AuthzLimits limits;
-        Hashmap *requests;                      /* request pointer -> RegRequest */
-        Hashmap *senders;                       /* sender name -> RegSender */
-        Hashmap *users;                         /* uid -> RegUser */
+        Hashmap *requests; /* request pointer -> RegRequest */
+        Hashmap *senders;  /* sender name -> RegSender */
+        Hashmap *users;    /* uid -> RegUser */
         AuthzCheck *pending_first, *pending_last;
         size_t n_checks, n_pending;
         uint64_t bytes;
@@ -410,8 +412,8 @@ bool authz_registry_find_request(AuthzRegistry *r, const void *request) {
         return hashmap_get_ptr(r->requests, request);
 }
 
-AuthzCheck *authz_registry_find(AuthzRegistry *r, const void *request, const char *action, const char *details,
-                                size_t details_size) {
+AuthzCheck *authz_registry_find(AuthzRegistry *r, const void *request, const char *action,
+                                const char *details, size_t details_size) {
         size_t n = strlen(action) + 1;
         RegRequest *q;
 
@@ -508,7 +510,7 @@ int authz_registry_add(AuthzRegistry *r, void *request, const char *sender, uid_
                 }
                 s = new_sender ?: s;
                 u = new_user ?: u;
-                *new_request = (RegRequest) {
+                *new_request = (RegRequest){
                         .registry = r,
                         .request = r->ops.ref_request ? r->ops.ref_request(request) : request,
                         .sender = s,
@@ -628,8 +630,8 @@ static char *put(char *p, const char *prefix, const char *s) {
 int authz_key_details(const char *key_id, const char *key_arn, const char *key_spec, const char *key_state,
                       const char *owner, const char *aliases, const char *const *tag_keys,
                       const char *const *tag_values, size_t n_tags, char **ret, size_t *ret_size) {
-        const char *pairs[] = { "key_id", key_id, "key_arn", key_arn, "key_spec", key_spec,
-                                "key_state", key_state, "owner", owner, "aliases", aliases };
+        const char *pairs[] = { "key_id",    key_id,    "key_arn", key_arn, "key_spec", key_spec,
+                                "key_state", key_state, "owner",   owner,   "aliases",  aliases };
         size_t size = 0;
         char *b, *p;
 
@@ -663,8 +665,8 @@ struct Authz {
         uint64_t timeout_usec;
         sd_bus_slot *owner_slot, *changed_slot;
         sd_event_source *timer;
-        Hashmap *callers;                       /* sender -> Caller */
-        Hashmap *idents;                        /* sender -> Ident, while the bus is asked */
+        Hashmap *callers; /* sender -> Caller */
+        Hashmap *idents;  /* sender -> Ident, while the bus is asked */
         size_t n_ident_waiting;
         uint64_t ident_bytes, limits_bytes_total;
         AuthzCache *cache;
@@ -672,7 +674,7 @@ struct Authz {
 };
 
 /* A GetConnectionCredentials call in flight, and the requests of that sender waiting for it. */
-#define IDENT_WAITING_MAX 16U
+#define IDENT_WAITING_MAX       16U
 #define IDENT_WAITING_TOTAL_MAX 1024U
 
 typedef struct Ident {
@@ -786,7 +788,8 @@ static AuthzAnswer parse_answer(sd_bus_message *reply, const char *action) {
         if (sd_bus_message_is_method_error(reply, NULL)) {
                 const sd_bus_error *e = sd_bus_message_get_error(reply);
                 /* sd-bus's own timeout, or the bus's. */
-                if (sd_bus_error_has_name(e, SD_BUS_ERROR_NO_REPLY) || sd_bus_error_has_name(e, SD_BUS_ERROR_TIMEOUT))
+                if (sd_bus_error_has_name(e, SD_BUS_ERROR_NO_REPLY) ||
+                    sd_bus_error_has_name(e, SD_BUS_ERROR_TIMEOUT))
                         return AUTHZ_TIMEOUT;
                 log_warning("polkit could not check %s: %s: %s", action, e ? e->name : "?",
                             e ? strempty(e->message) : "");
@@ -832,7 +835,7 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error
         if (name[0] != ':' || !*old_owner || *new_owner)
                 return 0;
         free(hashmap_remove_str(a->callers, name));
-        ident_free(hashmap_remove_str(a->idents, name));       /* its requests are dropped: nobody to answer */
+        ident_free(hashmap_remove_str(a->idents, name)); /* its requests are dropped: nobody to answer */
         authz_cache_flush_sender(a->cache, name);
         n = authz_registry_cancel_sender(a->registry, name);
         if (n > 0) {
@@ -863,19 +866,22 @@ int authz_new(sd_bus *bus, uid_t self_uid, uint64_t cache_usec, Authz **ret) {
         r = authz_cache_new(cache_usec, 0, &a->cache);
         if (r < 0)
                 return r;
-        r = authz_registry_new(&(AuthzRegistryOps) { .ref_request = ref_message, .unref_request = unref_message,
-                                                     .drop_call = unref_slot, .userdata = a },
+        r = authz_registry_new(&(AuthzRegistryOps){ .ref_request = ref_message,
+                                                    .unref_request = unref_message,
+                                                    .drop_call = unref_slot,
+                                                    .userdata = a },
                                &a->registry);
         if (r < 0)
                 return r;
 
-        r = sd_bus_match_signal_async(bus, &a->changed_slot, "org.freedesktop.PolicyKit1",
-                                      "/org/freedesktop/PolicyKit1/Authority", "org.freedesktop.PolicyKit1.Authority",
-                                      "Changed", on_changed, NULL, a);
+        r = sd_bus_match_signal_async(
+                bus, &a->changed_slot, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+                "org.freedesktop.PolicyKit1.Authority", "Changed", on_changed, NULL, a);
         if (r < 0)
                 return r;
         r = sd_bus_match_signal_async(bus, &a->owner_slot, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                      "org.freedesktop.DBus", "NameOwnerChanged", on_name_owner_changed, NULL, a);
+                                      "org.freedesktop.DBus", "NameOwnerChanged", on_name_owner_changed,
+                                      NULL, a);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(a);
@@ -948,7 +954,7 @@ static int identify_now(Authz *a, sd_bus_message *m, Caller *ret) {
         if (r < 0)
                 return r;
         (void) sd_bus_creds_get_pid(creds, &pid);
-        *ret = (Caller) { .uid = uid, .pid = pid };
+        *ret = (Caller){ .uid = uid, .pid = pid };
         if (sender)
                 (void) remember_caller(a, sender, ret); /* if not, asked again next time */
         return 1;
@@ -984,8 +990,8 @@ static int parse_credentials(sd_bus_message *reply, Caller *ret) {
         if (r < 0)
                 return r;
         if (!have_uid)
-                return -EBADMSG;        /* no identity, no access */
-        *ret = (Caller) { .uid = uid, .pid = pid };
+                return -EBADMSG; /* no identity, no access */
+        *ret = (Caller){ .uid = uid, .pid = pid };
         return 0;
 }
 
@@ -1044,7 +1050,7 @@ int authz_identify(Authz *a, sd_bus_message *m, Caller *ret) {
                 return identify_now(a, m, ret);
         for (size_t i = 0; id && i < id->n_waiting; i++)
                 if (id->waiting[i] == m)
-                        return 0;       /* dispatched again before the answer: keep waiting */
+                        return 0; /* dispatched again before the answer: keep waiting */
         bytes = message_bytes(m);
         if (a->ident_bytes > a->limits_bytes_total || bytes > a->limits_bytes_total - a->ident_bytes)
                 return identify_now(a, m, ret);
@@ -1055,8 +1061,9 @@ int authz_identify(Authz *a, sd_bus_message *m, Caller *ret) {
                         return identify_now(a, m, ret);
                 id->authz = a;
                 strcpy(id->sender, sender);
-                r = sd_bus_message_new_method_call(a->bus, &call, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                                   "org.freedesktop.DBus", "GetConnectionCredentials");
+                r = sd_bus_message_new_method_call(a->bus, &call, "org.freedesktop.DBus",
+                                                   "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                                   "GetConnectionCredentials");
                 if (r >= 0)
                         r = sd_bus_message_append(call, "s", sender);
                 if (r >= 0)
@@ -1087,7 +1094,7 @@ static int append_details(sd_bus_message *m, const char *details, size_t size) {
         while (r >= 0 && details < end) {
                 const char *value = details + strlen(details) + 1;
                 if (value >= end)
-                        return -EBADMSG;        /* a key without its value */
+                        return -EBADMSG; /* a key without its value */
                 r = sd_bus_message_append(m, "{ss}", details, value);
                 details = value + strlen(value) + 1;
         }
@@ -1149,8 +1156,8 @@ static uint64_t message_bytes(sd_bus_message *m) {
         return n;
 }
 
-static int start_check(Authz *a, sd_bus_message *m, const char *sender, const Caller *caller, const char *action,
-                       const char *details, size_t details_size, sd_bus_error *error) {
+static int start_check(Authz *a, sd_bus_message *m, const char *sender, const Caller *caller,
+                       const char *action, const char *details, size_t details_size, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
         bool interactive = sd_bus_message_get_allow_interactive_authorization(m) > 0;
         sd_bus_slot *slot = NULL;
@@ -1166,14 +1173,16 @@ static int start_check(Authz *a, sd_bus_message *m, const char *sender, const Ca
         }
         if (r < 0) {
                 log_warning_errno(r, "Failed to register a polkit check of %s: %m", action);
-                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Access denied: polkit could not be asked.");
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                        "Access denied: polkit could not be asked.");
         }
 
         r = sd_bus_message_new_method_call(a->bus, &call, "org.freedesktop.PolicyKit1",
                                            "/org/freedesktop/PolicyKit1/Authority",
                                            "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");
         if (r >= 0)
-                r = sd_bus_message_append(call, "(sa{sv})s", "system-bus-name", 1, "name", "s", sender, action);
+                r = sd_bus_message_append(call, "(sa{sv})s", "system-bus-name", 1, "name", "s", sender,
+                                          action);
         if (r >= 0)
                 r = append_details(call, details, details_size);
         if (r >= 0)
@@ -1185,7 +1194,8 @@ static int start_check(Authz *a, sd_bus_message *m, const char *sender, const Ca
         if (r < 0) {
                 authz_registry_remove(a->registry, c);
                 log_warning_errno(r, "Failed to ask polkit about %s: %m", action);
-                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Access denied: polkit is not reachable.");
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                        "Access denied: polkit is not reachable.");
         }
         authz_check_set_call(c, slot);
         arm_timer(a);
@@ -1204,8 +1214,10 @@ int authz_check(Authz *a, sd_bus_message *m, const Caller *caller, Action action
         sender = sd_bus_message_get_sender(m);
         if (!sender)
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "The caller has no bus name.");
-        if (details_size > AUTHZ_DETAILS_MAX || (details_size > 0 && (!details || details[details_size - 1] != 0)))
-                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Access denied: malformed details.");
+        if (details_size > AUTHZ_DETAILS_MAX ||
+            (details_size > 0 && (!details || details[details_size - 1] != 0)))
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                        "Access denied: malformed details.");
 
         if (authz_cache_lookup(a->cache, sender, id, details, details_size, now_usec()))
                 return 2;
@@ -1216,7 +1228,7 @@ int authz_check(Authz *a, sd_bus_message *m, const Caller *caller, Action action
 
         switch (authz_check_get_answer(c)) {
         case AUTHZ_PENDING:
-                return 0;       /* dispatched again before the answer came; keep waiting */
+                return 0; /* dispatched again before the answer came; keep waiting */
         case AUTHZ_ALLOWED:
                 (void) authz_cache_insert(a->cache, sender, id, details, details_size, now_usec());
                 return 1;
@@ -1228,12 +1240,15 @@ int authz_check(Authz *a, sd_bus_message *m, const Caller *caller, Action action
                                                  id);
                 /* fall through */
         case AUTHZ_DENIED:
-                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "Access denied: %s is not allowed.", id);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "Access denied: %s is not allowed.", id);
         case AUTHZ_TIMEOUT:
-                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Access denied: polkit did not answer in time.");
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                        "Access denied: polkit did not answer in time.");
         default:
                 /* Fail closed: no polkit, no answer, no access. */
-                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Access denied: polkit could not decide.");
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                        "Access denied: polkit could not decide.");
         }
 }
 

@@ -21,6 +21,8 @@
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
+#include "kms.h"
+
 typedef enum Action {
         ACTION_CREATE_KEY,
         ACTION_GENERATE_MAC,
@@ -43,11 +45,11 @@ typedef struct Caller {
 const char *action_to_string(Action a);
 Action action_from_string(const char *s);
 
-#define AUTHZ_ERROR_LIMIT_EXCEEDED "io.hmacd.Kms1.Error.LimitExceededException"
-#define AUTHZ_DETAILS_MAX (64U * 1024U)
+#define AUTHZ_ERROR_LIMIT_EXCEEDED HMACD_ERROR_PREFIX "LimitExceededException"
+#define AUTHZ_DETAILS_MAX          (64U * 1024U)
 #define AUTHZ_TIMEOUT_USEC_DEFAULT (25ULL * 1000000ULL)
-#define AUTHZ_CACHE_MAX 8192U
-#define AUTHZ_CALLERS_MAX 65536U
+#define AUTHZ_CACHE_MAX            8192U
+#define AUTHZ_CALLERS_MAX          65536U
 
 /* ---- The cache of allowed answers, per (sender, action, details) ---- */
 
@@ -62,7 +64,7 @@ bool authz_cache_lookup(AuthzCache *c, const char *sender, const char *action, c
                         size_t details_size, uint64_t now);
 int authz_cache_insert(AuthzCache *c, const char *sender, const char *action, const char *details,
                        size_t details_size, uint64_t now);
-void authz_cache_flush(AuthzCache *c);                          /* polkit's rules changed */
+void authz_cache_flush(AuthzCache *c);                            /* polkit's rules changed */
 void authz_cache_flush_sender(AuthzCache *c, const char *sender); /* the sender left the bus */
 size_t authz_cache_size(const AuthzCache *c);
 
@@ -72,8 +74,8 @@ typedef enum AuthzAnswer {
         AUTHZ_PENDING,
         AUTHZ_ALLOWED,
         AUTHZ_DENIED,
-        AUTHZ_CHALLENGE,        /* polkit wants a password */
-        AUTHZ_FAILED,           /* polkit unreachable, failing, or its answer malformed */
+        AUTHZ_CHALLENGE, /* polkit wants a password */
+        AUTHZ_FAILED,    /* polkit unreachable, failing, or its answer malformed */
         AUTHZ_TIMEOUT,
         _AUTHZ_ANSWER_MAX,
         _AUTHZ_ANSWER_INVALID = -22,
@@ -85,14 +87,17 @@ typedef enum AuthzAnswer {
 typedef struct AuthzLimits {
         size_t per_sender;
         size_t per_uid;
-        size_t total;           /* keeps the daemon under the bus's max_replies_per_connection (128) */
+        size_t total; /* keeps the daemon under the bus's max_replies_per_connection (128) */
         uint64_t bytes_per_uid;
         uint64_t bytes_total;
 } AuthzLimits;
 
-#define AUTHZ_LIMITS_DEFAULT                                                                   \
-        ((AuthzLimits) { .per_sender = 16, .per_uid = 64, .total = 112, .bytes_per_uid = 64ULL << 20, \
-                         .bytes_total = 192ULL << 20 })
+#define AUTHZ_LIMITS_DEFAULT                                                                                \
+        ((AuthzLimits){ .per_sender = 16,                                                                   \
+                        .per_uid = 64,                                                                      \
+                        .total = 112,                                                                       \
+                        .bytes_per_uid = 64ULL << 20,                                                       \
+                        .bytes_total = 192ULL << 20 })
 
 /* The registry holds a reference to each request (ref_request/unref_request) and owns each check's
  * outstanding question (drop_call: stop waiting for it and free it; NULL calls are never passed). */
@@ -100,20 +105,20 @@ typedef struct AuthzRegistryOps {
         void *(*ref_request)(void *request);
         void (*unref_request)(void *request);
         void (*drop_call)(void *call);
-        void *userdata;                 /* authz_check_get_userdata() */
+        void *userdata; /* authz_check_get_userdata() */
 } AuthzRegistryOps;
 
 typedef struct AuthzRegistry AuthzRegistry;
 typedef struct AuthzCheck AuthzCheck;
 
 int authz_registry_new(const AuthzRegistryOps *ops, AuthzRegistry **ret);
-AuthzRegistry *authz_registry_free(AuthzRegistry *r);   /* drops every check */
+AuthzRegistry *authz_registry_free(AuthzRegistry *r); /* drops every check */
 void authz_registry_set_limits(AuthzRegistry *r, const AuthzLimits *limits);
 
 /* Whether the request has checks, and the check of (request, action, details), NULL when there is none. */
 bool authz_registry_find_request(AuthzRegistry *r, const void *request);
-AuthzCheck *authz_registry_find(AuthzRegistry *r, const void *request, const char *action, const char *details,
-                                size_t details_size);
+AuthzCheck *authz_registry_find(AuthzRegistry *r, const void *request, const char *action,
+                                const char *details, size_t details_size);
 /* A new pending check. request_bytes: the size of the request, counted with its first check.
  * -EDQUOT when a limit is reached (nothing is added), -ENOMEM, -EEXIST. */
 int authz_registry_add(AuthzRegistry *r, void *request, const char *sender, uid_t uid, const char *action,
@@ -186,4 +191,4 @@ void authz_release(Authz *a, sd_bus_message *m);
 /* Checks held (pending, or answered and not released yet), and cached allowances: for tests and logs. */
 size_t authz_count_checks(const Authz *a);
 size_t authz_count_cached(const Authz *a);
-size_t authz_count_identifying(const Authz *a);         /* requests waiting for GetConnectionCredentials */
+size_t authz_count_identifying(const Authz *a); /* requests waiting for GetConnectionCredentials */

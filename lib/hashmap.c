@@ -21,19 +21,19 @@ typedef struct Node {
 
 struct Hashmap {
         Node **buckets;
-        size_t n_buckets;               /* a power of two */
+        size_t n_buckets; /* a power of two */
         size_t n;
-        uint64_t k0, k1;                /* the SipHash key */
+        uint64_t k0, k1; /* the SipHash key */
 };
 
 /* SipHash-2-4 (Aumasson and Bernstein), fed piece by piece so that a composite key needs no copy. */
 typedef struct SipHash {
         uint64_t v0, v1, v2, v3;
-        uint64_t tail;                  /* up to 7 bytes not compressed yet, little-endian */
+        uint64_t tail; /* up to 7 bytes not compressed yet, little-endian */
         size_t length;
 } SipHash;
 
-#define ROTL(x, b) (uint64_t) (((x) << (b)) | ((x) >> (64 - (b))))
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 
 static void sip_round(SipHash *s) {
         s->v0 += s->v1;
@@ -53,7 +53,7 @@ static void sip_round(SipHash *s) {
 }
 
 static void sip_init(SipHash *s, uint64_t k0, uint64_t k1) {
-        *s = (SipHash) {
+        *s = (SipHash){
                 .v0 = 0x736f6d6570736575ULL ^ k0,
                 .v1 = 0x646f72616e646f6dULL ^ k1,
                 .v2 = 0x6c7967656e657261ULL ^ k0,
@@ -230,7 +230,7 @@ int hashmap_putv(Hashmap *h, const struct iovec *key, size_t n, void *value) {
         node = malloc(sizeof *node + size);
         if (!node)
                 return -ENOMEM;
-        *node = (Node) { .hash = hash, .value = value, .key_size = size };
+        *node = (Node){ .hash = hash, .value = value, .key_size = size };
         p = node->key;
         for (size_t i = 0; i < n; i++) {
                 if (key[i].iov_len > 0)
@@ -273,13 +273,14 @@ void *hashmap_removev(Hashmap *h, const struct iovec *key, size_t n) {
 
 /* The iterator holds the current node and the one after it, so that removing the current one
  * (which frees it) does not lose the way. Tables never shrink, and removal never moves a node. */
-bool hashmap_iterate(Hashmap *h, HashmapIter *i, const void **ret_key, size_t *ret_key_size, void **ret_value) {
+bool hashmap_iterate(Hashmap *h, HashmapIter *i, const void **ret_key, size_t *ret_key_size,
+                     void **ret_value) {
         Node *node;
 
         if (!h)
                 return false;
         if (!i->started) {
-                *i = (HashmapIter) { .started = true, .next = h->buckets[0] };
+                *i = (HashmapIter){ .started = true, .next = h->buckets[0] };
         }
         node = i->next;
         while (!node && ++i->bucket < h->n_buckets)

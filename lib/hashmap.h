@@ -26,7 +26,7 @@ typedef struct HashmapIter {
 int hashmap_new(Hashmap **ret);
 /* With a chosen SipHash key (16 bytes, as in the reference), for tests only. */
 int hashmap_new_keyed(const uint8_t key[static 16], Hashmap **ret);
-Hashmap *hashmap_free(Hashmap *h);      /* frees the table, not the values */
+Hashmap *hashmap_free(Hashmap *h); /* frees the table, not the values */
 void hashmap_freep(Hashmap **h);
 size_t hashmap_size(const Hashmap *h);
 
@@ -38,7 +38,8 @@ void *hashmap_getv(const Hashmap *h, const struct iovec *key, size_t n);
 /* Returns the value of the removed entry, NULL when there was none. */
 void *hashmap_removev(Hashmap *h, const struct iovec *key, size_t n);
 
-bool hashmap_iterate(Hashmap *h, HashmapIter *i, const void **ret_key, size_t *ret_key_size, void **ret_value);
+bool hashmap_iterate(Hashmap *h, HashmapIter *i, const void **ret_key, size_t *ret_key_size,
+                     void **ret_value);
 void *hashmap_remove_current(Hashmap *h, HashmapIter *i);
 /* Removes every entry, calling free_value (if not NULL) on each value. */
 void hashmap_clear(Hashmap *h, void (*free_value)(void *value));
@@ -47,13 +48,13 @@ void hashmap_clear(Hashmap *h, void (*free_value)(void *value));
 uint64_t hashmap_hash(const Hashmap *h, const struct iovec *key, size_t n);
 
 static inline int hashmap_put(Hashmap *h, const void *key, size_t size, void *value) {
-        return hashmap_putv(h, &(struct iovec) { (void *) key, size }, 1, value);
+        return hashmap_putv(h, &(struct iovec){ (void *) key, size }, 1, value);
 }
 static inline void *hashmap_get(const Hashmap *h, const void *key, size_t size) {
-        return hashmap_getv(h, &(struct iovec) { (void *) key, size }, 1);
+        return hashmap_getv(h, &(struct iovec){ (void *) key, size }, 1);
 }
 static inline void *hashmap_remove(Hashmap *h, const void *key, size_t size) {
-        return hashmap_removev(h, &(struct iovec) { (void *) key, size }, 1);
+        return hashmap_removev(h, &(struct iovec){ (void *) key, size }, 1);
 }
 
 static inline int hashmap_put_ptr(Hashmap *h, const void *key, void *value) {

@@ -30,9 +30,9 @@
 
 Test(authz, action_names) {
         static const char *const ids[] = {
-                "io.hmacd.create-key",  "io.hmacd.generate-mac", "io.hmacd.verify-mac",
-                "io.hmacd.describe-key", "io.hmacd.list-keys",    "io.hmacd.manage-key",
-                "io.hmacd.delete-key",  "io.hmacd.import-key-material",
+                "io.hmacd.create-key",   "io.hmacd.generate-mac",        "io.hmacd.verify-mac",
+                "io.hmacd.describe-key", "io.hmacd.list-keys",           "io.hmacd.manage-key",
+                "io.hmacd.delete-key",   "io.hmacd.import-key-material",
         };
 
         cr_assert_eq(ELEMENTSOF(ids), _ACTION_MAX);
@@ -50,16 +50,19 @@ Test(authz, key_details) {
         _cleanup_free_ char *d = NULL;
         size_t size;
 
-        cr_assert_eq(authz_key_details("k1", "arn:hmacd:kms:local:1000:key/k1", "HMAC_256", "Enabled", "alice",
-                                       "alias/a,alias/b", keys, values, 2, &d, &size),
+        cr_assert_eq(authz_key_details("k1", "arn:hmacd:kms:local:1000:key/k1", "HMAC_256", "Enabled",
+                                       "alice", "alias/a,alias/b", keys, values, 2, &d, &size),
                      0);
         cr_assert_eq(size, sizeof expected - 1 + 1); /* every string NUL-terminated, the last one too */
         cr_assert_eq(memcmp(d, expected, size), 0);
         free(TAKE_PTR(d));
 
         /* No aliases, no tags: the empty string, and nothing after it. */
-        cr_assert_eq(authz_key_details("k1", "arn", "HMAC_512", "Disabled", "bob", NULL, NULL, NULL, 0, &d, &size), 0);
-        cr_assert_eq(size, sizeof "key_id\0k1\0key_arn\0arn\0key_spec\0HMAC_512\0key_state\0Disabled\0owner\0bob\0aliases\0");
+        cr_assert_eq(authz_key_details("k1", "arn", "HMAC_512", "Disabled", "bob", NULL, NULL, NULL, 0, &d,
+                                       &size),
+                     0);
+        cr_assert_eq(size, sizeof "key_id\0k1\0key_arn\0arn\0key_spec\0HMAC_512\0key_"
+                                  "state\0Disabled\0owner\0bob\0aliases\0");
         cr_assert_eq(d[size - 1], 0);
         cr_assert_eq(d[size - 2], 0); /* aliases "" */
 }
@@ -198,8 +201,10 @@ static AuthzRegistry *new_registry(void) {
         AuthzRegistry *r;
 
         calls_live = calls_dropped = 0;
-        cr_assert_eq(authz_registry_new(&(AuthzRegistryOps) { .ref_request = fake_ref, .unref_request = fake_unref,
-                                                              .drop_call = fake_drop_call, .userdata = &calls_live },
+        cr_assert_eq(authz_registry_new(&(AuthzRegistryOps){ .ref_request = fake_ref,
+                                                             .unref_request = fake_unref,
+                                                             .drop_call = fake_drop_call,
+                                                             .userdata = &calls_live },
                                         &r),
                      0);
         return r;
@@ -211,8 +216,8 @@ static int add(AuthzRegistry *r, FakeRequest *q, const char *sender, uid_t uid, 
         AuthzCheck *c;
         int k;
 
-        k = authz_registry_add(r, q, sender, uid, "io.hmacd.generate-mac", details, details ? strlen(details) + 1 : 0,
-                               0, deadline, &c);
+        k = authz_registry_add(r, q, sender, uid, "io.hmacd.generate-mac", details,
+                               details ? strlen(details) + 1 : 0, 0, deadline, &c);
         if (k >= 0) {
                 authz_check_set_call(c, new_call());
                 if (ret)
@@ -222,7 +227,8 @@ static int add(AuthzRegistry *r, FakeRequest *q, const char *sender, uid_t uid, 
 }
 
 static AuthzCheck *find(AuthzRegistry *r, FakeRequest *q, const char *details) {
-        return authz_registry_find(r, q, "io.hmacd.generate-mac", details, details ? strlen(details) + 1 : 0);
+        return authz_registry_find(r, q, "io.hmacd.generate-mac", details,
+                                   details ? strlen(details) + 1 : 0);
 }
 
 Test(authz_registry, add_find_answer_release) {
@@ -530,7 +536,8 @@ Test(authz_registry, many_requests) {
         authz_registry_set_limits(r, &limits);
         for (int i = 0; i < 20000; i++) {
                 snprintf(sender, sizeof sender, ":1.%d", i / 10);
-                cr_assert_eq(add(r, &q[i], sender, 1000 + i / 50, i % 3 ? "k1" : NULL, (uint64_t) i, &c[i]), 0);
+                cr_assert_eq(add(r, &q[i], sender, 1000 + i / 50, i % 3 ? "k1" : NULL, (uint64_t) i, &c[i]),
+                             0);
         }
         cr_assert_eq(authz_registry_count(r), 20000);
         for (int i = 0; i < 20000; i++)
@@ -564,7 +571,7 @@ typedef enum PolkitMode {
 
 typedef struct Reply {
         bool done;
-        int value;                      /* authz_check()'s result as the handler replied it */
+        int value; /* authz_check()'s result as the handler replied it */
         char error[128];
 } Reply;
 
@@ -577,9 +584,9 @@ static struct {
         unsigned polkit_calls, handler_runs;
         char subject[64], action[64];
         unsigned n_details, interactive;
-        sd_bus_message *silent[32];     /* questions polkit never answers */
+        sd_bus_message *silent[32]; /* questions polkit never answers */
         size_t n_silent;
-        PolkitMode creds_mode;          /* the bus driver: ALLOW, ERROR or SILENT */
+        PolkitMode creds_mode; /* the bus driver: ALLOW, ERROR or SILENT */
         uint32_t creds_uid;
         unsigned creds_calls;
         sd_bus_message *creds_silent[8];
@@ -665,7 +672,8 @@ static int on_check_authorization(sd_bus_message *m, void *userdata, sd_bus_erro
         case POLKIT_CHALLENGE:
                 return sd_bus_reply_method_return(m, "(bba{ss})", 0, 1, 0);
         case POLKIT_ERROR:
-                return sd_bus_reply_method_errorf(m, "org.freedesktop.PolicyKit1.Error.Failed", "no rules today");
+                return sd_bus_reply_method_errorf(m, "org.freedesktop.PolicyKit1.Error.Failed",
+                                                  "no rules today");
         case POLKIT_MALFORMED: {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
                 cr_assert_geq(sd_bus_message_new_method_return(m, &reply), 0);
@@ -691,14 +699,16 @@ static int on_bus_driver(sd_bus_message *m, void *userdata, sd_bus_error *error)
         cr_assert_geq(sd_bus_message_read(m, "s", &name), 0);
         switch (f.creds_mode) {
         case POLKIT_ALLOW:
-                return sd_bus_reply_method_return(m, "a{sv}", 3, "ProcessID", "u", 4242, "LinuxSecurityLabel", "ay", 0,
-                                                  "UnixUserID", "u", f.creds_uid);
+                return sd_bus_reply_method_return(m, "a{sv}", 3, "ProcessID", "u", 4242,
+                                                  "LinuxSecurityLabel", "ay", 0, "UnixUserID", "u",
+                                                  f.creds_uid);
         case POLKIT_SILENT:
                 cr_assert_lt(f.n_creds_silent, ELEMENTSOF(f.creds_silent));
                 f.creds_silent[f.n_creds_silent++] = sd_bus_message_ref(m);
                 return 1;
         default:
-                return sd_bus_reply_method_errorf(m, "org.freedesktop.DBus.Error.NameHasNoOwner", "%s is gone", name);
+                return sd_bus_reply_method_errorf(m, "org.freedesktop.DBus.Error.NameHasNoOwner",
+                                                  "%s is gone", name);
         }
 }
 
@@ -706,7 +716,7 @@ static void glue_setup(void) {
         sd_id128_t id;
         int fds[2];
 
-        f = (typeof(f)) { .caller = { .uid = 1000, .pid = 1 }, .mode = POLKIT_ALLOW, .creds_uid = 1000 };
+        f = (typeof(f)){ .caller = { .uid = 1000, .pid = 1 }, .mode = POLKIT_ALLOW, .creds_uid = 1000 };
         cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
         cr_assert_geq(sd_event_new(&f.event), 0);
         cr_assert_geq(sd_id128_randomize(&id), 0);
@@ -717,7 +727,8 @@ static void glue_setup(void) {
         cr_assert_geq(sd_bus_set_anonymous(f.daemon, 1), 0);
         cr_assert_geq(sd_bus_start(f.daemon), 0);
         cr_assert_geq(sd_bus_attach_event(f.daemon, f.event, 0), 0);
-        cr_assert_geq(sd_bus_add_object_vtable(f.daemon, NULL, "/t", "io.hmacd.Test", daemon_vtable, NULL), 0);
+        cr_assert_geq(sd_bus_add_object_vtable(f.daemon, NULL, "/t", "io.hmacd.Test", daemon_vtable, NULL),
+                      0);
 
         cr_assert_geq(sd_bus_new(&f.peer), 0);
         cr_assert_geq(sd_bus_set_fd(f.peer, fds[1], fds[1]), 0);
@@ -725,8 +736,8 @@ static void glue_setup(void) {
         cr_assert_geq(sd_bus_start(f.peer), 0);
         cr_assert_geq(sd_bus_attach_event(f.peer, f.event, 0), 0);
         /* A plain object callback rather than a vtable, so that it can answer with a wrong signature. */
-        cr_assert_geq(sd_bus_add_object(f.peer, NULL, "/org/freedesktop/PolicyKit1/Authority", on_check_authorization,
-                                        NULL),
+        cr_assert_geq(sd_bus_add_object(f.peer, NULL, "/org/freedesktop/PolicyKit1/Authority",
+                                        on_check_authorization, NULL),
                       0);
         cr_assert_geq(sd_bus_add_object(f.peer, NULL, "/org/freedesktop/DBus", on_bus_driver, NULL), 0);
 
@@ -757,11 +768,14 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
 }
 
 /* A call from sender, as a bus would deliver it. */
-static void call_method(const char *method, const char *sender, const char *key, bool interactive, Reply *reply) {
+static void call_method(const char *method, const char *sender, const char *key, bool interactive,
+                        Reply *reply) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
 
-        *reply = (Reply) {};
-        cr_assert_geq(sd_bus_message_new_method_call(f.peer, &m, "io.hmacd.Kms1", "/t", "io.hmacd.Test", method), 0);
+        *reply = (Reply){};
+        cr_assert_geq(
+                sd_bus_message_new_method_call(f.peer, &m, "io.hmacd.Kms1", "/t", "io.hmacd.Test", method),
+                0);
         cr_assert_geq(sd_bus_message_append(m, "s", key), 0);
         cr_assert_geq(sd_bus_message_set_sender(m, sender), 0);
         cr_assert_geq(sd_bus_message_set_allow_interactive_authorization(m, interactive), 0);
@@ -865,9 +879,9 @@ Test(authz_glue, trusted_callers_are_not_asked) {
         run_until(&r.done, 5 * SEC);
         cr_assert_eq(r.value, 2);
         cr_assert_eq(f.polkit_calls, 0);
-        cr_assert(authz_is_trusted(f.authz, &(Caller) { .uid = 0 }));
-        cr_assert(authz_is_trusted(f.authz, &(Caller) { .uid = 990 }));
-        cr_assert_not(authz_is_trusted(f.authz, &(Caller) { .uid = 1000 }));
+        cr_assert(authz_is_trusted(f.authz, &(Caller){ .uid = 0 }));
+        cr_assert(authz_is_trusted(f.authz, &(Caller){ .uid = 990 }));
+        cr_assert_not(authz_is_trusted(f.authz, &(Caller){ .uid = 1000 }));
 }
 
 /* Every answer that is not a yes is a no, and none is cached. */
@@ -877,11 +891,17 @@ Test(authz_glue, fail_closed) {
                 bool interactive;
                 const char *error;
         } cases[] = {
-                { POLKIT_DENY, false, "org.freedesktop.DBus.Error.AccessDenied: Access denied: io.hmacd.generate-mac is not allowed." },
+                { POLKIT_DENY, false,
+                  "org.freedesktop.DBus.Error.AccessDenied: Access denied: io.hmacd.generate-mac is not "
+                  "allowed." },
                 { POLKIT_CHALLENGE, false, "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired: " },
-                { POLKIT_CHALLENGE, true, "org.freedesktop.DBus.Error.AccessDenied: Access denied: io.hmacd.generate-mac is not allowed." },
-                { POLKIT_ERROR, false, "org.freedesktop.DBus.Error.AccessDenied: Access denied: polkit could not decide." },
-                { POLKIT_MALFORMED, false, "org.freedesktop.DBus.Error.AccessDenied: Access denied: polkit could not decide." },
+                { POLKIT_CHALLENGE, true,
+                  "org.freedesktop.DBus.Error.AccessDenied: Access denied: io.hmacd.generate-mac is not "
+                  "allowed." },
+                { POLKIT_ERROR, false,
+                  "org.freedesktop.DBus.Error.AccessDenied: Access denied: polkit could not decide." },
+                { POLKIT_MALFORMED, false,
+                  "org.freedesktop.DBus.Error.AccessDenied: Access denied: polkit could not decide." },
         };
         static Reply r;
 
@@ -890,7 +910,8 @@ Test(authz_glue, fail_closed) {
                 call(":1.42", "k1", cases[i].interactive, &r);
                 run_until(&r.done, 5 * SEC);
                 cr_assert(r.done, "case %zu", i);
-                cr_assert_eq(strncmp(r.error, cases[i].error, strlen(cases[i].error)), 0, "case %zu: %s", i, r.error);
+                cr_assert_eq(strncmp(r.error, cases[i].error, strlen(cases[i].error)), 0, "case %zu: %s", i,
+                             r.error);
                 cr_assert_eq(f.interactive, cases[i].interactive);
                 cr_assert_eq(authz_count_checks(f.authz), 0);
                 cr_assert_eq(authz_count_cached(f.authz), 0);
@@ -909,7 +930,9 @@ Test(authz_glue, timeout) {
         call(":1.42", "k1", true, &r);
         run_until(&r.done, 5 * SEC);
         cr_assert(r.done);
-        cr_assert_str_eq(r.error, "org.freedesktop.DBus.Error.AccessDenied: Access denied: polkit did not answer in time.");
+        cr_assert_str_eq(
+                r.error,
+                "org.freedesktop.DBus.Error.AccessDenied: Access denied: polkit did not answer in time.");
         cr_assert_geq(now_monotonic() - start, 300000);
         cr_assert_lt(now_monotonic() - start, 3 * SEC);
         cr_assert_eq(authz_count_checks(f.authz), 0);
@@ -929,11 +952,13 @@ Test(authz_glue, caps_and_sender_leaving) {
         call(":1.42", "k2", false, &r[1]);
         call(":1.42", "k3", false, &r[2]);
         run_until(&r[2].done, 5 * SEC);
-        cr_assert_str_eq(r[2].error, "io.hmacd.Kms1.Error.LimitExceededException: Too many requests in flight");
+        cr_assert_str_eq(r[2].error,
+                         "io.hmacd.Kms1.Error.LimitExceededException: Too many requests in flight");
         call(":1.43", "k1", false, &r[3]);
         call(":1.44", "k1", false, &r[4]);
         run_until(&r[4].done, 5 * SEC);
-        cr_assert_str_eq(r[4].error, "io.hmacd.Kms1.Error.LimitExceededException: Too many requests in flight");
+        cr_assert_str_eq(r[4].error,
+                         "io.hmacd.Kms1.Error.LimitExceededException: Too many requests in flight");
         cr_assert_eq(authz_count_checks(f.authz), 3);
         cr_assert_eq(f.polkit_calls, 3);
 
@@ -979,7 +1004,8 @@ Test(authz_glue, request_bytes_bounded) {
         call(":1.42", big, false, &r[0]);
         call(":1.43", big, false, &r[1]);
         run_until(&r[1].done, 5 * SEC);
-        cr_assert_str_eq(r[1].error, "io.hmacd.Kms1.Error.LimitExceededException: Too many requests in flight");
+        cr_assert_str_eq(r[1].error,
+                         "io.hmacd.Kms1.Error.LimitExceededException: Too many requests in flight");
         call(":1.43", "small", false, &r[2]);
         settle();
         cr_assert_not(r[0].done || r[2].done);
@@ -1059,7 +1085,9 @@ Test(authz_glue, identify_sender_leaves) {
         cr_assert_eq(authz_count_identifying(f.authz), 0);
         /* The late answer finds nobody waiting. */
         for (size_t i = 0; i < f.n_creds_silent; i++)
-                cr_assert_geq(sd_bus_reply_method_return(f.creds_silent[i], "a{sv}", 1, "UnixUserID", "u", 1000), 0);
+                cr_assert_geq(
+                        sd_bus_reply_method_return(f.creds_silent[i], "a{sv}", 1, "UnixUserID", "u", 1000),
+                        0);
         settle();
         cr_assert_not(r[0].done || r[1].done);
         cr_assert_eq(f.handler_runs, 2);

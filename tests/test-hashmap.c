@@ -22,9 +22,9 @@ Test(hashmap, siphash_reference_vectors) {
         for (size_t i = 0; i < sizeof msg; i++)
                 msg[i] = (uint8_t) i;
         cr_assert_eq(hashmap_new_keyed(reference_key, &h), 0);
-        cr_assert_eq(hashmap_hash(h, &(struct iovec) { msg, 15 }, 1), 0xa129ca6149be45e5ULL);
-        cr_assert_eq(hashmap_hash(h, &(struct iovec) { msg, 0 }, 1), 0x726fdb47dd0e0e31ULL);
-        cr_assert_eq(hashmap_hash(h, &(struct iovec) { msg, 8 }, 1), 0x93f5f5799a932462ULL);
+        cr_assert_eq(hashmap_hash(h, &(struct iovec){ msg, 15 }, 1), 0xa129ca6149be45e5ULL);
+        cr_assert_eq(hashmap_hash(h, &(struct iovec){ msg, 0 }, 1), 0x726fdb47dd0e0e31ULL);
+        cr_assert_eq(hashmap_hash(h, &(struct iovec){ msg, 8 }, 1), 0x93f5f5799a932462ULL);
         cr_assert_eq(hashmap_hash(h, NULL, 0), 0x726fdb47dd0e0e31ULL);
 
         /* Pieces hash as their concatenation, however they are cut. */
@@ -143,7 +143,7 @@ Test(hashmap, iterate_and_remove) {
                 cr_assert_eq(hashmap_put(h, &n, sizeof n, (void *) n), 0);
 
         /* Remove the odd ones while walking, alternately by key and as the current entry. */
-        i = (HashmapIter) {};
+        i = (HashmapIter){};
         while (hashmap_iterate(h, &i, &key, &size, &value)) {
                 uintptr_t n = (uintptr_t) value;
                 cr_assert_eq(size, sizeof n);
@@ -163,7 +163,7 @@ Test(hashmap, iterate_and_remove) {
         cr_assert_eq(hashmap_size(h), 500);
 
         seen = 0;
-        i = (HashmapIter) {};
+        i = (HashmapIter){};
         while (hashmap_iterate(h, &i, NULL, NULL, &value)) {
                 cr_assert_eq((uintptr_t) value % 2, 0);
                 seen++;
