@@ -448,12 +448,13 @@ int authz_registry_add(AuthzRegistry *r, void *request, const char *sender, uid_
         if (authz_registry_find(r, request, action, details, details_size))
                 return -EEXIST;
 
-        s = hashmap_get_str(r->senders, sender);
-        u = hashmap_get(r->users, &uid, sizeof uid);
+        /* A request stays with the sender and UID it was first registered under. */
+        q = hashmap_get_ptr(r->requests, request);
+        s = q ? q->sender : hashmap_get_str(r->senders, sender);
+        u = q ? q->user : hashmap_get(r->users, &uid, sizeof uid);
         if (r->n_checks >= r->limits.total || (s && s->n_checks >= r->limits.per_sender) ||
             (u && u->n_checks >= r->limits.per_uid) || r->limits.per_sender == 0 || r->limits.per_uid == 0)
                 return -EDQUOT;
-        q = hashmap_get_ptr(r->requests, request);
         if (!q && ((u && u->bytes > 0 && !fits(u->bytes, request_bytes, r->limits.bytes_per_uid)) ||
                    (r->bytes > 0 && !fits(r->bytes, request_bytes, r->limits.bytes_total))))
                 return -EDQUOT;
@@ -528,7 +529,6 @@ int authz_registry_add(AuthzRegistry *r, void *request, const char *sender, uid_
         TAKE_PTR(new_sender);
         TAKE_PTR(new_user);
 
-        /* A request stays with the sender and UID it was first registered under. */
         c->request = q;
         c->next = q->checks;
         q->checks = c;
@@ -637,12 +637,9 @@ int authz_key_details(const char *key_id, const char *key_arn, const char *key_s
 
         for (size_t i = 0; i < ELEMENTSOF(pairs); i++)
                 size += strlen(strempty(pairs[i])) + 1;
-        for (size_t i = 0; i < n_tags; i++) {
-                size_t n = strlen("tag.") + strlen(tag_keys[i]) + 1 + strlen(strempty(tag_values[i])) + 1;
-                if (n > AUTHZ_DETAILS_MAX || size > AUTHZ_DETAILS_MAX)
-                        return -E2BIG;
-                size += n;
-        }
+        /* No limit here: authz_check() refuses details over AUTHZ_DETAILS_MAX, as polkit would. */
+        for (size_t i = 0; i < n_tags; i++)
+                size += strlen("tag.") + strlen(tag_keys[i]) + 1 + strlen(strempty(tag_values[i])) + 1;
         p = b = malloc(size);
         if (!b)
                 return -ENOMEM;
@@ -1214,8 +1211,10 @@ int authz_check(Authz *a, sd_bus_message *m, const Caller *caller, Action action
         sender = sd_bus_message_get_sender(m);
         if (!sender)
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "The caller has no bus name.");
-        if (details_size > AUTHZ_DETAILS_MAX ||
-            (details_size > 0 && (!details || details[details_size - 1] != 0)))
+        if (details_size > AUTHZ_DETAILS_MAX)
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                        "Access denied: too many details.");
+        if (details_size > 0 && (!details || details[details_size - 1] != 0))
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
                                         "Access denied: malformed details.");
 
