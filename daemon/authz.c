@@ -248,6 +248,8 @@ struct AuthzRegistry {
         Hashmap *senders;  /* sender name -> RegSender */
         Hashmap *users;    /* uid -> RegUser */
         AuthzCheck *pending_first, *pending_last;
+        AuthzCheck *answered_first, *answered_last;
+        uint64_t linger;
         size_t n_checks, n_pending;
         uint64_t bytes;
 };
@@ -260,6 +262,7 @@ int authz_registry_new(const AuthzRegistryOps *ops, AuthzRegistry **ret) {
                 return -ENOMEM;
         r->ops = *ops;
         r->limits = AUTHZ_LIMITS_DEFAULT;
+        r->linger = AUTHZ_LINGER_USEC_DEFAULT;
         if (hashmap_new(&r->requests) < 0 || hashmap_new(&r->senders) < 0 || hashmap_new(&r->users) < 0) {
                 authz_registry_free(r);
                 return -ENOMEM;
@@ -272,19 +275,32 @@ void authz_registry_set_limits(AuthzRegistry *r, const AuthzLimits *limits) {
         r->limits = *limits;
 }
 
-static void pending_unlink(AuthzRegistry *r, AuthzCheck *c) {
-        if (c->answer != AUTHZ_PENDING)
-                return;
+/* A check is in one of two lists: pending ones by deadline, answered ones by the time of the answer. */
+static void list_unlink(AuthzRegistry *r, AuthzCheck *c) {
+        AuthzCheck **first = c->answer == AUTHZ_PENDING ? &r->pending_first : &r->answered_first;
+        AuthzCheck **last = c->answer == AUTHZ_PENDING ? &r->pending_last : &r->answered_last;
+
         if (c->pending_prev)
                 c->pending_prev->pending_next = c->pending_next;
         else
-                r->pending_first = c->pending_next;
+                *first = c->pending_next;
         if (c->pending_next)
                 c->pending_next->pending_prev = c->pending_prev;
         else
-                r->pending_last = c->pending_prev;
+                *last = c->pending_prev;
         c->pending_prev = c->pending_next = NULL;
-        r->n_pending--;
+        if (c->answer == AUTHZ_PENDING)
+                r->n_pending--;
+}
+
+static void answered_append(AuthzRegistry *r, AuthzCheck *c) {
+        c->pending_prev = r->answered_last;
+        c->pending_next = NULL;
+        if (r->answered_last)
+                r->answered_last->pending_next = c;
+        else
+                r->answered_first = c;
+        r->answered_last = c;
 }
 
 /* Deadlines come in increasing order unless the timeout was shortened meanwhile: walk back from the
@@ -314,7 +330,7 @@ static void check_drop_call(AuthzRegistry *r, AuthzCheck *c) {
 }
 
 static void check_free(AuthzRegistry *r, AuthzCheck *c) {
-        pending_unlink(r, c);
+        list_unlink(r, c);
         check_drop_call(r, c);
         c->request->sender->n_checks--;
         c->request->user->n_checks--;
@@ -542,12 +558,32 @@ int authz_registry_add(AuthzRegistry *r, void *request, const char *sender, uid_
         return 0;
 }
 
-void authz_registry_answer(AuthzRegistry *r, AuthzCheck *c, AuthzAnswer answer) {
+void authz_registry_answer(AuthzRegistry *r, AuthzCheck *c, AuthzAnswer answer, uint64_t now) {
         if (c->answer != AUTHZ_PENDING)
                 return;
-        pending_unlink(r, c);
+        list_unlink(r, c);
         c->answer = answer == AUTHZ_PENDING ? AUTHZ_FAILED : answer;
+        c->deadline = now; /* from now on: when it was answered */
+        answered_append(r, c);
         check_drop_call(r, c);
+}
+
+void authz_registry_set_linger(AuthzRegistry *r, uint64_t usec) {
+        r->linger = usec;
+}
+
+/* A safety net, not the way checks are freed: the handler that was dispatched again with the answer
+ * runs within the same turn of the loop and calls authz_release(). An answer still here long after
+ * is one a handler forgot, and would hold its sender's and its UID's places for good. */
+size_t authz_registry_sweep(AuthzRegistry *r, uint64_t now) {
+        size_t n = 0;
+
+        while (r->answered_first && r->answered_first->deadline <= now &&
+               now - r->answered_first->deadline >= r->linger) {
+                authz_registry_remove(r, r->answered_first);
+                n++;
+        }
+        return n;
 }
 
 size_t authz_registry_expire(AuthzRegistry *r, uint64_t now, void (*answered)(AuthzCheck *c, void *userdata),
@@ -557,7 +593,7 @@ size_t authz_registry_expire(AuthzRegistry *r, uint64_t now, void (*answered)(Au
         /* Re-read the head every time: answered() may release requests, this one's and others'. */
         while (r->pending_first && r->pending_first->deadline <= now) {
                 AuthzCheck *c = r->pending_first;
-                authz_registry_answer(r, c, AUTHZ_TIMEOUT);
+                authz_registry_answer(r, c, AUTHZ_TIMEOUT, now);
                 n++;
                 if (answered)
                         answered(c, userdata);
@@ -566,7 +602,11 @@ size_t authz_registry_expire(AuthzRegistry *r, uint64_t now, void (*answered)(Au
 }
 
 uint64_t authz_registry_next_deadline(const AuthzRegistry *r) {
-        return r->pending_first ? r->pending_first->deadline : UINT64_MAX;
+        uint64_t next = r->pending_first ? r->pending_first->deadline : UINT64_MAX;
+
+        if (r->answered_first && r->answered_first->deadline <= UINT64_MAX - r->linger)
+                next = MIN(next, r->answered_first->deadline + r->linger);
+        return next;
 }
 
 size_t authz_registry_count(const AuthzRegistry *r) {
@@ -773,8 +813,12 @@ static void on_expired(AuthzCheck *c, void *userdata) {
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Authz *a = userdata;
+        size_t n;
 
         authz_registry_expire(a->registry, now_usec(), on_expired, a);
+        n = authz_registry_sweep(a->registry, now_usec());
+        if (n > 0)
+                log_warning("%zu polkit answers were never released by their handler; freed them now.", n);
         arm_timer(a);
         return 0;
 }
@@ -807,7 +851,7 @@ static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
         Authz *a = authz_check_get_userdata(c);
 
         /* Drops the call, whose callback this is: sd-bus allows that. */
-        authz_registry_answer(a->registry, c, parse_answer(reply, authz_check_get_action(c)));
+        authz_registry_answer(a->registry, c, parse_answer(reply, authz_check_get_action(c)), now_usec());
         redispatch(a, c);
         arm_timer(a);
         return 1;
@@ -870,6 +914,7 @@ int authz_new(sd_bus *bus, uid_t self_uid, uint64_t cache_usec, Authz **ret) {
                                &a->registry);
         if (r < 0)
                 return r;
+        authz_set_timeout(a, 0);
 
         r = sd_bus_match_signal_async(
                 bus, &a->changed_slot, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
@@ -914,6 +959,8 @@ void authz_set_limits(Authz *a, const AuthzLimits *limits) {
 
 void authz_set_timeout(Authz *a, uint64_t usec) {
         a->timeout_usec = usec ?: AUTHZ_TIMEOUT_USEC_DEFAULT;
+        /* Long enough for a handler that asks a second question (UpdateAlias) to keep the first answer. */
+        authz_registry_set_linger(a->registry, a->timeout_usec + AUTHZ_LINGER_USEC_DEFAULT);
 }
 
 /* Unique names are never reused on a bus: the answer holds until the connection leaves. */

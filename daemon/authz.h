@@ -48,6 +48,7 @@ Action action_from_string(const char *s);
 #define AUTHZ_ERROR_LIMIT_EXCEEDED HMACD_ERROR_PREFIX "LimitExceededException"
 #define AUTHZ_DETAILS_MAX          (64U * 1024U)
 #define AUTHZ_TIMEOUT_USEC_DEFAULT (25ULL * 1000000ULL)
+#define AUTHZ_LINGER_USEC_DEFAULT  (30ULL * 1000000ULL)
 #define AUTHZ_CACHE_MAX            8192U
 #define AUTHZ_CALLERS_MAX          65536U
 
@@ -124,13 +125,18 @@ AuthzCheck *authz_registry_find(AuthzRegistry *r, const void *request, const cha
 int authz_registry_add(AuthzRegistry *r, void *request, const char *sender, uid_t uid, const char *action,
                        const char *details, size_t details_size, uint64_t request_bytes, uint64_t deadline,
                        AuthzCheck **ret);
-/* Records polkit's answer to a pending check, and drops its call. */
-void authz_registry_answer(AuthzRegistry *r, AuthzCheck *c, AuthzAnswer answer);
+/* Records polkit's answer to a pending check (at time now), and drops its call. */
+void authz_registry_answer(AuthzRegistry *r, AuthzCheck *c, AuthzAnswer answer, uint64_t now);
 /* Answers AUTHZ_TIMEOUT to every pending check whose deadline is <= now, oldest first, calling
  * answered() after each (which may release the request). Returns how many. */
 size_t authz_registry_expire(AuthzRegistry *r, uint64_t now, void (*answered)(AuthzCheck *c, void *userdata),
                              void *userdata);
-/* The earliest deadline of a pending check, UINT64_MAX when none is pending. */
+/* Frees the answered checks that no handler released within the linger time (default
+ * AUTHZ_LINGER_USEC_DEFAULT) of their answer: a safety net for a handler that forgot
+ * authz_release(). Returns how many. */
+void authz_registry_set_linger(AuthzRegistry *r, uint64_t usec);
+size_t authz_registry_sweep(AuthzRegistry *r, uint64_t now);
+/* When expire() or sweep() next has work: UINT64_MAX when nothing is held. */
 uint64_t authz_registry_next_deadline(const AuthzRegistry *r);
 /* Drops one check (a pending one is cancelled), and its request when it was the last. */
 void authz_registry_remove(AuthzRegistry *r, AuthzCheck *c);

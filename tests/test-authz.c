@@ -256,12 +256,12 @@ Test(authz_registry, add_find_answer_release) {
         cr_assert_eq(authz_registry_next_deadline(r), 25 * SEC);
 
         /* The answer drops the call and stays until the handler is done. */
-        authz_registry_answer(r, c, AUTHZ_ALLOWED);
+        authz_registry_answer(r, c, AUTHZ_ALLOWED, 0);
         cr_assert_eq(authz_check_get_answer(c), AUTHZ_ALLOWED);
         cr_assert_eq(calls_live, 0);
         cr_assert_eq(authz_registry_count_pending(r), 0);
-        cr_assert_eq(authz_registry_next_deadline(r), UINT64_MAX);
-        authz_registry_answer(r, c, AUTHZ_DENIED); /* a second answer changes nothing */
+        cr_assert_eq(authz_registry_next_deadline(r), AUTHZ_LINGER_USEC_DEFAULT); /* the safety net's */
+        authz_registry_answer(r, c, AUTHZ_DENIED, 0); /* a second answer changes nothing */
         cr_assert_eq(authz_check_get_answer(c), AUTHZ_ALLOWED);
         cr_assert_eq(find(r, &q, "k1"), c);
         cr_assert_eq(q.refs, 1);
@@ -285,7 +285,7 @@ Test(authz_registry, two_checks_per_request) {
         AuthzCheck *c1, *c2;
 
         cr_assert_eq(add(r, &q, ":1.1", 1000, "k1", 25 * SEC, &c1), 0);
-        authz_registry_answer(r, c1, AUTHZ_ALLOWED);
+        authz_registry_answer(r, c1, AUTHZ_ALLOWED, 0);
         cr_assert_eq(add(r, &q, ":1.1", 1000, "k2", 26 * SEC, &c2), 0);
         cr_assert_eq(q.refs, 1);
         cr_assert_eq(find(r, &q, "k1"), c1);
@@ -421,7 +421,7 @@ Test(authz_registry, cancel_by_sender) {
         for (int i = 0; i < 6; i++)
                 cr_assert_eq(add(r, &q[i], i % 2 ? ":1.1" : ":1.2", 1000, "k", 25 * SEC, &c), 0);
         /* One of the leaving sender's requests answered already (waiting to be dispatched again). */
-        authz_registry_answer(r, c, AUTHZ_DENIED);
+        authz_registry_answer(r, c, AUTHZ_DENIED, 0);
         cr_assert_eq(add(r, &q[5], ":1.1", 1000, "k2", 25 * SEC, NULL), 0);
 
         cr_assert_eq(authz_registry_cancel_sender(r, ":1.1"), 3);
@@ -478,7 +478,7 @@ Test(authz_registry, timeouts) {
         cr_assert_eq(authz_registry_next_deadline(r), 15 * SEC);
 
         /* Answered before its deadline: never times out. */
-        authz_registry_answer(r, c[1], AUTHZ_ALLOWED);
+        authz_registry_answer(r, c[1], AUTHZ_ALLOWED, 0);
         cr_assert_eq(authz_registry_expire(r, 35 * SEC, on_expired, r), 2);
         cr_assert_eq(expired[1], c[4]);
         cr_assert_eq(expired[2], c[2]);
@@ -497,7 +497,8 @@ Test(authz_registry, timeouts) {
         cr_assert_eq(q[3].refs, 1);
         q[3].refs--;
         cr_assert_null(find(r, &q[3], "k"));
-        cr_assert_eq(authz_registry_next_deadline(r), UINT64_MAX);
+        cr_assert_eq(authz_registry_count_pending(r), 0);
+        cr_assert_eq(authz_registry_next_deadline(r), 10 * SEC + AUTHZ_LINGER_USEC_DEFAULT); /* c[0]'s */
         cr_assert_eq(authz_registry_expire(r, UINT64_MAX, on_expired, r), 0);
 
         authz_registry_free(r);
@@ -505,6 +506,40 @@ Test(authz_registry, timeouts) {
                 cr_assert_eq(q[i].refs, 0);
         cr_assert_eq(calls_live, 0);
         cr_assert_eq(calls_dropped, 5);
+}
+
+/* Answers a handler never released are freed after the linger time, oldest first; pending checks
+ * and fresh answers are not touched. */
+Test(authz_registry, sweep_forgotten_answers) {
+        AuthzRegistry *r = new_registry();
+        FakeRequest q[4] = {};
+        AuthzCheck *c[4];
+
+        authz_registry_set_linger(r, 5 * SEC);
+        for (int i = 0; i < 4; i++)
+                cr_assert_eq(add(r, &q[i], ":1.1", 1000, "k", 100 * SEC, &c[i]), 0);
+        authz_registry_answer(r, c[0], AUTHZ_ALLOWED, 1 * SEC);
+        authz_registry_answer(r, c[1], AUTHZ_DENIED, 2 * SEC);
+        authz_registry_answer(r, c[2], AUTHZ_ALLOWED, 3 * SEC);
+        cr_assert_eq(authz_registry_next_deadline(r), 6 * SEC);
+
+        cr_assert_eq(authz_registry_sweep(r, 6 * SEC - 1), 0);
+        cr_assert_eq(authz_registry_sweep(r, 7 * SEC), 2);
+        cr_assert_null(find(r, &q[0], "k"));
+        cr_assert_null(find(r, &q[1], "k"));
+        cr_assert_eq(q[0].refs + q[1].refs, 0);
+        cr_assert_eq(find(r, &q[2], "k"), c[2]);
+        cr_assert_eq(authz_registry_next_deadline(r), 8 * SEC);
+
+        /* Released in time: nothing left to sweep but the pending one, which only times out. */
+        authz_registry_release(r, &q[2]);
+        cr_assert_eq(authz_registry_next_deadline(r), 100 * SEC);
+        cr_assert_eq(authz_registry_sweep(r, 99 * SEC), 0);
+        cr_assert_eq(authz_registry_count_pending(r), 1);
+        cr_assert_eq(authz_registry_count_uid(r, 1000), 1);
+        authz_registry_free(r);
+        cr_assert_eq(q[3].refs, 0);
+        cr_assert_eq(calls_live, 0);
 }
 
 /* A registry dropped with checks pending gives every reference and call back. */
