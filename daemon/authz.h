@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Authorization in one module: who the caller is, whether it is trusted, the details polkit rules
  * see, asynchronous polkit checks with a timeout and per-sender/per-UID caps, and the cache of
- * allowed answers. A method handler calls, in this order:
+ * allowed answers (daemon/authz.c, over the data structures of daemon/authz-registry.c). A method
+ * handler calls, in this order:
  *
- *         r = authz_identify(a, m, &caller);                     once per request
+ *         r = authz_identify(a, m, &caller);
+ *         if (r < 0) return sd_bus_error_set_errnof(error, r, ...);
+ *         if (r == 0) return 1;                                  the bus is asked: m comes back later
  *         ...validate arguments, resolve the key, authz_key_details()...
  *         r = authz_check(a, m, &caller, action, details, size, error);
  *         if (r < 0) { authz_release(a, m); return r; }          error is set

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests of daemon/authz.c without polkitd or a bus daemon: the action table, the polkit
- * details of a key, the cache of allowed answers (insert, lookup, expiry, flush of all and of one
- * sender, the size bound), and the registry of pending checks (add, find, answer, release, several
+/* Unit tests of daemon/authz.c and daemon/authz-registry.c without polkitd or a bus daemon: the action
+ * table, the polkit details of a key, the cache of allowed answers (insert, lookup, expiry, flush of all and
+ * of one sender, the size bound), and the registry of pending checks (add, find, answer, release, several
  * checks per request, caps per sender, per UID and in total, cancel-by-sender, timeouts with an
  * injected clock, and that every request reference and every outstanding call is given back).
  * Requests and calls there are stand-ins that count their references: sd_bus_message_new_method_call()
