@@ -12,12 +12,12 @@ int method_create_alias(sd_bus_message *message, void *userdata, sd_bus_error *e
         BusKms *b = userdata;
         const char *name, *target;
         KeyEntry *e;
-        Call c;
+        _cleanup_(call_end) Call c = {};
         int r;
 
-        r = call_begin(&c, b->callers, message, error, KMS_OP_CREATE_ALIAS, ACTION_MANAGE_KEY);
-        if (r < 0)
-                return r;
+        r = call_begin(&c, b->authz, message, error, KMS_OP_CREATE_ALIAS, ACTION_MANAGE_KEY);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
         r = sd_bus_message_read(message, "ss", &name, &target);
         if (r < 0)
                 return r;
@@ -41,12 +41,12 @@ int method_update_alias(sd_bus_message *message, void *userdata, sd_bus_error *e
         const char *name, *target;
         KeyEntry *e;
         Alias *a;
-        Call c;
+        _cleanup_(call_end) Call c = {};
         int r;
 
-        r = call_begin(&c, b->callers, message, error, KMS_OP_UPDATE_ALIAS, ACTION_MANAGE_KEY);
-        if (r < 0)
-                return r;
+        r = call_begin(&c, b->authz, message, error, KMS_OP_UPDATE_ALIAS, ACTION_MANAGE_KEY);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
         r = sd_bus_message_read(message, "ss", &name, &target);
         if (r < 0)
                 return r;
@@ -74,12 +74,12 @@ int method_delete_alias(sd_bus_message *message, void *userdata, sd_bus_error *e
         BusKms *b = userdata;
         const char *name;
         Alias *a;
-        Call c;
+        _cleanup_(call_end) Call c = {};
         int r;
 
-        r = call_begin(&c, b->callers, message, error, KMS_OP_DELETE_ALIAS, ACTION_MANAGE_KEY);
-        if (r < 0)
-                return r;
+        r = call_begin(&c, b->authz, message, error, KMS_OP_DELETE_ALIAS, ACTION_MANAGE_KEY);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
         r = sd_bus_message_read(message, "s", &name);
         if (r < 0)
                 return r;
@@ -107,12 +107,12 @@ int method_list_aliases(sd_bus_message *message, void *userdata, sd_bus_error *e
         const Alias *last = NULL;
         KeyEntry *e = NULL;
         uint32_t limit, n = 0;
-        Call c;
+        _cleanup_(call_end) Call c = {};
         int r;
 
-        r = call_begin(&c, b->callers, message, error, KMS_OP_LIST_ALIASES, ACTION_LIST_KEYS);
-        if (r < 0)
-                return r;
+        r = call_begin(&c, b->authz, message, error, KMS_OP_LIST_ALIASES, ACTION_LIST_KEYS);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
         r = sd_bus_message_read(message, "sus", &key_id, &limit, &marker);
         if (r < 0)
                 return r;
@@ -164,12 +164,13 @@ int method_tag_resource(sd_bus_message *message, void *userdata, sd_bus_error *e
         KeyTag tags[KMS_TAGS_PER_KEY_MAX];
         size_t n_tags = 0;
         KeyEntry *e;
-        Call c;
+        _cleanup_(call_end) Call c = {};
         int r;
 
         r = begin_key_call(b, &c, message, error, KMS_OP_TAG_RESOURCE, ACTION_MANAGE_KEY, &e);
-        if (r >= 0)
-                r = read_tags(&c, tags, &n_tags);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
+        r = read_tags(&c, tags, &n_tags);
         if (r < 0)
                 return r;
         r = call_authorize(b, &c, e);
@@ -186,12 +187,13 @@ int method_untag_resource(sd_bus_message *message, void *userdata, sd_bus_error 
         const char *keys[KMS_TAGS_PER_KEY_MAX];
         size_t n_keys = 0;
         KeyEntry *e;
-        Call c;
+        _cleanup_(call_end) Call c = {};
         int r;
 
         r = begin_key_call(b, &c, message, error, KMS_OP_UNTAG_RESOURCE, ACTION_MANAGE_KEY, &e);
-        if (r >= 0)
-                r = sd_bus_message_enter_container(message, 'a', "s");
+        if (r <= 0)
+                return r == 0 ? 1 : r;
+        r = sd_bus_message_enter_container(message, 'a', "s");
         if (r < 0)
                 return r;
         for (;;) {
@@ -225,12 +227,13 @@ int method_list_resource_tags(sd_bus_message *message, void *userdata, sd_bus_er
         char after[4 * KMS_TAG_KEY_MAX + 1], next[MARKER_STRING_MAX] = "";
         uint32_t limit, n = 0;
         KeyEntry *e;
-        Call c;
+        _cleanup_(call_end) Call c = {};
         int r;
 
         r = begin_key_call(b, &c, message, error, KMS_OP_LIST_RESOURCE_TAGS, ACTION_DESCRIBE_KEY, &e);
-        if (r >= 0)
-                r = sd_bus_message_read(message, "us", &limit, &marker);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
+        r = sd_bus_message_read(message, "us", &limit, &marker);
         if (r < 0)
                 return r;
         r = kms_check_limit(&c.failure, &limit, 50, 50);
@@ -276,12 +279,13 @@ int method_get_parameters_for_import(sd_bus_message *message, void *userdata, sd
         WrappingAlgorithm alg;
         WrappingKeySpec spec;
         KeyEntry *e;
-        Call c;
+        _cleanup_(call_end) Call c = {};
         int r;
 
         r = begin_key_call(b, &c, message, error, KMS_OP_GET_PARAMETERS_FOR_IMPORT, ACTION_IMPORT_KEY_MATERIAL, &e);
-        if (r >= 0)
-                r = sd_bus_message_read(message, "ss", &alg_name, &spec_name);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
+        r = sd_bus_message_read(message, "ss", &alg_name, &spec_name);
         if (r < 0)
                 return r;
         r = kms_check_wrapping(&c.failure, alg_name, spec_name, &alg, &spec);
@@ -314,12 +318,13 @@ int method_import_key_material(sd_bus_message *message, void *userdata, sd_bus_e
         size_t token_size, wrapped_size;
         uint64_t valid_to;
         KeyEntry *e;
-        Call c;
+        _cleanup_(call_end) Call c = {};
         int r;
 
         r = begin_key_call(b, &c, message, error, KMS_OP_IMPORT_KEY_MATERIAL, ACTION_IMPORT_KEY_MATERIAL, &e);
-        if (r >= 0)
-                r = sd_bus_message_read_array(message, 'y', &token, &token_size);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
+        r = sd_bus_message_read_array(message, 'y', &token, &token_size);
         if (r >= 0)
                 r = sd_bus_message_read_array(message, 'y', &wrapped, &wrapped_size);
         if (r >= 0)
@@ -345,12 +350,12 @@ int method_import_key_material(sd_bus_message *message, void *userdata, sd_bus_e
 int method_delete_imported_key_material(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         BusKms *b = userdata;
         KeyEntry *e;
-        Call c;
+        _cleanup_(call_end) Call c = {};
         int r;
 
         r = begin_key_call(b, &c, message, error, KMS_OP_DELETE_IMPORTED_KEY_MATERIAL, ACTION_IMPORT_KEY_MATERIAL, &e);
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return r == 0 ? 1 : r;
         r = call_authorize(b, &c, e);
         if (r <= 0)
                 return r == 0 ? 1 : r;

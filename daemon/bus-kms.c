@@ -14,37 +14,73 @@
 int call_authorize_details(BusKms *b, Call *c, const char *details, size_t details_size) {
         int r;
 
-        r = authorize(b->polkit, c->message, &c->caller, b->self_uid, c->action, details, details_size, c->error);
+        r = authz_check(b->authz, c->message, &c->caller, c->action, details, details_size, c->error);
         if (r == 2)
                 return 1; /* needed no question: recorded in the operation's own audit record */
+        c->pending = r == 0;
         log_audit(&(AuditRecord) {
                 .operation = "Authorize",
                 .key_id = c->key_id,
                 .action = action_to_string(c->action),
-                .result = r > 0 ? "allowed" : r == 0 ? "pending" : "denied",
+                .result = r > 0 ? "allowed" : r == 0 ? "pending" : r == -E2BIG ? "LimitExceededException" : "denied",
                 .uid = c->caller.uid,
                 .pid = c->caller.pid,
         });
         if (r < 0)
-                call_audit(c, "denied");
+                call_audit(c, r == -E2BIG ? "LimitExceededException" : "denied");
         return r;
+}
+
+/* What polkit rules see of e: built once (authz_key_details()) and kept on the key until its state,
+ * tags or aliases change (key_entry_changed()). */
+static int key_details(BusKms *b, KeyEntry *e) {
+        _cleanup_free_ const char **keys = NULL, **values = NULL;
+        _cleanup_free_ char *aliases = NULL;
+        const AliasIndex *ix = &b->service->aliases;
+        char arn[ARN_MAX];
+        bool first = true;
+        size_t size = 0;
+        FILE *f;
+
+        if (e->details)
+                return 0;
+        /* The key's aliases, comma separated, in name order. */
+        f = open_memstream(&aliases, &size);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; e->n_aliases > 0 && i < ix->n; i++)
+                if (ix->v[i]->key == e) {
+                        fprintf(f, "%s%s", first ? "" : ",", ix->v[i]->name);
+                        first = false;
+                }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        keys = calloc(e->n_tags + 1, sizeof *keys);
+        values = calloc(e->n_tags + 1, sizeof *values);
+        if (!keys || !values)
+                return -ENOMEM;
+        for (size_t i = 0; i < e->n_tags; i++) {
+                keys[i] = e->tags[i].key;
+                values[i] = e->tags[i].value;
+        }
+        return authz_key_details(e->key_id, kms_key_arn(b->service, e, arn, sizeof arn), key_spec_to_string(e->spec),
+                                 key_state_to_string(e->state), kms_user_name(b->service, e->owner_uid), aliases,
+                                 keys, values, e->n_tags, &e->details, &e->details_size);
 }
 
 /* Root and the daemon's own user pass at once; everyone else is asked about through polkit, with the
  * key's details. */
 int call_authorize(BusKms *b, Call *c, KeyEntry *e) {
-        const char *details;
-        size_t size;
         int r;
 
-        if (caller_is_trusted(&c->caller, b->self_uid))
+        if (authz_is_trusted(b->authz, &c->caller))
                 return 1;
         if (!e)
                 return call_authorize_details(b, c, NULL, 0);
-        r = kms_key_details(b->service, e, &details, &size);
+        r = key_details(b, e);
         if (r < 0)
                 return call_fail(c, r);
-        return call_authorize_details(b, c, details, size);
+        return call_authorize_details(b, c, e->details, e->details_size);
 }
 
 int begin_key_call(BusKms *b, Call *c, sd_bus_message *message, sd_bus_error *error, KmsOperation operation,
@@ -52,8 +88,8 @@ int begin_key_call(BusKms *b, Call *c, sd_bus_message *message, sd_bus_error *er
         const char *key_id;
         int r;
 
-        r = call_begin(c, b->callers, message, error, operation, action);
-        if (r < 0)
+        r = call_begin(c, b->authz, message, error, operation, action);
+        if (r <= 0)
                 return r;
         r = sd_bus_message_read(message, "s", &key_id);
         if (r < 0)
@@ -62,7 +98,7 @@ int begin_key_call(BusKms *b, Call *c, sd_bus_message *message, sd_bus_error *er
         if (r != 0)
                 return call_fail(c, r);
         c->key_id = (*ret)->key_id;
-        return 0;
+        return 1;
 }
 
 /* Resolves a key of a MAC call or DescribeKey (any of the four forms) and authorizes it. */
@@ -96,12 +132,12 @@ static int method_generate_mac(sd_bus_message *message, void *userdata, sd_bus_e
         struct iovec msg;
         KeySpec alg = _KEY_SPEC_INVALID;
         KeyEntry *e;
-        Call c;
+        _cleanup_(call_end) Call c = {};
         int r;
 
-        r = call_begin(&c, b->callers, message, error, KMS_OP_GENERATE_MAC, ACTION_GENERATE_MAC);
-        if (r < 0)
-                return r;
+        r = call_begin(&c, b->authz, message, error, KMS_OP_GENERATE_MAC, ACTION_GENERATE_MAC);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
         r = sd_bus_message_read(message, "s", &key_id);
         if (r >= 0)
                 r = read_message(&c, (const void **) &msg.iov_base, &msg.iov_len);
@@ -138,12 +174,12 @@ static int method_generate_mac_batch(sd_bus_message *message, void *userdata, sd
         size_t n = 0;
         KeySpec alg = _KEY_SPEC_INVALID;
         KeyEntry *e;
-        Call c;
+        _cleanup_(call_end) Call c = {};
         int r;
 
-        r = call_begin(&c, b->callers, message, error, KMS_OP_GENERATE_MAC_BATCH, ACTION_GENERATE_MAC);
-        if (r < 0)
-                return r;
+        r = call_begin(&c, b->authz, message, error, KMS_OP_GENERATE_MAC_BATCH, ACTION_GENERATE_MAC);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
         r = sd_bus_message_read(message, "s", &key_id);
         if (r >= 0)
                 r = sd_bus_message_enter_container(message, 'a', "ay");
@@ -204,12 +240,12 @@ static int method_verify_mac(sd_bus_message *message, void *userdata, sd_bus_err
         char arn[ARN_MAX];
         KeySpec alg = _KEY_SPEC_INVALID;
         KeyEntry *e;
-        Call c;
+        _cleanup_(call_end) Call c = {};
         int r;
 
-        r = call_begin(&c, b->callers, message, error, KMS_OP_VERIFY_MAC, ACTION_VERIFY_MAC);
-        if (r < 0)
-                return r;
+        r = call_begin(&c, b->authz, message, error, KMS_OP_VERIFY_MAC, ACTION_VERIFY_MAC);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
         r = sd_bus_message_read(message, "s", &key_id);
         if (r >= 0)
                 r = read_message(&c, &msg, &msg_size);
@@ -285,12 +321,12 @@ static int method_describe_key(sd_bus_message *message, void *userdata, sd_bus_e
         BusKms *b = userdata;
         const char *key_id;
         KeyEntry *e;
-        Call c;
+        _cleanup_(call_end) Call c = {};
         int r;
 
-        r = call_begin(&c, b->callers, message, error, KMS_OP_DESCRIBE_KEY, ACTION_DESCRIBE_KEY);
-        if (r < 0)
-                return r;
+        r = call_begin(&c, b->authz, message, error, KMS_OP_DESCRIBE_KEY, ACTION_DESCRIBE_KEY);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
         r = sd_bus_message_read(message, "s", &key_id);
         if (r < 0)
                 return r;
@@ -374,12 +410,12 @@ static int method_create_key(sd_bus_message *message, void *userdata, sd_bus_err
         KeyOrigin origin = _KEY_ORIGIN_INVALID;
         KeySpec spec = _KEY_SPEC_INVALID;
         KeyEntry *e;
-        Call c;
+        _cleanup_(call_end) Call c = {};
         int r;
 
-        r = call_begin(&c, b->callers, message, error, KMS_OP_CREATE_KEY, ACTION_CREATE_KEY);
-        if (r < 0)
-                return r;
+        r = call_begin(&c, b->authz, message, error, KMS_OP_CREATE_KEY, ACTION_CREATE_KEY);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
         r = sd_bus_message_read(message, "sss", &spec_name, &usage, &description);
         if (r < 0)
                 return r;
@@ -393,7 +429,7 @@ static int method_create_key(sd_bus_message *message, void *userdata, sd_bus_err
                 r = read_create_options(&c, &origin);
         if (r < 0)
                 return r;
-        if (!caller_is_trusted(&c.caller, b->self_uid)) {
+        if (!authz_is_trusted(b->authz, &c.caller)) {
                 char details[128];
                 int n = snprintf(details, sizeof details, "key_spec%c%s%corigin%c%s", 0, key_spec_to_string(spec), 0,
                                  0, key_origin_to_string(origin));
@@ -418,12 +454,12 @@ static int method_list_keys(sd_bus_message *message, void *userdata, sd_bus_erro
         int64_t after = 0;
         uint32_t limit;
         size_t i, end;
-        Call c;
+        _cleanup_(call_end) Call c = {};
         int r;
 
-        r = call_begin(&c, b->callers, message, error, KMS_OP_LIST_KEYS, ACTION_LIST_KEYS);
-        if (r < 0)
-                return r;
+        r = call_begin(&c, b->authz, message, error, KMS_OP_LIST_KEYS, ACTION_LIST_KEYS);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
         r = sd_bus_message_read(message, "us", &limit, &marker);
         if (r < 0)
                 return r;
@@ -461,13 +497,13 @@ static int method_list_keys(sd_bus_message *message, void *userdata, sd_bus_erro
 
 static int method_enable_disable(sd_bus_message *message, BusKms *b, sd_bus_error *error, bool enable) {
         KeyEntry *e;
-        Call c;
+        _cleanup_(call_end) Call c = {};
         int r;
 
         r = begin_key_call(b, &c, message, error, enable ? KMS_OP_ENABLE_KEY : KMS_OP_DISABLE_KEY, ACTION_MANAGE_KEY,
                            &e);
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return r == 0 ? 1 : r;
         r = call_authorize(b, &c, e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
@@ -490,12 +526,12 @@ static int method_schedule_key_deletion(sd_bus_message *message, void *userdata,
         BusKms *b = userdata;
         uint32_t days;
         KeyEntry *e;
-        Call c;
+        _cleanup_(call_end) Call c = {};
         int r;
 
         r = begin_key_call(b, &c, message, error, KMS_OP_SCHEDULE_KEY_DELETION, ACTION_DELETE_KEY, &e);
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return r == 0 ? 1 : r;
         r = sd_bus_message_read(message, "u", &days);
         if (r < 0)
                 return r;
@@ -519,12 +555,12 @@ static int method_schedule_key_deletion(sd_bus_message *message, void *userdata,
 static int method_cancel_key_deletion(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         BusKms *b = userdata;
         KeyEntry *e;
-        Call c;
+        _cleanup_(call_end) Call c = {};
         int r;
 
         r = begin_key_call(b, &c, message, error, KMS_OP_CANCEL_KEY_DELETION, ACTION_DELETE_KEY, &e);
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return r == 0 ? 1 : r;
         r = call_authorize(b, &c, e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
@@ -538,12 +574,12 @@ static int method_update_key_description(sd_bus_message *message, void *userdata
         BusKms *b = userdata;
         const char *description;
         KeyEntry *e;
-        Call c;
+        _cleanup_(call_end) Call c = {};
         int r;
 
         r = begin_key_call(b, &c, message, error, KMS_OP_UPDATE_KEY_DESCRIPTION, ACTION_MANAGE_KEY, &e);
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return r == 0 ? 1 : r;
         r = sd_bus_message_read(message, "s", &description);
         if (r < 0)
                 return r;

@@ -7,15 +7,12 @@
 #include <sys/uio.h>
 #include <systemd/sd-bus.h>
 
-#include "authorize.h"
+#include "authz.h"
 #include "kms-service.h"
-#include "polkit.h"
 
 typedef struct BusKms {
         KmsService *service;
-        Polkit *polkit;
-        CallerCache *callers;
-        uid_t self_uid;
+        Authz *authz;
         struct iovec batch[KMS_BATCH_MAX];      /* the messages of one GenerateMacBatch call */
 } BusKms;
 

@@ -6,15 +6,21 @@
 #include "log.h"
 #include "macro.h"
 
-int call_begin(Call *c, CallerCache *cc, sd_bus_message *message, sd_bus_error *error, KmsOperation operation,
+int call_begin(Call *c, Authz *authz, sd_bus_message *message, sd_bus_error *error, KmsOperation operation,
                Action action) {
         int r;
 
-        *c = (Call) { .message = message, .error = error, .operation = operation, .action = action };
-        r = caller_identify(cc, message, &c->caller);
+        *c = (Call) { .authz = authz, .message = message, .error = error, .operation = operation, .action = action };
+        r = authz_identify(authz, message, &c->caller);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Failed to identify the caller: %m");
-        return 0;
+        c->pending = r == 0;
+        return r;
+}
+
+void call_end(Call *c) {
+        if (c->authz && !c->pending)
+                authz_release(c->authz, c->message);
 }
 
 void call_audit(const Call *c, const char *result) {

@@ -6,23 +6,30 @@
 
 #include <systemd/sd-bus.h>
 
-#include "authorize.h"
+#include "authz.h"
 #include "key-state.h"
 #include "kms-error.h"
 
 typedef struct Call {
+        Authz *authz;
         sd_bus_message *message;
         sd_bus_error *error;
         KmsOperation operation;
         Action action;
         Caller caller;
         const char *key_id;             /* for the audit record, once known */
+        bool pending;                   /* waiting for the bus or polkit: the message comes back */
         KmsFailure failure;
 } Call;
 
-/* Sets up c for message; identifies the caller (cc may be NULL in tests). */
-int call_begin(Call *c, CallerCache *cc, sd_bus_message *message, sd_bus_error *error, KmsOperation operation,
+/* Sets up c for message and identifies the caller: 1 when known, 0 when the bus is being asked (the
+ * handler returns 1; the message is dispatched again), or a negative errno with the error set. */
+int call_begin(Call *c, Authz *authz, sd_bus_message *message, sd_bus_error *error, KmsOperation operation,
                Action action);
+
+/* Whatever way a handler leaves, the authorization checks of its message are released, unless it is
+ * waiting for an answer. Declare calls with _cleanup_(call_end). */
+void call_end(Call *c);
 
 /* Ends c with an error: r > 0 is a condition whose detail is in c->failure, r < 0 an internal failure
  * (KMSInternalException naming the operation and the system's words, e.g. "No space left on device").

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The key service's names for keys: aliases and tags, and the details polkit rules see of a key
- * (which are made of its names). */
+/* The key service's names for keys: aliases and tags. */
 #include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -9,83 +8,6 @@
 #include "kms-internal.h"
 #include "log.h"
 #include "macro.h"
-
-/* ---- polkit details ---- */
-
-typedef struct Blob {
-        char *data;
-        size_t size, allocated;
-} Blob;
-
-static int blob_put(Blob *b, const char *s, bool glue) {
-        size_t n = strlen(s) + 1;
-
-        if (glue && b->size > 0)
-                b->size--; /* glue s to what came before, over its NUL */
-        if (b->size + n > b->allocated) {
-                size_t a = MAX(b->allocated * 2, b->size + n + 256);
-                char *p = realloc(b->data, a);
-                if (!p)
-                        return -ENOMEM;
-                b->data = p;
-                b->allocated = a;
-        }
-        memcpy(b->data + b->size, s, n);
-        b->size += n;
-        return 0;
-}
-
-static int blob_pair(Blob *b, const char *key, const char *value) {
-        int r = blob_put(b, key, false);
-        return r < 0 ? r : blob_put(b, value, false);
-}
-
-/* "key\0value\0...": key_id, key_arn, key_spec, key_state, owner, aliases (comma separated, in
- * name order) and tag.<TagKey> for every tag. Built once and kept on the key until its state, tags
- * or aliases change (key_entry_changed()). */
-int kms_key_details(KmsService *s, KeyEntry *e, const char **ret, size_t *ret_size) {
-        Blob b = {}, list = {};
-        char arn[ARN_MAX];
-        int r = 0;
-
-        if (!e->details) {
-                for (size_t i = 0; r >= 0 && e->n_aliases > 0 && i < s->aliases.n; i++)
-                        if (s->aliases.v[i]->key == e) {
-                                if (list.size > 0)
-                                        list.data[list.size - 1] = ',';
-                                r = blob_put(&list, s->aliases.v[i]->name, false);
-                        }
-                if (r >= 0)
-                        r = blob_pair(&b, "key_id", e->key_id);
-                if (r >= 0)
-                        r = blob_pair(&b, "key_arn", kms_key_arn(s, e, arn, sizeof arn));
-                if (r >= 0)
-                        r = blob_pair(&b, "key_spec", key_spec_to_string(e->spec));
-                if (r >= 0)
-                        r = blob_pair(&b, "key_state", key_state_to_string(e->state));
-                if (r >= 0)
-                        r = blob_pair(&b, "owner", kms_user_name(s, e->owner_uid));
-                if (r >= 0)
-                        r = blob_pair(&b, "aliases", list.size > 0 ? list.data : "");
-                for (size_t i = 0; r >= 0 && i < e->n_tags; i++) {
-                        r = blob_put(&b, "tag.", false);
-                        if (r >= 0)
-                                r = blob_put(&b, e->tags[i].key, true);
-                        if (r >= 0)
-                                r = blob_put(&b, e->tags[i].value, false);
-                }
-                free(list.data);
-                if (r < 0) {
-                        free(b.data);
-                        return r;
-                }
-                e->details = b.data;
-                e->details_size = b.size;
-        }
-        *ret = e->details;
-        *ret_size = e->details_size;
-        return 0;
-}
 
 /* ---- aliases ---- */
 

@@ -71,8 +71,6 @@ uint64_t now_usec(void);
 /* The user name of a UID, remembered ("" for none). */
 const char *kms_user_name(KmsService *s, uid_t uid);
 const char *kms_key_arn(const KmsService *s, const KeyEntry *e, char *buf, size_t size);
-/* What polkit rules see of e, built once and kept until e changes (key_entry_changed()). */
-int kms_key_details(KmsService *s, KeyEntry *e, const char **ret, size_t *ret_size);
 
 /* Resolves a key reference (any_form: alias names and alias ARNs too). */
 int kms_resolve_key(KmsService *s, const char *input, bool any_form, KmsFailure *f, KeyEntry **ret);

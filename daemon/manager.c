@@ -22,7 +22,7 @@ int manager_new(Manager **ret) {
         r = kms_service_new(m->event, &m->service);
         if (r < 0)
                 return r;
-        m->bus_kms = (BusKms) { .service = m->service, .self_uid = geteuid() };
+        m->bus_kms = (BusKms) { .service = m->service };
 
         *ret = TAKE_PTR(m);
         return 0;
@@ -31,8 +31,7 @@ int manager_new(Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
-        polkit_free(m->bus_kms.polkit);
-        caller_cache_free(m->bus_kms.callers);
+        authz_free(m->bus_kms.authz);
         sd_bus_flush_close_unref(m->bus);
         kms_service_free(m->service);
         sd_event_unref(m->event);
@@ -61,12 +60,9 @@ int manager_connect_bus(Manager *m, const ManagerConfig *config) {
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to the %s bus: %m", config->user_bus ? "user" : "system");
 
-        r = caller_cache_new(m->bus, &m->bus_kms.callers);
+        r = authz_new(m->bus, geteuid(), config->polkit_cache_usec, &m->bus_kms.authz);
         if (r < 0)
-                return log_error_errno(r, "Failed to subscribe to bus name changes: %m");
-        r = polkit_new(m->bus, config->polkit_cache_usec, &m->bus_kms.polkit);
-        if (r < 0)
-                return log_error_errno(r, "Failed to subscribe to polkit's signals: %m");
+                return log_error_errno(r, "Failed to set up authorization (bus name changes, polkit's signals): %m");
 
         r = bus_kms_add_object(m->bus, &m->bus_kms);
         if (r < 0)
