@@ -35,7 +35,7 @@ void call_audit(const Call *c, const char *result) {
 }
 
 int call_fail(Call *c, int r) {
-        char message[1024];
+        char message[2048];
         KmsError e;
 
         if (r > 0) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Request checks that need no key (see kms-check.h). */
 #include <string.h>
+#include <strings.h>
 
 #include "kms-check.h"
 #include "macro.h"
@@ -55,21 +56,27 @@ int kms_check_description(KmsFailure *f, const char *d) {
         return kms_check_length(f, "description", (size_t) n, 0, KMS_DESCRIPTION_MAX);
 }
 
+/* AWS names the member by its 1-based place in the request and shows the value. */
+static int fail_tag_length(KmsFailure *f, size_t member, const char *field, const char *value, size_t n, size_t min,
+                           size_t max) {
+        *f = (KmsFailure) { .value = value, .field = field, .number = member, .min = min, .max = max };
+        return kms_fail(f, n < min ? KMS_COND_TAG_LENGTH_MIN : KMS_COND_TAG_LENGTH_MAX);
+}
+
 int kms_check_tag(KmsFailure *f, const KeyTag *before, size_t n_before, const char *key, const char *value) {
         ssize_t kn = utf8_length(key, strlen(key)), vn = utf8_length(value, strlen(value));
-        int r;
 
         if (n_before >= KMS_TAGS_PER_KEY_MAX)
                 return kms_fail(f, KMS_COND_TAGS_TOO_MANY);
         if (kn < 0 || vn < 0)
                 return kms_fail(f, KMS_COND_TAGS_UTF8);
-        r = kms_check_length(f, "tags.member.tagKey", (size_t) kn, 1, KMS_TAG_KEY_MAX);
-        if (r == 0)
-                r = kms_check_length(f, "tags.member.tagValue", (size_t) vn, 0, KMS_TAG_VALUE_MAX);
-        if (r != 0)
-                return r;
-        if (strncmp(key, "aws:", 4) == 0 || strncmp(key, "hmacd:", 6) == 0) {
-                f->name = strncmp(key, "aws:", 4) == 0 ? "aws:" : "hmacd:";
+        if (kn < 1 || (size_t) kn > KMS_TAG_KEY_MAX)
+                return fail_tag_length(f, n_before + 1, "tagKey", key, (size_t) kn, 1, KMS_TAG_KEY_MAX);
+        if ((size_t) vn > KMS_TAG_VALUE_MAX)
+                return fail_tag_length(f, n_before + 1, "tagValue", value, (size_t) vn, 0, KMS_TAG_VALUE_MAX);
+        /* Reserved prefixes in any letter case, as AWS treats "AWS:" like "aws:". */
+        if (strncasecmp(key, "aws:", 4) == 0 || strncasecmp(key, "hmacd:", 6) == 0) {
+                f->name = strncasecmp(key, "aws:", 4) == 0 ? "aws:" : "hmacd:";
                 return kms_fail(f, KMS_COND_TAG_RESERVED);
         }
         for (size_t i = 0; i < n_before; i++)
@@ -160,6 +167,8 @@ int kms_check_pending_window(KmsFailure *f, uint32_t *days) {
 
 int kms_check_expiration(KmsFailure *f, const char *model, uint64_t valid_to, uint64_t now) {
         if (!*model || streq(model, "KEY_MATERIAL_EXPIRES")) {
+                if (valid_to == 0)
+                        return kms_fail(f, KMS_COND_VALID_TO_MISSING);
                 if (valid_to <= now)
                         return kms_fail(f, KMS_COND_VALID_TO_PAST);
                 if (valid_to > now + 365ULL * 24 * 3600 * 1000000)

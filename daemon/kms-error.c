@@ -9,7 +9,8 @@
 
 #define VALIDATION "1 validation error detected: "
 
-/* Placeholders: {field}, {value} (cut to 64 bytes), {value256}, {name}, {arn}, {number}, {min}, {max}. */
+/* Placeholders: {field}, {value} (cut to 64 bytes), {value256}, {value1k}, {name}, {arn}, {number}, {min},
+ * {max}. */
 static const struct {
         KmsError error;
         const char *text;
@@ -46,14 +47,19 @@ static const struct {
         [KMS_COND_OPTION_TYPE] = { KMS_ERROR_VALIDATION, "The {name} option must be a string." },
         [KMS_COND_DESCRIPTION_UTF8] = { KMS_ERROR_VALIDATION, "The description is not valid UTF-8." },
         [KMS_COND_TAGS_UTF8] = { KMS_ERROR_VALIDATION, "Tags must be valid UTF-8." },
+        [KMS_COND_TAG_LENGTH_MIN] = { KMS_ERROR_VALIDATION,
+                VALIDATION "Value '{value1k}' at 'tags.{number}.member.{field}' failed to satisfy constraint: "
+                           "Member must have length greater than or equal to {min}" },
+        [KMS_COND_TAG_LENGTH_MAX] = { KMS_ERROR_VALIDATION,
+                VALIDATION "Value '{value1k}' at 'tags.{number}.member.{field}' failed to satisfy constraint: "
+                           "Member must have length less than or equal to {max}" },
         [KMS_COND_ALIAS_EMPTY] = { KMS_ERROR_VALIDATION,
                 "Alias name must have at least one character after \"alias/\"." },
         [KMS_COND_ALIAS_NO_PREFIX] = { KMS_ERROR_VALIDATION,
                 "Alias must start with the prefix \"alias/\". Please see "
                 "https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html" },
         [KMS_COND_ALIAS_CHARACTERS] = { KMS_ERROR_VALIDATION, "{value256} contains invalid characters for an alias" },
-        [KMS_COND_PENDING_WINDOW] = { KMS_ERROR_VALIDATION,
-                "PendingWindowInDays should be between 7 and 30, but it is {number}" },
+        [KMS_COND_PENDING_WINDOW] = { KMS_ERROR_VALIDATION, "PendingWindowInDays must be between 7 and 30" },
         [KMS_COND_WRAPPING_ALGORITHM_ENUM] = { KMS_ERROR_VALIDATION,
                 VALIDATION "Value '{value}' at 'wrappingAlgorithm' failed to satisfy constraint: Member must "
                            "satisfy enum value set: [RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256]" },
@@ -63,6 +69,8 @@ static const struct {
         [KMS_COND_EXPIRATION_MODEL_ENUM] = { KMS_ERROR_VALIDATION,
                 VALIDATION "Value '{value}' at 'expirationModel' failed to satisfy constraint: Member must satisfy "
                            "enum value set: [KEY_MATERIAL_EXPIRES, KEY_MATERIAL_DOES_NOT_EXPIRE]" },
+        [KMS_COND_VALID_TO_MISSING] = { KMS_ERROR_VALIDATION,
+                "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES" },
         [KMS_COND_VALID_TO_PAST] = { KMS_ERROR_VALIDATION,
                 "ValidTo must be in the future when the expiration model is KEY_MATERIAL_EXPIRES." },
         [KMS_COND_VALID_TO_TOO_FAR] = { KMS_ERROR_VALIDATION, "ValidTo must be at most 365 days from now." },
@@ -183,6 +191,8 @@ void kms_failure_format(const KmsFailure *f, char *buf, size_t size) {
                         out_put(&o, strempty(f->value), strnlen(strempty(f->value), 64));
                 else if (n == 8 && strncmp(open + 1, "value256", n) == 0)
                         out_put(&o, strempty(f->value), strnlen(strempty(f->value), 256));
+                else if (n == 7 && strncmp(open + 1, "value1k", n) == 0)
+                        out_put(&o, strempty(f->value), strnlen(strempty(f->value), 1024));
                 else if (n == 6 && strncmp(open + 1, "number", n) == 0)
                         out_number(&o, f->number);
                 else if (n == 3 && strncmp(open + 1, "min", n) == 0)

@@ -27,6 +27,8 @@ typedef enum KmsCondition {
         KMS_COND_OPTION_TYPE,                   /* name */
         KMS_COND_DESCRIPTION_UTF8,
         KMS_COND_TAGS_UTF8,
+        KMS_COND_TAG_LENGTH_MIN,                /* value, number (1-based member), field (tagKey, tagValue), min */
+        KMS_COND_TAG_LENGTH_MAX,                /* value, number, field, max */
         KMS_COND_ALIAS_EMPTY,
         KMS_COND_ALIAS_NO_PREFIX,
         KMS_COND_ALIAS_CHARACTERS,              /* value */
@@ -34,6 +36,7 @@ typedef enum KmsCondition {
         KMS_COND_WRAPPING_ALGORITHM_ENUM,       /* value */
         KMS_COND_WRAPPING_KEY_SPEC_ENUM,        /* value */
         KMS_COND_EXPIRATION_MODEL_ENUM,         /* value */
+        KMS_COND_VALID_TO_MISSING,
         KMS_COND_VALID_TO_PAST,
         KMS_COND_VALID_TO_TOO_FAR,
         KMS_COND_VALID_TO_SET,

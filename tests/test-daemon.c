@@ -135,9 +135,12 @@ Test(daemon, different_keys_give_different_macs) {
 
 Test(daemon, create_key_validation) {
         _cleanup_(hmacd_closep) Hmacd *h = bus_open();
-        _cleanup_free_ char *long_desc = malloc(8194), *utf8_desc = malloc(8192 * 2 + 1), *long_tag = malloc(130);
+        _cleanup_free_ char *long_desc = malloc(8194), *utf8_desc = malloc(8192 * 2 + 1), *long_tag = malloc(130),
+                            *long_value = malloc(258);
+        char expected[512];
         HmacdTag many[51], reserved[] = { { "aws:x", "v" } }, reserved2[] = { { "hmacd:x", "v" } },
-                           too_long[] = { { long_tag, "v" } };
+                           reserved_upper[] = { { "AWS:key1", "v" } }, too_long[] = { { long_tag, "v" } },
+                           second_too_long[] = { { "a", "v" }, { "b", long_value } };
         char names[51][8];
         HmacdKeyMetadata *md = NULL;
         HmacdError e = {};
@@ -149,6 +152,8 @@ Test(daemon, create_key_validation) {
         utf8_desc[8192 * 2] = 0;
         memset(long_tag, 'k', 129);
         long_tag[129] = 0;
+        memset(long_value, 'v', 257);
+        long_value[257] = 0;
         for (size_t i = 0; i < 51; i++) {
                 snprintf(names[i], sizeof names[i], "t%zu", i);
                 many[i] = (HmacdTag) { names[i], "v" };
@@ -174,8 +179,18 @@ Test(daemon, create_key_validation) {
                      "TagException", "Tags beginning with aws: are reserved");
         expect_error(hmacd_create_key(h, "HMAC_256", "GENERATE_VERIFY_MAC", "", reserved2, 1, NULL, &md, &e), &e,
                      "TagException", "reserved");
+        expect_error(hmacd_create_key(h, "HMAC_256", "GENERATE_VERIFY_MAC", "", reserved_upper, 1, NULL, &md, &e),
+                     &e, "TagException", "Tags beginning with aws: are reserved");
+        /* AWS's wording: the value and the member's place in the request. */
+        snprintf(expected, sizeof expected,
+                 "1 validation error detected: Value '%s' at 'tags.1.member.tagKey' failed to satisfy constraint: "
+                 "Member must have length less than or equal to 128",
+                 long_tag);
         expect_error(hmacd_create_key(h, "HMAC_256", "GENERATE_VERIFY_MAC", "", too_long, 1, NULL, &md, &e), &e,
-                     "ValidationException", "less than or equal to 128");
+                     "ValidationException", expected);
+        snprintf(expected, sizeof expected, "Value '%s' at 'tags.2.member.tagValue'", long_value);
+        expect_error(hmacd_create_key(h, "HMAC_256", "GENERATE_VERIFY_MAC", "", second_too_long, 2, NULL, &md, &e),
+                     &e, "ValidationException", expected);
         expect_error(hmacd_create_key(h, "HMAC_256", "GENERATE_VERIFY_MAC", "", NULL, 0, "AWS_CLOUDHSM", &md, &e),
                      &e, "ValidationException", "at 'origin'");
         /* Failed calls change nothing. */
