@@ -27,7 +27,7 @@ HARDENING_CFLAGS := -fstack-protector-strong \
         $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),,-D_FORTIFY_SOURCE=2) \
         $(call cc_option,-fstack-clash-protection) $(call cc_option,-fcf-protection)
 HARDENING_LDFLAGS := -Wl,-z,relro,-z,now
-BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC $(HARDENING_CFLAGS) -fvisibility=hidden -Ilib \
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC $(HARDENING_CFLAGS) -fvisibility=hidden -Icommon -Ilib \
         -DHMACD_VERSION='"$(VERSION)"' $(WARNINGS)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lkeyutils -lm
@@ -41,7 +41,9 @@ DEB_PACKAGES := gcc make pkg-config libsystemd-dev libkeyutils-dev keyutils libs
         libseccomp-dev libsqlite3-dev sqlite3 libcriterion-dev dbus dbus-bin polkitd util-linux \
         passwd procps
 
-SHARED_SRC := $(filter-out lib/hmacd.c,$(wildcard lib/*.c))
+# common/: what daemon, library and CLI share inside the project (specs, limits, identifiers, the hash
+# table); lib/: the public client library alone.
+SHARED_SRC := $(wildcard common/*.c)
 CLIENT_SRC := lib/hmacd.c
 DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 CLI_SRC := $(wildcard cli/*.c)
