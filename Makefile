@@ -64,7 +64,7 @@ TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(B)/hmacd $(B)/hmacctl $(LIBHMACD) $(B)/libhmacd.pc $(TESTS)
+all: $(B)/hmacd $(B)/hmacctl $(LIBHMACD) $(B)/libhmacd.pc $(TESTS) $(B)/tests/tools/hmacd-harness
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -112,6 +112,11 @@ $(B)/hmacctl: $(call obj,$(CLI_SRC)) $(LIBHMACD) $(SHARED_A)
 $(B)/tests/%: $(B)/tests/%.o $(call obj,$(TEST_SUPPORT_SRC)) $(CLI_A) $(DAEMON_A) $(SHARED_A) $(LIBHMACD)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(call obj,$(TEST_SUPPORT_SRC)) $(CLI_A) $(DAEMON_A) $(SHARED_A) -L$(B) -lhmacd \
 		$(PKG_LIBS) -lcriterion -Wl,-rpath,'$$ORIGIN/..'
+
+# The harness for scripts (make demo): the same bus and daemon start as the tests'.
+$(B)/tests/tools/%.o: ALL_CFLAGS += -Itests
+$(B)/tests/tools/hmacd-harness: $(B)/tests/tools/hmacd-harness.o $(B)/tests/harness.o $(SHARED_A)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
 
 check: deps
 	$(MAKE) all
