@@ -123,6 +123,7 @@ int caller_identify(CallerCache *c, sd_bus_message *m, Caller *ret) {
                 return r;
         (void) sd_bus_creds_get_pid(creds, &pid);
         *ret = (Caller) { .uid = uid, .pid = pid };
+        caller_info_read(pid, &ret->info);
 
         if (c && sender) {
                 if (c->n >= CALLER_CACHE_MAX)

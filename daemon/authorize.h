@@ -6,6 +6,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "caller-info.h"
 #include "keys.h"
 #include "polkit.h"
 
@@ -25,6 +26,7 @@ typedef enum Action {
 typedef struct Caller {
         uid_t uid;
         pid_t pid;
+        CallerInfo info;                /* command name and unit, for the audit trail only */
 } Caller;
 
 const char *action_to_string(Action a);

@@ -18,11 +18,13 @@
  * dropped when polkit signals Changed (rules or actions changed) and, per sender, when the sender
  * leaves the bus. Denials are never cached. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-event.h>
 #include <time.h>
 
+#include "counters.h"
 #include "log.h"
 #include "macro.h"
 #include "polkit.h"
@@ -46,6 +48,7 @@ typedef struct Query {
         size_t key_size;
         sd_bus_slot *slot;              /* the pending CheckAuthorization call */
         sd_bus_message *reply;          /* its answer */
+        uint64_t started;               /* when it was sent (monotonic), for the latency counters */
         struct Query *next;
 } Query;
 
@@ -236,6 +239,8 @@ static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *r
 
         q->slot = sd_bus_slot_unref(q->slot);
         q->reply = sd_bus_message_ref(reply);
+        counters_count_polkit(monotonic_usec() - q->started);
+        log_debug("polkit answered in %" PRIu64 " us.", monotonic_usec() - q->started);
 
         /* Hand the request back to sd-bus, so that its handler runs again and finds the answer. */
         r = sd_bus_message_rewind(q->request, true);
@@ -353,7 +358,8 @@ static int start_query(Polkit *p, sd_bus_message *m, const char *action, const c
                 free(key);
                 return -ENOMEM;
         }
-        *q = (Query) { .polkit = p, .request = sd_bus_message_ref(m), .key = key, .key_size = key_size };
+        *q = (Query) { .polkit = p, .request = sd_bus_message_ref(m), .key = key, .key_size = key_size,
+                       .started = monotonic_usec() };
         /* No timeout of our own: polkit may wait for a password; sd-bus's default applies otherwise. */
         r = sd_bus_call_async(p->bus, &q->slot, call, on_check_reply, q, interactive ? UINT64_MAX : 0);
         if (r < 0) {
@@ -378,8 +384,10 @@ int polkit_check(Polkit *p, sd_bus_message *m, const char *action, const char *d
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Access denied: too many details.");
 
         id = (CheckId) { { sender, action, details ?: "" }, { strlen(sender) + 1, strlen(action) + 1, details_size } };
-        if (cache_lookup(p, &id))
+        if (cache_lookup(p, &id)) {
+                counters.polkit_cache_hits++;
                 return 2;
+        }
 
         query_id = (CheckId) { { "", action, details ?: "" }, { 0, strlen(action) + 1, details_size } };
         for (q = p->queries; q; q = q->next)
