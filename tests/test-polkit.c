@@ -91,10 +91,10 @@ static int mac_as(const char *user, const char *key, bool verify, char **err) {
         int r;
 
         if (verify)
-                r = harness_runl(user, &res, HARNESS_HMACCTL, "verify-mac", "--key-id", key, "--message", "m",
+                r = harness_runl(user, &res, HARNESS_HMACCTL, "verify-mac", "--key-id", key, "--message", "bQ==",
                                  "--mac-algorithm", "HMAC_SHA_256", "--mac", "AAAA", "--no-ask-password", NULL);
         else
-                r = harness_runl(user, &res, HARNESS_HMACCTL, "generate-mac", "--key-id", key, "--message", "m",
+                r = harness_runl(user, &res, HARNESS_HMACCTL, "generate-mac", "--key-id", key, "--message", "bQ==",
                                  "--mac-algorithm", "HMAC_SHA_256", "--no-ask-password", NULL);
         cr_assert(r >= 0);
         if (err)
@@ -362,13 +362,16 @@ Test(polkit, allowed_answers_are_cached) {
         cr_assert_eq(count_audit(log, "Authorize", pid, "pending"), 1, "%s", log);
         cr_assert_eq(count_audit(log, "Authorize", pid, "allowed"), 1, "%s", log);
         cr_assert_eq(count_audit(log, "GenerateMac", pid, "ok"), 5, "%s", log);
+        /* polkit's answers are authorization records, at info; the calls operation records. */
+        cr_assert(strstr(log, " priority=6 message_id=20df8d406e5843a49330f59c335fe237 "), "%s", log);
+        cr_assert(strstr(log, " priority=6 message_id=737da9ce913d4947a9803f5c66dede9a "), "%s", log);
 }
 
 /* While polkit takes seconds over one caller, others are served. */
 Test(polkit, slow_rule_for_one_caller_delays_nobody_else) {
         char key[37], rule[1024], log[4096];
         char *argv[] = { (char *) HARNESS_HMACCTL, (char *) "generate-mac", (char *) "--key-id", key,
-                         (char *) "--message", (char *) "m", (char *) "--mac-algorithm", (char *) "HMAC_SHA_256",
+                         (char *) "--message", (char *) "bQ==", (char *) "--mac-algorithm", (char *) "HMAC_SHA_256",
                          (char *) "--no-ask-password", NULL };
         pid_t slow;
         int status = 0;
