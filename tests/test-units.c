@@ -498,10 +498,11 @@ Test(unit, syscall_filter_covers_the_daemon, .fini = stop_traced_daemon, .timeou
         /* Three keys through a cache of two: evictions. */
         for (int round = 0; round < 2; round++)
                 for (char **k = (char *[]) { k1, k2, k3, NULL }; *k; k++)
-                        CTL("generate-mac", "--key-id", *k, "--message", "hello", "--mac-algorithm",
+                        CTL("generate-mac", "--key-id", *k, "--message", "aGVsbG8=", "--mac-algorithm",
                             "HMAC_SHA_256");
         CTL("describe-key", "--key-id", k1);
         CTL("list-keys");
+        CTL("get-counters");
         CTL("create-alias", "--alias-name", "alias/strace", "--target-key-id", k1);
         CTL("update-alias", "--alias-name", "alias/strace", "--target-key-id", k2);
         CTL("list-aliases");
