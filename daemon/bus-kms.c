@@ -304,7 +304,6 @@ static int method_describe_key(sd_bus_message *message, void *userdata, sd_bus_e
         r = sd_bus_message_read(message, "s", &key_id);
         if (r < 0)
                 return r;
-        c.key_ref = key_id;
         r = resolve_and_authorize(b, &c, key_id, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;

@@ -235,12 +235,16 @@ static void schedule_cleanup(Polkit *p) {
 
 static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         Query *q = userdata;
+        uint64_t latency;
         int r;
 
         q->slot = sd_bus_slot_unref(q->slot);
         q->reply = sd_bus_message_ref(reply);
-        counters_count_polkit(monotonic_usec() - q->started);
-        log_debug("polkit answered in %" PRIu64 " us.", monotonic_usec() - q->started);
+        latency = monotonic_usec() - q->started;
+        counters_count_polkit(latency);
+        /* q->key starts with the action, NUL-terminated. */
+        log_debug("polkit answered about %s in %" PRIu64 " us%s.", q->key, latency,
+                  sd_bus_message_is_method_error(reply, NULL) ? " (with an error)" : "");
 
         /* Hand the request back to sd-bus, so that its handler runs again and finds the answer. */
         r = sd_bus_message_rewind(q->request, true);
