@@ -129,7 +129,7 @@ demo: deps
 clean:
 	rm -rf $(B)
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' -type f 2>/dev/null)
 
 # Further targets (install, selinux, bench, ...) live in mk/*.mk, included last so that they can use
 # the variables above; they may add to DEB_PACKAGES.

@@ -708,6 +708,26 @@ static int verb_create_key(Context *c) {
         return print_key_metadata(c, m);
 }
 
+/* Not an AWS operation: the daemon's Counters property, as {"Counters": {"Name": value, ...}}. */
+static int verb_get_counters(Context *c) {
+        _cleanup_(json_value_freep) JsonValue *root = NULL;
+        HmacdCounterList *l = NULL;
+        JsonValue *counters;
+        int r;
+
+        r = CALL(c, "Get", NULL, hmacd_get_counters(c->hmacd, &l));
+        if (r < 0)
+                return report_error(c, c->verb->operation, r, NULL);
+
+        root = json_object();
+        counters = json_object();
+        for (size_t i = 0; i < l->n; i++)
+                json_add(counters, l->counters[i].name, json_unsigned(l->counters[i].value));
+        json_add(root, "Counters", counters);
+        hmacd_counter_list_free(l);
+        return print_result(c, root);
+}
+
 static int verb_describe_key(Context *c) {
         _cleanup_(hmacd_key_metadata_freep) HmacdKeyMetadata *m = NULL;
         _cleanup_(hmacd_error_clear) HmacdError e = {};
@@ -1496,6 +1516,8 @@ static const Verb verbs[] = {
         { "delete-imported-key-material", "DeleteImportedKeyMaterial", verb_delete_imported_key_material,
           "Delete imported key material; the key waits for an import again",
           { REQ(PARAM_MANAGED_KEY_ID) }, delete_imported_key_material_notes },
+        { "get-counters", "Counters", verb_get_counters,
+          "Show the daemon's counters (calls by result, denials, polkit, keyring cache)", {} },
         { "import-key", "GetParametersForImport and ImportKeyMaterial", verb_import_key,
           "Wrap a secret from a file here and import it into an EXTERNAL key",
           { REQ(PARAM_MANAGED_KEY_ID), REQ(PARAM_KEY_MATERIAL), OPT(PARAM_IMPORT_KEY_SPEC),

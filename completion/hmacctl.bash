@@ -27,13 +27,14 @@ _hmacctl() {
                 [get-parameters-for-import]='--key-id --wrapping-algorithm --wrapping-key-spec'
                 [import-key-material]='--key-id --import-token --encrypted-key-material --expiration-model --valid-to'
                 [delete-imported-key-material]='--key-id'
+                [get-counters]=''
                 [import-key]='--key-id --key-material --wrapping-key-spec --expiration-model --valid-to'
         )
         local subcommands='create-key generate-mac verify-mac generate-mac-batch describe-key list-keys
                 enable-key disable-key schedule-key-deletion cancel-key-deletion update-key-description
                 create-alias update-alias delete-alias list-aliases tag-resource untag-resource
                 list-resource-tags get-parameters-for-import import-key-material delete-imported-key-material
-                import-key'
+                get-counters import-key'
         local global='--system --user --output --no-ask-password --help'
         local line=${COMP_LINE:0:COMP_POINT} cur prev word verb= option= i
         local -a words=() replies=()

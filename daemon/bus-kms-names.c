@@ -21,6 +21,7 @@ int method_create_alias(sd_bus_message *message, void *userdata, sd_bus_error *e
         r = sd_bus_message_read(message, "ss", &name, &target);
         if (r < 0)
                 return r;
+        c.key_ref = target;
         r = kms_check_alias_name(&c.failure, name);
         if (r == 0)
                 r = kms_resolve_key(b->service, target, false, &c.failure, &e);
@@ -50,11 +51,14 @@ int method_update_alias(sd_bus_message *message, void *userdata, sd_bus_error *e
         r = sd_bus_message_read(message, "ss", &name, &target);
         if (r < 0)
                 return r;
+        c.key_ref = name;
         r = kms_check_alias_name(&c.failure, name);
         if (r == 0)
                 r = kms_resolve_alias(b->service, name, &c.failure, &a);
-        if (r == 0)
+        if (r == 0) {
+                c.key_ref = target;
                 r = kms_resolve_key(b->service, target, false, &c.failure, &e);
+        }
         if (r != 0)
                 return call_fail(&c, r);
         c.key_id = e->key_id;
@@ -83,6 +87,7 @@ int method_delete_alias(sd_bus_message *message, void *userdata, sd_bus_error *e
         r = sd_bus_message_read(message, "s", &name);
         if (r < 0)
                 return r;
+        c.key_ref = name;
         r = kms_check_alias_name(&c.failure, name);
         if (r == 0)
                 r = kms_resolve_alias(b->service, name, &c.failure, &a);
@@ -119,6 +124,8 @@ int method_list_aliases(sd_bus_message *message, void *userdata, sd_bus_error *e
         r = kms_check_limit(&c.failure, &limit, 50, 100);
         if (r == 0)
                 r = kms_check_name_marker(&c.failure, marker, after, sizeof after);
+        if (*key_id)
+                c.key_ref = key_id;
         if (r == 0 && *key_id)
                 r = kms_resolve_key(b->service, key_id, false, &c.failure, &e);
         if (r != 0)

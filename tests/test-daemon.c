@@ -3,6 +3,7 @@
  * the real kernel keyring, called through libhmacd, busctl and hmacctl. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <inttypes.h>
 #include <keyutils.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -420,6 +421,110 @@ Test(daemon, non_root_callers_are_denied) {
         }
         /* Nothing was created by the refused calls. */
         cr_assert_eq(count_keys(h), 1);
+        hmacd_key_metadata_free(md);
+}
+
+/* The audit lines on standard error: a record per call, its kind and priority by outcome, what the
+ * caller named when no key was found, and the caller's command. */
+static const char *audit_line(const char *log, const char *op, const char *result, char *buf, size_t size) {
+        char prefix[64], suffix[64];
+
+        snprintf(prefix, sizeof prefix, "hmacd: audit op=%s ", op);
+        snprintf(suffix, sizeof suffix, " result=%s\n", result);
+        for (const char *p = log; (p = strstr(p, prefix)); p++) {
+                const char *eol = strchr(p, '\n');
+                const char *hit = strstr(p, suffix);
+                if (eol && hit && hit + strlen(suffix) - 1 == eol) {
+                        snprintf(buf, size, "%.*s", (int) (eol - p), p);
+                        return buf;
+                }
+        }
+        return NULL;
+}
+
+Test(daemon, audit_records_by_outcome) {
+        _cleanup_(harness_result_done) HarnessResult res = {};
+        _cleanup_(hmacd_closep) Hmacd *h = bus_open();
+        _cleanup_free_ char *log = NULL;
+        HmacdKeyMetadata *md = create(h, "HMAC_256");
+        HmacdError e = {};
+        uint8_t mac[64];
+        size_t n;
+        char line[4096];
+
+        mac_of(h, md->key_id, "HMAC_SHA_256", "hello", mac);
+        expect_error(hmacd_generate_mac(h, "alias/no-such\x01" "alias", "m", 1, "HMAC_SHA_256", mac, &n, NULL, &e), &e,
+                     "NotFoundException", NULL);
+        cr_assert(harness_runl(HARNESS_TEST_USER, &res, HARNESS_HMACCTL, "describe-key", "--key-id", md->key_id,
+                               "--no-ask-password", NULL) >= 0);
+        cr_assert_eq(res.exit_code, 254, "%s", res.err);
+        cr_assert(harness_daemon_log(&log) >= 0);
+
+        cr_assert_not_null(audit_line(log, "GenerateMac", "ok", line, sizeof line), "%s", log);
+        cr_assert(strstr(line, " priority=6 message_id=737da9ce913d4947a9803f5c66dede9a "), "%s", line);
+        cr_assert(strstr(line, " key=") && !strstr(line, " key=- "), "%s", line);
+
+        /* No key found: no key ID, but the reference asked for, escaped. */
+        cr_assert_not_null(audit_line(log, "GenerateMac", "NotFoundException", line, sizeof line), "%s", log);
+        cr_assert(strstr(line, " key=- "), "%s", line);
+        cr_assert(strstr(line, " ref=alias/no-such\\x01alias "), "%s", line);
+        cr_assert(strstr(line, " priority=4 message_id=b8857933dc1b49649ec5839a59415b24 "), "%s", line);
+
+        /* The denial: warning, its own MESSAGE_ID, and who asked (hmacctl, by command name). */
+        cr_assert_not_null(audit_line(log, "DescribeKey", "denied", line, sizeof line), "%s", log);
+        cr_assert(strstr(line, " priority=4 message_id=f9d43e3dd43e4de6ac654308dd8e4b48 "), "%s", line);
+        cr_assert(strstr(line, " comm=hmacctl "), "%s", line);
+
+        /* The start-up line. */
+        cr_assert(strstr(log, "hmacd: Serving io.hmacd.Kms1: "), "%s", log);
+        hmacd_key_metadata_free(md);
+}
+
+/* The Counters property, through the library and hmacctl get-counters. */
+Test(daemon, counters) {
+        _cleanup_(harness_result_done) HarnessResult res = {};
+        _cleanup_(hmacd_closep) Hmacd *h = bus_open();
+        HmacdKeyMetadata *md = create(h, "HMAC_256");
+        HmacdCounterList *l = NULL;
+        HmacdError e = {};
+        uint64_t ok = UINT64_MAX, failed = UINT64_MAX, not_found = UINT64_MAX, hits = UINT64_MAX,
+                 misses = UINT64_MAX;
+        uint8_t mac[64];
+        size_t n;
+
+        mac_of(h, md->key_id, "HMAC_SHA_256", "a", mac);
+        mac_of(h, md->key_id, "HMAC_SHA_256", "b", mac);
+        HmacdKeyMetadata *none = NULL;
+        expect_error(hmacd_describe_key(h, "alias/nothing", &none, &e), &e, "NotFoundException", NULL);
+        expect_error(hmacd_generate_mac(h, md->key_id, "m", 1, "HMAC_SHA_512", mac, &n, NULL, &e), &e,
+                     "InvalidKeyUsageException", NULL);
+
+        cr_assert(hmacd_get_counters(h, &l) >= 0);
+        for (size_t i = 0; i < l->n; i++) {
+                const HmacdCounter *c = &l->counters[i];
+                if (streq(c->name, "OperationsSucceeded"))
+                        ok = c->value;
+                else if (streq(c->name, "OperationsFailed"))
+                        failed = c->value;
+                else if (streq(c->name, "Failed.NotFoundException"))
+                        not_found = c->value;
+                else if (streq(c->name, "KeyCacheHits"))
+                        hits = c->value;
+                else if (streq(c->name, "KeyCacheMisses"))
+                        misses = c->value;
+        }
+        hmacd_counter_list_free(l);
+        cr_assert_eq(ok, 3, "CreateKey and two GenerateMac: %" PRIu64, ok);
+        cr_assert_eq(failed, 2);
+        cr_assert_eq(not_found, 1);
+        cr_assert_neq(hits, UINT64_MAX);
+        cr_assert_neq(misses, UINT64_MAX);
+        cr_assert_geq(hits + misses, 2);
+
+        cr_assert(harness_runl(NULL, &res, HARNESS_HMACCTL, "get-counters", NULL) >= 0);
+        cr_assert_eq(res.exit_code, 0, "%s", res.err);
+        cr_assert(strstr(res.out, "\"Counters\": {"), "%s", res.out);
+        cr_assert(strstr(res.out, "\"Failed.NotFoundException\": 1"), "%s", res.out);
         hmacd_key_metadata_free(md);
 }
 
