@@ -2457,7 +2457,7 @@ static int parse_argv(Context *c, int argc, char *argv[]) {
         _cleanup_free_ ParamId *ids = NULL;
         _cleanup_free_ char *list = NULL;
         size_t n_values = 0, n_unknown = 0, n_missing = 0;
-        bool help = false;
+        bool help = false, kms = false;
         int r;
 
         values = calloc(argc, sizeof *values);
@@ -2485,8 +2485,10 @@ static int parse_argv(Context *c, int argc, char *argv[]) {
                                 help = true;
                         else if (c->verb)
                                 unknown[n_unknown++] = arg;
-                        else if (streq(arg, "kms") && i == 1)
-                                continue; /* `hmacctl kms generate-mac ...`, as `aws kms ...` */
+                        else if (streq(arg, "kms") && !kms) {
+                                kms = true; /* `hmacctl kms generate-mac ...`, as `aws kms ...` */
+                                continue;
+                        }
                         else if ((v = verb_find(arg)))
                                 c->verb = v;
                         else if (!help) {
