@@ -82,6 +82,25 @@ CASES = [
         {"KeyId": K1, "KeyArn": ARN + K1, "Description": "a rather long description of this key"},
         {"KeyId": K2, "KeyArn": ARN + K2, "Description": "鍵の説明"}]}),
     ("unicode", "DescribeKey", {"Description": "clé ☃ 鍵", "Note": "ascii"}),
+    # Folding of long strings in each YAML style, long and multi-line keys, numbers.
+    ("yaml_folding", "DescribeKey", {
+        "single": "key: " + "value " * 20 + "end", "double": "tab\t" + "word " * 20 + "end",
+        "double_spaces": "\t" + "ab  " * 30, "plain_in_list": ["word " * 25 + "x", "y"],
+        "k" * 130: "long key", "multi\nline key": "v", "spaces": "a" + " " * 100 + "b",
+        "numbers": [0, -1, 2.5, -0.125, 1e16, 1.5e-7, 123456789012, 18446744073709551615],
+        "nested_lists": [[["a"]], [[]], [{}], [{"k": [1, {"x": None}]}]]}),
+    ("falsy_values", "DescribeKey", {"Zero": 0, "False": False, "None": None, "Empty": "", "List": [],
+                                     "Obj": {}, "One": 1}),
+    ("query_zero", "DescribeKey", 0),
+    ("query_false", "DescribeKey", False),
+    ("query_scalar_list_table", "ListKeys", [1, "two", None, True, 2.5]),
+    ("query_lists_same_length", "ListKeys", [["a", 1], ["b", 2], [["nested"], "x"]]),
+    ("list_with_object_after_scalar", "ListKeys", ["a", {"b": "c"}]),
+    ("list_of_lists_of_dicts", "ListKeys", [[{"A": 1, "B": [1, 2]}, {"A": 2}], [{"C": "x"}]]),
+    ("dicts_with_lists", "ListKeys", {"Keys": [
+        {"KeyId": K1, "Tags": [{"TagKey": "a", "TagValue": "1"}], "Algorithms": ["X", "Y"]},
+        {"KeyId": K2, "Tags": []}, {"KeyId": K3, "Tags": [{"TagKey": "b", "TagValue": "2"}]}]}),
+    ("scalar_in_dict_column", "ListKeys", [{"A": 1, "B": "x"}, {"A": [1, "two"], "B": {"k": "it's"}}]),
 ]
 
 FORMATS = ["json", "text", "table", "yaml"]
