@@ -534,6 +534,20 @@ static int parse_number(Parser *p, JsonValue **ret) {
                         return parse_fail(p, -ENOMEM, p->pos, "out of memory");
                 s = big;
         }
+        /* Non-negative integers are kept exactly, up to 2^64-1, as Python keeps its ints. */
+        if (!strpbrk(s, "-.eE")) {
+                unsigned long long u;
+
+                errno = 0;
+                u = strtoull(s, &end, 10);
+                if (errno == 0 && *end == 0) {
+                        *ret = json_unsigned(u);
+                        if (!*ret)
+                                return parse_fail(p, -ENOMEM, p->pos, "out of memory");
+                        p->pos = i;
+                        return 0;
+                }
+        }
         errno = 0;
         d = strtod(s, &end);
         if (errno == ERANGE && isinf(d))
