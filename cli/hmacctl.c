@@ -26,6 +26,7 @@
 #include "jmespath.h"
 #include "json.h"
 #include "kms.h"
+#include "output.h"
 #include "macro.h"
 #include "util.h"
 #include "yaml.h"
@@ -42,16 +43,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdKeyList *, hmacd_key_list_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdAliasList *, hmacd_alias_list_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdTagList *, hmacd_tag_list_free);
 
-typedef enum OutputFormat {
-        OUTPUT_JSON,
-        OUTPUT_TEXT,
-        OUTPUT_TABLE,
-        OUTPUT_YAML,
-        OUTPUT_YAML_STREAM,
-        _OUTPUT_FORMAT_MAX,
-} OutputFormat;
-
+/* --output: the formats of output.h, and yaml-stream, which is YAML of a list of the pages. */
 static const char *const output_formats[] = { "json", "text", "table", "yaml", "yaml-stream", NULL };
+static const OutputFormat output_format_table[] = {
+        OUTPUT_FORMAT_JSON, OUTPUT_FORMAT_TEXT, OUTPUT_FORMAT_TABLE, OUTPUT_FORMAT_YAML, OUTPUT_FORMAT_YAML,
+};
 
 typedef enum BinaryFormat {
         BINARY_FORMAT_BASE64,             /* blobs on the command line are base64, as AWS CLI v2 */
@@ -69,6 +65,7 @@ typedef enum Skeleton {
 
 static const char *const skeletons[] = { "", "input", "output", "yaml-input", NULL };
 static const char *const colors[] = { "on", "off", "auto", NULL };
+static const OutputColor color_table[] = { OUTPUT_COLOR_ON, OUTPUT_COLOR_OFF, OUTPUT_COLOR_AUTO };
 
 typedef enum ParamKind {
         PARAM_STRING,           /* one string */
@@ -288,6 +285,8 @@ struct Context {
 
         /* The global options, and those the aws CLI gives every subcommand. */
         OutputFormat output;
+        bool yaml_stream;
+        OutputColor color;
         BinaryFormat binary_format;
         Skeleton skeleton;
         char *query;
@@ -560,9 +559,15 @@ static int query_check(Context *c) {
         return 0;
 }
 
-/* Prints a result: through --query if given, in the --output format. */
+/* Prints a result (a response, or a page of one): through --query if given, in the --output format, as
+ * the aws CLI's formatters do. */
 static int print_result(const Context *c, JsonValue *v) {
-        _cleanup_(json_value_freep) JsonValue *queried = NULL;
+        _cleanup_(json_value_freep) JsonValue *queried = NULL, *stream = NULL;
+        OutputOptions options = {
+                .format = c->output,
+                .color = c->color,
+                .title = c->verb ? c->verb->operation : NULL,
+        };
         int r;
 
         if (c->query) {
@@ -576,19 +581,23 @@ static int print_result(const Context *c, JsonValue *v) {
                 v = queried;
         }
 
-        switch (c->output) {
-        case OUTPUT_TEXT:
-                r = json_print_text(stdout, v);
-                break;
-        case OUTPUT_JSON:
-                r = json_print(stdout, v);
-                break;
-        default:
-                /* table and yaml come with the output module (cli/output.c). */
-                r = -EOPNOTSUPP;
+        /* JSON and YAML print nothing for an empty object, as aws for operations without output. */
+        if (json_type(v) == JSON_OBJECT && json_size(v) == 0 && c->output != OUTPUT_FORMAT_TEXT &&
+            c->output != OUTPUT_FORMAT_TABLE)
+                return 0;
+
+        /* yaml-stream: each response (each page) as a list of one. */
+        if (c->yaml_stream) {
+                stream = json_array();
+                if (!stream || json_array_append(stream, json_ref(v)) < 0)
+                        return report_error(c, "output", -ENOMEM, NULL);
+                v = stream;
         }
+
+        r = output_print(stdout, v, &options);
         if (r < 0) {
-                fprintf(stderr, "\nFailed to format the output: %s\n", strerror(-r));
+                fprintf(stderr, "\n%s\n", r == -EINVAL ? "The output cannot be shown in this format (aws's "
+                                                         "formatter fails on it too)" : strerror(-r));
                 return EXIT_OTHER;
         }
         if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -860,7 +869,7 @@ static ParamId verb_limit(const Verb *v) {
  * which aws keeps undocumented) or --no-paginate: one call, and its answer as the service gives it,
  * NextMarker and Truncated included. */
 static int list_pages(Context *c, const char *result_key, ParamId limit_id, ListPageFunction page) {
-        _cleanup_(json_value_freep) JsonValue *root = json_object(), *items = json_array();
+        _cleanup_(json_value_freep) JsonValue *root = json_object(), *items = json_array(), *pages = json_array();
         _cleanup_free_ char *marker = NULL, *previous = NULL, *resume = NULL;
         bool paginate = !c->no_paginate && !c->set[limit_id] && !c->set[PARAM_MARKER];
         bool max_items = c->set[PARAM_MAX_ITEMS];
@@ -868,7 +877,7 @@ static int list_pages(Context *c, const char *result_key, ParamId limit_id, List
         uint32_t limit = 0;
         int r;
 
-        if (!root || !items)
+        if (!root || !items || !pages)
                 return report_error(c, c->verb->operation, -ENOMEM, NULL);
 
         if (!paginate) {
@@ -915,8 +924,18 @@ static int list_pages(Context *c, const char *result_key, ParamId limit_id, List
                 /* The items of this page still to print: after the ones a truncated token had seen. */
                 n = (int64_t) json_size(got) - MIN(start, (int64_t) json_size(got));
                 keep = max_items ? MIN(n, c->integer[PARAM_MAX_ITEMS] - total) : n;
-                for (int64_t k = 0; k < keep; k++)
-                        json_add(items, NULL, json_ref(json_array_get(got, (size_t) (start + k))));
+                {
+                        JsonValue *page_items = json_array(), *page_object = json_object();
+
+                        for (int64_t k = 0; k < keep; k++) {
+                                JsonValue *item = json_array_get(got, (size_t) (start + k));
+
+                                json_add(items, NULL, json_ref(item));
+                                json_add(page_items, NULL, json_ref(item));
+                        }
+                        json_add(page_object, result_key, page_items);
+                        json_add(pages, NULL, page_object);
+                }
 
                 if (keep < n) {
                         /* Cut inside this page: go on from its marker, past what was printed. */
@@ -946,6 +965,24 @@ static int list_pages(Context *c, const char *result_key, ParamId limit_id, List
                         return report_error(c, c->verb->operation, -ENOMEM, NULL);
                 free(marker);
                 marker = TAKE_PTR(next);
+        }
+
+        /* Text and yaml-stream go page by page, --query applied to each, as aws's formatters do; text ends
+         * with the NextToken as {"NextToken": {"NextToken": ...}} (NEXTTOKEN, and through --query too). */
+        if (c->output == OUTPUT_FORMAT_TEXT || c->yaml_stream) {
+                for (size_t i = 0; i < json_size(pages); i++) {
+                        r = print_result(c, json_array_get(pages, i));
+                        if (r != 0)
+                                return r;
+                }
+                if (resume && !c->yaml_stream) {
+                        _cleanup_(json_value_freep) JsonValue *t = json_object(), *inner = json_object();
+
+                        json_add(inner, "NextToken", json_string(resume));
+                        json_add(t, "NextToken", TAKE_PTR(inner));
+                        return print_result(c, t);
+                }
+                return 0;
         }
 
         json_add(root, result_key, TAKE_PTR(items));
@@ -1350,7 +1387,7 @@ static int verb_generate_mac_batch(Context *c) {
                         explicit_bzero(raw, n * HMACD_MAC_SIZE_MAX);
                         return report_error(c, c->verb->operation, -ENOMEM, NULL);
                 }
-                if (c->output == OUTPUT_TEXT)
+                if (c->output == OUTPUT_FORMAT_TEXT)
                         printf("%s\n", mac64);
                 else
                         json_add(macs, NULL, json_string(mac64));
@@ -1358,7 +1395,7 @@ static int verb_generate_mac_batch(Context *c) {
         }
         explicit_bzero(raw, n * HMACD_MAC_SIZE_MAX);
 
-        if (c->output == OUTPUT_TEXT) {
+        if (c->output == OUTPUT_FORMAT_TEXT) {
                 if (fflush(stdout) != 0 || ferror(stdout)) {
                         fprintf(stderr, "hmacctl: Failed to write the output: %m\n");
                         return EXIT_OTHER;
@@ -1990,7 +2027,7 @@ static const GlobalOption global_options[] = {
         { "version" },
         { "cli-binary-format", true },
         { "no-paginate" },
-        { "color", true, true },
+        { "color", true },
         { "no-cli-pager", false, true },
         { "region", true, true },
         { "profile", true, true },
@@ -2036,8 +2073,6 @@ static int parse_global_option(Context *c, int argc, char *argv[], int *i) {
         }
 
         if (o->ignored) {
-                if (streq(o->name, "color") && choice_find(c, o->name, colors, value) < 0)
-                        return -EINVAL;
                 if (c->n_ignored < ELEMENTSOF(c->ignored))
                         c->ignored[c->n_ignored++] = argv[*i - (o->takes_value && !eq ? 1 : 0)];
                 return 1;
@@ -2059,7 +2094,13 @@ static int parse_global_option(Context *c, int argc, char *argv[], int *i) {
                 k = choice_find(c, o->name, output_formats, value);
                 if (k < 0)
                         return -EINVAL;
-                c->output = (OutputFormat) k;
+                c->output = output_format_table[k];
+                c->yaml_stream = streq(value, "yaml-stream");
+        } else if (streq(o->name, "color")) {
+                k = choice_find(c, o->name, colors, value);
+                if (k < 0)
+                        return -EINVAL;
+                c->color = color_table[k];
         } else if (streq(o->name, "cli-binary-format")) {
                 k = choice_find(c, o->name, binary_formats, value);
                 if (k < 0)
@@ -2672,7 +2713,8 @@ static void print_version(void) {
 
 int main(int argc, char *argv[]) {
         _cleanup_(context_done) Context c = {
-                .output = OUTPUT_JSON,
+                .output = OUTPUT_FORMAT_JSON,
+                .color = OUTPUT_COLOR_AUTO,
                 .bus_type = HMACD_BUS_SYSTEM,
                 .ask_password = true,
         };

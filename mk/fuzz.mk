@@ -18,14 +18,16 @@ DEB_PACKAGES += clang libclang-rt-14-dev
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 # Everything a target links: the instrumented sources of the client-facing parsers.
-FUZZ_LIB_SRC := lib/ident.c lib/kms.c daemon/marker.c daemon/import.c cli/util.c cli/json.c lib/hmacd.c
+FUZZ_LIB_SRC := lib/ident.c lib/kms.c daemon/marker.c daemon/import.c cli/util.c cli/json.c cli/jmespath.c \
+        cli/output.c cli/yaml.c lib/hmacd.c
 FUZZ_ALL_TARGETS := $(patsubst fuzz/fuzz-%.c,%,$(wildcard fuzz/fuzz-*.c))
 FUZZ_TARGETS ?= $(FUZZ_ALL_TARGETS)
 FUZZ_BINARIES := $(addprefix $(B)/fuzz/fuzz-,$(FUZZ_ALL_TARGETS))
 FUZZ_LIB_A := $(B)/fuzz/libfuzzed.a
 
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 $(FUZZ_SAN) -Ilib -Idaemon -Icli $(WARNINGS) $(PKG_CFLAGS)
+FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 $(FUZZ_SAN) -Ilib -Idaemon -Icli -DHMACD_VERSION='"$(VERSION)"' \
+        $(WARNINGS) $(PKG_CFLAGS)
 
 .PHONY: fuzz fuzz-build $(addprefix fuzz-,$(FUZZ_ALL_TARGETS))
 
