@@ -519,15 +519,15 @@ static int report_error(const Context *c, const char *operation, int r, const Hm
                 if (streq(exception, "AccessDeniedException")) {
                         const char *key = context_key(c);
 
-                        fprintf(stderr, "%s%s is not allowed to call %s (polkit action %s)%s%s%s. Only a polkit "
-                                        "rule can allow it: see \"Who may use which key: polkit\" in the README "
-                                        "of hmacd, and hmacctl(1).",
-                                isempty(e->message) ? "" : " ", getuid() == 0 ? "root" : "this user", operation,
-                                operation_action(operation), key ? " on key '" : "", strempty(key),
-                                key ? "'" : "");
+                        /* What was refused, on which key, and what can change that. */
+                        fprintf(stderr, "%spolkit did not allow %s (action %s)%s%s%s for this caller. A polkit "
+                                        "rule can allow it: see \"Who may use which key: polkit\" in hmacd's "
+                                        "README.",
+                                isempty(e->message) ? "" : " ", operation, operation_action(operation),
+                                key ? " on key '" : "", strempty(key), key ? "'" : "");
                         if (streq(e->name, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
-                                fprintf(stderr, " polkit wanted to ask for a password, which "
-                                                "--no-ask-password does not allow.");
+                                fprintf(stderr, " polkit would have asked for a password, which "
+                                                "--no-ask-password (or a caller without a terminal) rules out.");
                 }
                 fputc('\n', stderr);
                 return EXIT_SERVICE;
