@@ -156,18 +156,17 @@ static const Param params[_PARAM_MAX] = {
                                "alias/ followed by 1 to 250 of A-Z a-z 0-9 / _ -; alias/aws/ and "
                                "alias/hmacd/ are reserved" },
         [PARAM_KEY_SPEC] = { "key-spec", "KeySpec", PARAM_STRING, 0, "SPEC",
-                             "HMAC_224, HMAC_256, HMAC_384 or HMAC_512",
-                .placeholder = "HMAC_224" },
+                             "HMAC_224, HMAC_256, HMAC_384 or HMAC_512", .placeholder = "HMAC_224" },
         [PARAM_KEY_USAGE] = { "key-usage", "KeyUsage", PARAM_STRING, 0, "USAGE",
                               "GENERATE_VERIFY_MAC (required by the service for HMAC keys)",
-                .placeholder = "GENERATE_VERIFY_MAC" },
+                              .placeholder = "GENERATE_VERIFY_MAC" },
         [PARAM_DESCRIPTION] = { "description", "Description", PARAM_STRING, 0, "TEXT",
                                 "Free text, up to 8192 characters" },
         [PARAM_TAGS] = { "tags", "Tags", PARAM_TAG_LIST, 0, "TagKey=K,TagValue=V ...",
                          "Tags for the key; several may follow one --tags, and --tags may repeat" },
         [PARAM_ORIGIN] = { "origin", "Origin", PARAM_STRING, 0, "ORIGIN",
                            "HMACD (the default) or EXTERNAL (key material imported later)",
-                .placeholder = "HMACD" },
+                           .placeholder = "HMACD" },
         [PARAM_MESSAGE] = { "message", "Message", PARAM_BLOB, 0, "BLOB",
                             "The message, 1 to 4096 bytes: base64 (text with --cli-binary-format "
                             "raw-in-base64-out), or fileb://PATH for a file's bytes (fileb://- reads "
@@ -175,7 +174,7 @@ static const Param params[_PARAM_MAX] = {
         [PARAM_MAC_ALGORITHM] = { "mac-algorithm", "MacAlgorithm", PARAM_STRING, 0, "ALGORITHM",
                                   "HMAC_SHA_224, HMAC_SHA_256, HMAC_SHA_384 or HMAC_SHA_512, matching the "
                                   "key spec",
-                .placeholder = "HMAC_SHA_224" },
+                                  .placeholder = "HMAC_SHA_224" },
         [PARAM_MAC] = { "mac", "Mac", PARAM_BLOB, 0, "BLOB",
                         "The MAC to verify: base64 (as generate-mac prints it), or fileb://PATH for "
                         "raw bytes" },
@@ -207,29 +206,28 @@ static const Param params[_PARAM_MAX] = {
                                        "ALGORITHM",
                                        "RSAES_OAEP_SHA_256 or RSAES_OAEP_SHA_1: RSA OAEP with that hash for "
                                        "OAEP and MGF1",
-                .placeholder = "RSAES_OAEP_SHA_1" },
+                                       .placeholder = "RSAES_OAEP_SHA_1" },
         [PARAM_WRAPPING_KEY_SPEC] = { "wrapping-key-spec", "WrappingKeySpec", PARAM_STRING, 0, "SPEC",
-                                      "RSA_2048, RSA_3072 or RSA_4096",
-                .placeholder = "RSA_2048" },
+                                      "RSA_2048, RSA_3072 or RSA_4096", .placeholder = "RSA_2048" },
         [PARAM_IMPORT_KEY_SPEC] = { "wrapping-key-spec", "WrappingKeySpec", PARAM_STRING, 0, "SPEC",
                                     "The wrapping key to ask for: RSA_2048 (the default), RSA_3072 or "
                                     "RSA_4096",
-                .placeholder = "RSA_2048" },
+                                    .placeholder = "RSA_2048" },
         [PARAM_IMPORT_TOKEN] = { "import-token", "ImportToken", PARAM_BLOB, 0, "BLOB",
                                  "The ImportToken of get-parameters-for-import: base64, or fileb://PATH "
                                  "for raw bytes" },
-        [PARAM_ENCRYPTED_KEY_MATERIAL] = { "encrypted-key-material", "EncryptedKeyMaterial",
-                                           PARAM_BLOB, 0, "BLOB",
+        [PARAM_ENCRYPTED_KEY_MATERIAL] = { "encrypted-key-material", "EncryptedKeyMaterial", PARAM_BLOB, 0,
+                                           "BLOB",
                                            "The key material encrypted to the PublicKey: base64, or "
                                            "fileb://PATH for raw bytes" },
         [PARAM_EXPIRATION_MODEL] = { "expiration-model", "ExpirationModel", PARAM_STRING, 0, "MODEL",
                                      "KEY_MATERIAL_EXPIRES (the default, which needs --valid-to) or "
                                      "KEY_MATERIAL_DOES_NOT_EXPIRE",
-                .placeholder = "KEY_MATERIAL_EXPIRES" },
+                                     .placeholder = "KEY_MATERIAL_EXPIRES" },
         [PARAM_IMPORT_EXPIRATION_MODEL] = { "expiration-model", "ExpirationModel", PARAM_STRING, 0, "MODEL",
                                             "KEY_MATERIAL_EXPIRES (the default with --valid-to) or "
                                             "KEY_MATERIAL_DOES_NOT_EXPIRE (the default without it)",
-                .placeholder = "KEY_MATERIAL_EXPIRES" },
+                                            .placeholder = "KEY_MATERIAL_EXPIRES" },
         [PARAM_VALID_TO] = { "valid-to", "ValidTo", PARAM_TIMESTAMP, 0, "TIME",
                              "When the material expires (at most 365 days ahead): ISO 8601 such as "
                              "2026-06-30T12:00:00Z, or seconds since the epoch" },
@@ -246,8 +244,7 @@ static const Param params[_PARAM_MAX] = {
                                    "lines (the default): one message per line, without its newline; "
                                    "length-prefixed: each message after its length as a 4-byte big-endian "
                                    "integer",
-                                   0, message_formats,
-                .placeholder = "lines" },
+                                   0, message_formats, .placeholder = "lines" },
 };
 
 typedef struct Tag {
@@ -520,14 +517,16 @@ static int report_error(const Context *c, const char *operation, int r, const Hm
                         const char *key = context_key(c);
 
                         /* What was refused, on which key, and what can change that. */
-                        fprintf(stderr, "%spolkit did not allow %s (action %s)%s%s%s for this caller. A polkit "
-                                        "rule can allow it: see \"Who may use which key: polkit\" in hmacd's "
-                                        "README.",
+                        fprintf(stderr,
+                                "%spolkit did not allow %s (action %s)%s%s%s for this caller. A polkit "
+                                "rule can allow it: see \"Who may use which key: polkit\" in hmacd's "
+                                "README.",
                                 isempty(e->message) ? "" : " ", operation, operation_action(operation),
                                 key ? " on key '" : "", strempty(key), key ? "'" : "");
                         if (streq(e->name, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
-                                fprintf(stderr, " polkit would have asked for a password, which "
-                                                "--no-ask-password (or a caller without a terminal) rules out.");
+                                fprintf(stderr,
+                                        " polkit would have asked for a password, which "
+                                        "--no-ask-password (or a caller without a terminal) rules out.");
                 }
                 fputc('\n', stderr);
                 return EXIT_SERVICE;
@@ -669,8 +668,7 @@ static char *resolve_key_arn(Context *c, const char *key_id) {
         int r;
 
         hmacd_set_allow_interactive_authorization(c->hmacd, false);
-        r = CALL(c, "DescribeKey", NULL,
-                 hmacd_describe_key(c->hmacd, key_id, &m, NULL));
+        r = CALL(c, "DescribeKey", NULL, hmacd_describe_key(c->hmacd, key_id, &m, NULL));
         hmacd_set_allow_interactive_authorization(c->hmacd, c->ask_password);
         if (r >= 0)
                 return strdup(m->arn);
@@ -710,7 +708,8 @@ static int verb_create_key(Context *c) {
 
         r = CALL(c, "CreateKey", &e,
                  hmacd_create_key(c->hmacd, c->string[PARAM_KEY_SPEC], c->string[PARAM_KEY_USAGE],
-                             c->string[PARAM_DESCRIPTION], tags, c->n_tags, c->string[PARAM_ORIGIN], &m, &e));
+                                  c->string[PARAM_DESCRIPTION], tags, c->n_tags, c->string[PARAM_ORIGIN], &m,
+                                  &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -722,8 +721,7 @@ static int verb_describe_key(Context *c) {
         _cleanup_(hmacd_error_clear) HmacdError e = {};
         int r;
 
-        r = CALL(c, "DescribeKey", &e,
-                 hmacd_describe_key(c->hmacd, c->string[PARAM_KEY_ID], &m, &e));
+        r = CALL(c, "DescribeKey", &e, hmacd_describe_key(c->hmacd, c->string[PARAM_KEY_ID], &m, &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -740,8 +738,8 @@ static int verb_generate_mac(Context *c) {
 
         r = CALL(c, "GenerateMac", &e,
                  hmacd_generate_mac(c->hmacd, c->string[PARAM_KEY_ID], c->blob[PARAM_MESSAGE].data,
-                               c->blob[PARAM_MESSAGE].size, c->string[PARAM_MAC_ALGORITHM], mac, &mac_size, &arn,
-                               &e));
+                                    c->blob[PARAM_MESSAGE].size, c->string[PARAM_MAC_ALGORITHM], mac,
+                                    &mac_size, &arn, &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -767,8 +765,8 @@ static int verb_verify_mac(Context *c) {
 
         r = CALL(c, "VerifyMac", &e,
                  hmacd_verify_mac(c->hmacd, c->string[PARAM_KEY_ID], c->blob[PARAM_MESSAGE].data,
-                             c->blob[PARAM_MESSAGE].size, c->string[PARAM_MAC_ALGORITHM],
-                             c->blob[PARAM_MAC].data, c->blob[PARAM_MAC].size, &arn, &e));
+                                  c->blob[PARAM_MESSAGE].size, c->string[PARAM_MAC_ALGORITHM],
+                                  c->blob[PARAM_MAC].data, c->blob[PARAM_MAC].size, &arn, &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -795,7 +793,8 @@ static char *token_encode(const char *marker, bool truncated, int64_t amount) {
         if (!m || json_format(m, 0, JSON_FORMAT_ASCII, &value) < 0)
                 return NULL;
         if (truncated)
-                r = asprintf(&text, "{\"Marker\": %s, \"boto_truncate_amount\": %" PRIi64 "}", value, amount);
+                r = asprintf(&text, "{\"Marker\": %s, \"boto_truncate_amount\": %" PRIi64 "}", value,
+                             amount);
         else
                 r = asprintf(&text, "{\"Marker\": %s}", value);
         if (r < 0)
@@ -821,7 +820,8 @@ static int token_decode(const char *token, char **ret_marker, int64_t *ret_skip)
         if (r == -ENOMEM)
                 return r;
         if (r >= 0 && json_type(v) == JSON_OBJECT) {
-                const JsonValue *m = json_object_get(v, "Marker"), *n = json_object_get(v, "boto_truncate_amount");
+                const JsonValue *m = json_object_get(v, "Marker"),
+                                *n = json_object_get(v, "boto_truncate_amount");
 
                 if (json_type(m) == JSON_STRING && !streq(json_string_value(m), "None")) {
                         marker = strdup(json_string_value(m));
@@ -858,7 +858,8 @@ static int token_decode(const char *token, char **ret_marker, int64_t *ret_skip)
 
 static ParamId verb_limit(const Verb *v) {
         for (size_t i = 0; v && i < ELEMENTSOF(v->params) && v->params[i].id > 0; i++)
-                if (params[v->params[i].id].kind == PARAM_UINT32 && streq(params[v->params[i].id].name, "limit"))
+                if (params[v->params[i].id].kind == PARAM_UINT32 &&
+                    streq(params[v->params[i].id].name, "limit"))
                         return v->params[i].id;
         return PARAM_LIMIT;
 }
@@ -869,7 +870,8 @@ static ParamId verb_limit(const Verb *v) {
  * which aws keeps undocumented) or --no-paginate: one call, and its answer as the service gives it,
  * NextMarker and Truncated included. */
 static int list_pages(Context *c, const char *result_key, ParamId limit_id, ListPageFunction page) {
-        _cleanup_(json_value_freep) JsonValue *root = json_object(), *items = json_array(), *pages = json_array();
+        _cleanup_(json_value_freep) JsonValue *root = json_object(), *items = json_array(),
+                                              *pages = json_array();
         _cleanup_free_ char *marker = NULL, *previous = NULL, *resume = NULL;
         bool paginate = !c->no_paginate && !c->set[limit_id] && !c->set[PARAM_MARKER];
         bool max_items = c->set[PARAM_MAX_ITEMS];
@@ -885,8 +887,8 @@ static int list_pages(Context *c, const char *result_key, ParamId limit_id, List
                 _cleanup_free_ char *next = NULL;
                 bool truncated = false;
 
-                r = page(c, c->set[limit_id] ? c->number[limit_id] : 0, c->string[PARAM_MARKER], items, &next,
-                         &truncated, &e);
+                r = page(c, c->set[limit_id] ? c->number[limit_id] : 0, c->string[PARAM_MARKER], items,
+                         &next, &truncated, &e);
                 if (r < 0)
                         return report_error(c, c->verb->operation, r, &e);
                 json_add(root, result_key, TAKE_PTR(items));
@@ -956,7 +958,8 @@ static int list_pages(Context *c, const char *result_key, ParamId limit_id, List
                 }
                 /* A marker that does not move on would have us loop for ever. */
                 if (previous && streq(previous, next)) {
-                        fprintf(stderr, "\nThe same next token was received twice: {'Marker': '%s'}\n", next);
+                        fprintf(stderr, "\nThe same next token was received twice: {'Marker': '%s'}\n",
+                                next);
                         return EXIT_OTHER;
                 }
                 free(previous);
@@ -996,8 +999,7 @@ static int page_keys(Context *c, uint32_t limit, const char *marker, JsonValue *
         _cleanup_(hmacd_key_list_freep) HmacdKeyList *l = NULL;
         int r;
 
-        r = CALL(c, "ListKeys", e,
-                 hmacd_list_keys(c->hmacd, limit, marker, &l, e));
+        r = CALL(c, "ListKeys", e, hmacd_list_keys(c->hmacd, limit, marker, &l, e));
         if (r < 0)
                 return r;
 
@@ -1078,8 +1080,7 @@ static int verb_enable_key(Context *c) {
         _cleanup_(hmacd_error_clear) HmacdError e = {};
         int r;
 
-        r = CALL(c, "EnableKey", &e,
-                 hmacd_enable_key(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], &e));
+        r = CALL(c, "EnableKey", &e, hmacd_enable_key(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -1087,8 +1088,7 @@ static int verb_disable_key(Context *c) {
         _cleanup_(hmacd_error_clear) HmacdError e = {};
         int r;
 
-        r = CALL(c, "DisableKey", &e,
-                 hmacd_disable_key(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], &e));
+        r = CALL(c, "DisableKey", &e, hmacd_disable_key(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -1102,10 +1102,10 @@ static int verb_schedule_key_deletion(Context *c) {
 
         /* Without --pending-window-in-days, 0: the service's default of 30 days. */
         r = CALL(c, "ScheduleKeyDeletion", &e,
-                 hmacd_schedule_key_deletion(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
-                                        c->set[PARAM_PENDING_WINDOW_IN_DAYS] ?
-                                                c->number[PARAM_PENDING_WINDOW_IN_DAYS] : 0,
-                                        &deletion_date, &days, &e));
+                 hmacd_schedule_key_deletion(
+                         c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
+                         c->set[PARAM_PENDING_WINDOW_IN_DAYS] ? c->number[PARAM_PENDING_WINDOW_IN_DAYS] : 0,
+                         &deletion_date, &days, &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -1144,7 +1144,7 @@ static int verb_update_key_description(Context *c) {
 
         r = CALL(c, "UpdateKeyDescription", &e,
                  hmacd_update_key_description(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
-                                         c->string[PARAM_DESCRIPTION], &e));
+                                              c->string[PARAM_DESCRIPTION], &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -1153,7 +1153,8 @@ static int verb_create_alias(Context *c) {
         int r;
 
         r = CALL(c, "CreateAlias", &e,
-                 hmacd_create_alias(c->hmacd, c->string[PARAM_ALIAS_NAME], c->string[PARAM_TARGET_KEY_ID], &e));
+                 hmacd_create_alias(c->hmacd, c->string[PARAM_ALIAS_NAME], c->string[PARAM_TARGET_KEY_ID],
+                                    &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -1162,7 +1163,8 @@ static int verb_update_alias(Context *c) {
         int r;
 
         r = CALL(c, "UpdateAlias", &e,
-                 hmacd_update_alias(c->hmacd, c->string[PARAM_ALIAS_NAME], c->string[PARAM_TARGET_KEY_ID], &e));
+                 hmacd_update_alias(c->hmacd, c->string[PARAM_ALIAS_NAME], c->string[PARAM_TARGET_KEY_ID],
+                                    &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -1170,8 +1172,7 @@ static int verb_delete_alias(Context *c) {
         _cleanup_(hmacd_error_clear) HmacdError e = {};
         int r;
 
-        r = CALL(c, "DeleteAlias", &e,
-                 hmacd_delete_alias(c->hmacd, c->string[PARAM_ALIAS_NAME], &e));
+        r = CALL(c, "DeleteAlias", &e, hmacd_delete_alias(c->hmacd, c->string[PARAM_ALIAS_NAME], &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -1195,8 +1196,8 @@ static int verb_untag_resource(Context *c) {
 
         r = CALL(c, "UntagResource", &e,
                  hmacd_untag_resource(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
-                                 (const char *const *) c->list[PARAM_TAG_KEYS], c->n_list[PARAM_TAG_KEYS],
-                                 &e));
+                                      (const char *const *) c->list[PARAM_TAG_KEYS],
+                                      c->n_list[PARAM_TAG_KEYS], &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -1213,9 +1214,9 @@ static int verb_get_parameters_for_import(Context *c) {
 
         r = CALL(c, "GetParametersForImport", &e,
                  hmacd_get_parameters_for_import(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
-                                            c->string[PARAM_WRAPPING_ALGORITHM],
-                                            c->string[PARAM_WRAPPING_KEY_SPEC], &token, &token_size,
-                                            &public_key, &public_key_size, &valid_to, &e));
+                                                 c->string[PARAM_WRAPPING_ALGORITHM],
+                                                 c->string[PARAM_WRAPPING_KEY_SPEC], &token, &token_size,
+                                                 &public_key, &public_key_size, &valid_to, &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -1241,9 +1242,10 @@ static int verb_import_key_material(Context *c) {
         /* Without --expiration-model the service takes KEY_MATERIAL_EXPIRES, as AWS does; without
          * --valid-to, 0: which that model refuses, and KEY_MATERIAL_DOES_NOT_EXPIRE wants. */
         r = CALL(c, "ImportKeyMaterial", &e,
-                 hmacd_import_key_material(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], token->data, token->size,
-                                      encrypted->data, encrypted->size, c->string[PARAM_EXPIRATION_MODEL],
-                                      c->set[PARAM_VALID_TO] ? c->usec[PARAM_VALID_TO] : 0, &e));
+                 hmacd_import_key_material(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], token->data,
+                                           token->size, encrypted->data, encrypted->size,
+                                           c->string[PARAM_EXPIRATION_MODEL],
+                                           c->set[PARAM_VALID_TO] ? c->usec[PARAM_VALID_TO] : 0, &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -1309,9 +1311,10 @@ static int verb_import_key(Context *c) {
                 model = c->set[PARAM_VALID_TO] ? "KEY_MATERIAL_EXPIRES" : "KEY_MATERIAL_DOES_NOT_EXPIRE";
 
         r = CALL(c, "GetParametersForImport", &e,
-                 hmacd_get_parameters_for_import(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], "RSAES_OAEP_SHA_256",
-                                            c->string[PARAM_IMPORT_KEY_SPEC] ?: "RSA_2048", &token,
-                                            &token_size, &public_key, &public_key_size, NULL, &e));
+                 hmacd_get_parameters_for_import(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
+                                                 "RSAES_OAEP_SHA_256",
+                                                 c->string[PARAM_IMPORT_KEY_SPEC] ?: "RSA_2048", &token,
+                                                 &token_size, &public_key, &public_key_size, NULL, &e));
         if (r < 0) {
                 OPENSSL_cleanse(material->data, material->size);
                 return report_error(c, "GetParametersForImport", r, &e);
@@ -1332,9 +1335,9 @@ static int verb_import_key(Context *c) {
         }
 
         r = CALL(c, "ImportKeyMaterial", &e,
-                 hmacd_import_key_material(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], token, token_size, wrapped,
-                                      wrapped_size, model,
-                                      c->set[PARAM_VALID_TO] ? c->usec[PARAM_VALID_TO] : 0, &e));
+                 hmacd_import_key_material(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], token, token_size,
+                                           wrapped, wrapped_size, model,
+                                           c->set[PARAM_VALID_TO] ? c->usec[PARAM_VALID_TO] : 0, &e));
         return r < 0 ? report_error(c, "ImportKeyMaterial", r, &e) : 0;
 }
 
@@ -1374,7 +1377,7 @@ static int verb_generate_mac_batch(Context *c) {
 
         r = CALL(c, "GenerateMacBatch", &e,
                  hmacd_generate_mac_batch(c->hmacd, c->string[PARAM_KEY_ID], messages, n,
-                                     c->string[PARAM_MAC_ALGORITHM], raw, &mac_size, &e));
+                                          c->string[PARAM_MAC_ALGORITHM], raw, &mac_size, &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -1589,7 +1592,8 @@ static void help_verb(const Verb *v) {
                "        file://PATH reads it from a file. Options given on the command line win.\n"
                "  --generate-cli-skeleton [input|output|yaml-input]\n"
                "        Print a request skeleton for --cli-input-json (input, the default) or\n"
-               "        --cli-input-yaml (yaml-input), or the shape of the output (output), and call nothing.\n");
+               "        --cli-input-yaml (yaml-input), or the shape of the output (output), and call "
+               "nothing.\n");
         if (v->notes)
                 printf("\n%s\n", v->notes);
         printf("\nGlobal options: --system, --user, --output, --query, --cli-binary-format, --debug,\n"
@@ -1622,10 +1626,12 @@ static void help_global(void) {
                "  --version                Print the version\n"
                "  --help                   Show this help; hmacctl <subcommand> --help shows its own\n"
                "\nAccepted and ignored, for scripts written for aws: --region, --profile, --endpoint-url,\n"
-               "--no-verify-ssl, --no-sign-request, --ca-bundle, --cli-read-timeout, --cli-connect-timeout,\n"
+               "--no-verify-ssl, --no-sign-request, --ca-bundle, --cli-read-timeout, "
+               "--cli-connect-timeout,\n"
                "--color, --no-cli-pager, --cli-auto-prompt, --no-cli-auto-prompt. The word kms may come\n"
                "before the subcommand, as in `aws kms`.\n"
-               "\nExit status, as AWS CLI v2: 0 success, 130 interrupted, 252 bad command line or parameter,\n"
+               "\nExit status, as AWS CLI v2: 0 success, 130 interrupted, 252 bad command line or "
+               "parameter,\n"
                "253 no session bus for --user, 254 the service returned an error (an invalid MAC\n"
                "included), 255 any other failure, a service that cannot be reached included.\n");
 }
@@ -1697,7 +1703,8 @@ static int param_load_file(const Param *p, const char *value, Buffer *ret) {
  * file:// file's text, is base64 (botocore's b64decode, which skips characters outside the alphabet),
  * or with --cli-binary-format raw-in-base64-out the bytes of that text. from_file is false for
  * values from --cli-input-json, where no file:// or fileb:// is looked at. */
-static int param_convert_blob(const Context *c, const Param *p, const char *value, bool from_file, Buffer *ret) {
+static int param_convert_blob(const Context *c, const Param *p, const char *value, bool from_file,
+                              Buffer *ret) {
         _cleanup_(buffer_done) Buffer text = {};
         int r;
 
@@ -1711,8 +1718,8 @@ static int param_convert_blob(const Context *c, const Param *p, const char *valu
                 if (r < 0)
                         return r;
                 if (memchr(text.data, 0, text.size))
-                        return param_error(p, "Unable to load paramfile %s: it holds a NUL byte, use fileb://",
-                                           value);
+                        return param_error(
+                                p, "Unable to load paramfile %s: it holds a NUL byte, use fileb://", value);
                 text.data[text.size] = 0; /* read_file_bounded() leaves room for it */
                 value = (const char *) text.data;
         }
@@ -1767,7 +1774,8 @@ static int tags_from_json(Context *c, const Param *p, const JsonValue *v) {
                 if (json_type(t) != JSON_OBJECT)
                         return param_error(p, "Tags[%zu]: expected {\"TagKey\": ..., \"TagValue\": ...}", i);
                 for (size_t j = 0; j < json_size(t); j++)
-                        if (!streq(json_object_key(t, j), "TagKey") && !streq(json_object_key(t, j), "TagValue"))
+                        if (!streq(json_object_key(t, j), "TagKey") &&
+                            !streq(json_object_key(t, j), "TagValue"))
                                 return param_error(p, "Tags[%zu]: unknown member \"%s\", must be one of: "
                                                       "TagKey, TagValue", i, json_object_key(t, j));
                 if (json_type(key) != JSON_STRING || json_type(value) != JSON_STRING)
@@ -2001,7 +2009,8 @@ static int choice_find(const Context *c, const char *option, const char *const *
                         return (int) i;
 
         /* The empty first entry of skeletons[] is no choice of its own. */
-        list = isempty(choices[0]) ? join_sep(choices + 1, n - 1, "", " | ") : join_sep(choices, n, "", " | ");
+        list = isempty(choices[0]) ? join_sep(choices + 1, n - 1, "", " | ")
+                                   : join_sep(choices, n, "", " | ");
         usage_error(c->verb, "argument --%s: Invalid choice '%s', valid choices are:\n\n%s", option, value,
                     strempty(list));
         return -1;
@@ -2056,9 +2065,12 @@ static int parse_global_option(Context *c, int argc, char *argv[], int *i) {
                 return 0;
 
         if (!o->takes_value && eq)
-                return usage_error(c->verb, "argument --%s: ignored explicit argument '%s'", o->name, eq + 1);
+                return usage_error(c->verb, "argument --%s: ignored explicit argument '%s'", o->name,
+                                   eq + 1);
         if (o->takes_value) {
-                value = eq ? eq + 1 : *i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0 ? argv[++*i] : NULL;
+                value = eq                                                     ? eq + 1
+                        : *i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0 ? argv[++*i]
+                                                                               : NULL;
                 if (!value)
                         return usage_error(c->verb, "argument --%s: expected one argument", o->name);
         }
@@ -2069,7 +2081,8 @@ static int parse_global_option(Context *c, int argc, char *argv[], int *i) {
                 errno = 0;
                 (void) strtol(value, &end, 10);
                 if (end == value || *end || errno == ERANGE)
-                        return usage_error(c->verb, "argument --%s: invalid int value: '%s'", o->name, value);
+                        return usage_error(c->verb, "argument --%s: invalid int value: '%s'", o->name,
+                                           value);
         }
 
         if (o->ignored) {
@@ -2124,7 +2137,9 @@ static int parse_command_option(Context *c, int argc, char *argv[], int *i) {
 
         if (option_is(name, len, "generate-cli-skeleton")) {
                 /* nargs='?', const 'input': the next argument is its value unless it is an option. */
-                value = eq ? eq + 1 : *i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0 ? argv[++*i] : "input";
+                value = eq                                                     ? eq + 1
+                        : *i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0 ? argv[++*i]
+                                                                               : "input";
                 k = choice_find(c, "generate-cli-skeleton", skeletons, value);
                 if (k < 0)
                         return -EINVAL;
@@ -2139,8 +2154,8 @@ static int parse_command_option(Context *c, int argc, char *argv[], int *i) {
         if (!value)
                 return usage_error(c->verb, "argument --%.*s: expected one argument", (int) len, name);
         if (c->cli_input && c->cli_input_yaml != option_is(name, len, "cli-input-yaml"))
-                return usage_error(c->verb, "argument --%.*s: not allowed with argument --%s", (int) len, name,
-                                   c->cli_input_yaml ? "cli-input-yaml" : "cli-input-json");
+                return usage_error(c->verb, "argument --%.*s: not allowed with argument --%s", (int) len,
+                                   name, c->cli_input_yaml ? "cli-input-yaml" : "cli-input-json");
         free(c->cli_input);
         c->cli_input = strdup(value);
         if (!c->cli_input)
@@ -2182,8 +2197,9 @@ static int input_type_error(const char *member, const JsonValue *v, const char *
                 text = strdup(json_boolean_value(v) ? "True" : "False");
         else
                 (void) json_format(v, 0, 0, &text);
-        fprintf(stderr, "\nParameter validation failed:\nInvalid type for parameter %s, value: %s, type: <class "
-                        "'%s'>, valid types: %s\n",
+        fprintf(stderr,
+                "\nParameter validation failed:\nInvalid type for parameter %s, value: %s, type: <class "
+                "'%s'>, valid types: %s\n",
                 member, strna(text), python_type(v), valid);
         return -EINVAL;
 }
@@ -2310,8 +2326,8 @@ static int load_cli_input(Context *c) {
                 list = join(members, n, "");
                 fprintf(stderr, "\nParameter validation failed:\n");
                 for (size_t i = 0; i < n_unknown; i++)
-                        fprintf(stderr, "Unknown parameter in input: \"%s\", must be one of: %s\n", unknown[i],
-                                strempty(list));
+                        fprintf(stderr, "Unknown parameter in input: \"%s\", must be one of: %s\n",
+                                unknown[i], strempty(list));
                 return -EINVAL;
         }
 
@@ -2429,15 +2445,18 @@ static const char *skeleton_output(const Verb *v) {
         } table[] = {
                 { "create-key", key_metadata },
                 { "describe-key", key_metadata },
-                { "generate-mac", "{\"Mac\": null, \"MacAlgorithm\": \"MacAlgorithm\", \"KeyId\": \"KeyId\"}" },
-                { "verify-mac", "{\"KeyId\": \"KeyId\", \"MacValid\": true, \"MacAlgorithm\": \"MacAlgorithm\"}" },
+                { "generate-mac",
+                  "{\"Mac\": null, \"MacAlgorithm\": \"MacAlgorithm\", \"KeyId\": \"KeyId\"}" },
+                { "verify-mac",
+                  "{\"KeyId\": \"KeyId\", \"MacValid\": true, \"MacAlgorithm\": \"MacAlgorithm\"}" },
                 { "generate-mac-batch",
                   "{\"KeyId\": \"KeyId\", \"MacAlgorithm\": \"MacAlgorithm\", \"Macs\": [null]}" },
-                { "list-keys",
-                  "{\"Keys\": [{\"KeyId\": \"KeyId\", \"KeyArn\": \"KeyArn\"}], \"NextMarker\": \"NextMarker\", "
-                  "\"Truncated\": true}" },
+                { "list-keys", "{\"Keys\": [{\"KeyId\": \"KeyId\", \"KeyArn\": \"KeyArn\"}], "
+                               "\"NextMarker\": \"NextMarker\", "
+                               "\"Truncated\": true}" },
                 { "list-aliases",
-                  "{\"Aliases\": [{\"AliasName\": \"AliasName\", \"AliasArn\": \"AliasArn\", \"TargetKeyId\": "
+                  "{\"Aliases\": [{\"AliasName\": \"AliasName\", \"AliasArn\": \"AliasArn\", "
+                  "\"TargetKeyId\": "
                   "\"TargetKeyId\", \"CreationDate\": \"1970-01-01T00:00:00+00:00\", \"LastUpdatedDate\": "
                   "\"1970-01-01T00:00:00+00:00\"}], \"NextMarker\": \"NextMarker\", \"Truncated\": true}" },
                 { "list-resource-tags",
@@ -2447,9 +2466,9 @@ static const char *skeleton_output(const Verb *v) {
                   "{\"KeyId\": \"KeyId\", \"DeletionDate\": \"1970-01-01T00:00:00+00:00\", \"KeyState\": "
                   "\"KeyState\", \"PendingWindowInDays\": 0}" },
                 { "cancel-key-deletion", "{\"KeyId\": \"KeyId\"}" },
-                { "get-parameters-for-import",
-                  "{\"KeyId\": \"KeyId\", \"ImportToken\": null, \"PublicKey\": null, \"ParametersValidTo\": "
-                  "\"1970-01-01T00:00:00+00:00\"}" },
+                { "get-parameters-for-import", "{\"KeyId\": \"KeyId\", \"ImportToken\": null, "
+                                               "\"PublicKey\": null, \"ParametersValidTo\": "
+                                               "\"1970-01-01T00:00:00+00:00\"}" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(table); i++)
@@ -2622,7 +2641,8 @@ static int parse_argv(Context *c, int argc, char *argv[]) {
                 if (n_used > 0 && (c->no_paginate || c->from_command_line[verb_limit(c->verb)] ||
                                    c->from_command_line[PARAM_MARKER])) {
                         list = join(used, n_used, "--");
-                        fprintf(stderr, "\nCannot specify --no-paginate along with pagination arguments: %s\n",
+                        fprintf(stderr,
+                                "\nCannot specify --no-paginate along with pagination arguments: %s\n",
                                 strempty(list));
                         return -EINVAL;
                 }
@@ -2633,7 +2653,8 @@ static int parse_argv(Context *c, int argc, char *argv[]) {
 
         /* With --cli-input-json the required members may come from there; they are checked after it
          * is read, as botocore does. */
-        for (size_t i = 0; !c->cli_input && i < ELEMENTSOF(c->verb->params) && c->verb->params[i].id > 0; i++)
+        for (size_t i = 0; !c->cli_input && i < ELEMENTSOF(c->verb->params) && c->verb->params[i].id > 0;
+             i++)
                 if (c->verb->params[i].required && !c->from_command_line[c->verb->params[i].id])
                         missing[n_missing++] = params[c->verb->params[i].id].name;
         if (n_missing > 0) {
@@ -2707,8 +2728,8 @@ static void print_version(void) {
         struct utsname u = {};
 
         (void) uname(&u);
-        printf("hmacctl/%s libhmacd/%s %s/%s source/%s\n", HMACD_VERSION, HMACD_VERSION, u.sysname, u.release,
-               u.machine);
+        printf("hmacctl/%s libhmacd/%s %s/%s source/%s\n", HMACD_VERSION, HMACD_VERSION, u.sysname,
+               u.release, u.machine);
 }
 
 int main(int argc, char *argv[]) {
@@ -2742,8 +2763,10 @@ int main(int argc, char *argv[]) {
                 return fflush(stdout) == 0 ? 0 : EXIT_OTHER;
 
         for (size_t i = 0; i < c.n_ignored; i++)
-                log_debug(&c, "%s is accepted for the aws CLI's sake and ignored: hmacd is a local service on "
-                              "D-Bus, without regions, profiles, endpoints, TLS or a pager", c.ignored[i]);
+                log_debug(&c,
+                          "%s is accepted for the aws CLI's sake and ignored: hmacd is a local service on "
+                          "D-Bus, without regions, profiles, endpoints, TLS or a pager",
+                          c.ignored[i]);
         if (c.query) {
                 r = query_check(&c);
                 if (r < 0)
@@ -2755,10 +2778,11 @@ int main(int argc, char *argv[]) {
 
         r = bus_address(&c, &c.bus_address);
         if (r == -ENOMEDIUM) {
-                fprintf(stderr, "\n--user: there is no session bus to find hmacd on: DBUS_SESSION_BUS_ADDRESS is "
-                                "not set and $XDG_RUNTIME_DIR/bus does not exist%s. Log in to a session (or "
-                                "start hmacd --user in one), or use the service on the system bus: leave "
-                                "out --user.\n",
+                fprintf(stderr,
+                        "\n--user: there is no session bus to find hmacd on: DBUS_SESSION_BUS_ADDRESS is "
+                        "not set and $XDG_RUNTIME_DIR/bus does not exist%s. Log in to a session (or "
+                        "start hmacd --user in one), or use the service on the system bus: leave "
+                        "out --user.\n",
                         secure_getenv("XDG_RUNTIME_DIR") ? "" : " (XDG_RUNTIME_DIR is not set either)");
                 return EXIT_CONFIGURATION;
         }

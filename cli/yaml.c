@@ -10,20 +10,20 @@
 #include "macro.h"
 #include "yaml.h"
 
-#define YAML_SIZE_MAX (1024u * 1024u)
+#define YAML_SIZE_MAX  (1024u * 1024u)
 #define YAML_DEPTH_MAX 64u
 
 typedef struct Line {
-        const char *raw;        /* the line as written, without its newline */
+        const char *raw; /* the line as written, without its newline */
         size_t raw_size;
-        size_t indent;          /* leading spaces */
-        char *content;          /* after the indentation, without a comment and trailing blanks */
+        size_t indent; /* leading spaces */
+        char *content; /* after the indentation, without a comment and trailing blanks */
 } Line;
 
 typedef struct Parser {
         Line *lines;
         size_t n_lines;
-        size_t i;               /* the current line */
+        size_t i; /* the current line */
         unsigned error_line;
 } Parser;
 
@@ -41,7 +41,7 @@ static char *strip_comment(const char *s, size_t n) {
 
                 if (quote == '\'') {
                         if (ch == '\'')
-                                quote = 0;      /* '' inside is two of these in a row: fine */
+                                quote = 0; /* '' inside is two of these in a row: fine */
                 } else if (quote == '"') {
                         if (ch == '\\')
                                 i++;
@@ -80,7 +80,7 @@ static int split_lines(const char *text, size_t size, Line **ret, size_t *ret_n)
                 }
                 lines = a;
                 l = &lines[n++];
-                *l = (Line) { .raw = p, .raw_size = (size_t) (end - p) };
+                *l = (Line){ .raw = p, .raw_size = (size_t) (end - p) };
                 while (l->indent < l->raw_size && p[l->indent] == ' ')
                         l->indent++;
                 if (l->indent < l->raw_size && p[l->indent] == '\t') {
@@ -167,9 +167,11 @@ static int parse_quoted(const char *s, const char **end, char **ret) {
                                 for (int k = 1; k <= 4; k++) {
                                         char h = s[k];
 
-                                        if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F')))
+                                        if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') ||
+                                              (h >= 'A' && h <= 'F')))
                                                 goto invalid;
-                                        cp = cp * 16 + (unsigned) (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+                                        cp = cp * 16 +
+                                             (unsigned) (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
                                 }
                                 s += 4;
                                 if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff))

@@ -6,7 +6,8 @@
  * hmacctl's own standard output and error (usage, help, error lines) go to /dev/null.
  *
  * parse_argv() must return 1 (go on), 0 (help printed), -EINVAL (usage error, said on stderr) or
- * -EBADMSG (a blob that is not base64, which the aws CLI answers with 255) and never crash or leak; when it says go on, a subcommand was chosen, every parameter it requires was
+ * -EBADMSG (a blob that is not base64, which the aws CLI answers with 255) and never crash or leak;
+ * when it says go on, a subcommand was chosen, every parameter it requires was
  * given, every parameter set is one of that subcommand's, and each converted value obeys its
  * parameter's rules (strings and list items at least 'min' long, numbers at least 'min', tags with a
  * key and a value, files no longer than their limit). */
