@@ -117,6 +117,7 @@ typedef enum ParamId {
         PARAM_KEY_MATERIAL,
         PARAM_MESSAGES,
         PARAM_MESSAGE_FORMAT,
+        PARAM_GRANT_TOKENS,     /* accepted and ignored: hmacd has no grants */
         _PARAM_MAX,
         _PARAM_INVALID = -EINVAL,
 } ParamId;
@@ -245,6 +246,9 @@ static const Param params[_PARAM_MAX] = {
                                    "length-prefixed: each message after its length as a 4-byte big-endian "
                                    "integer",
                                    0, message_formats, .placeholder = "lines" },
+        [PARAM_GRANT_TOKENS] = { "grant-tokens", "GrantTokens", PARAM_STRING_LIST, 1, "TOKEN ...",
+                                 "Accepted and ignored, for scripts written for AWS: hmacd has no grants, "
+                                 "polkit decides" },
 };
 
 typedef struct Tag {
@@ -330,8 +334,6 @@ static void context_done(Context *c) {
 static bool isempty(const char *s) {
         return !s || !*s;
 }
-
-#define CLAMP(x, lo, hi) ((x) < (lo) ? (lo) : (x) > (hi) ? (hi) : (x))
 
 static void *mfree(void *p) {
         free(p);
@@ -907,8 +909,16 @@ static int list_pages(Context *c, const char *result_key, ParamId limit_id, List
                 if (r < 0)
                         return report_error(c, c->verb->operation, r, NULL);
         }
-        if (c->set[PARAM_PAGE_SIZE])
-                limit = (uint32_t) CLAMP(c->integer[PARAM_PAGE_SIZE], (int64_t) 0, (int64_t) UINT32_MAX);
+        if (c->set[PARAM_PAGE_SIZE]) {
+                /* It goes to the request's Limit, which botocore checks before sending. */
+                if (c->integer[PARAM_PAGE_SIZE] < 1) {
+                        fprintf(stderr, "\nParameter validation failed:\nInvalid value for parameter Limit, value: "
+                                        "%" PRIi64 ", valid min value: 1\n",
+                                c->integer[PARAM_PAGE_SIZE]);
+                        return EXIT_USAGE;
+                }
+                limit = (uint32_t) MIN(c->integer[PARAM_PAGE_SIZE], (int64_t) UINT32_MAX);
+        }
 
         for (bool first = true;; first = false) {
                 _cleanup_(json_value_freep) JsonValue *got = json_array();
@@ -1478,15 +1488,16 @@ static const Verb verbs[] = {
           { OPT(PARAM_DESCRIPTION), OPT(PARAM_KEY_USAGE), OPT(PARAM_KEY_SPEC), OPT(PARAM_ORIGIN),
             OPT(PARAM_TAGS) } },
         { "generate-mac", "GenerateMac", verb_generate_mac, "Compute the HMAC of a message with a key",
-          { REQ(PARAM_MESSAGE), REQ(PARAM_KEY_ID), REQ(PARAM_MAC_ALGORITHM) } },
+          { REQ(PARAM_MESSAGE), REQ(PARAM_KEY_ID), REQ(PARAM_MAC_ALGORITHM), OPT(PARAM_GRANT_TOKENS) } },
         { "verify-mac", "VerifyMac", verb_verify_mac, "Verify the HMAC of a message",
-          { REQ(PARAM_MESSAGE), REQ(PARAM_KEY_ID), REQ(PARAM_MAC_ALGORITHM), REQ(PARAM_MAC) } },
+          { REQ(PARAM_MESSAGE), REQ(PARAM_KEY_ID), REQ(PARAM_MAC_ALGORITHM), REQ(PARAM_MAC),
+            OPT(PARAM_GRANT_TOKENS) } },
         { "generate-mac-batch", "GenerateMacBatch", verb_generate_mac_batch,
           "Compute the HMACs of many messages with a key in one call",
           { REQ(PARAM_KEY_ID), REQ(PARAM_MAC_ALGORITHM), REQ(PARAM_MESSAGES), OPT(PARAM_MESSAGE_FORMAT) },
           generate_mac_batch_notes },
         { "describe-key", "DescribeKey", verb_describe_key, "Show the metadata of a key",
-          { REQ(PARAM_KEY_ID) } },
+          { REQ(PARAM_KEY_ID), OPT(PARAM_GRANT_TOKENS) } },
         { "list-keys", "ListKeys", verb_list_keys, "List the keys (key ID and key ARN)",
           { HID(PARAM_LIMIT), HID(PARAM_MARKER), PAGING }, paging_notes, "Keys" },
         { "enable-key", "EnableKey", verb_enable_key, "Enable a key",
@@ -2762,6 +2773,9 @@ int main(int argc, char *argv[]) {
         if (r == 0)
                 return fflush(stdout) == 0 ? 0 : EXIT_OTHER;
 
+        if (c.set[PARAM_GRANT_TOKENS])
+                log_debug(&c, "GrantTokens are accepted for the aws CLI's sake and ignored: hmacd has no grants, "
+                              "polkit decides");
         for (size_t i = 0; i < c.n_ignored; i++)
                 log_debug(&c,
                           "%s is accepted for the aws CLI's sake and ignored: hmacd is a local service on "

@@ -7,10 +7,10 @@
 _hmacctl() {
         local -A params=(
                 [create-key]='--key-spec --key-usage --description --tags --origin'
-                [generate-mac]='--key-id --message --mac-algorithm'
-                [verify-mac]='--key-id --message --mac-algorithm --mac'
+                [generate-mac]='--key-id --message --mac-algorithm --grant-tokens'
+                [verify-mac]='--key-id --message --mac-algorithm --mac --grant-tokens'
                 [generate-mac-batch]='--key-id --mac-algorithm --messages --format'
-                [describe-key]='--key-id'
+                [describe-key]='--key-id --grant-tokens'
                 [list-keys]='--starting-token --page-size --max-items'
                 [enable-key]='--key-id'
                 [disable-key]='--key-id'
@@ -112,7 +112,7 @@ _hmacctl() {
                         [[ -n $verb ]] && candidates="${params[$verb]} $common $global"
                         # Options already given are not offered again, but for the repeatable lists.
                         for word in "${words[@]:1:${#words[@]}-2}"; do
-                                [[ $word == --tags || $word == --tag-keys ]] && continue
+                                [[ $word == --tags || $word == --tag-keys || $word == --grant-tokens ]] && continue
                                 candidates=" $candidates "
                                 candidates=${candidates/ ${word%%=*} / }
                         done
