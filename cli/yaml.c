@@ -3,10 +3,12 @@
  * "- " items, "key: value" pairs), scalars are resolved as YAML 1.2's core schema does, and flow
  * collections are read as JSON. See yaml.h for what is left out. */
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kms.h"
 #include "macro.h"
 #include "yaml.h"
 
@@ -40,8 +42,10 @@ static char *strip_comment(const char *s, size_t n) {
                 char ch = s[i];
 
                 if (quote == '\'') {
-                        if (ch == '\'')
-                                quote = 0; /* '' inside is two of these in a row: fine */
+                        if (ch == '\'' && i + 1 < n && s[i + 1] == '\'')
+                                i++; /* '' is a quote inside */
+                        else if (ch == '\'')
+                                quote = 0;
                 } else if (quote == '"') {
                         if (ch == '\\')
                                 i++;
@@ -262,8 +266,13 @@ static int parse_scalar(Parser *x, const char *s, JsonValue **ret) {
                 v = json_boolean(true);
         else if (streq(s, "false") || streq(s, "False") || streq(s, "FALSE"))
                 v = json_boolean(false);
-        else if (is_number(s))
-                v = json_number(strtod(s, NULL));
+        else if (is_number(s)) {
+                double d = strtod(s, NULL);
+
+                if (!isfinite(d))
+                        return fail(x, -EINVAL); /* beyond a double, which JSON cannot carry either */
+                v = json_number(d);
+        }
         else
                 v = json_string(s);
 
@@ -458,7 +467,7 @@ static int parse_node(Parser *x, size_t min_indent, unsigned depth, JsonValue **
 
         if (is_item(l->content))
                 return parse_sequence(x, l->indent, depth, ret);
-        if (find_colon(l->content))
+        if (l->content[0] != '{' && l->content[0] != '[' && find_colon(l->content))
                 return parse_mapping(x, l->indent, depth, ret);
 
         /* A scalar alone on its line(s): plain scalars may go on over more indented lines. */
@@ -479,8 +488,8 @@ int yaml_parse(const char *text, size_t size, JsonValue **ret, unsigned *ret_lin
                 return -EINVAL;
         if (size > YAML_SIZE_MAX)
                 return -E2BIG;
-        if (memchr(text, 0, size))
-                return -EINVAL;
+        if (memchr(text, 0, size) || utf8_length(text, size) < 0)
+                return -EINVAL; /* YAML is UTF-8 text */
 
         r = split_lines(text, size, &x.lines, &x.n_lines);
         if (r < 0)
