@@ -590,7 +590,8 @@ static int parse_container(Parser *p, JsonValue **ret) {
                         if (r < 0)
                                 return r;
                         if (strlen(key) != key_length)
-                                return parse_fail(p, -EINVAL, p->pos, "NUL in an object key is not supported");
+                                return parse_fail(p, -EINVAL, p->pos,
+                                                  "NUL in an object key is not supported");
                         skip_space(p);
                         if (p->pos >= p->size || p->text[p->pos] != ':')
                                 return parse_fail(p, -EINVAL, p->pos, "expected ':' after object key");
@@ -691,7 +692,8 @@ static void set_error(JsonParseError *e, const Parser *p) {
                         e->column++;
 }
 
-int json_parse(const char *text, size_t size, unsigned max_depth, JsonValue **ret, JsonParseError *ret_error) {
+int json_parse(const char *text, size_t size, unsigned max_depth, JsonValue **ret,
+               JsonParseError *ret_error) {
         Parser p = {
                 .text = text,
                 .size = size,

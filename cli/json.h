@@ -95,7 +95,8 @@ typedef struct JsonParseError {
  * or -EINVAL (not JSON), -EILSEQ (not UTF-8), -E2BIG (too large), -ELOOP (nested too deep), -ERANGE (a
  * number out of the range of a double), -ENOMEM; on error ret_error (if not NULL) says where and why.
  * Duplicate keys: the last value wins, at the first key's position, as Python's json module does. */
-int json_parse(const char *text, size_t size, unsigned max_depth, JsonValue **ret, JsonParseError *ret_error);
+int json_parse(const char *text, size_t size, unsigned max_depth, JsonValue **ret,
+               JsonParseError *ret_error);
 
 typedef enum JsonFormatFlags {
         JSON_FORMAT_ASCII = 1 << 0,   /* escape everything outside ASCII as \uXXXX (ensure_ascii) */

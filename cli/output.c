@@ -423,12 +423,12 @@ typedef struct Row {
 } Row;
 
 typedef struct Section {
-        char *title;            /* NULL for Python's None, which counts as "None" in widths */
+        char *title; /* NULL for Python's None, which counts as "None" in widths */
         Row headers;
         Row *rows;
         size_t n_rows;
         unsigned indent_level;
-        ssize_t num_cols;       /* -1 for None */
+        ssize_t num_cols; /* -1 for None */
         size_t *max_widths;
         size_t n_max_widths;
 } Section;
@@ -444,7 +444,7 @@ static void row_done(Row *r) {
         for (size_t i = 0; i < r->n; i++)
                 free(r->cells[i]);
         free(r->cells);
-        *r = (Row) {};
+        *r = (Row){};
 }
 
 static Section *section_free(Section *s) {
@@ -525,7 +525,7 @@ static int section_add_header(Section *s, Row *headers) {
                 s->num_cols = headers->n;
         row_done(&s->headers);
         s->headers = *headers;
-        *headers = (Row) {};
+        *headers = (Row){};
         return 0;
 }
 
@@ -546,7 +546,7 @@ static int section_add_row(Section *s, Row *row) {
         }
         s->rows = rows;
         s->rows[s->n_rows++] = *row;
-        *row = (Row) {};
+        *row = (Row){};
         r = section_update_max_widths(s, &s->rows[s->n_rows - 1]);
         return r;
 }
@@ -658,15 +658,16 @@ static int table_build_from_dict(Table *t, const JsonValue *current, unsigned in
         }
         for (size_t i = 0; i < nm; i++) {
                 bool built;
-                r = table_build(t, more[i], true, json_object_get(current, more[i]), indent_level + 1, &built);
+                r = table_build(t, more[i], true, json_object_get(current, more[i]), indent_level + 1,
+                                &built);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-static int table_build_from_list(Table *t, const JsonValue *current, unsigned indent_level, const char *title,
-                                 bool has_title) {
+static int table_build_from_list(Table *t, const JsonValue *current, unsigned indent_level,
+                                 const char *title, bool has_title) {
         _cleanup_free_ const char **headers = NULL, **more = NULL;
         size_t nh = 0, nm = 0, total = 0;
         Row row = {};
@@ -784,7 +785,8 @@ static int table_build(Table *t, const char *title, bool has_title, const JsonVa
                                  * becomes a row of its keys, as in aws. */
                                 if (json_type(item) == JSON_ARRAY)
                                         for (size_t j = 0; j < json_size(item); j++)
-                                                all_scalar = all_scalar && !is_container(json_array_get(item, j));
+                                                all_scalar =
+                                                        all_scalar && !is_container(json_array_get(item, j));
                                 if (!all_scalar) {
                                         r = table_build(t, NULL, false, item, 0, &built);
                                         continue;
@@ -844,7 +846,8 @@ static size_t *section_column_widths(const Section *s, size_t padding, ssize_t m
         return w;
 }
 
-static int section_total_width(const Section *s, size_t padding, bool with_border, size_t outer, size_t *ret) {
+static int section_total_width(const Section *s, size_t padding, bool with_border, size_t outer,
+                               size_t *ret) {
         _cleanup_free_ size_t *w = section_column_widths(s, 0, -1);
         size_t total = 0, title;
 
@@ -863,12 +866,12 @@ static int section_total_width(const Section *s, size_t padding, bool with_borde
 typedef struct Renderer {
         FILE *f;
         bool color;
-        unsigned indent;        /* of the section being written */
+        unsigned indent; /* of the section being written */
 } Renderer;
 
-#define COLOR_ROW "\x1b[1m\x1b[34m"
+#define COLOR_ROW    "\x1b[1m\x1b[34m"
 #define COLOR_INDENT "\x1b[2m\x1b[33m"
-#define COLOR_RESET "\x1b[0m"
+#define COLOR_RESET  "\x1b[0m"
 
 static void spaces(FILE *f, ssize_t n) {
         for (ssize_t i = 0; i < n; i++)
@@ -924,7 +927,7 @@ typedef struct Line {
 } Line;
 
 static FILE *line_begin(Line *l) {
-        *l = (Line) {};
+        *l = (Line){};
         l->f = open_memstream(&l->buf, &l->size);
         return l->f;
 }
@@ -1128,8 +1131,8 @@ static int output_table(FILE *f, FILE *terminal, const JsonValue *v, const Outpu
 /* ---- YAML: awscli's YAMLDumper, ruamel.yaml's safe representer and YAML 1.2 resolver, and the
  * emitter of libyaml (ruamel.yaml.clib), as far as block-style documents need it ---- */
 
-#define YAML_BEST_WIDTH 80
-#define YAML_BEST_INDENT 2
+#define YAML_BEST_WIDTH     80
+#define YAML_BEST_INDENT    2
 #define YAML_SIMPLE_KEY_MAX 128
 
 typedef struct Yaml {
@@ -1214,7 +1217,7 @@ static ScalarAnalysis yaml_analyze(const char *s, size_t n) {
         size_t w;
 
         if (n == 0)
-                return (ScalarAnalysis) { .block_plain_allowed = true, .single_quoted_allowed = true };
+                return (ScalarAnalysis){ .block_plain_allowed = true, .single_quoted_allowed = true };
 
         if (n >= 3 && (memcmp(s, "---", 3) == 0 || memcmp(s, "...", 3) == 0))
                 block_indicators = flow_indicators = true;
@@ -1363,7 +1366,8 @@ static void yaml_write_plain(Yaml *y, const char *s, size_t n, bool allow_breaks
                 size_t w = utf8_decode(s + i, n - i, &c);
 
                 if (c == ' ') {
-                        if (allow_breaks && !spaces && y->column > YAML_BEST_WIDTH && !(i + 1 < n && s[i + 1] == ' '))
+                        if (allow_breaks && !spaces && y->column > YAML_BEST_WIDTH &&
+                            !(i + 1 < n && s[i + 1] == ' '))
                                 yaml_write_indent(y);
                         else
                                 yaml_write(y, s + i, w);
@@ -1439,10 +1443,10 @@ static void yaml_write_double_quoted(Yaml *y, const char *s, size_t n, bool allo
                                 uint32_t c;
                                 char e;
                         } escapes[] = {
-                                { 0x00, '0' },   { 0x07, 'a' },   { 0x08, 'b' },    { 0x09, 't' },
-                                { 0x0a, 'n' },   { 0x0b, 'v' },   { 0x0c, 'f' },    { 0x0d, 'r' },
-                                { 0x1b, 'e' },   { 0x22, '"' },   { 0x5c, '\\' },   { 0x85, 'N' },
-                                { 0xa0, '_' },   { 0x2028, 'L' }, { 0x2029, 'P' },
+                                { 0x00, '0' }, { 0x07, 'a' },   { 0x08, 'b' },   { 0x09, 't' },
+                                { 0x0a, 'n' }, { 0x0b, 'v' },   { 0x0c, 'f' },   { 0x0d, 'r' },
+                                { 0x1b, 'e' }, { 0x22, '"' },   { 0x5c, '\\' },  { 0x85, 'N' },
+                                { 0xa0, '_' }, { 0x2028, 'L' }, { 0x2029, 'P' },
                         };
                         char e = 0;
                         int digits;
@@ -1627,8 +1631,8 @@ static int yaml_emit_node(Yaml *y, const JsonValue *v, bool mapping_context, boo
                 }
                 break;
         case JSON_BOOLEAN:
-                r = yaml_emit_scalar(y, json_boolean_value(v) ? "true" : "false", json_boolean_value(v) ? 4 : 5,
-                                     false, simple_key);
+                r = yaml_emit_scalar(y, json_boolean_value(v) ? "true" : "false",
+                                     json_boolean_value(v) ? 4 : 5, false, simple_key);
                 break;
         default:
                 r = yaml_emit_scalar(y, "null", 4, false, simple_key);

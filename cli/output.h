@@ -33,9 +33,9 @@ OutputColor output_color_from_string(const char *s);
 
 typedef struct OutputOptions {
         OutputFormat format;
-        OutputColor color;      /* table only: colours rows and borders, as aws does */
-        const char *title;      /* table only: the title row, the operation's name ("DescribeKey") */
-        unsigned width;         /* table only: the terminal's width; 0 asks the stream's terminal, 80 if none */
+        OutputColor color; /* table only: colours rows and borders, as aws does */
+        const char *title; /* table only: the title row, the operation's name ("DescribeKey") */
+        unsigned width;    /* table only: the terminal's width; 0 asks the stream's terminal, 80 if none */
 } OutputOptions;
 
 /* Prints v (a response or a --query result; NULL counts as JSON null) as aws prints it. Nothing is

@@ -147,8 +147,9 @@ Test(jmespath, compliance, .timeout = 120) {
         }
         free(names);
 
-        fprintf(stderr, "jmespath compliance: %u of %u cases passed outside benchmarks.json; "
-                        "benchmarks: %u of %u evaluated\n",
+        fprintf(stderr,
+                "jmespath compliance: %u of %u cases passed outside benchmarks.json; "
+                "benchmarks: %u of %u evaluated\n",
                 total.passed, total.passed + total.failed, benchmarks.passed,
                 benchmarks.passed + benchmarks.failed);
         cr_expect(total.failed == 0, "%u compliance cases failed", total.failed);
@@ -221,8 +222,9 @@ Test(json, parse_errors) {
 }
 
 Test(json, parse_ok) {
-        _cleanup_(json_value_freep) JsonValue *v = parse(" {\"a\": [1, -2.5e3, true, false, null, "
-                                                         "\"\\u00e9\\ud83d\\ude00\\/\\n\"], \"a\": 2, \"b\": {}} ");
+        _cleanup_(json_value_freep) JsonValue *v =
+                parse(" {\"a\": [1, -2.5e3, true, false, null, "
+                      "\"\\u00e9\\ud83d\\ude00\\/\\n\"], \"a\": 2, \"b\": {}} ");
         _cleanup_free_ char *s = NULL;
 
         /* The last duplicate wins, at the first one's place. */
@@ -304,14 +306,38 @@ Test(json, indented) {
         _cleanup_free_ char *s = NULL;
 
         cr_assert(json_format(v, 4, JSON_FORMAT_NEWLINE, &s) >= 0);
-        cr_expect_str_eq(s, "{\n    \"a\": [\n        1,\n        []\n    ],\n    \"b\": {},\n    \"c\": \"\xc3\xa9\"\n}\n");
+        cr_expect_str_eq(s, "{\n    \"a\": [\n        1,\n        []\n    ],\n    \"b\": {},\n    \"c\": "
+                            "\"\xc3\xa9\"\n}\n");
 }
 
 Test(jmespath, syntax_errors) {
         static const char *const bad[] = {
-                "", "foo.", "foo..bar", "[", "foo[", "foo[1", "foo[1:2:3:4]", "a =b", "a ==", "`\"`",
-                "'abc", "\"abc", "foo(", "\"foo\"(1)", "foo[?]", "{a}", "{a: b,}", "[a, ]", "!", "&",
-                "a b", "abs(1,)", "$", "foo[-]", "foo.-1", "foo[9999999999999]",
+                "",
+                "foo.",
+                "foo..bar",
+                "[",
+                "foo[",
+                "foo[1",
+                "foo[1:2:3:4]",
+                "a =b",
+                "a ==",
+                "`\"`",
+                "'abc",
+                "\"abc",
+                "foo(",
+                "\"foo\"(1)",
+                "foo[?]",
+                "{a}",
+                "{a: b,}",
+                "[a, ]",
+                "!",
+                "&",
+                "a b",
+                "abs(1,)",
+                "$",
+                "foo[-]",
+                "foo.-1",
+                "foo[9999999999999]",
         };
 
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {

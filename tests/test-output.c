@@ -29,8 +29,8 @@ static void report_difference(const char *name, const char *format, const char *
                         line++;
                 i++;
         }
-        fprintf(stderr, "%s, %s: differs at line %zu\n--- got:\n%s--- expected:\n%s---\n", name, format, line, got,
-                want);
+        fprintf(stderr, "%s, %s: differs at line %zu\n--- got:\n%s--- expected:\n%s---\n", name, format,
+                line, got, want);
 }
 
 static void check(const OutputGolden *g, OutputFormat format, const char *want) {
