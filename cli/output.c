@@ -17,6 +17,7 @@ static const char *const format_names[_OUTPUT_FORMAT_MAX] = {
         [OUTPUT_FORMAT_TEXT] = "text",
         [OUTPUT_FORMAT_TABLE] = "table",
         [OUTPUT_FORMAT_YAML] = "yaml",
+        [OUTPUT_FORMAT_YAML_STREAM] = "yaml-stream",
 };
 
 static const char *const color_names[_OUTPUT_COLOR_MAX] = {
@@ -1676,6 +1677,17 @@ static int output_write(FILE *f, FILE *terminal, const JsonValue *v, const Outpu
                 if (empty_object)
                         return 0;
                 return output_yaml(f, v);
+        case OUTPUT_FORMAT_YAML_STREAM: {
+                /* StreamedYAMLFormatter: the response as a list of one. */
+                _cleanup_(json_value_freep) JsonValue *list = NULL;
+
+                if (empty_object)
+                        return 0;
+                list = json_array();
+                if (!list || json_array_append(list, json_ref((JsonValue *) v)) < 0)
+                        return -ENOMEM;
+                return output_yaml(f, list);
+        }
         default:
                 return -EINVAL;
         }

@@ -103,7 +103,7 @@ CASES = [
     ("scalar_in_dict_column", "ListKeys", [{"A": 1, "B": "x"}, {"A": [1, "two"], "B": {"k": "it's"}}]),
 ]
 
-FORMATS = ["json", "text", "table", "yaml"]
+FORMATS = ["json", "text", "table", "yaml", "yaml-stream"]
 
 
 class Query:
@@ -161,7 +161,7 @@ def main():
     print()
     print("typedef struct OutputGolden {")
     print("        const char *name, *title, *data;")
-    print("        const char *json, *text, *table, *yaml;")
+    print("        const char *json, *text, *table, *yaml, *yaml_stream;")
     print("} OutputGolden;")
     print()
     print("static const OutputGolden output_golden[] = {")
@@ -171,7 +171,7 @@ def main():
         print("                .title = %s," % c_string(title))
         print("                .data = %s," % c_string(json.dumps(data, ensure_ascii=False)))
         for fmt in FORMATS:
-            print("                .%s = %s," % (fmt, c_string(render(fmt, title, data))))
+            print("                .%s = %s," % (fmt.replace("-", "_"), c_string(render(fmt, title, data))))
         print("        },")
     print("};")
     print()
