@@ -1532,8 +1532,15 @@ static size_t utf8_code_points(const char *s, size_t n) {
         return count;
 }
 
+/* Python's types follow the values: abs() and sum() keep floats floats, avg() is always a float,
+ * ceil() and floor() are ints. */
+static JsonValue *number_like(double d, bool is_float) {
+        return is_float ? json_float(d) : json_number(d);
+}
+
 static int f_abs(Eval *e, const Arg *a, size_t n, JsonValue **ret) {
-        return make(e, json_number(fabs(json_number_value(a[0].value))), ret);
+        return make(e, number_like(fabs(json_number_value(a[0].value)), json_number_is_float(a[0].value)),
+                    ret);
 }
 
 static int f_ceil(Eval *e, const Arg *a, size_t n, JsonValue **ret) {
@@ -1546,10 +1553,13 @@ static int f_floor(Eval *e, const Arg *a, size_t n, JsonValue **ret) {
 
 static int f_sum(Eval *e, const Arg *a, size_t n, JsonValue **ret) {
         double sum = 0;
+        bool is_float = false;
 
-        for (size_t i = 0; i < json_size(a[0].value); i++)
+        for (size_t i = 0; i < json_size(a[0].value); i++) {
                 sum += json_number_value(json_array_get(a[0].value, i));
-        return make(e, json_number(sum), ret);
+                is_float = is_float || json_number_is_float(json_array_get(a[0].value, i));
+        }
+        return make(e, number_like(sum, is_float), ret);
 }
 
 static int f_avg(Eval *e, const Arg *a, size_t n, JsonValue **ret) {
@@ -1560,7 +1570,7 @@ static int f_avg(Eval *e, const Arg *a, size_t n, JsonValue **ret) {
                 return make(e, json_null(), ret);
         for (size_t i = 0; i < count; i++)
                 sum += json_number_value(json_array_get(a[0].value, i));
-        return make(e, json_number(sum / count), ret);
+        return make(e, json_float(sum / count), ret);
 }
 
 static int f_contains(Eval *e, const Arg *a, size_t n, JsonValue **ret) {
@@ -1972,7 +1982,8 @@ static int f_to_number(Eval *e, const Arg *a, size_t n, JsonValue **ret) {
         d = strtod(s, &endp);
         if (*endp != 0 || (errno == ERANGE && isinf(d)))
                 return make(e, json_null(), ret);
-        return make(e, json_number(d), ret);
+        /* int() first, then float(), as jmespath.py tries them. */
+        return make(e, number_like(d, strpbrk(s, ".eEnNiI")), ret);
 }
 
 static int f_type(Eval *e, const Arg *a, size_t n, JsonValue **ret) {

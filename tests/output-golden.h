@@ -129,6 +129,16 @@ static const OutputGolden output_golden[] = {
                 .yaml_stream = "- 2.5\n",
         },
         {
+                .name = "query_float_integral",
+                .title = "DescribeKey",
+                .data = "[2.0, -0.0, 1000000000000000.0, 1e+16, 3, 0.1]",
+                .json = "[\n    2.0,\n    -0.0,\n    1000000000000000.0,\n    1e+16,\n    3,\n    0.1\n]\n",
+                .text = "2.0\t-0.0\t1000000000000000.0\t1e+16\t3\t0.1\n",
+                .table = "------------------------\n|      DescribeKey     |\n+----------------------+\n|  2.0                 |\n|  -0.0                |\n|  1000000000000000.0  |\n|  1e+16               |\n|  3                   |\n|  0.1                 |\n+----------------------+\n",
+                .yaml = "- 2.0\n- -0.0\n- 1000000000000000.0\n- 1e+16\n- 3\n- 0.1\n",
+                .yaml_stream = "- - 2.0\n  - -0.0\n  - 1000000000000000.0\n  - 1e+16\n  - 3\n  - 0.1\n",
+        },
+        {
                 .name = "query_true",
                 .title = "DescribeKey",
                 .data = "true",

@@ -52,6 +52,7 @@ CASES = [
     ("query_string", "DescribeKey", K1),
     ("query_number", "DescribeKey", 1000),
     ("query_float", "DescribeKey", 2.5),
+    ("query_float_integral", "DescribeKey", [2.0, -0.0, 1e15, 1e16, 3, 0.1]),
     ("query_true", "DescribeKey", True),
     ("query_null", "DescribeKey", None),
     ("query_list", "ListKeys", [K1, K2, K3]),
