@@ -1136,16 +1136,20 @@ static int output_table(FILE *f, FILE *terminal, const JsonValue *v, const Outpu
 #define YAML_BEST_INDENT    2
 #define YAML_SIMPLE_KEY_MAX 128
 
+#define YAML_N_IMPLICIT 8
+
 typedef struct Yaml {
         FILE *f;
         int column, indent;
         bool whitespace, indention;
         unsigned depth;
+        regex_t implicit[YAML_N_IMPLICIT]; /* compiled once per document */
+        bool compiled;
 } Yaml;
 
 /* The implicit resolvers of ruamel.yaml's VersionedResolver for YAML 1.2: a string that reads as one of
  * these when plain must be quoted. */
-static const char *const yaml_implicit[] = {
+static const char *const yaml_implicit[YAML_N_IMPLICIT] = {
         "^(true|True|TRUE|false|False|FALSE)$",
         "^([-+]?[0-9][0-9_]*\\.[0-9_]*([eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+"
         "|[-+]?\\.[0-9_]+([eE][-+][0-9]+)?|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN))$",
@@ -1159,10 +1163,27 @@ static const char *const yaml_implicit[] = {
         "^(!|&|\\*)$",
 };
 
-static int yaml_resolves_to_other_type(const char *s, size_t n, bool *ret) {
+static void yaml_done(Yaml *y) {
+        if (!y->compiled)
+                return;
+        for (size_t i = 0; i < YAML_N_IMPLICIT; i++)
+                regfree(&y->implicit[i]);
+        y->compiled = false;
+}
+
+static int yaml_resolves_to_other_type(Yaml *y, const char *s, size_t n, bool *ret) {
         /* Python's re "$" also matches before a final newline. */
         _cleanup_free_ char *copy = NULL;
 
+        if (!y->compiled) {
+                for (size_t i = 0; i < YAML_N_IMPLICIT; i++)
+                        if (regcomp(&y->implicit[i], yaml_implicit[i], REG_EXTENDED | REG_NOSUB) != 0) {
+                                while (i > 0)
+                                        regfree(&y->implicit[--i]);
+                                return -ENOMEM;
+                        }
+                y->compiled = true;
+        }
         if (strlen(s) != n) {
                 *ret = false; /* a NUL: not any of these */
                 return 0;
@@ -1173,19 +1194,11 @@ static int yaml_resolves_to_other_type(const char *s, size_t n, bool *ret) {
                         return -ENOMEM;
                 s = copy;
         }
-        for (size_t i = 0; i < ELEMENTSOF(yaml_implicit); i++) {
-                regex_t re;
-                int m;
-
-                if (regcomp(&re, yaml_implicit[i], REG_EXTENDED | REG_NOSUB) != 0)
-                        return -ENOMEM;
-                m = regexec(&re, s, 0, NULL, 0);
-                regfree(&re);
-                if (m == 0) {
+        for (size_t i = 0; i < YAML_N_IMPLICIT; i++)
+                if (regexec(&y->implicit[i], s, 0, NULL, 0) == 0) {
                         *ret = true;
                         return 0;
                 }
-        }
         *ret = false;
         return 0;
 }
@@ -1494,7 +1507,7 @@ static int yaml_emit_scalar(Yaml *y, const char *s, size_t n, bool is_string, bo
         int saved = y->indent, r;
 
         if (is_string) {
-                r = yaml_resolves_to_other_type(s, n, &other);
+                r = yaml_resolves_to_other_type(y, s, n, &other);
                 if (r < 0)
                         return r;
         }
@@ -1644,7 +1657,7 @@ static int yaml_emit_node(Yaml *y, const JsonValue *v, bool mapping_context, boo
 }
 
 static int output_yaml(FILE *f, const JsonValue *v) {
-        Yaml y = { .f = f, .indent = -1, .whitespace = true, .indention = true };
+        _cleanup_(yaml_done) Yaml y = { .f = f, .indent = -1, .whitespace = true, .indention = true };
         int r;
 
         /* YAMLDumper: scalars as JSON, so that YAML does not end them with "...". */
