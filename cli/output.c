@@ -17,6 +17,7 @@ static const char *const format_names[_OUTPUT_FORMAT_MAX] = {
         [OUTPUT_FORMAT_TEXT] = "text",
         [OUTPUT_FORMAT_TABLE] = "table",
         [OUTPUT_FORMAT_YAML] = "yaml",
+        [OUTPUT_FORMAT_YAML_STREAM] = "yaml-stream",
 };
 
 static const char *const color_names[_OUTPUT_COLOR_MAX] = {
@@ -423,12 +424,12 @@ typedef struct Row {
 } Row;
 
 typedef struct Section {
-        char *title;            /* NULL for Python's None, which counts as "None" in widths */
+        char *title; /* NULL for Python's None, which counts as "None" in widths */
         Row headers;
         Row *rows;
         size_t n_rows;
         unsigned indent_level;
-        ssize_t num_cols;       /* -1 for None */
+        ssize_t num_cols; /* -1 for None */
         size_t *max_widths;
         size_t n_max_widths;
 } Section;
@@ -444,7 +445,7 @@ static void row_done(Row *r) {
         for (size_t i = 0; i < r->n; i++)
                 free(r->cells[i]);
         free(r->cells);
-        *r = (Row) {};
+        *r = (Row){};
 }
 
 static Section *section_free(Section *s) {
@@ -525,7 +526,7 @@ static int section_add_header(Section *s, Row *headers) {
                 s->num_cols = headers->n;
         row_done(&s->headers);
         s->headers = *headers;
-        *headers = (Row) {};
+        *headers = (Row){};
         return 0;
 }
 
@@ -546,7 +547,7 @@ static int section_add_row(Section *s, Row *row) {
         }
         s->rows = rows;
         s->rows[s->n_rows++] = *row;
-        *row = (Row) {};
+        *row = (Row){};
         r = section_update_max_widths(s, &s->rows[s->n_rows - 1]);
         return r;
 }
@@ -658,15 +659,16 @@ static int table_build_from_dict(Table *t, const JsonValue *current, unsigned in
         }
         for (size_t i = 0; i < nm; i++) {
                 bool built;
-                r = table_build(t, more[i], true, json_object_get(current, more[i]), indent_level + 1, &built);
+                r = table_build(t, more[i], true, json_object_get(current, more[i]), indent_level + 1,
+                                &built);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-static int table_build_from_list(Table *t, const JsonValue *current, unsigned indent_level, const char *title,
-                                 bool has_title) {
+static int table_build_from_list(Table *t, const JsonValue *current, unsigned indent_level,
+                                 const char *title, bool has_title) {
         _cleanup_free_ const char **headers = NULL, **more = NULL;
         size_t nh = 0, nm = 0, total = 0;
         Row row = {};
@@ -784,7 +786,8 @@ static int table_build(Table *t, const char *title, bool has_title, const JsonVa
                                  * becomes a row of its keys, as in aws. */
                                 if (json_type(item) == JSON_ARRAY)
                                         for (size_t j = 0; j < json_size(item); j++)
-                                                all_scalar = all_scalar && !is_container(json_array_get(item, j));
+                                                all_scalar =
+                                                        all_scalar && !is_container(json_array_get(item, j));
                                 if (!all_scalar) {
                                         r = table_build(t, NULL, false, item, 0, &built);
                                         continue;
@@ -844,7 +847,8 @@ static size_t *section_column_widths(const Section *s, size_t padding, ssize_t m
         return w;
 }
 
-static int section_total_width(const Section *s, size_t padding, bool with_border, size_t outer, size_t *ret) {
+static int section_total_width(const Section *s, size_t padding, bool with_border, size_t outer,
+                               size_t *ret) {
         _cleanup_free_ size_t *w = section_column_widths(s, 0, -1);
         size_t total = 0, title;
 
@@ -863,12 +867,12 @@ static int section_total_width(const Section *s, size_t padding, bool with_borde
 typedef struct Renderer {
         FILE *f;
         bool color;
-        unsigned indent;        /* of the section being written */
+        unsigned indent; /* of the section being written */
 } Renderer;
 
-#define COLOR_ROW "\x1b[1m\x1b[34m"
+#define COLOR_ROW    "\x1b[1m\x1b[34m"
 #define COLOR_INDENT "\x1b[2m\x1b[33m"
-#define COLOR_RESET "\x1b[0m"
+#define COLOR_RESET  "\x1b[0m"
 
 static void spaces(FILE *f, ssize_t n) {
         for (ssize_t i = 0; i < n; i++)
@@ -924,7 +928,7 @@ typedef struct Line {
 } Line;
 
 static FILE *line_begin(Line *l) {
-        *l = (Line) {};
+        *l = (Line){};
         l->f = open_memstream(&l->buf, &l->size);
         return l->f;
 }
@@ -1128,20 +1132,24 @@ static int output_table(FILE *f, FILE *terminal, const JsonValue *v, const Outpu
 /* ---- YAML: awscli's YAMLDumper, ruamel.yaml's safe representer and YAML 1.2 resolver, and the
  * emitter of libyaml (ruamel.yaml.clib), as far as block-style documents need it ---- */
 
-#define YAML_BEST_WIDTH 80
-#define YAML_BEST_INDENT 2
+#define YAML_BEST_WIDTH     80
+#define YAML_BEST_INDENT    2
 #define YAML_SIMPLE_KEY_MAX 128
+
+#define YAML_N_IMPLICIT 8
 
 typedef struct Yaml {
         FILE *f;
         int column, indent;
         bool whitespace, indention;
         unsigned depth;
+        regex_t implicit[YAML_N_IMPLICIT]; /* compiled once per document */
+        bool compiled;
 } Yaml;
 
 /* The implicit resolvers of ruamel.yaml's VersionedResolver for YAML 1.2: a string that reads as one of
  * these when plain must be quoted. */
-static const char *const yaml_implicit[] = {
+static const char *const yaml_implicit[YAML_N_IMPLICIT] = {
         "^(true|True|TRUE|false|False|FALSE)$",
         "^([-+]?[0-9][0-9_]*\\.[0-9_]*([eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+"
         "|[-+]?\\.[0-9_]+([eE][-+][0-9]+)?|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN))$",
@@ -1155,10 +1163,27 @@ static const char *const yaml_implicit[] = {
         "^(!|&|\\*)$",
 };
 
-static int yaml_resolves_to_other_type(const char *s, size_t n, bool *ret) {
+static void yaml_done(Yaml *y) {
+        if (!y->compiled)
+                return;
+        for (size_t i = 0; i < YAML_N_IMPLICIT; i++)
+                regfree(&y->implicit[i]);
+        y->compiled = false;
+}
+
+static int yaml_resolves_to_other_type(Yaml *y, const char *s, size_t n, bool *ret) {
         /* Python's re "$" also matches before a final newline. */
         _cleanup_free_ char *copy = NULL;
 
+        if (!y->compiled) {
+                for (size_t i = 0; i < YAML_N_IMPLICIT; i++)
+                        if (regcomp(&y->implicit[i], yaml_implicit[i], REG_EXTENDED | REG_NOSUB) != 0) {
+                                while (i > 0)
+                                        regfree(&y->implicit[--i]);
+                                return -ENOMEM;
+                        }
+                y->compiled = true;
+        }
         if (strlen(s) != n) {
                 *ret = false; /* a NUL: not any of these */
                 return 0;
@@ -1169,19 +1194,11 @@ static int yaml_resolves_to_other_type(const char *s, size_t n, bool *ret) {
                         return -ENOMEM;
                 s = copy;
         }
-        for (size_t i = 0; i < ELEMENTSOF(yaml_implicit); i++) {
-                regex_t re;
-                int m;
-
-                if (regcomp(&re, yaml_implicit[i], REG_EXTENDED | REG_NOSUB) != 0)
-                        return -ENOMEM;
-                m = regexec(&re, s, 0, NULL, 0);
-                regfree(&re);
-                if (m == 0) {
+        for (size_t i = 0; i < YAML_N_IMPLICIT; i++)
+                if (regexec(&y->implicit[i], s, 0, NULL, 0) == 0) {
                         *ret = true;
                         return 0;
                 }
-        }
         *ret = false;
         return 0;
 }
@@ -1214,7 +1231,7 @@ static ScalarAnalysis yaml_analyze(const char *s, size_t n) {
         size_t w;
 
         if (n == 0)
-                return (ScalarAnalysis) { .block_plain_allowed = true, .single_quoted_allowed = true };
+                return (ScalarAnalysis){ .block_plain_allowed = true, .single_quoted_allowed = true };
 
         if (n >= 3 && (memcmp(s, "---", 3) == 0 || memcmp(s, "...", 3) == 0))
                 block_indicators = flow_indicators = true;
@@ -1363,7 +1380,8 @@ static void yaml_write_plain(Yaml *y, const char *s, size_t n, bool allow_breaks
                 size_t w = utf8_decode(s + i, n - i, &c);
 
                 if (c == ' ') {
-                        if (allow_breaks && !spaces && y->column > YAML_BEST_WIDTH && !(i + 1 < n && s[i + 1] == ' '))
+                        if (allow_breaks && !spaces && y->column > YAML_BEST_WIDTH &&
+                            !(i + 1 < n && s[i + 1] == ' '))
                                 yaml_write_indent(y);
                         else
                                 yaml_write(y, s + i, w);
@@ -1439,10 +1457,10 @@ static void yaml_write_double_quoted(Yaml *y, const char *s, size_t n, bool allo
                                 uint32_t c;
                                 char e;
                         } escapes[] = {
-                                { 0x00, '0' },   { 0x07, 'a' },   { 0x08, 'b' },    { 0x09, 't' },
-                                { 0x0a, 'n' },   { 0x0b, 'v' },   { 0x0c, 'f' },    { 0x0d, 'r' },
-                                { 0x1b, 'e' },   { 0x22, '"' },   { 0x5c, '\\' },   { 0x85, 'N' },
-                                { 0xa0, '_' },   { 0x2028, 'L' }, { 0x2029, 'P' },
+                                { 0x00, '0' }, { 0x07, 'a' },   { 0x08, 'b' },   { 0x09, 't' },
+                                { 0x0a, 'n' }, { 0x0b, 'v' },   { 0x0c, 'f' },   { 0x0d, 'r' },
+                                { 0x1b, 'e' }, { 0x22, '"' },   { 0x5c, '\\' },  { 0x85, 'N' },
+                                { 0xa0, '_' }, { 0x2028, 'L' }, { 0x2029, 'P' },
                         };
                         char e = 0;
                         int digits;
@@ -1489,7 +1507,7 @@ static int yaml_emit_scalar(Yaml *y, const char *s, size_t n, bool is_string, bo
         int saved = y->indent, r;
 
         if (is_string) {
-                r = yaml_resolves_to_other_type(s, n, &other);
+                r = yaml_resolves_to_other_type(y, s, n, &other);
                 if (r < 0)
                         return r;
         }
@@ -1627,8 +1645,8 @@ static int yaml_emit_node(Yaml *y, const JsonValue *v, bool mapping_context, boo
                 }
                 break;
         case JSON_BOOLEAN:
-                r = yaml_emit_scalar(y, json_boolean_value(v) ? "true" : "false", json_boolean_value(v) ? 4 : 5,
-                                     false, simple_key);
+                r = yaml_emit_scalar(y, json_boolean_value(v) ? "true" : "false",
+                                     json_boolean_value(v) ? 4 : 5, false, simple_key);
                 break;
         default:
                 r = yaml_emit_scalar(y, "null", 4, false, simple_key);
@@ -1639,7 +1657,7 @@ static int yaml_emit_node(Yaml *y, const JsonValue *v, bool mapping_context, boo
 }
 
 static int output_yaml(FILE *f, const JsonValue *v) {
-        Yaml y = { .f = f, .indent = -1, .whitespace = true, .indention = true };
+        _cleanup_(yaml_done) Yaml y = { .f = f, .indent = -1, .whitespace = true, .indention = true };
         int r;
 
         /* YAMLDumper: scalars as JSON, so that YAML does not end them with "...". */
@@ -1672,6 +1690,17 @@ static int output_write(FILE *f, FILE *terminal, const JsonValue *v, const Outpu
                 if (empty_object)
                         return 0;
                 return output_yaml(f, v);
+        case OUTPUT_FORMAT_YAML_STREAM: {
+                /* StreamedYAMLFormatter: the response as a list of one. */
+                _cleanup_(json_value_freep) JsonValue *list = NULL;
+
+                if (empty_object)
+                        return 0;
+                list = json_array();
+                if (!list || json_array_append(list, json_ref((JsonValue *) v)) < 0)
+                        return -ENOMEM;
+                return output_yaml(f, list);
+        }
         default:
                 return -EINVAL;
         }

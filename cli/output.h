@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The output formats of AWS CLI v2 (--output json|text|table|yaml, --color on|off|auto), printed byte
+/* The output formats of AWS CLI v2 (--output json|text|table|yaml|yaml-stream,
+ * --color on|off|auto), printed byte
  * for byte as awscli 2.9.19's formatters print a response or a --query result (awscli/formatter.py,
  * text.py, table.py; YAML as ruamel.yaml's safe dumper over libyaml's emitter prints it). */
 #pragma once
@@ -14,6 +15,7 @@ typedef enum OutputFormat {
         OUTPUT_FORMAT_TEXT,
         OUTPUT_FORMAT_TABLE,
         OUTPUT_FORMAT_YAML,
+        OUTPUT_FORMAT_YAML_STREAM, /* each page as a list of one; without pagination, one list */
         _OUTPUT_FORMAT_MAX,
         _OUTPUT_FORMAT_INVALID = -EINVAL,
 } OutputFormat;
@@ -33,9 +35,9 @@ OutputColor output_color_from_string(const char *s);
 
 typedef struct OutputOptions {
         OutputFormat format;
-        OutputColor color;      /* table only: colours rows and borders, as aws does */
-        const char *title;      /* table only: the title row, the operation's name ("DescribeKey") */
-        unsigned width;         /* table only: the terminal's width; 0 asks the stream's terminal, 80 if none */
+        OutputColor color; /* table only: colours rows and borders, as aws does */
+        const char *title; /* table only: the title row, the operation's name ("DescribeKey") */
+        unsigned width;    /* table only: the terminal's width; 0 asks the stream's terminal, 80 if none */
 } OutputOptions;
 
 /* Prints v (a response or a --query result; NULL counts as JSON null) as aws prints it. Nothing is

@@ -4,7 +4,7 @@
 
 typedef struct OutputGolden {
         const char *name, *title, *data;
-        const char *json, *text, *table, *yaml;
+        const char *json, *text, *table, *yaml, *yaml_stream;
 } OutputGolden;
 
 static const OutputGolden output_golden[] = {
@@ -16,6 +16,7 @@ static const OutputGolden output_golden[] = {
                 .text = "KEYMETADATA\tarn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab\t2026-11-22T10:00:00.123000+00:00\tHMAC_256\tHMAC key for the build server\tTrue\t1234abcd-12ab-34cd-56ef-1234567890ab\tCUSTOMER\tHMAC_256\tEnabled\tGENERATE_VERIFY_MAC\tFalse\tAWS_KMS\talice\t1000\nMACALGORITHMS\tHMAC_SHA_256\n",
                 .table = "--------------------------------------------------------------------------------------------------------\n|                                              DescribeKey                                             |\n+------------------------------------------------------------------------------------------------------+\n||                                             KeyMetadata                                            ||\n|+------------------------+---------------------------------------------------------------------------+|\n||  Arn                   |  arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab  ||\n||  CreationDate          |  2026-11-22T10:00:00.123000+00:00                                         ||\n||  CustomerMasterKeySpec |  HMAC_256                                                                 ||\n||  Description           |  HMAC key for the build server                                            ||\n||  Enabled               |  True                                                                     ||\n||  KeyId                 |  1234abcd-12ab-34cd-56ef-1234567890ab                                     ||\n||  KeyManager            |  CUSTOMER                                                                 ||\n||  KeySpec               |  HMAC_256                                                                 ||\n||  KeyState              |  Enabled                                                                  ||\n||  KeyUsage              |  GENERATE_VERIFY_MAC                                                      ||\n||  MultiRegion           |  False                                                                    ||\n||  Origin                |  AWS_KMS                                                                  ||\n||  Owner                 |  alice                                                                    ||\n||  OwnerUid              |  1000                                                                     ||\n|+------------------------+---------------------------------------------------------------------------+|\n|||                                           MacAlgorithms                                          |||\n||+--------------------------------------------------------------------------------------------------+||\n|||  HMAC_SHA_256                                                                                    |||\n||+--------------------------------------------------------------------------------------------------+||\n",
                 .yaml = "KeyMetadata:\n  Arn: arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab\n  CreationDate: '2026-11-22T10:00:00.123000+00:00'\n  CustomerMasterKeySpec: HMAC_256\n  Description: HMAC key for the build server\n  Enabled: true\n  KeyId: 1234abcd-12ab-34cd-56ef-1234567890ab\n  KeyManager: CUSTOMER\n  KeySpec: HMAC_256\n  KeyState: Enabled\n  KeyUsage: GENERATE_VERIFY_MAC\n  MacAlgorithms:\n  - HMAC_SHA_256\n  MultiRegion: false\n  Origin: AWS_KMS\n  Owner: alice\n  OwnerUid: 1000\n",
+                .yaml_stream = "- KeyMetadata:\n    Arn: arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab\n    CreationDate: '2026-11-22T10:00:00.123000+00:00'\n    CustomerMasterKeySpec: HMAC_256\n    Description: HMAC key for the build server\n    Enabled: true\n    KeyId: 1234abcd-12ab-34cd-56ef-1234567890ab\n    KeyManager: CUSTOMER\n    KeySpec: HMAC_256\n    KeyState: Enabled\n    KeyUsage: GENERATE_VERIFY_MAC\n    MacAlgorithms:\n    - HMAC_SHA_256\n    MultiRegion: false\n    Origin: AWS_KMS\n    Owner: alice\n    OwnerUid: 1000\n",
         },
         {
                 .name = "generate_mac",
@@ -25,6 +26,7 @@ static const OutputGolden output_golden[] = {
                 .text = "arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab\ttdjXmk6zGp7z0CUEc1uqlFcG3ZbNNc0bxnOEZn/NkwA=\tHMAC_SHA_256\n",
                 .table = "---------------------------------------------------------------------------------------------\n|                                        GenerateMac                                        |\n+--------------+----------------------------------------------------------------------------+\n|  KeyId       |  arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab   |\n|  Mac         |  tdjXmk6zGp7z0CUEc1uqlFcG3ZbNNc0bxnOEZn/NkwA=                              |\n|  MacAlgorithm|  HMAC_SHA_256                                                              |\n+--------------+----------------------------------------------------------------------------+\n",
                 .yaml = "KeyId: arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab\nMac: tdjXmk6zGp7z0CUEc1uqlFcG3ZbNNc0bxnOEZn/NkwA=\nMacAlgorithm: HMAC_SHA_256\n",
+                .yaml_stream = "- KeyId: arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab\n  Mac: tdjXmk6zGp7z0CUEc1uqlFcG3ZbNNc0bxnOEZn/NkwA=\n  MacAlgorithm: HMAC_SHA_256\n",
         },
         {
                 .name = "verify_mac",
@@ -34,6 +36,7 @@ static const OutputGolden output_golden[] = {
                 .text = "arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab\tHMAC_SHA_384\tTrue\n",
                 .table = "---------------------------------------------------------------------------------------------\n|                                         VerifyMac                                         |\n+--------------+----------------------------------------------------------------------------+\n|  KeyId       |  arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab   |\n|  MacAlgorithm|  HMAC_SHA_384                                                              |\n|  MacValid    |  True                                                                      |\n+--------------+----------------------------------------------------------------------------+\n",
                 .yaml = "KeyId: arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab\nMacAlgorithm: HMAC_SHA_384\nMacValid: true\n",
+                .yaml_stream = "- KeyId: arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab\n  MacAlgorithm: HMAC_SHA_384\n  MacValid: true\n",
         },
         {
                 .name = "list_keys",
@@ -43,6 +46,7 @@ static const OutputGolden output_golden[] = {
                 .text = "KEYS\tarn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab\t1234abcd-12ab-34cd-56ef-1234567890ab\nKEYS\tarn:aws:kms:local:000000000000:key/0987dcba-09fe-87dc-65ba-ab0987654321\t0987dcba-09fe-87dc-65ba-ab0987654321\nKEYS\tarn:aws:kms:local:000000000000:key/11111111-2222-3333-4444-555555555555\t11111111-2222-3333-4444-555555555555\n",
                 .table = "-----------------------------------------------------------------------------------------------------------------------\n|                                                      ListKeys                                                       |\n+---------------------------------------------------------------------------------------------------------------------+\n||                                                       Keys                                                        ||\n|+--------------------------------------------------------------------------+----------------------------------------+|\n||                                  KeyArn                                  |                 KeyId                  ||\n|+--------------------------------------------------------------------------+----------------------------------------+|\n||  arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab |  1234abcd-12ab-34cd-56ef-1234567890ab  ||\n||  arn:aws:kms:local:000000000000:key/0987dcba-09fe-87dc-65ba-ab0987654321 |  0987dcba-09fe-87dc-65ba-ab0987654321  ||\n||  arn:aws:kms:local:000000000000:key/11111111-2222-3333-4444-555555555555 |  11111111-2222-3333-4444-555555555555  ||\n|+--------------------------------------------------------------------------+----------------------------------------+|\n",
                 .yaml = "Keys:\n- KeyArn: arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab\n  KeyId: 1234abcd-12ab-34cd-56ef-1234567890ab\n- KeyArn: arn:aws:kms:local:000000000000:key/0987dcba-09fe-87dc-65ba-ab0987654321\n  KeyId: 0987dcba-09fe-87dc-65ba-ab0987654321\n- KeyArn: arn:aws:kms:local:000000000000:key/11111111-2222-3333-4444-555555555555\n  KeyId: 11111111-2222-3333-4444-555555555555\n",
+                .yaml_stream = "- Keys:\n  - KeyArn: arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab\n    KeyId: 1234abcd-12ab-34cd-56ef-1234567890ab\n  - KeyArn: arn:aws:kms:local:000000000000:key/0987dcba-09fe-87dc-65ba-ab0987654321\n    KeyId: 0987dcba-09fe-87dc-65ba-ab0987654321\n  - KeyArn: arn:aws:kms:local:000000000000:key/11111111-2222-3333-4444-555555555555\n    KeyId: 11111111-2222-3333-4444-555555555555\n",
         },
         {
                 .name = "list_keys_empty",
@@ -52,6 +56,7 @@ static const OutputGolden output_golden[] = {
                 .text = "",
                 .table = "----------\n|ListKeys|\n+--------+\n",
                 .yaml = "Keys: []\n",
+                .yaml_stream = "- Keys: []\n",
         },
         {
                 .name = "list_aliases",
@@ -61,6 +66,7 @@ static const OutputGolden output_golden[] = {
                 .text = "ALIASES\tarn:aws:kms:local:000000000000:alias/build\talias/build\t2026-11-22T10:00:00.123000+00:00\t2026-11-22T10:00:00.123000+00:00\t1234abcd-12ab-34cd-56ef-1234567890ab\nALIASES\tarn:aws:kms:local:000000000000:alias/aws/hmac\talias/aws/hmac\t\t\t\n",
                 .table = "---------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------\n|                                                                                     ListAliases                                                                                     |\n+-------------------------------------------------------------------------------------------------------------------------------------------------------------------------------------+\n||                                                                                      Aliases                                                                                      ||\n|+------------------------------------------------+-----------------+-----------------------------------+-----------------------------------+----------------------------------------+|\n||                    AliasArn                    |    AliasName    |           CreationDate            |          LastUpdatedDate          |              TargetKeyId               ||\n|+------------------------------------------------+-----------------+-----------------------------------+-----------------------------------+----------------------------------------+|\n||  arn:aws:kms:local:000000000000:alias/build    |  alias/build    |  2026-11-22T10:00:00.123000+00:00 |  2026-11-22T10:00:00.123000+00:00 |  1234abcd-12ab-34cd-56ef-1234567890ab  ||\n||  arn:aws:kms:local:000000000000:alias/aws/hmac |  alias/aws/hmac |                                   |                                   |                                        ||\n|+------------------------------------------------+-----------------+-----------------------------------+-----------------------------------+----------------------------------------+|\n",
                 .yaml = "Aliases:\n- AliasArn: arn:aws:kms:local:000000000000:alias/build\n  AliasName: alias/build\n  CreationDate: '2026-11-22T10:00:00.123000+00:00'\n  LastUpdatedDate: '2026-11-22T10:00:00.123000+00:00'\n  TargetKeyId: 1234abcd-12ab-34cd-56ef-1234567890ab\n- AliasArn: arn:aws:kms:local:000000000000:alias/aws/hmac\n  AliasName: alias/aws/hmac\n",
+                .yaml_stream = "- Aliases:\n  - AliasArn: arn:aws:kms:local:000000000000:alias/build\n    AliasName: alias/build\n    CreationDate: '2026-11-22T10:00:00.123000+00:00'\n    LastUpdatedDate: '2026-11-22T10:00:00.123000+00:00'\n    TargetKeyId: 1234abcd-12ab-34cd-56ef-1234567890ab\n  - AliasArn: arn:aws:kms:local:000000000000:alias/aws/hmac\n    AliasName: alias/aws/hmac\n",
         },
         {
                 .name = "list_tags",
@@ -70,6 +76,7 @@ static const OutputGolden output_golden[] = {
                 .text = "False\nTAGS\tteam\tbuild\nTAGS\tcost-center\t42\nTAGS\tempty\t\nTAGS\tnote\tyes: it's #1 - true\n",
                 .table = "------------------------------------------\n|            ListResourceTags            |\n+-----------------------+----------------+\n|  Truncated            |  False         |\n+-----------------------+----------------+\n||                 Tags                 ||\n|+--------------+-----------------------+|\n||    TagKey    |       TagValue        ||\n|+--------------+-----------------------+|\n||  team        |  build                ||\n||  cost-center |  42                   ||\n||  empty       |                       ||\n||  note        |  yes: it's #1 - true  ||\n|+--------------+-----------------------+|\n",
                 .yaml = "Tags:\n- TagKey: team\n  TagValue: build\n- TagKey: cost-center\n  TagValue: '42'\n- TagKey: empty\n  TagValue: ''\n- TagKey: note\n  TagValue: 'yes: it''s #1 - true'\nTruncated: false\n",
+                .yaml_stream = "- Tags:\n  - TagKey: team\n    TagValue: build\n  - TagKey: cost-center\n    TagValue: '42'\n  - TagKey: empty\n    TagValue: ''\n  - TagKey: note\n    TagValue: 'yes: it''s #1 - true'\n  Truncated: false\n",
         },
         {
                 .name = "schedule_deletion",
@@ -79,6 +86,7 @@ static const OutputGolden output_golden[] = {
                 .text = "2026-12-22T10:00:00+00:00\tarn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab\tPendingDeletion\t30\n",
                 .table = "----------------------------------------------------------------------------------------------------\n|                                        ScheduleKeyDeletion                                       |\n+---------------------+----------------------------------------------------------------------------+\n|  DeletionDate       |  2026-12-22T10:00:00+00:00                                                 |\n|  KeyId              |  arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab   |\n|  KeyState           |  PendingDeletion                                                           |\n|  PendingWindowInDays|  30                                                                        |\n+---------------------+----------------------------------------------------------------------------+\n",
                 .yaml = "DeletionDate: '2026-12-22T10:00:00+00:00'\nKeyId: arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab\nKeyState: PendingDeletion\nPendingWindowInDays: 30\n",
+                .yaml_stream = "- DeletionDate: '2026-12-22T10:00:00+00:00'\n  KeyId: arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab\n  KeyState: PendingDeletion\n  PendingWindowInDays: 30\n",
         },
         {
                 .name = "mac_batch",
@@ -88,6 +96,7 @@ static const OutputGolden output_golden[] = {
                 .text = "arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab\tHMAC_SHA_256\nMACS\tAAAA\nMACS\tBBBB\nMACS\tCCCC\n",
                 .table = "---------------------------------------------------------------------------------------------\n|                                     GenerateMacBatch                                      |\n+--------------+----------------------------------------------------------------------------+\n|  KeyId       |  arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab   |\n|  MacAlgorithm|  HMAC_SHA_256                                                              |\n+--------------+----------------------------------------------------------------------------+\n||                                          Macs                                           ||\n|+-----------------------------------------------------------------------------------------+|\n||  AAAA                                                                                   ||\n||  BBBB                                                                                   ||\n||  CCCC                                                                                   ||\n|+-----------------------------------------------------------------------------------------+|\n",
                 .yaml = "KeyId: arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab\nMacAlgorithm: HMAC_SHA_256\nMacs:\n- AAAA\n- BBBB\n- CCCC\n",
+                .yaml_stream = "- KeyId: arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab\n  MacAlgorithm: HMAC_SHA_256\n  Macs:\n  - AAAA\n  - BBBB\n  - CCCC\n",
         },
         {
                 .name = "query_string",
@@ -97,6 +106,7 @@ static const OutputGolden output_golden[] = {
                 .text = "1234abcd-12ab-34cd-56ef-1234567890ab\n",
                 .table = "-------------\n|DescribeKey|\n+-----------+\n",
                 .yaml = "\"1234abcd-12ab-34cd-56ef-1234567890ab\"\n",
+                .yaml_stream = "- 1234abcd-12ab-34cd-56ef-1234567890ab\n",
         },
         {
                 .name = "query_number",
@@ -106,6 +116,7 @@ static const OutputGolden output_golden[] = {
                 .text = "1000\n",
                 .table = "-------------\n|DescribeKey|\n+-----------+\n",
                 .yaml = "1000\n",
+                .yaml_stream = "- 1000\n",
         },
         {
                 .name = "query_float",
@@ -115,6 +126,17 @@ static const OutputGolden output_golden[] = {
                 .text = "2.5\n",
                 .table = "-------------\n|DescribeKey|\n+-----------+\n",
                 .yaml = "2.5\n",
+                .yaml_stream = "- 2.5\n",
+        },
+        {
+                .name = "query_float_integral",
+                .title = "DescribeKey",
+                .data = "[2.0, -0.0, 1000000000000000.0, 1e+16, 3, 0.1]",
+                .json = "[\n    2.0,\n    -0.0,\n    1000000000000000.0,\n    1e+16,\n    3,\n    0.1\n]\n",
+                .text = "2.0\t-0.0\t1000000000000000.0\t1e+16\t3\t0.1\n",
+                .table = "------------------------\n|      DescribeKey     |\n+----------------------+\n|  2.0                 |\n|  -0.0                |\n|  1000000000000000.0  |\n|  1e+16               |\n|  3                   |\n|  0.1                 |\n+----------------------+\n",
+                .yaml = "- 2.0\n- -0.0\n- 1000000000000000.0\n- 1e+16\n- 3\n- 0.1\n",
+                .yaml_stream = "- - 2.0\n  - -0.0\n  - 1000000000000000.0\n  - 1e+16\n  - 3\n  - 0.1\n",
         },
         {
                 .name = "query_true",
@@ -124,6 +146,7 @@ static const OutputGolden output_golden[] = {
                 .text = "True\n",
                 .table = "-------------\n|DescribeKey|\n+-----------+\n",
                 .yaml = "true\n",
+                .yaml_stream = "- true\n",
         },
         {
                 .name = "query_null",
@@ -133,6 +156,7 @@ static const OutputGolden output_golden[] = {
                 .text = "None\n",
                 .table = "",
                 .yaml = "null\n",
+                .yaml_stream = "- null\n",
         },
         {
                 .name = "query_list",
@@ -142,6 +166,7 @@ static const OutputGolden output_golden[] = {
                 .text = "1234abcd-12ab-34cd-56ef-1234567890ab\t0987dcba-09fe-87dc-65ba-ab0987654321\t11111111-2222-3333-4444-555555555555\n",
                 .table = "------------------------------------------\n|                ListKeys                |\n+----------------------------------------+\n|  1234abcd-12ab-34cd-56ef-1234567890ab  |\n|  0987dcba-09fe-87dc-65ba-ab0987654321  |\n|  11111111-2222-3333-4444-555555555555  |\n+----------------------------------------+\n",
                 .yaml = "- 1234abcd-12ab-34cd-56ef-1234567890ab\n- 0987dcba-09fe-87dc-65ba-ab0987654321\n- 11111111-2222-3333-4444-555555555555\n",
+                .yaml_stream = "- - 1234abcd-12ab-34cd-56ef-1234567890ab\n  - 0987dcba-09fe-87dc-65ba-ab0987654321\n  - 11111111-2222-3333-4444-555555555555\n",
         },
         {
                 .name = "query_list_of_lists",
@@ -151,6 +176,7 @@ static const OutputGolden output_golden[] = {
                 .text = "alias/build\t1234abcd-12ab-34cd-56ef-1234567890ab\nalias/aws/hmac\tNone\nalias/x\t3\tTrue\n",
                 .table = NULL,
                 .yaml = "- - alias/build\n  - 1234abcd-12ab-34cd-56ef-1234567890ab\n- - alias/aws/hmac\n  - null\n- - alias/x\n  - 3\n  - true\n",
+                .yaml_stream = "- - - alias/build\n    - 1234abcd-12ab-34cd-56ef-1234567890ab\n  - - alias/aws/hmac\n    - null\n  - - alias/x\n    - 3\n    - true\n",
         },
         {
                 .name = "query_object",
@@ -160,6 +186,7 @@ static const OutputGolden output_golden[] = {
                 .text = "True\t1234abcd-12ab-34cd-56ef-1234567890ab\tEnabled\nALGORITHMS\tHMAC_SHA_256\n",
                 .table = "----------------------------------------------------------------\n|                          DescribeKey                         |\n+---------+----------------------------------------+-----------+\n| Enabled |                  Id                    |   State   |\n+---------+----------------------------------------+-----------+\n|  True   |  1234abcd-12ab-34cd-56ef-1234567890ab  |  Enabled  |\n+---------+----------------------------------------+-----------+\n||                         Algorithms                         ||\n|+------------------------------------------------------------+|\n||  HMAC_SHA_256                                              ||\n|+------------------------------------------------------------+|\n",
                 .yaml = "Algorithms:\n- HMAC_SHA_256\nEnabled: true\nId: 1234abcd-12ab-34cd-56ef-1234567890ab\nState: Enabled\n",
+                .yaml_stream = "- Algorithms:\n  - HMAC_SHA_256\n  Enabled: true\n  Id: 1234abcd-12ab-34cd-56ef-1234567890ab\n  State: Enabled\n",
         },
         {
                 .name = "query_empty_object",
@@ -169,6 +196,7 @@ static const OutputGolden output_golden[] = {
                 .text = "",
                 .table = "",
                 .yaml = "",
+                .yaml_stream = "",
         },
         {
                 .name = "query_empty_list",
@@ -178,6 +206,7 @@ static const OutputGolden output_golden[] = {
                 .text = "",
                 .table = "",
                 .yaml = "[]\n",
+                .yaml_stream = "- []\n",
         },
         {
                 .name = "query_empty_string",
@@ -187,6 +216,7 @@ static const OutputGolden output_golden[] = {
                 .text = "\n",
                 .table = "",
                 .yaml = "\"\"\n",
+                .yaml_stream = "- ''\n",
         },
         {
                 .name = "query_list_of_objects",
@@ -196,6 +226,7 @@ static const OutputGolden output_golden[] = {
                 .text = "\t1234abcd-12ab-34cd-56ef-1234567890ab\t1\nx\t0987dcba-09fe-87dc-65ba-ab0987654321\t\n",
                 .table = "--------------------------------------------------------\n|                       ListKeys                       |\n+-------+----------------------------------------+-----+\n| Extra |                  Id                    |  N  |\n+-------+----------------------------------------+-----+\n|       |  1234abcd-12ab-34cd-56ef-1234567890ab  |  1  |\n|  x    |  0987dcba-09fe-87dc-65ba-ab0987654321  |     |\n+-------+----------------------------------------+-----+\n",
                 .yaml = "- Id: 1234abcd-12ab-34cd-56ef-1234567890ab\n  N: 1\n- Extra: x\n  Id: 0987dcba-09fe-87dc-65ba-ab0987654321\n",
+                .yaml_stream = "- - Id: 1234abcd-12ab-34cd-56ef-1234567890ab\n    N: 1\n  - Extra: x\n    Id: 0987dcba-09fe-87dc-65ba-ab0987654321\n",
         },
         {
                 .name = "query_mixed_list",
@@ -205,6 +236,7 @@ static const OutputGolden output_golden[] = {
                 .text = NULL,
                 .table = NULL,
                 .yaml = "- a\n- 1\n- - 2\n  - 3\n- b: c\n- null\n- false\n",
+                .yaml_stream = "- - a\n  - 1\n  - - 2\n    - 3\n  - b: c\n  - null\n  - false\n",
         },
         {
                 .name = "nested",
@@ -214,6 +246,7 @@ static const OutputGolden output_golden[] = {
                 .text = "last\nB\tdeep\nD\t1\nD\t2\nE\tg\nH\tj\nM\ts\nM\t1\n",
                 .table = "-------------------\n|   DescribeKey   |\n+-----+-----------+\n|  Z  |  last     |\n+-----+-----------+\n||       A       ||\n|+---------------+|\n|||      B      |||\n||+----+--------+||\n|||  C |  deep  |||\n||+----+--------+||\n||||     D     ||||\n|||+-----------+|||\n||||  1        ||||\n||||  2        ||||\n|||+-----------+|||\n|||      E      |||\n||+-------------+||\n|||      F      |||\n||+-------------+||\n|||  g          |||\n||+-------------+||\n||||     H     ||||\n|||+----+------+|||\n||||  I |  j   ||||\n|||+----+------+|||\n||       M       ||\n|+---------------+|\n||       N       ||\n|+---------------+|\n||  1            ||\n||  s            ||\n|+---------------+|\n",
                 .yaml = "A:\n  B:\n    C: deep\n    D:\n    - 1\n    - 2\n  E:\n  - F: g\n    H:\n      I: j\nM:\n- - N: 1\n- s\nZ: last\n",
+                .yaml_stream = "- A:\n    B:\n      C: deep\n      D:\n      - 1\n      - 2\n    E:\n    - F: g\n      H:\n        I: j\n  M:\n  - - N: 1\n  - s\n  Z: last\n",
         },
         {
                 .name = "yaml_strings",
@@ -223,6 +256,7 @@ static const OutputGolden output_golden[] = {
                 .text = "empty key\tv\t&x\t@x\t!x\t""\xef\xbb\xbf""x\t`x\t{x}\t[x]\t""\xe9\x8d\xb5\xe3\x81\xae\xe8\xaa\xac\xe6\x98\x8e""\ta: b\ta, b\ta""\x0d""\nb\ta""\x01""b\t- x\t2026-11-22\ta""\x7f""b\tsay \"hi\"\t""\xc3\xa9""\t""\xf0\x9f\x94\x91""\t\t1.5\t>x\ta #b\t0x1F\t.inf\tv\t x\tword word word word word word word word word word word word word word word word word word word word word word word word word word word word word word end\txxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\ta""\xe2\x80\xa8""b\tline one\nline two\n\t.NaN\ta""\xc2\x85""b\ta\nb\tnull\t123\t0o17\tOff\t%x\t|\t""\x3f""x\tit's\ta/b:c\t2026-11-22T10:00:00.123000+00:00\t*x\ta\tb\t~\tx \ttrue\tyes\n",
                 .table = "---------------------------------------------------------------------------------------------------------------------------------------------------------------------------------\n|                                                                                  DescribeKey                                                                                  |\n+----------------+--------------------------------------------------------------------------------------------------------------------------------------------------------------+\n|                |  empty key                                                                                                                                                   |\n|  Key With Space|  v                                                                                                                                                           |\n|  amp           |  &x                                                                                                                                                          |\n|  at            |  @x                                                                                                                                                          |\n|  bang          |  !x                                                                                                                                                          |\n|  bom           |  ""\xef\xbb\xbf""x                                                                                                                                                          |\n|  bq            |  `x                                                                                                                                                          |\n|  brace         |  {x}                                                                                                                                                         |\n|  bracket       |  [x]                                                                                                                                                         |\n|  cjk           |  ""\xe9\x8d\xb5\xe3\x81\xae\xe8\xaa\xac\xe6\x98\x8e""                                                                                                                                                    |\n|  colon         |  a: b                                                                                                                                                        |\n|  comma         |  a, b                                                                                                                                                        |\n|  crlf          |  a""\x0d""\nb                                                                                                                                                        |\n|  ctrl          |  a""\x01""b                                                                                                                                                         |\n|  dash          |  - x                                                                                                                                                         |\n|  date          |  2026-11-22                                                                                                                                                  |\n|  del           |  a""\x7f""b                                                                                                                                                         |\n|  dquote        |  say \"hi\"                                                                                                                                                    |\n|  e             |  ""\xc3\xa9""                                                                                                                                                          |\n|  emoji         |  ""\xf0\x9f\x94\x91""                                                                                                                                                          |\n|  empty         |                                                                                                                                                              |\n|  float         |  1.5                                                                                                                                                         |\n|  gt            |  >x                                                                                                                                                          |\n|  hash          |  a #b                                                                                                                                                        |\n|  hex           |  0x1F                                                                                                                                                        |\n|  inf           |  .inf                                                                                                                                                        |\n|  k:colon       |  v                                                                                                                                                           |\n|  lead          |   x                                                                                                                                                          |\n|  long          |  word word word word word word word word word word word word word word word word word word word word word word word word word word word word word word end   |\n|  longword      |  xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx                                                        |\n|  ls            |  a""\xe2\x80\xa8""b                                                                                                                                                         |\n|  multi         |  line one\nline two\n                                                                                                                                          |\n|  nan           |  .NaN                                                                                                                                                        |\n|  nel           |  a""\xc2\x85""b                                                                                                                                                         |\n|  newline       |  a\nb                                                                                                                                                         |\n|  null          |  null                                                                                                                                                        |\n|  num           |  123                                                                                                                                                         |\n|  octal         |  0o17                                                                                                                                                        |\n|  off           |  Off                                                                                                                                                         |\n|  pct           |  %x                                                                                                                                                          |\n|  pipe          |  |                                                                                                                                                           |\n|  q             |  ""\x3f""x                                                                                                                                                          |\n|  quote         |  it's                                                                                                                                                        |\n|  slash         |  a/b:c                                                                                                                                                       |\n|  stamp         |  2026-11-22T10:00:00.123000+00:00                                                                                                                            |\n|  star          |  *x                                                                                                                                                          |\n|  tab           |  a\tb                                                                                                                                                         |\n|  tilde         |  ~                                                                                                                                                           |\n|  trail         |  x                                                                                                                                                           |\n|  true          |  true                                                                                                                                                        |\n|  yes           |  yes                                                                                                                                                         |\n+----------------+--------------------------------------------------------------------------------------------------------------------------------------------------------------+\n||                                                                                   nested                                                                                    ||\n|+-----------------------------------------------------------------------------------------------------------------------------------------------------------------------------+|\n",
                 .yaml = "'': empty key\nKey With Space: v\namp: '&x'\nat: '@x'\nbang: '!x'\nbom: \"\\uFEFFx\"\nbq: '`x'\nbrace: '{x}'\nbracket: '[x]'\ncjk: ""\xe9\x8d\xb5\xe3\x81\xae\xe8\xaa\xac\xe6\x98\x8e""\ncolon: 'a: b'\ncomma: a, b\ncrlf: \"a\\r\\nb\"\nctrl: \"a\\x01b\"\ndash: '- x'\ndate: '2026-11-22'\ndel: \"a\\x7Fb\"\ndquote: say \"hi\"\ne: ""\xc3\xa9""\nemoji: \"\\U0001F511\"\nempty: ''\nfloat: '1.5'\ngt: '>x'\nhash: 'a #b'\nhex: '0x1F'\ninf: '.inf'\nk:colon: v\nlead: ' x'\nlong: word word word word word word word word word word word word word word word word\n  word word word word word word word word word word word word word word end\nlongword: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\nls: 'a""\xe2\x80\xa8""  b'\nmulti: 'line one\n\n  line two\n\n  '\nnan: '.NaN'\nnel: \"a\\Nb\"\nnested:\n  '': []\n  x: {}\nnewline: 'a\n\n  b'\n'null': 'null'\nnum: '123'\noctal: '0o17'\noff: Off\npct: '%x'\npipe: '|'\nq: ""\x3f""x\nquote: it's\nslash: a/b:c\nstamp: '2026-11-22T10:00:00.123000+00:00'\nstar: '*x'\ntab: \"a\\tb\"\ntilde: '~'\ntrail: 'x '\n'true': 'true'\nyes: yes\n",
+                .yaml_stream = "- '': empty key\n  Key With Space: v\n  amp: '&x'\n  at: '@x'\n  bang: '!x'\n  bom: \"\\uFEFFx\"\n  bq: '`x'\n  brace: '{x}'\n  bracket: '[x]'\n  cjk: ""\xe9\x8d\xb5\xe3\x81\xae\xe8\xaa\xac\xe6\x98\x8e""\n  colon: 'a: b'\n  comma: a, b\n  crlf: \"a\\r\\nb\"\n  ctrl: \"a\\x01b\"\n  dash: '- x'\n  date: '2026-11-22'\n  del: \"a\\x7Fb\"\n  dquote: say \"hi\"\n  e: ""\xc3\xa9""\n  emoji: \"\\U0001F511\"\n  empty: ''\n  float: '1.5'\n  gt: '>x'\n  hash: 'a #b'\n  hex: '0x1F'\n  inf: '.inf'\n  k:colon: v\n  lead: ' x'\n  long: word word word word word word word word word word word word word word word\n    word word word word word word word word word word word word word word word end\n  longword: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n  ls: 'a""\xe2\x80\xa8""    b'\n  multi: 'line one\n\n    line two\n\n    '\n  nan: '.NaN'\n  nel: \"a\\Nb\"\n  nested:\n    '': []\n    x: {}\n  newline: 'a\n\n    b'\n  'null': 'null'\n  num: '123'\n  octal: '0o17'\n  off: Off\n  pct: '%x'\n  pipe: '|'\n  q: ""\x3f""x\n  quote: it's\n  slash: a/b:c\n  stamp: '2026-11-22T10:00:00.123000+00:00'\n  star: '*x'\n  tab: \"a\\tb\"\n  tilde: '~'\n  trail: 'x '\n  'true': 'true'\n  yes: yes\n",
         },
         {
                 .name = "wide_table",
@@ -232,6 +266,7 @@ static const OutputGolden output_golden[] = {
                 .text = "KEYS\ta rather long description of this key\tarn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab\t1234abcd-12ab-34cd-56ef-1234567890ab\nKEYS\t""\xe9\x8d\xb5\xe3\x81\xae\xe8\xaa\xac\xe6\x98\x8e""\tarn:aws:kms:local:000000000000:key/0987dcba-09fe-87dc-65ba-ab0987654321\t0987dcba-09fe-87dc-65ba-ab0987654321\n",
                 .table = "----------------------------------------------------------------------------------------------------------------------------------------------------------------\n|                                                                          DescribeKey                                                                         |\n+--------------------------------------------------------------------------------------------------------------------------------------------------------------+\n||                                                                            Keys                                                                            ||\n|+---------------------------------------+---------------------------------------------------------------------------+----------------------------------------+|\n||              Description              |                                  KeyArn                                   |                 KeyId                  ||\n|+---------------------------------------+---------------------------------------------------------------------------+----------------------------------------+|\n||  a rather long description of this key|  arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab  |  1234abcd-12ab-34cd-56ef-1234567890ab  ||\n||  ""\xe9\x8d\xb5\xe3\x81\xae\xe8\xaa\xac\xe6\x98\x8e""                             |  arn:aws:kms:local:000000000000:key/0987dcba-09fe-87dc-65ba-ab0987654321  |  0987dcba-09fe-87dc-65ba-ab0987654321  ||\n|+---------------------------------------+---------------------------------------------------------------------------+----------------------------------------+|\n",
                 .yaml = "Keys:\n- Description: a rather long description of this key\n  KeyArn: arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab\n  KeyId: 1234abcd-12ab-34cd-56ef-1234567890ab\n- Description: ""\xe9\x8d\xb5\xe3\x81\xae\xe8\xaa\xac\xe6\x98\x8e""\n  KeyArn: arn:aws:kms:local:000000000000:key/0987dcba-09fe-87dc-65ba-ab0987654321\n  KeyId: 0987dcba-09fe-87dc-65ba-ab0987654321\n",
+                .yaml_stream = "- Keys:\n  - Description: a rather long description of this key\n    KeyArn: arn:aws:kms:local:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab\n    KeyId: 1234abcd-12ab-34cd-56ef-1234567890ab\n  - Description: ""\xe9\x8d\xb5\xe3\x81\xae\xe8\xaa\xac\xe6\x98\x8e""\n    KeyArn: arn:aws:kms:local:000000000000:key/0987dcba-09fe-87dc-65ba-ab0987654321\n    KeyId: 0987dcba-09fe-87dc-65ba-ab0987654321\n",
         },
         {
                 .name = "unicode",
@@ -241,6 +276,7 @@ static const OutputGolden output_golden[] = {
                 .text = "cl""\xc3\xa9"" ""\xe2\x98\x83"" ""\xe9\x8d\xb5""\tascii\n",
                 .table = "--------------------------\n|       DescribeKey      |\n+--------------+---------+\n|  Description |  Note   |\n+--------------+---------+\n|  cl""\xc3\xa9"" ""\xe2\x98\x83"" ""\xe9\x8d\xb5""   |  ascii  |\n+--------------+---------+\n",
                 .yaml = "Description: cl""\xc3\xa9"" ""\xe2\x98\x83"" ""\xe9\x8d\xb5""\nNote: ascii\n",
+                .yaml_stream = "- Description: cl""\xc3\xa9"" ""\xe2\x98\x83"" ""\xe9\x8d\xb5""\n  Note: ascii\n",
         },
         {
                 .name = "yaml_folding",
@@ -250,6 +286,7 @@ static const OutputGolden output_golden[] = {
                 .text = NULL,
                 .table = NULL,
                 .yaml = "double: \"tab\\tword word word word word word word word word word word word word word\n  word word word word word word end\"\ndouble_spaces: \"\\tab  ab  ab  ab  ab  ab  ab  ab  ab  ab  ab  ab  ab  ab  ab  ab  ab\n  \\ ab  ab  ab  ab  ab  ab  ab  ab  ab  ab  ab  ab  ab  \"\n""\x3f"" kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\n: long key\n""\x3f"" 'multi\n\n  line key'\n: v\nnested_lists:\n- - - a\n- - []\n- - {}\n- - k:\n    - 1\n    - x: null\nnumbers:\n- 0\n- -1\n- 2.5\n- -0.125\n- 1e+16\n- 1.5e-07\n- 123456789012\n- 18446744073709551615\nplain_in_list:\n- word word word word word word word word word word word word word word word word\n  word word word word word word word word word x\n- y\nsingle: 'key: value value value value value value value value value value value value\n  value value value value value value value value end'\nspaces: a                                                                                                    b\n",
+                .yaml_stream = "- double: \"tab\\tword word word word word word word word word word word word word word\n    word word word word word word end\"\n  double_spaces: \"\\tab  ab  ab  ab  ab  ab  ab  ab  ab  ab  ab  ab  ab  ab  ab  ab\n    \\ ab  ab  ab  ab  ab  ab  ab  ab  ab  ab  ab  ab  ab  ab  \"\n  ""\x3f"" kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\n  : long key\n  ""\x3f"" 'multi\n\n    line key'\n  : v\n  nested_lists:\n  - - - a\n  - - []\n  - - {}\n  - - k:\n      - 1\n      - x: null\n  numbers:\n  - 0\n  - -1\n  - 2.5\n  - -0.125\n  - 1e+16\n  - 1.5e-07\n  - 123456789012\n  - 18446744073709551615\n  plain_in_list:\n  - word word word word word word word word word word word word word word word word\n    word word word word word word word word word x\n  - y\n  single: 'key: value value value value value value value value value value value\n    value value value value value value value value value end'\n  spaces: a                                                                                                    b\n",
         },
         {
                 .name = "falsy_values",
@@ -259,6 +296,7 @@ static const OutputGolden output_golden[] = {
                 .text = "\tFalse\tNone\t1\t0\n",
                 .table = "-------------------------------------------\n|               DescribeKey               |\n+-------+--------+-------+-------+--------+\n| Empty | False  | None  |  One  | Zero   |\n+-------+--------+-------+-------+--------+\n|       |  False |  None |  1    |  0     |\n+-------+--------+-------+-------+--------+\n",
                 .yaml = "Empty: ''\n'False': false\nList: []\nNone: null\nObj: {}\nOne: 1\nZero: 0\n",
+                .yaml_stream = "- Empty: ''\n  'False': false\n  List: []\n  None: null\n  Obj: {}\n  One: 1\n  Zero: 0\n",
         },
         {
                 .name = "query_zero",
@@ -268,6 +306,7 @@ static const OutputGolden output_golden[] = {
                 .text = "0\n",
                 .table = "",
                 .yaml = "0\n",
+                .yaml_stream = "- 0\n",
         },
         {
                 .name = "query_false",
@@ -277,6 +316,7 @@ static const OutputGolden output_golden[] = {
                 .text = "False\n",
                 .table = "",
                 .yaml = "false\n",
+                .yaml_stream = "- false\n",
         },
         {
                 .name = "query_scalar_list_table",
@@ -286,6 +326,7 @@ static const OutputGolden output_golden[] = {
                 .text = "1\ttwo\tNone\tTrue\t2.5\n",
                 .table = "----------\n|ListKeys|\n+--------+\n|  1     |\n|  two   |\n|  None  |\n|  True  |\n|  2.5   |\n+--------+\n",
                 .yaml = "- 1\n- two\n- null\n- true\n- 2.5\n",
+                .yaml_stream = "- - 1\n  - two\n  - null\n  - true\n  - 2.5\n",
         },
         {
                 .name = "query_lists_same_length",
@@ -295,6 +336,7 @@ static const OutputGolden output_golden[] = {
                 .text = "a\t1\nb\t2\nx\nnested\n",
                 .table = NULL,
                 .yaml = "- - a\n  - 1\n- - b\n  - 2\n- - - nested\n  - x\n",
+                .yaml_stream = "- - - a\n    - 1\n  - - b\n    - 2\n  - - - nested\n    - x\n",
         },
         {
                 .name = "list_with_object_after_scalar",
@@ -304,6 +346,7 @@ static const OutputGolden output_golden[] = {
                 .text = NULL,
                 .table = "----------\n|ListKeys|\n+--------+\n|  a     |\n|  b     |\n+--------+\n",
                 .yaml = "- a\n- b: c\n",
+                .yaml_stream = "- - a\n  - b: c\n",
         },
         {
                 .name = "list_of_lists_of_dicts",
@@ -313,6 +356,7 @@ static const OutputGolden output_golden[] = {
                 .text = "1\nB\t1\nB\t2\n2\nx\n",
                 .table = "----------\n|ListKeys|\n+--------+\n|    A   |\n+--------+\n|  1     |\n+--------+\n||   B  ||\n|+------+|\n||  1   ||\n||  2   ||\n|+------+|\n+--------+\n|    C   |\n+--------+\n|  2     |\n|  x     |\n+--------+\n",
                 .yaml = "- - A: 1\n    B:\n    - 1\n    - 2\n  - A: 2\n- - C: x\n",
+                .yaml_stream = "- - - A: 1\n      B:\n      - 1\n      - 2\n    - A: 2\n  - - C: x\n",
         },
         {
                 .name = "dicts_with_lists",
@@ -322,6 +366,7 @@ static const OutputGolden output_golden[] = {
                 .text = "KEYS\t1234abcd-12ab-34cd-56ef-1234567890ab\nALGORITHMS\tX\nALGORITHMS\tY\nTAGS\ta\t1\nKEYS\t0987dcba-09fe-87dc-65ba-ab0987654321\nKEYS\t11111111-2222-3333-4444-555555555555\nTAGS\tb\t2\n",
                 .table = "--------------------------------------------\n|                 ListKeys                 |\n+------------------------------------------+\n||                  Keys                  ||\n|+----------------------------------------+|\n||                  KeyId                 ||\n|+----------------------------------------+|\n||  1234abcd-12ab-34cd-56ef-1234567890ab  ||\n|+----------------------------------------+|\n|||              Algorithms              |||\n||+--------------------------------------+||\n|||  X                                   |||\n|||  Y                                   |||\n||+--------------------------------------+||\n|||                 Tags                 |||\n||+----------------+---------------------+||\n|||     TagKey     |      TagValue       |||\n||+----------------+---------------------+||\n|||  a             |  1                  |||\n||+----------------+---------------------+||\n||                  Keys                  ||\n|+----------------------------------------+|\n||                  KeyId                 ||\n|+----------------------------------------+|\n||  0987dcba-09fe-87dc-65ba-ab0987654321  ||\n|+----------------------------------------+|\n||                  Keys                  ||\n|+----------------------------------------+|\n||                  KeyId                 ||\n|+----------------------------------------+|\n||  11111111-2222-3333-4444-555555555555  ||\n|+----------------------------------------+|\n|||                 Tags                 |||\n||+----------------+---------------------+||\n|||     TagKey     |      TagValue       |||\n||+----------------+---------------------+||\n|||  b             |  2                  |||\n||+----------------+---------------------+||\n",
                 .yaml = "Keys:\n- Algorithms:\n  - X\n  - Y\n  KeyId: 1234abcd-12ab-34cd-56ef-1234567890ab\n  Tags:\n  - TagKey: a\n    TagValue: '1'\n- KeyId: 0987dcba-09fe-87dc-65ba-ab0987654321\n  Tags: []\n- KeyId: 11111111-2222-3333-4444-555555555555\n  Tags:\n  - TagKey: b\n    TagValue: '2'\n",
+                .yaml_stream = "- Keys:\n  - Algorithms:\n    - X\n    - Y\n    KeyId: 1234abcd-12ab-34cd-56ef-1234567890ab\n    Tags:\n    - TagKey: a\n      TagValue: '1'\n  - KeyId: 0987dcba-09fe-87dc-65ba-ab0987654321\n    Tags: []\n  - KeyId: 11111111-2222-3333-4444-555555555555\n    Tags:\n    - TagKey: b\n      TagValue: '2'\n",
         },
         {
                 .name = "scalar_in_dict_column",
@@ -331,6 +376,7 @@ static const OutputGolden output_golden[] = {
                 .text = "1\tx\n[1, 'two']\t{'k': \"it's\"}\n",
                 .table = "---------------------------------\n|           ListKeys            |\n+--------------+----------------+\n|       A      |       B        |\n+--------------+----------------+\n|  1           |  x             |\n+--------------+----------------+\n||              A              ||\n|+-----------------------------+|\n||              B              ||\n|+-----------------------------+|\n|           ListKeys            |\n+-------------+-----------------+\n|      A      |        B        |\n+-------------+-----------------+\n|  [1, 'two'] |  {'k': \"it's\"}  |\n+-------------+-----------------+\n||              A              ||\n|+-----------------------------+|\n||  1                          ||\n||  two                        ||\n|+-----------------------------+|\n||              B              ||\n|+----------+------------------+|\n||  k       |  it's            ||\n|+----------+------------------+|\n",
                 .yaml = "- A: 1\n  B: x\n- A:\n  - 1\n  - two\n  B:\n    k: it's\n",
+                .yaml_stream = "- - A: 1\n    B: x\n  - A:\n    - 1\n    - two\n    B:\n      k: it's\n",
         },
 };
 

@@ -52,6 +52,7 @@ CASES = [
     ("query_string", "DescribeKey", K1),
     ("query_number", "DescribeKey", 1000),
     ("query_float", "DescribeKey", 2.5),
+    ("query_float_integral", "DescribeKey", [2.0, -0.0, 1e15, 1e16, 3, 0.1]),
     ("query_true", "DescribeKey", True),
     ("query_null", "DescribeKey", None),
     ("query_list", "ListKeys", [K1, K2, K3]),
@@ -103,7 +104,7 @@ CASES = [
     ("scalar_in_dict_column", "ListKeys", [{"A": 1, "B": "x"}, {"A": [1, "two"], "B": {"k": "it's"}}]),
 ]
 
-FORMATS = ["json", "text", "table", "yaml"]
+FORMATS = ["json", "text", "table", "yaml", "yaml-stream"]
 
 
 class Query:
@@ -161,7 +162,7 @@ def main():
     print()
     print("typedef struct OutputGolden {")
     print("        const char *name, *title, *data;")
-    print("        const char *json, *text, *table, *yaml;")
+    print("        const char *json, *text, *table, *yaml, *yaml_stream;")
     print("} OutputGolden;")
     print()
     print("static const OutputGolden output_golden[] = {")
@@ -171,7 +172,7 @@ def main():
         print("                .title = %s," % c_string(title))
         print("                .data = %s," % c_string(json.dumps(data, ensure_ascii=False)))
         for fmt in FORMATS:
-            print("                .%s = %s," % (fmt, c_string(render(fmt, title, data))))
+            print("                .%s = %s," % (fmt.replace("-", "_"), c_string(render(fmt, title, data))))
         print("        },")
     print("};")
     print()

@@ -29,8 +29,8 @@ static void report_difference(const char *name, const char *format, const char *
                         line++;
                 i++;
         }
-        fprintf(stderr, "%s, %s: differs at line %zu\n--- got:\n%s--- expected:\n%s---\n", name, format, line, got,
-                want);
+        fprintf(stderr, "%s, %s: differs at line %zu\n--- got:\n%s--- expected:\n%s---\n", name, format,
+                line, got, want);
 }
 
 static void check(const OutputGolden *g, OutputFormat format, const char *want) {
@@ -76,6 +76,11 @@ Test(output, yaml) {
                 check(&output_golden[i], OUTPUT_FORMAT_YAML, output_golden[i].yaml);
 }
 
+Test(output, yaml_stream) {
+        for (size_t i = 0; i < ELEMENTSOF(output_golden); i++)
+                check(&output_golden[i], OUTPUT_FORMAT_YAML_STREAM, output_golden[i].yaml_stream);
+}
+
 static const OutputGolden *golden(const char *name) {
         for (size_t i = 0; i < ELEMENTSOF(output_golden); i++)
                 if (streq(output_golden[i].name, name))
@@ -105,7 +110,8 @@ Test(output, table_color_and_width) {
 
 Test(output, names) {
         cr_expect_eq(output_format_from_string("yaml"), OUTPUT_FORMAT_YAML);
-        cr_expect_eq(output_format_from_string("yaml-stream"), _OUTPUT_FORMAT_INVALID);
+        cr_expect_eq(output_format_from_string("yaml-stream"), OUTPUT_FORMAT_YAML_STREAM);
+        cr_expect_eq(output_format_from_string("yaml_stream"), _OUTPUT_FORMAT_INVALID);
         cr_expect_str_eq(output_format_to_string(OUTPUT_FORMAT_TABLE), "table");
         cr_expect_eq(output_color_from_string("auto"), OUTPUT_COLOR_AUTO);
         cr_expect_eq(output_color_from_string("blue"), _OUTPUT_COLOR_INVALID);
