@@ -43,10 +43,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdKeyList *, hmacd_key_list_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdAliasList *, hmacd_alias_list_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdTagList *, hmacd_tag_list_free);
 
-/* --output: the formats of output.h, and yaml-stream, which is YAML of a list of the pages. */
+/* --output: the formats of output.h, by the names aws takes. */
 static const char *const output_formats[] = { "json", "text", "table", "yaml", "yaml-stream", NULL };
 static const OutputFormat output_format_table[] = {
-        OUTPUT_FORMAT_JSON, OUTPUT_FORMAT_TEXT, OUTPUT_FORMAT_TABLE, OUTPUT_FORMAT_YAML, OUTPUT_FORMAT_YAML,
+        OUTPUT_FORMAT_JSON,  OUTPUT_FORMAT_TEXT,        OUTPUT_FORMAT_TABLE,
+        OUTPUT_FORMAT_YAML,  OUTPUT_FORMAT_YAML_STREAM,
 };
 
 typedef enum BinaryFormat {
@@ -286,7 +287,6 @@ struct Context {
 
         /* The global options, and those the aws CLI gives every subcommand. */
         OutputFormat output;
-        bool yaml_stream;
         OutputColor color;
         BinaryFormat binary_format;
         Skeleton skeleton;
@@ -563,7 +563,7 @@ static int query_check(Context *c) {
 /* Prints a result (a response, or a page of one): through --query if given, in the --output format, as
  * the aws CLI's formatters do. */
 static int print_result(const Context *c, JsonValue *v) {
-        _cleanup_(json_value_freep) JsonValue *queried = NULL, *stream = NULL;
+        _cleanup_(json_value_freep) JsonValue *queried = NULL;
         OutputOptions options = {
                 .format = c->output,
                 .color = c->color,
@@ -586,14 +586,6 @@ static int print_result(const Context *c, JsonValue *v) {
         if (json_type(v) == JSON_OBJECT && json_size(v) == 0 && c->output != OUTPUT_FORMAT_TEXT &&
             c->output != OUTPUT_FORMAT_TABLE)
                 return 0;
-
-        /* yaml-stream: each response (each page) as a list of one. */
-        if (c->yaml_stream) {
-                stream = json_array();
-                if (!stream || json_array_append(stream, json_ref(v)) < 0)
-                        return report_error(c, "output", -ENOMEM, NULL);
-                v = stream;
-        }
 
         r = output_print(stdout, v, &options);
         if (r < 0) {
@@ -982,13 +974,13 @@ static int list_pages(Context *c, const char *result_key, ParamId limit_id, List
 
         /* Text and yaml-stream go page by page, --query applied to each, as aws's formatters do; text ends
          * with the NextToken as {"NextToken": {"NextToken": ...}} (NEXTTOKEN, and through --query too). */
-        if (c->output == OUTPUT_FORMAT_TEXT || c->yaml_stream) {
+        if (c->output == OUTPUT_FORMAT_TEXT || c->output == OUTPUT_FORMAT_YAML_STREAM) {
                 for (size_t i = 0; i < json_size(pages); i++) {
                         r = print_result(c, json_array_get(pages, i));
                         if (r != 0)
                                 return r;
                 }
-                if (resume && !c->yaml_stream) {
+                if (resume && c->output != OUTPUT_FORMAT_YAML_STREAM) {
                         _cleanup_(json_value_freep) JsonValue *t = json_object(), *inner = json_object();
 
                         json_add(inner, "NextToken", json_string(resume));
@@ -2119,7 +2111,6 @@ static int parse_global_option(Context *c, int argc, char *argv[], int *i) {
                 if (k < 0)
                         return -EINVAL;
                 c->output = output_format_table[k];
-                c->yaml_stream = streq(value, "yaml-stream");
         } else if (streq(o->name, "color")) {
                 k = choice_find(c, o->name, colors, value);
                 if (k < 0)
@@ -2189,7 +2180,7 @@ static const char *python_type(const JsonValue *v) {
         case JSON_BOOLEAN:
                 return "bool";
         case JSON_NUMBER:
-                return json_number_value(v) == (double) (int64_t) json_number_value(v) ? "int" : "float";
+                return json_number_is_float(v) ? "float" : "int";
         case JSON_STRING:
                 return "str";
         case JSON_ARRAY:
@@ -2245,7 +2236,7 @@ static int input_member(Context *c, ParamId id, const JsonValue *v) {
 
         case PARAM_UINT32:
                 d = json_number_value(v);
-                if (json_type(v) != JSON_NUMBER || d != (double) (int64_t) d)
+                if (json_type(v) != JSON_NUMBER || json_number_is_float(v) || d != (double) (int64_t) d)
                         return input_type_error(p->member, v, "<class 'int'>");
                 if (d < 0 || d > UINT32_MAX) {
                         (void) json_format_number(d, buf);

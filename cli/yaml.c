@@ -271,7 +271,8 @@ static int parse_scalar(Parser *x, const char *s, JsonValue **ret) {
 
                 if (!isfinite(d))
                         return fail(x, -EINVAL); /* beyond a double, which JSON cannot carry either */
-                v = json_number(d);
+                /* 12 is an int, 12.0 and 1e3 floats, as in Python. */
+                v = strpbrk(s, ".eE") ? json_float(d) : json_number(d);
         }
         else
                 v = json_string(s);

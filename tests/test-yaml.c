@@ -54,7 +54,7 @@ Test(yaml, scalars) {
         expect_yaml(
                 "a: 12\nb: -3.5\nc: true\nd: False\ne: null\nf: ~\ng:\nh: 1e3\ni: 0.5.1\nj: yes\n",
                 "{\"a\": 12, \"b\": -3.5, \"c\": true, \"d\": false, \"e\": null, \"f\": null, \"g\": null, "
-                "\"h\": 1000, \"i\": \"0.5.1\", \"j\": \"yes\"}");
+                "\"h\": 1000.0, \"i\": \"0.5.1\", \"j\": \"yes\"}");
         expect_yaml(
                 "s: 'it''s # not a comment'\nd: \"tab\\there \\u00e9 \\\"q\\\"\"\np: a plain # comment\n",
                 "{\"s\": \"it's # not a comment\", \"d\": \"tab\\there \\u00e9 \\\"q\\\"\", \"p\": \"a "
