@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* hmacctl: the command-line client of hmacd, shaped like `aws kms`: the same subcommand and option
- * names, JSON or tab-separated text output like the aws CLI's, the same error lines and exit codes.
- * Each subcommand is one row of the verbs[] table (its AWS operation name, its parameters, which of
- * them are required) and one verb_*() function that makes the calls and builds the output. */
+/* hmacctl: the command-line client of hmacd, shaped like `aws kms` of AWS CLI v2, so that scripts
+ * written for it run unchanged: the same subcommand and option names, blobs in base64
+ * (--cli-binary-format), --query and the output formats (jmespath.c, output.c), --cli-input-json and
+ * --cli-input-yaml (yaml.c) with --generate-cli-skeleton, botocore's paging and NextToken, the aws
+ * global options (those without a meaning here accepted and ignored), the same error lines and exit
+ * codes. Each subcommand is one row of the verbs[] table (its AWS operation name, its parameters in
+ * the order of the AWS request, which of them are required) and one verb_*() function that makes the
+ * calls, each through CALL() so that --debug can time it, and builds the output. */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -1392,7 +1396,7 @@ static int verb_generate_mac_batch(Context *c) {
                         explicit_bzero(raw, n * HMACD_MAC_SIZE_MAX);
                         return report_error(c, c->verb->operation, -ENOMEM, NULL);
                 }
-                if (c->output == OUTPUT_FORMAT_TEXT)
+                if (c->output == OUTPUT_FORMAT_TEXT && !c->query)
                         printf("%s\n", mac64);
                 else
                         json_add(macs, NULL, json_string(mac64));
@@ -1400,7 +1404,7 @@ static int verb_generate_mac_batch(Context *c) {
         }
         explicit_bzero(raw, n * HMACD_MAC_SIZE_MAX);
 
-        if (c->output == OUTPUT_FORMAT_TEXT) {
+        if (c->output == OUTPUT_FORMAT_TEXT && !c->query) {
                 if (fflush(stdout) != 0 || ferror(stdout)) {
                         fprintf(stderr, "hmacctl: Failed to write the output: %m\n");
                         return EXIT_OTHER;
