@@ -18,22 +18,32 @@ endif
 ifeq ($(WERROR),1)
 WARNINGS += -Werror
 endif
-BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
-        -fvisibility=hidden -Ilib -DHMACD_VERSION='"$(VERSION)"' $(WARNINGS)
+# Hardening that every build gets, whatever CFLAGS and LDFLAGS say (Debian's dpkg-buildflags, with
+# hardening=+all, gives the same and more; they come after ours and are honoured, as is CPPFLAGS).
+# Stack-clash and control-flow protection only where the compiler knows them for the target
+# (-fcf-protection is x86 only); _FORTIFY_SOURCE=2 unless CPPFLAGS or CFLAGS choose a level.
+cc_option = $(shell $(CC) -Werror $(1) -c -x c -o /dev/null /dev/null >/dev/null 2>&1 && echo $(1))
+HARDENING_CFLAGS := -fstack-protector-strong \
+        $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),,-D_FORTIFY_SOURCE=2) \
+        $(call cc_option,-fstack-clash-protection) $(call cc_option,-fcf-protection)
+HARDENING_LDFLAGS := -Wl,-z,relro,-z,now
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC $(HARDENING_CFLAGS) -fvisibility=hidden -Icommon -Ilib \
+        -DHMACD_VERSION='"$(VERSION)"' $(WARNINGS)
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lkeyutils -lm
-ALL_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
-LDFLAGS ?= -Wl,-z,relro,-z,now
+ALL_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+LDFLAGS ?= $(HARDENING_LDFLAGS)
+# --as-needed: libhmacd and hmacctl record only the libraries they use, not all of $(PKG_LIBS).
+ALL_LDFLAGS = $(HARDENING_LDFLAGS) -Wl,--as-needed $(filter-out $(HARDENING_LDFLAGS),$(LDFLAGS))
 
 # Debian packages needed to build, test and demo.
 DEB_PACKAGES := gcc make pkg-config libsystemd-dev libkeyutils-dev keyutils libssl-dev openssl \
         libseccomp-dev libsqlite3-dev sqlite3 libcriterion-dev dbus dbus-bin polkitd util-linux \
         passwd procps
 
-# Further targets (install, selinux, bench, ...) live in mk/*.mk; they may add to DEB_PACKAGES.
-include $(wildcard mk/*.mk)
-
-SHARED_SRC := $(filter-out lib/hmacd.c,$(wildcard lib/*.c))
+# common/: what daemon, library and CLI share inside the project (specs, limits, identifiers, the hash
+# table); lib/: the public client library alone.
+SHARED_SRC := $(wildcard common/*.c)
 CLIENT_SRC := lib/hmacd.c
 DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 CLI_SRC := $(wildcard cli/*.c)
@@ -54,7 +64,7 @@ TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(B)/hmacd $(B)/hmacctl $(LIBHMACD) $(B)/libhmacd.pc $(TESTS)
+all: $(B)/hmacd $(B)/hmacctl $(LIBHMACD) $(B)/libhmacd.pc $(TESTS) $(B)/tests/tools/hmacd-harness
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -64,9 +74,10 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-$(B)/%.o: %.c $(wildcard lib/*.h daemon/*.h cli/*.h tests/*.h)
+# Header dependencies come from the compiler (-MMD -MP): touching a header rebuilds what includes it.
+$(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(SHARED_A): $(call obj,$(SHARED_SRC))
 	rm -f $@ && ar rcs $@ $^
@@ -82,7 +93,7 @@ $(CLI_A): $(call obj,$(CLI_LIB_SRC))
 
 $(LIBHMACD): $(call obj,$(CLIENT_SRC)) $(SHARED_A) lib/libhmacd.sym
 	$(CC) -shared -Wl,-soname,libhmacd.so.$(SOVERSION) -Wl,--version-script=lib/libhmacd.sym \
-		$(LDFLAGS) -o $@ $(call obj,$(CLIENT_SRC)) $(SHARED_A) $(PKG_LIBS)
+		$(ALL_LDFLAGS) -o $@ $(call obj,$(CLIENT_SRC)) $(SHARED_A) $(PKG_LIBS)
 	ln -sf libhmacd.so.$(VERSION) $(B)/libhmacd.so.$(SOVERSION)
 	ln -sf libhmacd.so.$(SOVERSION) $(B)/libhmacd.so
 
@@ -90,15 +101,22 @@ $(B)/libhmacd.pc: lib/libhmacd.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
 $(B)/hmacd: $(call obj,daemon/main.c) $(DAEMON_A) $(SHARED_A)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# No RUNPATH: `make install` copies this very file, and an installed program must find the library
+# where the system keeps it. From the build tree, tests/run-tests, tests/demo.sh and the bench set
+# LD_LIBRARY_PATH to the build directory (tests/lib.sh: hmacd_use_build_library).
 $(B)/hmacctl: $(call obj,$(CLI_SRC)) $(LIBHMACD) $(SHARED_A)
-	$(CC) $(LDFLAGS) -o $@ $(call obj,$(CLI_SRC)) -L$(B) -lhmacd $(SHARED_A) $(PKG_LIBS) \
-		-Wl,-rpath,'$$ORIGIN'
+	$(CC) $(ALL_LDFLAGS) -o $@ $(call obj,$(CLI_SRC)) -L$(B) -lhmacd $(SHARED_A) $(PKG_LIBS)
 
 $(B)/tests/%: $(B)/tests/%.o $(call obj,$(TEST_SUPPORT_SRC)) $(CLI_A) $(DAEMON_A) $(SHARED_A) $(LIBHMACD)
-	$(CC) $(LDFLAGS) -o $@ $< $(call obj,$(TEST_SUPPORT_SRC)) $(CLI_A) $(DAEMON_A) $(SHARED_A) -L$(B) -lhmacd \
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(call obj,$(TEST_SUPPORT_SRC)) $(CLI_A) $(DAEMON_A) $(SHARED_A) -L$(B) -lhmacd \
 		$(PKG_LIBS) -lcriterion -Wl,-rpath,'$$ORIGIN/..'
+
+# The harness for scripts (make demo): the same bus and daemon start as the tests'.
+$(B)/tests/tools/%.o: ALL_CFLAGS += -Itests
+$(B)/tests/tools/hmacd-harness: $(B)/tests/tools/hmacd-harness.o $(B)/tests/harness.o $(SHARED_A)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
 
 check: deps
 	$(MAKE) all
@@ -110,3 +128,9 @@ demo: deps
 
 clean:
 	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# Further targets (install, selinux, bench, ...) live in mk/*.mk, included last so that they can use
+# the variables above; they may add to DEB_PACKAGES.
+include $(wildcard mk/*.mk)

@@ -1,7 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The io.hmacd.Kms1 object: the vtable and its method handlers. */
+/* The io.hmacd.Kms1 interface: the bus adapter over the key service. Each handler reads its
+ * arguments, validates them, resolves the key, authorizes (`if (r == 0) return 1;` while polkit's
+ * answer is pending), calls the key service and replies; every call ends in bus-reply.c. */
 #pragma once
 
-#include "manager.h"
+#include <sys/uio.h>
+#include <systemd/sd-bus.h>
 
-int bus_kms_add_object(Manager *m);
+#include "authz.h"
+#include "kms-service.h"
+
+typedef struct BusKms {
+        KmsService *service;
+        Authz *authz;
+        struct iovec batch[KMS_BATCH_MAX];      /* the messages of one GenerateMacBatch call */
+} BusKms;
+
+int bus_kms_add_object(sd_bus *bus, BusKms *b);

@@ -44,26 +44,34 @@ static int key_index_rehash(KeyIndex *ix, size_t n_buckets) {
         return 0;
 }
 
-int key_index_add(KeyIndex *ix, KeyEntry *e) {
-        size_t h;
+int key_index_reserve(KeyIndex *ix, size_t n) {
         int r;
 
-        if (ix->n > 0 && e->seq <= ix->by_seq[ix->n - 1]->seq)
-                return -EINVAL;
-        if (ix->n == ix->allocated) {
-                size_t a = MAX(ix->allocated * 2, (size_t) 64);
+        if (ix->n + n > ix->allocated) {
+                size_t a = MAX(ix->allocated * 2, MAX(ix->n + n, (size_t) 64));
                 KeyEntry **v = realloc(ix->by_seq, a * sizeof *v);
                 if (!v)
                         return -ENOMEM;
                 ix->by_seq = v;
                 ix->allocated = a;
         }
-        if (ix->n + 1 > ix->n_buckets) {
+        while (ix->n + n > ix->n_buckets) {
                 r = key_index_rehash(ix, ix->n_buckets * 2);
                 if (r < 0)
                         return r;
         }
+        return 0;
+}
 
+int key_index_add(KeyIndex *ix, KeyEntry *e) {
+        size_t h;
+        int r;
+
+        if (ix->n > 0 && e->seq <= ix->by_seq[ix->n - 1]->seq)
+                return -EINVAL;
+        r = key_index_reserve(ix, 1);
+        if (r < 0)
+                return r;
         e->cache_slot = -1;
         ix->by_seq[ix->n++] = e;
         h = key_hash(e->key_id) & (ix->n_buckets - 1);
@@ -108,7 +116,7 @@ void key_index_remove(KeyIndex *ix, KeyEntry *e) {
         key_entry_free(e);
 }
 
-static void key_tags_free(KeyTag *tags, size_t n) {
+void key_tags_free(KeyTag *tags, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 free(tags[i].key);
                 free(tags[i].value);
@@ -140,33 +148,33 @@ static int tag_compare(const void *a, const void *b) {
         return strcmp(((const KeyTag *) a)->key, ((const KeyTag *) b)->key);
 }
 
-int key_entry_set_tags(KeyEntry *e, const KeyTag *tags, size_t n) {
-        KeyTag *copy = NULL;
+int key_tags_copy(const KeyTag *tags, size_t n, KeyTag **ret) {
+        KeyTag *copy;
 
-        if (n > 0) {
-                copy = calloc(n, sizeof *copy);
-                if (!copy)
+        *ret = NULL;
+        if (n == 0)
+                return 0;
+        copy = calloc(n, sizeof *copy);
+        if (!copy)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                copy[i].key = strdup(tags[i].key);
+                copy[i].value = strdup(tags[i].value);
+                if (!copy[i].key || !copy[i].value) {
+                        key_tags_free(copy, n);
                         return -ENOMEM;
-                for (size_t i = 0; i < n; i++) {
-                        copy[i].key = strdup(tags[i].key);
-                        copy[i].value = strdup(tags[i].value);
-                        if (!copy[i].key || !copy[i].value) {
-                                key_tags_free(copy, n);
-                                return -ENOMEM;
-                        }
                 }
-                qsort(copy, n, sizeof *copy, tag_compare);
         }
-        key_tags_free(e->tags, e->n_tags);
-        e->tags = copy;
-        e->n_tags = n;
-        key_entry_changed(e);
+        qsort(copy, n, sizeof *copy, tag_compare);
+        *ret = copy;
         return 0;
 }
 
-const KeyTag *key_entry_find_tag(const KeyEntry *e, const char *key) {
-        KeyTag k = { .key = (char *) key };
-        return e->n_tags > 0 ? bsearch(&k, e->tags, e->n_tags, sizeof k, tag_compare) : NULL;
+void key_entry_replace_tags(KeyEntry *e, KeyTag *tags, size_t n) {
+        key_tags_free(e->tags, e->n_tags);
+        e->tags = tags;
+        e->n_tags = n;
+        key_entry_changed(e);
 }
 
 void alias_index_done(AliasIndex *ix) {
@@ -203,11 +211,7 @@ Alias *alias_index_find(const AliasIndex *ix, const char *name) {
         return NULL;
 }
 
-int alias_index_add(AliasIndex *ix, Alias *a) {
-        size_t i;
-
-        if (alias_index_find(ix, a->name))
-                return -EEXIST;
+int alias_index_reserve(AliasIndex *ix) {
         if (ix->n == ix->allocated) {
                 size_t n = MAX(ix->allocated * 2, (size_t) 16);
                 Alias **v = realloc(ix->v, n * sizeof *v);
@@ -216,6 +220,18 @@ int alias_index_add(AliasIndex *ix, Alias *a) {
                 ix->v = v;
                 ix->allocated = n;
         }
+        return 0;
+}
+
+int alias_index_add(AliasIndex *ix, Alias *a) {
+        size_t i;
+        int r;
+
+        if (alias_index_find(ix, a->name))
+                return -EEXIST;
+        r = alias_index_reserve(ix);
+        if (r < 0)
+                return r;
         i = alias_index_after(ix, a->name);
         memmove(ix->v + i + 1, ix->v + i, (ix->n - i) * sizeof *ix->v);
         ix->v[i] = a;

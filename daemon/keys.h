@@ -48,6 +48,8 @@ typedef struct KeyIndex {
 int key_index_init(KeyIndex *ix);
 void key_index_done(KeyIndex *ix);
 
+/* Makes room for n more keys, so that the next n key_index_add() calls cannot fail. */
+int key_index_reserve(KeyIndex *ix, size_t n);
 /* Takes ownership of e; e->seq must be larger than every seq already in the index. */
 int key_index_add(KeyIndex *ix, KeyEntry *e);
 KeyEntry *key_index_find(const KeyIndex *ix, const char *key_id);
@@ -60,10 +62,15 @@ size_t key_index_after(const KeyIndex *ix, int64_t seq);
 void key_entry_changed(KeyEntry *e);
 void key_entry_set_state(KeyEntry *e, KeyState state, uint64_t deletion_date);
 
-/* Replaces e's tags with a sorted copy of n (key, value) pairs. */
-int key_entry_set_tags(KeyEntry *e, const KeyTag *tags, size_t n);
-const KeyTag *key_entry_find_tag(const KeyEntry *e, const char *key);
+/* A sorted copy of n (key, value) pairs, to be handed to key_entry_replace_tags() (NULL for none). */
+int key_tags_copy(const KeyTag *tags, size_t n, KeyTag **ret);
+void key_tags_free(KeyTag *tags, size_t n);
+/* Takes ownership of tags (from key_tags_copy()); cannot fail. */
+void key_entry_replace_tags(KeyEntry *e, KeyTag *tags, size_t n);
 void key_entry_free(KeyEntry *e);
+static inline void key_entry_freep(KeyEntry **e) {
+        key_entry_free(*e);
+}
 
 /* Aliases, sorted by name: resolution by binary search, ListAliases in name order. */
 typedef struct Alias {
@@ -82,6 +89,8 @@ void alias_index_done(AliasIndex *ix);
 Alias *alias_index_find(const AliasIndex *ix, const char *name);
 /* The position of the first alias whose name sorts after name ("" gives 0). */
 size_t alias_index_after(const AliasIndex *ix, const char *name);
+/* Makes room for one more alias, so that the next alias_index_add() cannot fail. */
+int alias_index_reserve(AliasIndex *ix);
 /* Takes ownership; the name must not be there yet. Counts the alias on its key. */
 int alias_index_add(AliasIndex *ix, Alias *a);
 /* Removes and frees. */

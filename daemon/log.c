@@ -28,10 +28,6 @@ void log_setup(LogTarget target) {
         log_target = target;
 }
 
-void log_set_max_level(int level) {
-        log_max_level = level;
-}
-
 int log_internal(int level, int error, const char *file, int line, const char *func, const char *fmt, ...) {
         char buf[1024];
         va_list ap;

@@ -19,7 +19,6 @@ typedef enum LogTarget {
 
 LogTarget log_target_from_string(const char *s);
 void log_setup(LogTarget target);
-void log_set_max_level(int level);
 
 /* Returns -abs(error), so that `return log_error_errno(r, "...: %m");` works; %m prints error. */
 int log_internal(int level, int error, const char *file, int line, const char *func, const char *fmt, ...)

@@ -75,10 +75,6 @@ MacEngine *mac_engine_free(MacEngine *e) {
         return NULL;
 }
 
-void mac_engine_freep(MacEngine **e) {
-        mac_engine_free(*e);
-}
-
 int mac_engine_set_key(MacEngine *e, KeySpec spec, const uint8_t *key, size_t key_size) {
         if (spec < 0 || spec >= _KEY_SPEC_MAX || key_size == 0 || key_size > KMS_KEY_MATERIAL_MAX)
                 return -EINVAL;

@@ -12,7 +12,6 @@ typedef struct MacEngine MacEngine;
 
 int mac_engine_new(MacEngine **ret);
 MacEngine *mac_engine_free(MacEngine *e);
-void mac_engine_freep(MacEngine **e);
 
 /* Keys the engine for one spec; then mac_engine_compute() may run any number of times. */
 int mac_engine_set_key(MacEngine *e, KeySpec spec, const uint8_t *key, size_t key_size);

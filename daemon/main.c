@@ -58,10 +58,10 @@ int main(int argc, char *argv[]) {
                         config.user_bus = true;
                         break;
                 case ARG_STATE_DIR:
-                        config.state_dir = optarg;
+                        config.service.state_dir = optarg;
                         break;
                 case ARG_KEK_FILE:
-                        config.kek_file = optarg;
+                        config.service.kek_file = optarg;
                         break;
                 case ARG_LOG_TARGET:
                         target = log_target_from_string(optarg);
@@ -72,8 +72,8 @@ int main(int argc, char *argv[]) {
                         break;
                 case ARG_CACHE_KEYS:
                         errno = 0;
-                        config.cache_max = strtoul(optarg, &end, 10);
-                        if (errno != 0 || *end || config.cache_max == 0 || config.cache_max > 1000000) {
+                        config.service.cache_max = strtoul(optarg, &end, 10);
+                        if (errno != 0 || *end || config.service.cache_max == 0 || config.service.cache_max > 1000000) {
                                 fprintf(stderr, "hmacd: --cache-keys must be 1..1000000.\n");
                                 return EXIT_FAILURE;
                         }
@@ -92,9 +92,9 @@ int main(int argc, char *argv[]) {
                 case ARG_TEST_ONLY_SECONDS_PER_DAY:
                         /* Shortens deletion windows for tests; clients still see the 7..30 day rule. */
                         errno = 0;
-                        config.test_only_seconds_per_day = strtoull(optarg, &end, 10);
-                        if (errno != 0 || *end || config.test_only_seconds_per_day == 0 ||
-                            config.test_only_seconds_per_day > 86400) {
+                        config.service.test_only_seconds_per_day = strtoull(optarg, &end, 10);
+                        if (errno != 0 || *end || config.service.test_only_seconds_per_day == 0 ||
+                            config.service.test_only_seconds_per_day > 86400) {
                                 fprintf(stderr, "hmacd: --test-only-seconds-per-day must be 1..86400.\n");
                                 return EXIT_FAILURE;
                         }
@@ -109,8 +109,8 @@ int main(int argc, char *argv[]) {
 
         log_setup(target);
         umask(0077);
-        if (!config.state_dir)
-                config.state_dir = getenv("STATE_DIRECTORY") ?: "/var/lib/hmacd";
+        if (!config.service.state_dir)
+                config.service.state_dir = getenv("STATE_DIRECTORY") ?: "/var/lib/hmacd";
 
         /* No core dumps, no ptrace by other processes of this user. */
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
@@ -127,10 +127,6 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return EXIT_FAILURE;
         r = manager_load(m, &config);
-        if (r < 0)
-                return EXIT_FAILURE;
-        /* Keys whose deletion date passed while we were down go before the name is taken. */
-        r = manager_purge_expired_keys(m);
         if (r < 0)
                 return EXIT_FAILURE;
         r = manager_connect_bus(m, &config);

@@ -272,7 +272,7 @@ int store_load_keys(Store *s, int (*cb)(KeyEntry *e, void *userdata), void *user
         return sqlite_to_errno(rc);
 }
 
-int store_insert_key(Store *s, KeyEntry *e, const char *description, const StoreTag *tags, size_t n_tags,
+int store_insert_key(Store *s, KeyEntry *e, const char *description, const KeyTag *tags, size_t n_tags,
                      const uint8_t *sealed, size_t sealed_size) {
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL, *tag_st = NULL;
         int r;
@@ -432,7 +432,7 @@ int store_delete_alias(Store *s, const char *name) {
         return r == 0 ? -ENOENT : MIN(r, 0);
 }
 
-int store_put_tags(Store *s, const char *key_id, const StoreTag *tags, size_t n) {
+int store_put_tags(Store *s, const char *key_id, const KeyTag *tags, size_t n) {
         int r;
 
         r = exec(s, "BEGIN IMMEDIATE");

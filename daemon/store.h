@@ -20,11 +20,6 @@ typedef struct Store {
         sqlite3_stmt *get_material;
 } Store;
 
-typedef struct StoreTag {
-        const char *key;
-        const char *value;
-} StoreTag;
-
 /* Opens an existing store (create = false), or creates a new one where none exists. A store that
  * cannot be read, or is not an hmacd store, gives -EBADMSG with a reason in *ret_reason. */
 int store_open(const char *path, bool create, Store **ret, const char **ret_reason);
@@ -38,7 +33,7 @@ int store_meta_set(Store *s, const char *name, const void *value, size_t size);
 int store_load_keys(Store *s, int (*cb)(KeyEntry *e, void *userdata), void *userdata);
 
 /* Inserts a key with its tags in one transaction; sets e->seq. sealed may be NULL (PendingImport). */
-int store_insert_key(Store *s, KeyEntry *e, const char *description, const StoreTag *tags, size_t n_tags,
+int store_insert_key(Store *s, KeyEntry *e, const char *description, const KeyTag *tags, size_t n_tags,
                      const uint8_t *sealed, size_t sealed_size);
 
 int store_load_tags(Store *s, int (*cb)(const char *key_id, const char *key, const char *value, void *userdata),
@@ -59,7 +54,7 @@ int store_update_alias(Store *s, const char *name, const char *key_id, uint64_t 
 int store_delete_alias(Store *s, const char *name);
 
 /* Adds or replaces tags, or removes tag keys, in one transaction. */
-int store_put_tags(Store *s, const char *key_id, const StoreTag *tags, size_t n);
+int store_put_tags(Store *s, const char *key_id, const KeyTag *tags, size_t n);
 int store_delete_tags(Store *s, const char *key_id, const char *const *keys, size_t n);
 
 /* Imported material: sets (or, with sealed NULL, deletes) the sealed material, the state and the

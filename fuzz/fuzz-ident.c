@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Key identifiers (lib/ident.c): the input, up to its first NUL, is a key_id argument as a client
+/* Key identifiers (common/ident.c): the input, up to its first NUL, is a key_id argument as a client
  * sends it. key_ref_parse() with this machine's ID and without one, key_id_is_valid() and
  * alias_name_check() must agree with each other and with the rules of API.md section 2 (written out
  * again here, independently), and whatever parses must format back into an ARN that parses to the

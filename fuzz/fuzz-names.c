@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The enum arguments of the bus methods and the CLI (lib/kms.c, daemon/import.c, cli/util.c): key
+/* The enum arguments of the bus methods and the CLI (common/kms.c, daemon/import.c, cli/util.c): key
  * specs, MAC algorithms, key states, origins, exception names, wrapping algorithms and wrapping key
  * specs, the --format of generate-mac-batch. The input, up to its first NUL, is the string a client
  * sends. Each *_from_string() either refuses it with its _INVALID value or returns a value in range

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* UTF-8 (lib/kms.c): utf8_length() measures descriptions, tag keys and tag values against their
+/* UTF-8 (common/kms.c): utf8_length() measures descriptions, tag keys and tag values against their
  * limits. It must agree, for any bytes, with the reference decoder below, written from table 3-7
  * ("Well-Formed UTF-8 Byte Sequences") of the Unicode standard rather than from the code under test:
  * the same count of code points for well-formed input, -EILSEQ for everything else (overlong forms,

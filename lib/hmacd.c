@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libhmacd: the client side of io.hmacd.Kms1, one synchronous sd-bus call per function. Errors of
  * the service are handed back by AWS exception name; the library never logs and never exits. */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,11 @@
 #include "hmacd.h"
 #include "kms.h"
 #include "macro.h"
+
+/* The public header's limits are the service's own (common/kms.h), spelled out for clients. */
+static_assert(HMACD_MAC_SIZE_MAX == KMS_MAC_SIZE_MAX, "HMACD_MAC_SIZE_MAX differs from KMS_MAC_SIZE_MAX");
+static_assert(HMACD_MESSAGE_MAX == KMS_MESSAGE_MAX, "HMACD_MESSAGE_MAX differs from KMS_MESSAGE_MAX");
+static_assert(HMACD_BATCH_MAX == KMS_BATCH_MAX, "HMACD_BATCH_MAX differs from KMS_BATCH_MAX");
 
 struct Hmacd {
         sd_bus *bus;

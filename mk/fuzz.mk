@@ -18,16 +18,14 @@ DEB_PACKAGES += clang libclang-rt-14-dev
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 # Everything a target links: the instrumented sources of the client-facing parsers.
-FUZZ_LIB_SRC := lib/ident.c lib/kms.c daemon/marker.c daemon/import.c cli/util.c cli/json.c cli/jmespath.c \
-        cli/output.c cli/yaml.c lib/hmacd.c
+FUZZ_LIB_SRC := common/ident.c common/kms.c common/hashmap.c daemon/marker.c daemon/import.c lib/hmacd.c $(filter-out cli/hmacctl.c,$(wildcard cli/*.c))
 FUZZ_ALL_TARGETS := $(patsubst fuzz/fuzz-%.c,%,$(wildcard fuzz/fuzz-*.c))
 FUZZ_TARGETS ?= $(FUZZ_ALL_TARGETS)
 FUZZ_BINARIES := $(addprefix $(B)/fuzz/fuzz-,$(FUZZ_ALL_TARGETS))
 FUZZ_LIB_A := $(B)/fuzz/libfuzzed.a
 
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 $(FUZZ_SAN) -Ilib -Idaemon -Icli -DHMACD_VERSION='"$(VERSION)"' \
-        $(WARNINGS) $(PKG_CFLAGS)
+FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DHMACD_VERSION='"$(VERSION)"' -g -O1 $(FUZZ_SAN) -Icommon -Ilib -Idaemon -Icli $(WARNINGS) $(PKG_CFLAGS)
 
 .PHONY: fuzz fuzz-build $(addprefix fuzz-,$(FUZZ_ALL_TARGETS))
 
@@ -39,15 +37,15 @@ ifneq ($(shell command -v $(FUZZ_CC) 2>/dev/null),)
 $(B)/tests/test-fuzz-short: $(FUZZ_BINARIES)
 endif
 
-$(B)/fuzz/obj/%.o: %.c $(wildcard lib/*.h daemon/*.h cli/*.h)
+$(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_LIB_A): $(patsubst %.c,$(B)/fuzz/obj/%.o,$(FUZZ_LIB_SRC))
 	rm -f $@ && ar rcs $@ $^
 
 # fuzz-cli-args compiles cli/hmacctl.c itself (it #includes it to reach the static parse_argv()).
-$(B)/fuzz/fuzz-%: fuzz/fuzz-%.c $(FUZZ_LIB_A) $(wildcard fuzz/*.h lib/*.h daemon/*.h cli/*.h cli/hmacctl.c)
+$(B)/fuzz/fuzz-%: fuzz/fuzz-%.c $(FUZZ_LIB_A) $(wildcard fuzz/*.h common/*.h lib/*.h daemon/*.h cli/*.h cli/hmacctl.c)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_A) $(PKG_LIBS)
 

@@ -2,7 +2,7 @@
 # `make install DESTDIR=... PREFIX=/usr`: the FHS layout of a system package. `make uninstall` (same
 # variables) removes those files again. Installing copies exactly what `make` built into $(B)
 # (nothing is stripped or relinked: tests/test-units.c checks that the installed binaries are the ones
-# the tests ran); the pkg-config file is written for the libdir it is installed in, and the unit's
+# the tests ran, and that they carry no RUNPATH); the pkg-config file is written for the libdir it is installed in, and the unit's
 # ExecStart= for $(LIBEXECDIR) (with PREFIX=/usr the unit is the one in the source tree, unchanged).
 #
 # After installing into / (PREFIX=/usr), as root:
@@ -36,8 +36,8 @@ INSTALL ?= install
 # libdir and includedir in the .pc file, relative to ${prefix} where they lie below it.
 pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
 
-# What `install` builds first. Spelled out: the main Makefile defines $(LIBHMACD) after including us.
-INSTALL_INPUTS := $(B)/hmacd $(B)/hmacctl $(B)/libhmacd.so.$(VERSION)
+# What `install` builds first.
+INSTALL_INPUTS := $(B)/hmacd $(B)/hmacctl $(LIBHMACD)
 
 INSTALLED_FILES = \
         $(LIBEXECDIR)/hmacd \

@@ -21,6 +21,7 @@ for f in hmacd hmacctl; do
         [ -x "$build/$f" ] || hmacd_die "$build/$f is missing; run make first"
 done
 hmacctl=$build/hmacctl
+hmacd_use_build_library "$build"
 unexpected=0
 
 trap hmacd_cleanup EXIT

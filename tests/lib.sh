@@ -51,6 +51,13 @@ hmacd_enter_namespace() {
         hmacd_die "cannot enter a private mount namespace (unshare -m failed)"
 }
 
+# hmacd_use_build_library BUILD_DIR: lets the programs of the build directory find the libhmacd
+# built beside them. hmacctl carries no RUNPATH (`make install` copies it as built, and an installed
+# program must not look for libraries next to itself), so from the build tree it needs this.
+hmacd_use_build_library() {
+        export LD_LIBRARY_PATH="$1${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+}
+
 # hmacd_make_scratch: a scratch directory (0711: other users reach what is below it, but cannot list
 # it) with a world-writable tmp/ inside, exported as TMPDIR; removed by hmacd_cleanup.
 hmacd_make_scratch() {

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "key-specs.h"
 #include "hmacd.h"
 #include "ident.h"
 
@@ -67,31 +68,21 @@ static size_t mac_of(Hmacd *h, const char *key_id, const char *alg, const char *
 
 TestSuite(daemon, .init = harness_setup_daemon, .fini = harness_teardown, .timeout = 120);
 
-static const struct {
-        const char *spec, *alg;
-        size_t size;
-} specs[] = {
-        { "HMAC_224", "HMAC_SHA_224", 28 },
-        { "HMAC_256", "HMAC_SHA_256", 32 },
-        { "HMAC_384", "HMAC_SHA_384", 48 },
-        { "HMAC_512", "HMAC_SHA_512", 64 },
-};
-
 Test(daemon, create_every_spec_and_mac) {
         _cleanup_(hmacd_closep) Hmacd *h = bus_open();
         char machine_id[MACHINE_ID_MAX + 1], arn[ARN_MAX];
 
         machine_id_read(NULL, machine_id);
-        for (size_t i = 0; i < ELEMENTSOF(specs); i++) {
-                HmacdKeyMetadata *md = create(h, specs[i].spec), *d = NULL;
+        for (size_t i = 0; i < TEST_KEY_SPECS_N; i++) {
+                HmacdKeyMetadata *md = create(h, test_key_specs[i].spec), *d = NULL;
                 uint8_t mac[64], mac2[64];
                 HmacdError e = {};
 
                 cr_assert(key_id_is_valid(md->key_id), "%s", md->key_id);
                 key_arn_format(arn, sizeof arn, machine_id, md->key_id);
                 cr_assert_str_eq(md->arn, arn);
-                cr_assert_str_eq(md->key_spec, specs[i].spec);
-                cr_assert_str_eq(md->mac_algorithm, specs[i].alg);
+                cr_assert_str_eq(md->key_spec, test_key_specs[i].spec);
+                cr_assert_str_eq(md->mac_algorithm, test_key_specs[i].alg);
                 cr_assert_str_eq(md->key_state, "Enabled");
                 cr_assert(md->enabled);
                 cr_assert_str_eq(md->origin, "HMACD");
@@ -103,14 +94,14 @@ Test(daemon, create_every_spec_and_mac) {
                 cr_assert(md->creation_date > 1700000000000000ULL);
                 cr_assert(!md->multi_region);
 
-                cr_assert_eq(mac_of(h, md->key_id, specs[i].alg, "hello", mac), specs[i].size);
+                cr_assert_eq(mac_of(h, md->key_id, test_key_specs[i].alg, "hello", mac), test_key_specs[i].mac_size);
                 /* Same key, same message: same tag, through the ARN as well as the ID. */
-                cr_assert_eq(mac_of(h, md->arn, specs[i].alg, "hello", mac2), specs[i].size);
-                cr_assert(memcmp(mac, mac2, specs[i].size) == 0);
-                cr_assert(hmacd_verify_mac(h, md->key_id, "hello", 5, specs[i].alg, mac, specs[i].size, NULL, &e) == 0,
+                cr_assert_eq(mac_of(h, md->arn, test_key_specs[i].alg, "hello", mac2), test_key_specs[i].mac_size);
+                cr_assert(memcmp(mac, mac2, test_key_specs[i].mac_size) == 0);
+                cr_assert(hmacd_verify_mac(h, md->key_id, "hello", 5, test_key_specs[i].alg, mac, test_key_specs[i].mac_size, NULL, &e) == 0,
                           "VerifyMac: %s", e.name);
-                mac_of(h, md->key_id, specs[i].alg, "hellO", mac2);
-                cr_assert(memcmp(mac, mac2, specs[i].size) != 0);
+                mac_of(h, md->key_id, test_key_specs[i].alg, "hellO", mac2);
+                cr_assert(memcmp(mac, mac2, test_key_specs[i].mac_size) != 0);
 
                 cr_assert(hmacd_describe_key(h, md->arn, &d, &e) >= 0);
                 cr_assert_str_eq(d->key_id, md->key_id);
@@ -118,7 +109,7 @@ Test(daemon, create_every_spec_and_mac) {
                 hmacd_key_metadata_free(d);
                 hmacd_key_metadata_free(md);
         }
-        cr_assert_eq(count_keys(h), ELEMENTSOF(specs));
+        cr_assert_eq(count_keys(h), TEST_KEY_SPECS_N);
 }
 
 Test(daemon, different_keys_give_different_macs) {
@@ -135,9 +126,12 @@ Test(daemon, different_keys_give_different_macs) {
 
 Test(daemon, create_key_validation) {
         _cleanup_(hmacd_closep) Hmacd *h = bus_open();
-        _cleanup_free_ char *long_desc = malloc(8194), *utf8_desc = malloc(8192 * 2 + 1), *long_tag = malloc(130);
+        _cleanup_free_ char *long_desc = malloc(8194), *utf8_desc = malloc(8192 * 2 + 1), *long_tag = malloc(130),
+                            *long_value = malloc(258);
+        char expected[512];
         HmacdTag many[51], reserved[] = { { "aws:x", "v" } }, reserved2[] = { { "hmacd:x", "v" } },
-                           too_long[] = { { long_tag, "v" } };
+                           reserved_upper[] = { { "AWS:key1", "v" } }, too_long[] = { { long_tag, "v" } },
+                           second_too_long[] = { { "a", "v" }, { "b", long_value } };
         char names[51][8];
         HmacdKeyMetadata *md = NULL;
         HmacdError e = {};
@@ -149,6 +143,8 @@ Test(daemon, create_key_validation) {
         utf8_desc[8192 * 2] = 0;
         memset(long_tag, 'k', 129);
         long_tag[129] = 0;
+        memset(long_value, 'v', 257);
+        long_value[257] = 0;
         for (size_t i = 0; i < 51; i++) {
                 snprintf(names[i], sizeof names[i], "t%zu", i);
                 many[i] = (HmacdTag) { names[i], "v" };
@@ -174,8 +170,18 @@ Test(daemon, create_key_validation) {
                      "TagException", "Tags beginning with aws: are reserved");
         expect_error(hmacd_create_key(h, "HMAC_256", "GENERATE_VERIFY_MAC", "", reserved2, 1, NULL, &md, &e), &e,
                      "TagException", "reserved");
+        expect_error(hmacd_create_key(h, "HMAC_256", "GENERATE_VERIFY_MAC", "", reserved_upper, 1, NULL, &md, &e),
+                     &e, "TagException", "Tags beginning with aws: are reserved");
+        /* AWS's wording: the value and the member's place in the request. */
+        snprintf(expected, sizeof expected,
+                 "1 validation error detected: Value '%s' at 'tags.1.member.tagKey' failed to satisfy constraint: "
+                 "Member must have length less than or equal to 128",
+                 long_tag);
         expect_error(hmacd_create_key(h, "HMAC_256", "GENERATE_VERIFY_MAC", "", too_long, 1, NULL, &md, &e), &e,
-                     "ValidationException", "less than or equal to 128");
+                     "ValidationException", expected);
+        snprintf(expected, sizeof expected, "Value '%s' at 'tags.2.member.tagValue'", long_value);
+        expect_error(hmacd_create_key(h, "HMAC_256", "GENERATE_VERIFY_MAC", "", second_too_long, 2, NULL, &md, &e),
+                     &e, "ValidationException", expected);
         expect_error(hmacd_create_key(h, "HMAC_256", "GENERATE_VERIFY_MAC", "", NULL, 0, "AWS_CLOUDHSM", &md, &e),
                      &e, "ValidationException", "at 'origin'");
         /* Failed calls change nothing. */
@@ -355,8 +361,8 @@ Test(daemon, restart_after_kill_keeps_keys_and_macs) {
         uint8_t before[4][64], after[64];
 
         for (size_t i = 0; i < 4; i++) {
-                md[i] = create(h, specs[i].spec);
-                mac_of(h, md[i]->key_id, specs[i].alg, "durable", before[i]);
+                md[i] = create(h, test_key_specs[i].spec);
+                mac_of(h, md[i]->key_id, test_key_specs[i].alg, "durable", before[i]);
         }
         h = hmacd_close(h);
 
@@ -366,8 +372,8 @@ Test(daemon, restart_after_kill_keeps_keys_and_macs) {
         h = bus_open();
         cr_assert_eq(count_keys(h), 4);
         for (size_t i = 0; i < 4; i++) {
-                cr_assert_eq(mac_of(h, md[i]->key_id, specs[i].alg, "durable", after), specs[i].size);
-                cr_assert(memcmp(before[i], after, specs[i].size) == 0, "MAC of %s changed across restart", md[i]->key_id);
+                cr_assert_eq(mac_of(h, md[i]->key_id, test_key_specs[i].alg, "durable", after), test_key_specs[i].mac_size);
+                cr_assert(memcmp(before[i], after, test_key_specs[i].mac_size) == 0, "MAC of %s changed across restart", md[i]->key_id);
                 hmacd_key_metadata_free(md[i]);
         }
 }
@@ -404,7 +410,7 @@ Test(daemon, non_root_callers_are_denied) {
         for (size_t i = 0; i < ELEMENTSOF(users); i++) {
                 harness_result_done(&res);
                 cr_assert(harness_runl(users[i], &res, HARNESS_HMACCTL, "generate-mac", "--key-id", md->key_id,
-                                       "--message", "hi", "--mac-algorithm", "HMAC_SHA_256", NULL) >= 0);
+                                       "--message", "aGk=", "--mac-algorithm", "HMAC_SHA_256", NULL) >= 0);
                 cr_assert_eq(res.exit_code, 254, "%s: %s", users[i], res.err);
                 cr_assert(strstr(res.err, "AccessDenied"), "%s", res.err);
                 harness_result_done(&res);
@@ -545,16 +551,16 @@ Test(daemon_small_cache, lru_eviction_keeps_macs_stable) {
         cr_assert(harness_daemon_startl("--cache-keys=2", NULL) >= 0);
         h = bus_open();
         for (size_t i = 0; i < 9; i++) {
-                HmacdKeyMetadata *md = create(h, specs[i % 4].spec);
+                HmacdKeyMetadata *md = create(h, test_key_specs[i % 4].spec);
                 strcpy(ids[i], md->key_id);
                 hmacd_key_metadata_free(md);
-                mac_of(h, ids[i], specs[i % 4].alg, "lru", macs[i]);
+                mac_of(h, ids[i], test_key_specs[i % 4].alg, "lru", macs[i]);
         }
         for (int round = 0; round < 3; round++)
                 for (size_t i = 0; i < 9; i++) {
                         size_t j = round == 1 ? 8 - i : i;
-                        mac_of(h, ids[j], specs[j % 4].alg, "lru", again);
-                        cr_assert(memcmp(again, macs[j], specs[j % 4].size) == 0);
+                        mac_of(h, ids[j], test_key_specs[j % 4].alg, "lru", again);
+                        cr_assert(memcmp(again, macs[j], test_key_specs[j % 4].mac_size) == 0);
                 }
         hmacd_close(h);
 }

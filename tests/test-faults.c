@@ -612,7 +612,7 @@ static int mac_as(const char *user, const char *key, char **err, uint64_t *ret_u
         struct timespec a, b;
 
         clock_gettime(CLOCK_MONOTONIC, &a);
-        cr_assert(harness_runl(user, &res, HARNESS_HMACCTL, "generate-mac", "--key-id", key, "--message", "m",
+        cr_assert(harness_runl(user, &res, HARNESS_HMACCTL, "generate-mac", "--key-id", key, "--message", "bQ==",
                                "--mac-algorithm", "HMAC_SHA_256", "--no-ask-password", NULL) >= 0);
         clock_gettime(CLOCK_MONOTONIC, &b);
         if (ret_usec)
@@ -661,7 +661,7 @@ TestSuite(faults_polkit, .fini = polkit_teardown, .timeout = 120);
 Test(faults_polkit, polkitd_killed_during_a_check) {
         char key[37], rule[8192], log[4096];
         char *argv[] = { (char *) HARNESS_HMACCTL, (char *) "generate-mac", (char *) "--key-id", key,
-                         (char *) "--message", (char *) "m", (char *) "--mac-algorithm", (char *) "HMAC_SHA_256",
+                         (char *) "--message", (char *) "bQ==", (char *) "--mac-algorithm", (char *) "HMAC_SHA_256",
                          (char *) "--no-ask-password", NULL };
         _cleanup_free_ char *err = NULL, *out = NULL;
         sd_bus_error e = SD_BUS_ERROR_NULL;

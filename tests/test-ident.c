@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests of lib/ident.c: key IDs, alias names, the four key reference forms, ARNs, machine IDs. */
+/* Unit tests of common/ident.c: key IDs, alias names, the four key reference forms, ARNs, machine IDs. */
 
 #include <criterion/criterion.h>
 #include <errno.h>

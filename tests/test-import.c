@@ -240,6 +240,7 @@ Test(import, reimport_tokens_and_ciphertexts) {
         uint8_t key[32], different[32], wrapped[512], mac1[64], mac2[64];
         char id[37], id2[37], plain[37], state[32];
         size_t n;
+        int r;
 
         memset(key, 0x11, sizeof key);
         memset(different, 0x22, sizeof different);
@@ -271,7 +272,9 @@ Test(import, reimport_tokens_and_ciphertexts) {
         /* Expiration rules. */
         n = wrap(&p, EVP_sha256(), key, sizeof key, wrapped);
         expect(import(id, &p, wrapped, n, "KEY_MATERIAL_DOES_NOT_EXPIRE", 12345, &e), &e, "ValidationException");
-        expect(import(id, &p, wrapped, n, "KEY_MATERIAL_EXPIRES", 0, &e), &e, "ValidationException");
+        r = import(id, &p, wrapped, n, "KEY_MATERIAL_EXPIRES", 0, &e);
+        cr_assert_str_eq(e.message, "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES");
+        expect(r, &e, "ValidationException");
         expect(import(id, &p, wrapped, n, "KEY_MATERIAL_EXPIRES",
                       (uint64_t) time(NULL) * 1000000 + 366ULL * 24 * 3600 * 1000000, &e),
                &e, "ValidationException");

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Unit tests of lib/kms.c: the key-spec, state, origin and exception tables, and the UTF-8 check. */
+/* Unit tests of common/kms.c: the key-spec, state, origin and exception tables, and the UTF-8 check. */
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -13,7 +13,7 @@
 
 /* ---- key specs and MAC algorithms ---- */
 
-/* What API.md (section 3) promises, written out independently of the table in lib/kms.c. */
+/* What API.md (section 3) promises, written out independently of the table in common/kms.c. */
 static const struct {
         KeySpec spec;
         const char *name, *mac_algorithm;

@@ -365,7 +365,8 @@ Test(deletion, at_the_end_of_the_window) {
         ok(bus_call("ScheduleKeyDeletion", &e, NULL, "su", id, 30), &e, "schedule");
         fails(bus_call("GenerateMac", &e, NULL, "says", id, 1, 'x', "HMAC_SHA_256"), &e, "KMSInvalidStateException",
               "is pending deletion.");
-        fails(bus_call("ScheduleKeyDeletion", &e, NULL, "su", id, 6), &e, "ValidationException", "between 7 and 30");
+        fails(bus_call("ScheduleKeyDeletion", &e, NULL, "su", id, 6), &e, "ValidationException",
+              "PendingWindowInDays must be between 7 and 30");
         ok(bus_call("CancelKeyDeletion", &e, NULL, "s", id), &e, "cancel");
         cr_assert(bus_key_state(id, state) >= 0);
         cr_assert_str_eq(state, "Disabled");

@@ -91,10 +91,10 @@ static int mac_as(const char *user, const char *key, bool verify, char **err) {
         int r;
 
         if (verify)
-                r = harness_runl(user, &res, HARNESS_HMACCTL, "verify-mac", "--key-id", key, "--message", "m",
+                r = harness_runl(user, &res, HARNESS_HMACCTL, "verify-mac", "--key-id", key, "--message", "bQ==",
                                  "--mac-algorithm", "HMAC_SHA_256", "--mac", "AAAA", "--no-ask-password", NULL);
         else
-                r = harness_runl(user, &res, HARNESS_HMACCTL, "generate-mac", "--key-id", key, "--message", "m",
+                r = harness_runl(user, &res, HARNESS_HMACCTL, "generate-mac", "--key-id", key, "--message", "bQ==",
                                  "--mac-algorithm", "HMAC_SHA_256", "--no-ask-password", NULL);
         cr_assert(r >= 0);
         if (err)
@@ -368,7 +368,7 @@ Test(polkit, allowed_answers_are_cached) {
 Test(polkit, slow_rule_for_one_caller_delays_nobody_else) {
         char key[37], rule[1024], log[4096];
         char *argv[] = { (char *) HARNESS_HMACCTL, (char *) "generate-mac", (char *) "--key-id", key,
-                         (char *) "--message", (char *) "m", (char *) "--mac-algorithm", (char *) "HMAC_SHA_256",
+                         (char *) "--message", (char *) "bQ==", (char *) "--mac-algorithm", (char *) "HMAC_SHA_256",
                          (char *) "--no-ask-password", NULL };
         pid_t slow;
         int status = 0;

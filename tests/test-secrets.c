@@ -414,7 +414,7 @@ static size_t cache_serials(pid_t pid, int32_t *ret, size_t max) {
 
         snprintf(pid_arg, sizeof pid_arg, "%d", (int) pid);
         cr_assert(harness_runl(NULL, &res, "gdb", "-nx", "-batch", "-p", pid_arg, "-ex", "frame function main", "-ex",
-                               "print *m->cache->slots@m->cache->n_slots", NULL) >= 0);
+                               "print *m->service->material->cache->slots@m->service->material->cache->n_slots", NULL) >= 0);
         for (const char *p = res.out; (p = strstr(p, "serial = ")) && n < max; p++) {
                 int32_t s;
                 if (sscanf(p, "serial = %" SCNd32, &s) == 1 && s > 0)

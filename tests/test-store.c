@@ -73,7 +73,7 @@ static void write_file(const char *path, const void *data, size_t n) {
 typedef struct TestKey {
         KeyEntry entry;
         const char *description;
-        StoreTag tags[3];
+        KeyTag tags[3];
         size_t n_tags;
         bool has_material;
         uint8_t sealed[64 + SEAL_OVERHEAD];
@@ -162,16 +162,16 @@ static void make_keys(TestKey k[static 3]) {
 
         make_key(&k[0], ID_C, KEY_SPEC_HMAC_256, KEY_STATE_ENABLED, KEY_ORIGIN_HMACD, 1000,
                  "first key: Gr\xc3\xbc\xc3\x9f" "e \xe2\x82\xac", true);
-        k[0].tags[0] = (StoreTag) { "team", "payments" };
-        k[0].tags[1] = (StoreTag) { "env", "" };
-        k[0].tags[2] = (StoreTag) { "cost-center", "42" };
+        k[0].tags[0] = (KeyTag) { "team", "payments" };
+        k[0].tags[1] = (KeyTag) { "env", "" };
+        k[0].tags[2] = (KeyTag) { "cost-center", "42" };
         k[0].n_tags = 3;
 
         make_key(&k[1], ID_A, KEY_SPEC_HMAC_512, KEY_STATE_PENDING_IMPORT, KEY_ORIGIN_EXTERNAL, 0, "", false);
 
         make_key(&k[2], ID_B, KEY_SPEC_HMAC_224, KEY_STATE_PENDING_DELETION, KEY_ORIGIN_HMACD, 65534,
                  "third", true);
-        k[2].tags[0] = (StoreTag) { "x", "y" };
+        k[2].tags[0] = (KeyTag) { "x", "y" };
         k[2].n_tags = 1;
 }
 
@@ -455,7 +455,7 @@ Test(store, duplicate_key_id) {
 
         /* Same key ID as the first key, everything else different. */
         make_key(&dup, ID_C, KEY_SPEC_HMAC_512, KEY_STATE_DISABLED, KEY_ORIGIN_EXTERNAL, 4242, "impostor", true);
-        dup.tags[0] = (StoreTag) { "team", "impostors" };
+        dup.tags[0] = (KeyTag) { "team", "impostors" };
         dup.n_tags = 1;
         dup.entry.seq = -1;
         cr_assert_lt(insert(s, &dup), 0);
@@ -501,8 +501,8 @@ Test(store, failed_tag_insert_rolls_back_key) {
 
         /* The second tag repeats the first tag key: the whole key must not be stored. */
         make_key(&bad, ID_D, KEY_SPEC_HMAC_256, KEY_STATE_ENABLED, KEY_ORIGIN_HMACD, 5, "half made", true);
-        bad.tags[0] = (StoreTag) { "a", "1" };
-        bad.tags[1] = (StoreTag) { "a", "2" };
+        bad.tags[0] = (KeyTag) { "a", "1" };
+        bad.tags[1] = (KeyTag) { "a", "2" };
         bad.n_tags = 2;
         cr_assert_lt(insert(s, &bad), 0);
 

@@ -4,8 +4,8 @@
  * calls, under strace), sysusers.d, the D-Bus activation file and the introspection XML (against the
  * running daemon), and `make install` into a temporary root: the layout, links and modes, binaries
  * identical to the ones the tests run, a program built against the installed header, library and
- * pkg-config file, XML that parses, man pages that render and a bash completion that matches
- * hmacctl. Nothing outside the per-test temporary directory is changed. */
+ * pkg-config file, ELF files without RUNPATH, XML that parses, man pages that render and a bash
+ * completion that matches hmacctl. Nothing outside the per-test temporary directory is changed. */
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -491,7 +491,7 @@ Test(unit, syscall_filter_covers_the_daemon, .fini = stop_traced_daemon, .timeou
         /* Three keys through a cache of two: evictions. */
         for (int round = 0; round < 2; round++)
                 for (char **k = (char *[]) { k1, k2, k3, NULL }; *k; k++)
-                        CTL("generate-mac", "--key-id", *k, "--message", "hello", "--mac-algorithm",
+                        CTL("generate-mac", "--key-id", *k, "--message", "aGVsbG8=", "--mac-algorithm",
                             "HMAC_SHA_256");
         CTL("describe-key", "--key-id", k1);
         CTL("list-keys");
@@ -886,6 +886,55 @@ Test(install, layout) {
         }
         for (size_t i = 0; i < found.n; i++)
                 cr_assert_null(found.v[i], "make install put an unexpected file in %s", found.v[i]);
+}
+
+/* The installed ELF files: no RUNPATH or RPATH (an installed program takes its libraries from the
+ * system's directories, never from a path recorded at build time), and the upstream hardening
+ * (relro, bind-now) in each. They are the very files of the build directory (see layout), so the
+ * build tree finds its library through LD_LIBRARY_PATH only, which tests/run-tests sets. */
+Test(install, elf_files_have_no_runpath) {
+        _cleanup_free_ char *root = install_root(), *libdir = libdir_for("/usr"), *real = lib_real();
+        _cleanup_free_ char *lib = xasprintf("%s%s/%s", root, libdir, real);
+        _cleanup_free_ char *hmacd = xasprintf("%s/usr/libexec/hmacd", root);
+        _cleanup_free_ char *hmacctl = xasprintf("%s/usr/bin/hmacctl", root);
+        const char *const files[] = { hmacd, hmacctl, lib };
+
+        require_program("readelf", "binutils");
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                _cleanup_(harness_result_done) HarnessResult dyn = {}, seg = {};
+
+                RUN_OK(&dyn, "readelf", "-d", "-W", (char *) files[i]);
+                cr_assert_null(strstr(dyn.out, "(RUNPATH)"), "%s has a RUNPATH:\n%s", files[i], dyn.out);
+                cr_assert_null(strstr(dyn.out, "(RPATH)"), "%s has an RPATH:\n%s", files[i], dyn.out);
+                cr_assert_not_null(strstr(dyn.out, " BIND_NOW"), "%s is not linked with -z now:\n%s",
+                                   files[i], dyn.out);
+                RUN_OK(&seg, "readelf", "-l", "-W", (char *) files[i]);
+                cr_assert_not_null(strstr(seg.out, "GNU_RELRO"), "%s is not linked with -z relro", files[i]);
+        }
+}
+
+/* The installed hmacctl takes the installed library when the dynamic linker is pointed at the
+ * installed library directory, and never the build directory's copy it was linked against. */
+Test(install, hmacctl_finds_the_installed_library) {
+        _cleanup_(harness_result_done) HarnessResult with = {}, without = {};
+        _cleanup_free_ char *root = install_root(), *libdir = libdir_for("/usr"), *soname = lib_soname();
+        _cleanup_free_ char *ctl = xasprintf("%s/usr/bin/hmacctl", root);
+        _cleanup_free_ char *ld = xasprintf("LD_LIBRARY_PATH=%s%s", root, libdir);
+        _cleanup_free_ char *want = xasprintf("%s => %s%s/%s ", soname, root, libdir, soname);
+        const char *line;
+
+        require_program("ldd", "libc-bin");
+        RUN_OK(&with, "env", ld, "ldd", ctl);
+        cr_assert_not_null(strstr(with.out, want), "with %s, hmacctl does not take the installed library:\n%s",
+                           ld, with.out);
+
+        /* Without LD_LIBRARY_PATH: the system's copy if there is one, else not found; never the build's. */
+        RUN_OK(&without, "env", "-u", "LD_LIBRARY_PATH", "ldd", ctl);
+        line = strstr(without.out, soname);
+        cr_assert_not_null(line, "hmacctl does not need %s:\n%s", soname, without.out);
+        cr_assert(strncmp(line + strlen(soname), " => /usr/lib", strlen(" => /usr/lib")) == 0 ||
+                          strncmp(line + strlen(soname), " => not found", strlen(" => not found")) == 0,
+                  "hmacctl without LD_LIBRARY_PATH finds %.*s", (int) strcspn(line, "\n"), line);
 }
 
 Test(install, uninstall_removes_every_file) {

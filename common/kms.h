@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define HMACD_BUS_NAME "io.hmacd.Kms1"
 #define HMACD_OBJECT_PATH "/io/hmacd/Kms1"

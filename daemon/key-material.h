@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Key material, in one place: the KEK, new material, sealing and unsealing, the keyring cache of
+ * live keys, the import unwrap and its fingerprint, and "compute a MAC with key K", which keys the
+ * MAC engine, computes and forgets before it returns, so that no caller can forget to forget. Every
+ * byte of material passes through one locked, non-dumpable buffer and is wiped after each use. */
+#pragma once
+
+#include <keyutils.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "import.h"
+#include "keys.h"
+#include "kms-error.h"
+#include "store.h"
+
+typedef struct KeyMaterial KeyMaterial;
+
+int key_material_new(KeyMaterial **ret);
+KeyMaterial *key_material_free(KeyMaterial *km);
+
+/* Loads the KEK into the keyring (allow_create: make one, for a new store); *ret_source says where it
+ * came from. */
+int key_material_load_kek(KeyMaterial *km, const char *kek_file, const char *state_dir, bool allow_create,
+                          const char **ret_source);
+/* A known plaintext sealed under the KEK tells at each start whether the KEK opens store: writes it
+ * into a new store, checks it otherwise (-EBADMSG: it does not). */
+int key_material_check_kek(KeyMaterial *km, Store *store, bool new_store);
+/* Live keys are unsealed from store into a keyring cache of at most max keys. */
+int key_material_attach(KeyMaterial *km, Store *store, size_t max);
+
+/* New random material for e, sealed into sealed (STORE_SEALED_MAX bytes). */
+int key_material_generate(KeyMaterial *km, const KeyEntry *e, uint8_t *sealed, size_t *ret_size);
+
+/* ImportKeyMaterial: unwraps wrapped with the token's wrapping key, checks its length for e's spec,
+ * compares it with the material imported before (known: its fingerprint, or NULL for none) and seals
+ * it into sealed (STORE_SEALED_MAX bytes); fingerprint gets its fingerprint. Returns 0, a negative
+ * errno, or a condition in f (CIPHERTEXT_INVALID, MATERIAL_LENGTH, MATERIAL_INCORRECT). */
+int key_material_import(KeyMaterial *km, ImportTable *t, const KeyEntry *e, const uint8_t *token,
+                        size_t token_size, const uint8_t *wrapped, size_t wrapped_size, const uint8_t *known,
+                        uint8_t *sealed, size_t *ret_sealed_size, uint8_t fingerprint[static STORE_FINGERPRINT_SIZE],
+                        KmsFailure *f);
+
+/* Called with each MAC of key_material_mac(), in order. */
+typedef int (*MacCallback)(const uint8_t *mac, size_t size, void *userdata);
+
+/* The MACs of n messages with e's material: keyed once, computed, forgotten. */
+int key_material_mac(KeyMaterial *km, KeyEntry *e, const struct iovec *messages, size_t n, MacCallback cb,
+                     void *userdata);
+/* 1 if mac is e's tag of message (constant-time), 0 if not. */
+int key_material_verify(KeyMaterial *km, KeyEntry *e, const void *message, size_t n, const void *mac,
+                        size_t mac_size);
+
+/* Drops e's live key from the keyring (its material changed or went away); returns its serial or 0. */
+key_serial_t key_material_forget(KeyMaterial *km, KeyEntry *e);
+
+const char *key_material_backend(const KeyMaterial *km);
+/* For the start-up log: the KEK's serial, the cache's keyring and size. */
+key_serial_t key_material_kek_serial(const KeyMaterial *km);
+key_serial_t key_material_cache_keyring(const KeyMaterial *km);
+size_t key_material_cache_size(const KeyMaterial *km);

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The key service: every operation on keys, aliases, tags and imported material, and the rules that
+ * keep them true. It never touches sd-bus: each operation returns 0, a negative errno (an internal
+ * failure) or a positive API condition with its detail in a KmsFailure (kms-error.h).
+ *
+ * One rule holds for every change: the store and the in-memory index agree. An operation first
+ * prepares in memory everything that can fail (allocations, sealed material, room in the indexes),
+ * then commits one store transaction, then applies the change to the index with nothing left that
+ * can fail; the deletion timer and the keyring cache follow inside the service. A client therefore
+ * sees an error only when nothing changed. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <systemd/sd-event.h>
+
+#include "import.h"
+#include "key-material.h"
+#include "key-state.h"
+#include "keys.h"
+#include "kms-error.h"
+#include "store.h"
+
+/* Where tests make an operation fail on purpose: before its commit (nothing may change) or after it
+ * (the change must stand and be reported as done). */
+typedef enum KmsFault {
+        KMS_FAULT_NONE,
+        KMS_FAULT_BEFORE_COMMIT,
+        KMS_FAULT_AFTER_COMMIT,
+        _KMS_FAULT_MAX,
+} KmsFault;
+
+typedef struct KmsService {
+        Store *store;
+        KeyIndex index;
+        AliasIndex aliases;
+        KeyMaterial *material;
+        ImportTable *imports;
+        sd_event *event;                /* for the deletion timer; NULL: no timer (unit tests) */
+        sd_event_source *deletion_timer;
+        uint64_t usec_per_day;
+        char machine_id[MACHINE_ID_MAX + 1];
+        struct {
+                uid_t uid;
+                char name[64];
+        } user_names[32];
+        size_t n_user_names;
+        KmsFault fault;
+} KmsService;
+
+typedef struct KmsServiceConfig {
+        const char *state_dir;
+        const char *kek_file;
+        size_t cache_max;               /* 0: from the kernel's key quota */
+        uint64_t test_only_seconds_per_day;
+} KmsServiceConfig;
+
+int kms_service_new(sd_event *event, KmsService **ret);
+KmsService *kms_service_free(KmsService *s);
+
+/* Opens (or, the first time, creates) the store, checks the KEK and loads the index; fatal problems
+ * are logged with one clear line. */
+int kms_service_load(KmsService *s, const KmsServiceConfig *config);
+/* Destroys keys whose deletion date passed, deletes imported material whose ValidTo passed, expires
+ * import parameters, and arms the timer for the next such date. */
+int kms_service_purge(KmsService *s);
+
+uint64_t now_usec(void);
+/* The user name of a UID, remembered ("" for none). */
+const char *kms_user_name(KmsService *s, uid_t uid);
+const char *kms_key_arn(const KmsService *s, const KeyEntry *e, char *buf, size_t size);
+
+/* Resolves a key reference (any_form: alias names and alias ARNs too). */
+int kms_resolve_key(KmsService *s, const char *input, bool any_form, KmsFailure *f, KeyEntry **ret);
+int kms_resolve_alias(KmsService *s, const char *name, KmsFailure *f, Alias **ret);
+/* The key-state rule of op for e (key-state.c), with e's ARN in the failure. */
+int kms_check_state(KmsService *s, KmsOperation op, const KeyEntry *e, KmsFailure *f);
+
+int kms_create_key(KmsService *s, uid_t owner, KeySpec spec, KeyOrigin origin, const char *description,
+                   const KeyTag *tags, size_t n_tags, KmsFailure *f, KeyEntry **ret);
+
+/* The MAC operations: state and algorithm checked, then computed with the key's material. */
+int kms_generate_macs(KmsService *s, KmsOperation op, KeyEntry *e, KeySpec alg, const struct iovec *messages,
+                      size_t n, MacCallback cb, void *userdata, KmsFailure *f);
+int kms_verify_mac(KmsService *s, KeyEntry *e, KeySpec alg, const void *message, size_t n, const void *mac,
+                   size_t mac_size, KmsFailure *f);
+
+int kms_set_enabled(KmsService *s, KeyEntry *e, bool enabled, KmsFailure *f);
+int kms_schedule_deletion(KmsService *s, KeyEntry *e, uint32_t days, KmsFailure *f);
+int kms_cancel_deletion(KmsService *s, KeyEntry *e, KmsFailure *f);
+int kms_update_description(KmsService *s, KeyEntry *e, const char *description, KmsFailure *f);
+
+int kms_create_alias(KmsService *s, const char *name, KeyEntry *e, KmsFailure *f);
+int kms_update_alias(KmsService *s, Alias *a, KeyEntry *e, KmsFailure *f);
+int kms_delete_alias(KmsService *s, Alias *a);
+
+/* Adds or replaces tags (at most 50 in all), or removes tag keys (unknown keys are ignored). */
+int kms_tag(KmsService *s, KeyEntry *e, const KeyTag *tags, size_t n, KmsFailure *f);
+int kms_untag(KmsService *s, KeyEntry *e, const char *const *keys, size_t n, KmsFailure *f);
+
+int kms_get_import_parameters(KmsService *s, KeyEntry *e, WrappingAlgorithm alg, WrappingKeySpec spec,
+                              uint8_t **ret_token, size_t *ret_token_size, uint8_t **ret_public_key,
+                              size_t *ret_public_key_size, uint64_t *ret_valid_to, KmsFailure *f);
+int kms_import_material(KmsService *s, KeyEntry *e, const uint8_t *token, size_t token_size, const uint8_t *wrapped,
+                        size_t wrapped_size, uint64_t valid_to, KmsFailure *f);
+int kms_delete_imported_material(KmsService *s, KeyEntry *e, KmsFailure *f);
+
+/* Destroys one key now: keyring entry, store row, material, tags and aliases. */
+int kms_destroy_key(KmsService *s, KeyEntry *e);
+
+/* What DescribeKey shows of a key (API.md section 4). */
+typedef struct KmsKeyMetadata {
+        char arn[ARN_MAX];
+        char *description;              /* owned */
+        const char *owner;
+        bool enabled;
+        uint64_t deletion_date;         /* 0 unless PendingDeletion */
+        const char *expiration_model;   /* NULL unless imported material */
+        uint64_t valid_to;              /* 0 unless imported material that expires */
+} KmsKeyMetadata;
+
+int kms_describe_key(KmsService *s, const KeyEntry *e, KmsKeyMetadata *ret);
+void kms_key_metadata_done(KmsKeyMetadata *m);

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests of the key service (daemon/kms-service.c, kms-names.c, kms-import.c) without a bus: a
+ * real store in a temporary directory, a real KEK and keyring, no event loop. The rule under test:
+ * the store and the in-memory index agree, and a client sees an error only when nothing changed.
+ * Every mutating operation is run with a fault injected just before its store commit (it must fail
+ * and change nothing, in memory and on disk) and just after it (it must succeed, and the change must
+ * be in memory and on disk). */
+#include <criterion/criterion.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../daemon/kms-service.h"
+#include "macro.h"
+
+static char tmpdir[] = "/tmp/hmacd-test-service.XXXXXX";
+static KmsService *service;
+
+static KmsService *open_service(void) {
+        KmsServiceConfig config = { .state_dir = tmpdir, .cache_max = 16 };
+        KmsService *s = NULL;
+
+        cr_assert_eq(kms_service_new(NULL, &s), 0);
+        cr_assert_eq(kms_service_load(s, &config), 0);
+        return s;
+}
+
+static void setup(void) {
+        cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp(%s): %m", tmpdir);
+        service = open_service();
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        return remove(path) < 0 ? -1 : 0;
+}
+
+static void teardown(void) {
+        kms_service_free(service);
+        (void) nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(kms_service, .init = setup, .fini = teardown);
+
+/* Everything the index holds, as text: keys in order with state, dates, tags, and aliases. */
+static char *snapshot(KmsService *s) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        cr_assert_not_null(f);
+        for (size_t i = 0; i < s->index.n; i++) {
+                const KeyEntry *e = s->index.by_seq[i];
+                _cleanup_free_ char *description = NULL;
+                KmsKeyMetadata md;
+
+                cr_assert_eq(kms_describe_key(s, e, &md), 0);
+                fprintf(f, "%s %s %s %llu %d [%s]", e->key_id, key_spec_to_string(e->spec),
+                        key_state_to_string(e->state), (unsigned long long) e->deletion_date, e->has_material,
+                        md.description);
+                kms_key_metadata_done(&md);
+                for (size_t t = 0; t < e->n_tags; t++)
+                        fprintf(f, " %s=%s", e->tags[t].key, e->tags[t].value);
+                fputc('\n', f);
+        }
+        for (size_t i = 0; i < s->aliases.n; i++)
+                fprintf(f, "%s -> %s\n", s->aliases.v[i]->name, s->aliases.v[i]->key->key_id);
+        fclose(f);
+        return buf;
+}
+
+/* What a fresh start from the store sees equals what the running service holds. */
+static void assert_store_agrees(void) {
+        _cleanup_free_ char *now = snapshot(service), *disk = NULL;
+        KmsService *reloaded = open_service();
+
+        disk = snapshot(reloaded);
+        kms_service_free(reloaded);
+        cr_assert_str_eq(now, disk, "index:\n%s\nstore:\n%s", now, disk);
+}
+
+static KeyEntry *create(KeySpec spec) {
+        KeyTag tags[] = { { (char *) "team", (char *) "web" } };
+        KmsFailure f = {};
+        KeyEntry *e = NULL;
+
+        cr_assert_eq(kms_create_key(service, 0, spec, KEY_ORIGIN_HMACD, "a key", tags, 1, &f, &e), 0);
+        return e;
+}
+
+static int collect_mac(const uint8_t *mac, size_t size, void *userdata) {
+        memcpy(userdata, mac, size);
+        return 0;
+}
+
+/* op runs once with a fault before the commit (must fail, nothing changes) and once with one after
+ * it (must succeed, the change stands), the store checked against the index both times. */
+#define CHECK_OPERATION(what, op)                                                                       \
+        do {                                                                                            \
+                _cleanup_free_ char *before = snapshot(service), *after = NULL;                         \
+                KmsFailure f = {};                                                                      \
+                int r;                                                                                  \
+                service->fault = KMS_FAULT_BEFORE_COMMIT;                                               \
+                r = (op);                                                                               \
+                service->fault = KMS_FAULT_NONE;                                                        \
+                cr_assert_lt(r, 0, "%s with a fault before its commit gave %d", what, r);               \
+                after = snapshot(service);                                                              \
+                cr_assert_str_eq(before, after, "%s changed the index although it failed", what);       \
+                assert_store_agrees();                                                                  \
+                service->fault = KMS_FAULT_AFTER_COMMIT;                                                \
+                r = (op);                                                                               \
+                service->fault = KMS_FAULT_NONE;                                                        \
+                cr_assert_eq(r, 0, "%s with a fault after its commit gave %d (condition %d)", what, r,  \
+                             f.condition);                                                              \
+                free(after);                                                                            \
+                after = snapshot(service);                                                              \
+                cr_assert_str_neq(before, after, "%s changed nothing", what);                           \
+                assert_store_agrees();                                                                  \
+        } while (0)
+
+Test(kms_service, every_change_is_all_or_nothing) {
+        KeyEntry *a = create(KEY_SPEC_HMAC_256), *b = create(KEY_SPEC_HMAC_384);
+        KeyTag more[] = { { (char *) "env", (char *) "prod" } };
+        const char *drop[] = { "team" };
+        size_t n = service->index.n;
+        Alias *alias;
+
+        /* CreateKey: a failed one leaves no key behind, in memory or on disk. */
+        {
+                _cleanup_free_ char *before = snapshot(service), *after = NULL;
+                KmsFailure f = {};
+                KeyEntry *e = NULL;
+
+                service->fault = KMS_FAULT_BEFORE_COMMIT;
+                cr_assert_lt(kms_create_key(service, 0, KEY_SPEC_HMAC_224, KEY_ORIGIN_HMACD, "", NULL, 0, &f, &e), 0);
+                service->fault = KMS_FAULT_NONE;
+                cr_assert_null(e);
+                after = snapshot(service);
+                cr_assert_str_eq(before, after);
+                cr_assert_eq(service->index.n, n);
+                assert_store_agrees();
+        }
+
+        CHECK_OPERATION("DisableKey", kms_set_enabled(service, a, false, &f));
+        CHECK_OPERATION("UpdateKeyDescription", kms_update_description(service, a, "changed", &f));
+        CHECK_OPERATION("TagResource", kms_tag(service, a, more, 1, &f));
+        CHECK_OPERATION("UntagResource", kms_untag(service, a, drop, 1, &f));
+        CHECK_OPERATION("CreateAlias", kms_create_alias(service, "alias/one", a, &f));
+        alias = alias_index_find(&service->aliases, "alias/one");
+        cr_assert_not_null(alias);
+        CHECK_OPERATION("UpdateAlias", kms_update_alias(service, alias, b, &f));
+        CHECK_OPERATION("ScheduleKeyDeletion", kms_schedule_deletion(service, b, 7, &f));
+        CHECK_OPERATION("CancelKeyDeletion", kms_cancel_deletion(service, b, &f));
+        alias = alias_index_find(&service->aliases, "alias/one");
+        CHECK_OPERATION("DeleteAlias", kms_delete_alias(service, alias));
+}
+
+/* Conditions come back positive with their detail, and change nothing. */
+Test(kms_service, conditions_change_nothing) {
+        KeyEntry *e = create(KEY_SPEC_HMAC_256);
+        _cleanup_free_ char *before = NULL, *after = NULL;
+        struct iovec msg = { (void *) "abc", 3 };
+        uint8_t mac[KMS_MAC_SIZE_MAX];
+        KmsFailure f = {};
+        KeyTag tags[KMS_TAGS_PER_KEY_MAX];
+        char keys[KMS_TAGS_PER_KEY_MAX][8];
+        char buf[256];
+
+        cr_assert_eq(kms_set_enabled(service, e, false, &f), 0);
+        before = snapshot(service);
+
+        cr_assert_eq(kms_generate_macs(service, KMS_OP_GENERATE_MAC, e, KEY_SPEC_HMAC_256, &msg, 1, collect_mac, mac, &f),
+                     KMS_COND_KEY_DISABLED);
+        kms_failure_format(&f, buf, sizeof buf);
+        cr_assert(strstr(buf, e->key_id) && strstr(buf, "is disabled."), "%s", buf);
+
+        cr_assert_eq(kms_cancel_deletion(service, e, &f), KMS_COND_KEY_NOT_PENDING_DELETION);
+        cr_assert_eq(kms_create_alias(service, "alias/x", e, &f), 0);
+        cr_assert_eq(kms_create_alias(service, "alias/x", e, &f), KMS_COND_ALIAS_EXISTS);
+        cr_assert_eq(kms_delete_alias(service, alias_index_find(&service->aliases, "alias/x")), 0);
+
+        /* 50 tags in all: the one tag the key has plus 49 fit, 50 more do not. */
+        for (size_t i = 0; i < KMS_TAGS_PER_KEY_MAX; i++) {
+                snprintf(keys[i], sizeof keys[i], "k%zu", i);
+                tags[i] = (KeyTag) { keys[i], keys[i] };
+        }
+        cr_assert_eq(kms_tag(service, e, tags, KMS_TAGS_PER_KEY_MAX, &f), KMS_COND_TAGS_TOO_MANY);
+
+        after = snapshot(service);
+        cr_assert_str_eq(before, after);
+        assert_store_agrees();
+}
+
+/* MACs through the service: the same after a restart, the key's spec enforced. */
+Test(kms_service, macs_survive_a_restart) {
+        KeyEntry *e = create(KEY_SPEC_HMAC_512);
+        struct iovec msg = { (void *) "hello", 5 };
+        uint8_t mac[KMS_MAC_SIZE_MAX], again[KMS_MAC_SIZE_MAX];
+        char id[KEY_ID_LEN + 1];
+        KmsFailure f = {};
+
+        cr_assert_eq(kms_generate_macs(service, KMS_OP_GENERATE_MAC, e, KEY_SPEC_HMAC_512, &msg, 1, collect_mac, mac, &f),
+                     0);
+        cr_assert_eq(kms_verify_mac(service, e, KEY_SPEC_HMAC_512, "hello", 5, mac, 64, &f), 0);
+        cr_assert_eq(kms_verify_mac(service, e, KEY_SPEC_HMAC_512, "hellO", 5, mac, 64, &f), KMS_COND_INVALID_MAC);
+        cr_assert_eq(kms_generate_macs(service, KMS_OP_GENERATE_MAC, e, KEY_SPEC_HMAC_256, &msg, 1, collect_mac, again,
+                                       &f),
+                     KMS_COND_ALGORITHM_INCOMPATIBLE);
+
+        strcpy(id, e->key_id);
+        kms_service_free(service);
+        service = open_service();
+        e = key_index_find(&service->index, id);
+        cr_assert_not_null(e);
+        cr_assert_eq(kms_generate_macs(service, KMS_OP_GENERATE_MAC, e, KEY_SPEC_HMAC_512, &msg, 1, collect_mac, again,
+                                       &f),
+                     0);
+        cr_assert_eq(memcmp(mac, again, 64), 0);
+}
