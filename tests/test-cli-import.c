@@ -541,7 +541,8 @@ Test(cli_import, import_errors) {
                 /* KEY_MATERIAL_EXPIRES (the default) needs --valid-to; the other model refuses one. */
                 CTL(&r1, "import-key-material", "--key-id", ext, "--import-token", p.token_arg,
                     "--encrypted-key-material", wrapped);
-                expect_service_error(&r1, "ValidationException", "ImportKeyMaterial", "ValidTo");
+                expect_service_error(&r1, "ValidationException", "ImportKeyMaterial",
+                                     "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES");
                 CTL(&r2, "import-key-material", "--key-id", ext, "--import-token", p.token_arg,
                     "--encrypted-key-material", wrapped, "--expiration-model",
                     "KEY_MATERIAL_DOES_NOT_EXPIRE", "--valid-to", "2099-01-01");
