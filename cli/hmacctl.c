@@ -511,10 +511,10 @@ static int report_error(const Context *c, const char *operation, int r, const Hm
                         return EXIT_OTHER;
                 }
 
-                /* polkit's refusals come as the bus's own AccessDenied errors (API.md, section 6). */
+                /* polkit's refusals come as the bus's own errors (AccessDenied, InteractiveAuthorizationRequired;
+                 * API.md, section 6), which libhmacd reports as -EACCES: no need to know their names. */
                 exception = e->name;
-                if (!e->service && (streq(e->name, SD_BUS_ERROR_ACCESS_DENIED) ||
-                                    streq(e->name, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED)))
+                if (!e->service && r == -EACCES)
                         exception = "AccessDeniedException";
 
                 fprintf(stderr, "\nAn error occurred (%s) when calling the %s operation: %s", exception,
@@ -529,10 +529,9 @@ static int report_error(const Context *c, const char *operation, int r, const Hm
                                 "README.",
                                 isempty(e->message) ? "" : " ", operation, operation_action(operation),
                                 key ? " on key '" : "", strempty(key), key ? "'" : "");
-                        if (streq(e->name, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
-                                fprintf(stderr,
-                                        " polkit would have asked for a password, which "
-                                        "--no-ask-password (or a caller without a terminal) rules out.");
+                        if (!c->ask_password)
+                                fprintf(stderr, " Where polkit would ask for a password, --no-ask-password "
+                                                "rules that out.");
                 }
                 fputc('\n', stderr);
                 return EXIT_SERVICE;
