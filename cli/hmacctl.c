@@ -511,8 +511,9 @@ static int report_error(const Context *c, const char *operation, int r, const Hm
                         return EXIT_OTHER;
                 }
 
-                /* polkit's refusals come as the bus's own errors (AccessDenied, InteractiveAuthorizationRequired;
-                 * API.md, section 6), which libhmacd reports as -EACCES: no need to know their names. */
+                /* polkit's refusals come as the bus's own errors (AccessDenied,
+                 * InteractiveAuthorizationRequired; API.md, section 6), which libhmacd reports as -EACCES:
+                 * no need to know their names. */
                 exception = e->name;
                 if (!e->service && r == -EACCES)
                         exception = "AccessDeniedException";
@@ -907,8 +908,9 @@ static int list_pages(Context *c, const char *result_key, ParamId limit_id, List
         if (c->set[PARAM_PAGE_SIZE]) {
                 /* It goes to the request's Limit, which botocore checks before sending. */
                 if (c->integer[PARAM_PAGE_SIZE] < 1) {
-                        fprintf(stderr, "\nParameter validation failed:\nInvalid value for parameter Limit, value: "
-                                        "%" PRIi64 ", valid min value: 1\n",
+                        fprintf(stderr,
+                                "\nParameter validation failed:\nInvalid value for parameter Limit, value: "
+                                "%" PRIi64 ", valid min value: 1\n",
                                 c->integer[PARAM_PAGE_SIZE]);
                         return EXIT_USAGE;
                 }
@@ -941,6 +943,13 @@ static int list_pages(Context *c, const char *result_key, ParamId limit_id, List
                                 json_add(page_items, NULL, json_ref(item));
                         }
                         json_add(page_object, result_key, page_items);
+                        /* yaml-stream prints each page as the service answered it (but for the items cut
+                         * off), NextMarker and Truncated included, as aws's StreamedYAMLFormatter does. */
+                        if (c->output == OUTPUT_FORMAT_YAML_STREAM) {
+                                if (next)
+                                        json_add(page_object, "NextMarker", json_string(next));
+                                json_add(page_object, "Truncated", json_boolean(truncated));
+                        }
                         json_add(pages, NULL, page_object);
                 }
 
@@ -976,7 +985,8 @@ static int list_pages(Context *c, const char *result_key, ParamId limit_id, List
         }
 
         /* Text and yaml-stream go page by page, --query applied to each, as aws's formatters do; text ends
-         * with the NextToken as {"NextToken": {"NextToken": ...}} (NEXTTOKEN, and through --query too). */
+         * with the NextToken as {"NextToken": {"NextToken": ...}} (NEXTTOKEN, and through --query too,
+         * so that `--query 'length(Keys)' --output text` fails on it as in aws); yaml-stream has none. */
         if (c->output == OUTPUT_FORMAT_TEXT || c->output == OUTPUT_FORMAT_YAML_STREAM) {
                 for (size_t i = 0; i < json_size(pages); i++) {
                         r = print_result(c, json_array_get(pages, i));
@@ -2768,8 +2778,10 @@ int main(int argc, char *argv[]) {
                 return fflush(stdout) == 0 ? 0 : EXIT_OTHER;
 
         if (c.set[PARAM_GRANT_TOKENS])
-                log_debug(&c, "GrantTokens are accepted for the aws CLI's sake and ignored: hmacd has no grants, "
-                              "polkit decides");
+                log_debug(
+                        &c,
+                        "GrantTokens are accepted for the aws CLI's sake and ignored: hmacd has no grants, "
+                        "polkit decides");
         for (size_t i = 0; i < c.n_ignored; i++)
                 log_debug(&c,
                           "%s is accepted for the aws CLI's sake and ignored: hmacd is a local service on "
