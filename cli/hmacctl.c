@@ -2739,12 +2739,34 @@ static void on_sigint(int sig) {
         _exit(EXIT_INTERRUPTED);
 }
 
+/* A value of /etc/os-release (ID, VERSION_ID), unquoted, into buf; "" when there is none. */
+static void os_release_value(const char *key, char *buf, size_t size) {
+        FILE *f = fopen("/etc/os-release", "re");
+        char line[256];
+        size_t n = strlen(key);
+
+        buf[0] = 0;
+        while (f && fgets(line, sizeof line, f))
+                if (strncmp(line, key, n) == 0 && line[n] == '=') {
+                        snprintf(buf, size, "%s", line + n + 1 + (line[n + 1] == '"'));
+                        buf[strcspn(buf, "\"\n")] = 0;
+                        break;
+                }
+        if (f)
+                fclose(f);
+}
+
+/* As `aws --version` prints itself: "aws-cli/2.9.19 Python/3.11.2 Linux/6.1.0 source/x86_64.debian.12
+ * prompt/off". */
 static void print_version(void) {
+        char id[64], version_id[64];
         struct utsname u = {};
 
         (void) uname(&u);
-        printf("hmacctl/%s libhmacd/%s %s/%s source/%s\n", HMACD_VERSION, HMACD_VERSION, u.sysname,
-               u.release, u.machine);
+        os_release_value("ID", id, sizeof id);
+        os_release_value("VERSION_ID", version_id, sizeof version_id);
+        printf("hmacctl/%s libhmacd/%s %s/%s source/%s%s%s%s%s prompt/off\n", HMACD_VERSION, HMACD_VERSION,
+               u.sysname, u.release, u.machine, *id ? "." : "", id, *version_id ? "." : "", version_id);
 }
 
 int main(int argc, char *argv[]) {
