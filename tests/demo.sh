@@ -110,8 +110,9 @@ else
         exit 1
 fi
 
-message="Transfer 100 EUR to Alice"
+message=$(printf '%s' "Transfer 100 EUR to Alice" | base64)
 step "Computing a MAC over a message"
+explain "As in AWS CLI v2, --message is base64: here of \"Transfer 100 EUR to Alice\"."
 show "$hmacctl" generate-mac --key-id "$key_id" --message "$message" --mac-algorithm HMAC_SHA_256
 mac=$(json_string Mac)
 if [ "$rc" = 0 ] && [ -n "$mac" ]; then
@@ -138,10 +139,20 @@ else
         unexpected "DescribeKey failed"
 fi
 
+step "The idiom of AWS's documentation: only the MAC, with --query and --output text"
+explain "--query is JMESPath; the text output of a string is the string alone."
+show "$hmacctl" generate-mac --key-id "$key_id" --message "$message" --mac-algorithm HMAC_SHA_256 \
+        --query Mac --output text
+if [ "$rc" = 0 ] && [ "$out" = "$mac" ]; then
+        ok "the same MAC, alone on its line"
+else
+        unexpected "expected the MAC alone"
+fi
+
 step "Verifying a tampered message"
 explain "Same MAC, one word changed: the service must refuse it with KMSInvalidMacException, which" \
         "the CLI reports with exit code 254 (the service returned an error). That is the expected outcome."
-show "$hmacctl" verify-mac --key-id "$key_id" --message "Transfer 900 EUR to Alice" \
+show "$hmacctl" verify-mac --key-id "$key_id" --message "$(printf '%s' "Transfer 900 EUR to Alice" | base64)" \
         --mac-algorithm HMAC_SHA_256 --mac "$mac"
 if [ "$rc" = 254 ] && printf '%s\n' "$err" | grep -q KMSInvalidMacException; then
         ok "refused with KMSInvalidMacException, exit code 254, as it should be"

@@ -1096,7 +1096,8 @@ static char *sorted_words(const char *text, const char *prefix) {
  * of its usage line and the global options; and the fixed values of a few parameters. The
  * installed hmacctl answers, with the installed library. */
 Test(install, bash_completion_matches_hmacctl) {
-        static const char global[] = "--system --user --output --no-ask-password --help";
+        static const char global[] = "--system --user --output --query --cli-binary-format --no-paginate --debug "
+                                     "--no-ask-password --version --help";
         _cleanup_(harness_result_done) HarnessResult help = {};
         _cleanup_free_ char *root = install_root(), *libdir = libdir_for("/usr");
         _cleanup_free_ char *script = xasprintf("%s/usr/share/bash-completion/completions/hmacctl", root);
@@ -1150,7 +1151,7 @@ Test(install, bash_completion_matches_hmacctl) {
         free(offered);
         offered = complete(script, "hmacctl --output t",
                            (const char *const[]) { "hmacctl", "--output", "t", NULL });
-        cr_assert_str_eq(offered, "text\n");
+        cr_assert_str_eq(offered, "table\ntext\n");
         free(offered);
         /* Bash splits "--mac-algorithm=HMAC_SHA_5" at the '='; the reply is for the last part. */
         offered = complete(script, "hmacctl generate-mac --mac-algorithm=HMAC_SHA_5",
