@@ -5,6 +5,7 @@
 #include "bus-reply.h"
 #include "counters.h"
 #include "log.h"
+#include "notify.h"
 #include "macro.h"
 
 int call_begin(Call *c, Authz *authz, sd_bus_message *message, sd_bus_error *error, KmsOperation operation,
@@ -25,7 +26,8 @@ void call_end(Call *c) {
 }
 
 void call_audit(const Call *c, const char *result) {
-        counters_count_result(result);
+        if (counters_count_result(result))
+                status_poke();
         log_audit(&(AuditRecord) {
                 .operation = kms_operation_to_string(c->operation),
                 .key_id = c->key_id,

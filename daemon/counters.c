@@ -6,13 +6,12 @@
 
 #include "counters.h"
 #include "macro.h"
-#include "notify.h"
 
 Counters counters;
 
-void counters_count_result(const char *result) {
+bool counters_count_result(const char *result) {
         if (!result)
-                return;
+                return false;
         if (streq(result, "ok"))
                 counters.ok++;
         else if (streq(result, "denied"))
@@ -25,9 +24,9 @@ void counters_count_result(const char *result) {
                                 break;
                         }
                 if (e == _KMS_ERROR_MAX)
-                        return; /* not a call's result */
+                        return false; /* not a call's result */
         }
-        status_poke();
+        return true;
 }
 
 void counters_count_polkit(uint64_t latency_usec) {

@@ -4,6 +4,7 @@
  * single-threaded) and read by the Counters property, the STATUS= line and nothing else. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,7 +23,8 @@ extern Counters counters;
 
 /* Counts one audit record's outcome: "ok", "denied", an exception name (other results, such as the
  * "allowed" of a polkit decision, are not calls and count nothing). */
-void counters_count_result(const char *result);
+/* Counts a call's result ("ok", "denied" or an exception name); false for anything else. */
+bool counters_count_result(const char *result);
 void counters_count_polkit(uint64_t latency_usec);
 
 uint64_t counters_failed_total(const Counters *c);
