@@ -214,6 +214,9 @@ int kms_service_load(KmsService *s, const KmsServiceConfig *config) {
         r = keyring_join_private_session();
         if (r < 0)
                 return log_error_errno(r, "Failed to join a private session keyring: %m");
+        r = key_material_set_engine(s->material, config->engine);
+        if (r < 0)
+                return r;
 
         r = key_material_load_kek(s->material, config->kek_file, config->state_dir, new_store, &kek_source);
         if (r == -ENOENT && !new_store)

@@ -94,7 +94,7 @@ int manager_run(Manager *m) {
 
         /* Everything is open now: from here on, only the calls needed to serve requests. The name is
          * taken only then, so that no request is ever served unconfined. */
-        r = seccomp_install();
+        r = seccomp_install(key_material_uses_kernel(m->service->material));
         if (r < 0)
                 return r;
         r = sd_bus_request_name(m->bus, HMACD_BUS_NAME, 0);

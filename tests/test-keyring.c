@@ -154,7 +154,7 @@ static KeyCache *new_cache(size_t max) {
                 snprintf(entries[i].key_id, sizeof entries[i].key_id, "%08zx-0000-4000-8000-000000000000", i);
                 fill(material[i], MATERIAL_SIZE, (unsigned) i + 100);
         }
-        cr_assert_eq(key_cache_new(max, &c), 0);
+        cr_assert_eq(key_cache_new(max, false, &c), 0);
         cr_assert_not_null(c);
         cr_assert_gt(c->keyring, 0);
         return c;
@@ -198,7 +198,7 @@ Test(key_cache, new_rejects_zero) {
         KeyCache *c = NULL;
 
         join_or_skip();
-        cr_assert_eq(key_cache_new(0, &c), -EINVAL);
+        cr_assert_eq(key_cache_new(0, false, &c), -EINVAL);
         cr_assert_null(c);
 }
 
