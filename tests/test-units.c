@@ -277,6 +277,9 @@ Test(unit, sysusers_and_names_agree) {
         cr_assert_not_null(strstr(unit, "\nType=dbus\n"));
         cr_assert_not_null(strstr(unit, "\nStateDirectory=hmacd\n"));
         cr_assert_not_null(strstr(unit, "\nKeyringMode=private\n"));
+        /* The bus and journal, and the kernel engine's AF_ALG hash sockets: no other family. */
+        cr_assert_not_null(strstr(unit, "\nRestrictAddressFamilies=AF_UNIX AF_ALG\n"), "RestrictAddressFamilies= is not "
+                           "exactly AF_UNIX AF_ALG");
         cr_assert_not_null(strstr(unit, "\nLoadCredentialEncrypted=hmacd.kek\n"));
 
         /* The activation file: systemd starts the unit; its Exec= never runs the daemon unconfined. */
@@ -491,7 +494,7 @@ Test(unit, syscall_filter_covers_the_daemon, .fini = stop_traced_daemon, .timeou
         /* Three keys through a cache of two: evictions. */
         for (int round = 0; round < 2; round++)
                 for (char **k = (char *[]) { k1, k2, k3, NULL }; *k; k++)
-                        CTL("generate-mac", "--key-id", *k, "--message", "hello", "--mac-algorithm",
+                        CTL("generate-mac", "--key-id", *k, "--message", "aGVsbG8=", "--mac-algorithm",
                             "HMAC_SHA_256");
         CTL("describe-key", "--key-id", k1);
         CTL("list-keys");
