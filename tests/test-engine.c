@@ -9,9 +9,14 @@
  * kernel has no AF_ALG) they skip, saying why; HMACD_TEST_REQUIRE_AFALG=1 (set by `make check-kernel`
  * in the VM) makes that a failure. --engine=openssl and a refused --engine=kernel are tested anywhere.
  *
- * HMACD_TEST_ENGINE_ALL_LENGTHS=1 imports material of every allowed length of every spec (216 imports,
- * each with its own RSA wrapping key); by default, the lengths at and next to the ends of each window
- * and at the hash's block size. */
+ * Imports are slow in the VM (each GetParametersForImport makes an RSA key, seconds under emulation),
+ * so most imported keys come from a fixture made on the host: `make check-kernel` first runs
+ * engine/make_fixture here with HMACD_TEST_ENGINE_FIXTURE_OUT=DIR (the OpenSSL engine imports random
+ * material of the lengths at and next to the ends of each spec's window and at the hash's block size,
+ * or of every allowed length with HMACD_TEST_ENGINE_ALL_LENGTHS=1, and RFC 4231's test case 6/7 keys;
+ * it writes the store, its KEK and the materials to DIR), then engine/fixture_* in the guest with
+ * HMACD_TEST_ENGINE_FIXTURE=DIR open that store under the kernel engine. That also shows a store made
+ * by the OpenSSL engine opening under the kernel engine. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
@@ -28,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +44,7 @@
 #include "macro.h"
 
 #define KERNEL_BACKEND "keyring-logon+af_alg"
+#define IMPORT_TIMEOUT_USEC (180 * HARNESS_USEC_PER_SEC)
 #define OPENSSL_BACKEND "keyring-user+openssl"
 
 typedef struct Spec {
@@ -220,8 +227,11 @@ static void import_into(const char *id, const void *material, size_t n) {
         EVP_PKEY *pub;
         uint64_t valid_to;
 
-        ok(bus_call("GetParametersForImport", &e, &reply, "sss", id, "RSAES_OAEP_SHA_256", "RSA_2048"), &e,
-           "GetParametersForImport");
+        /* An RSA key is made per call: seconds under emulation, hence the long timeout. */
+        m = new_call("GetParametersForImport");
+        cr_assert(sd_bus_message_append(m, "sss", id, "RSAES_OAEP_SHA_256", "RSA_2048") >= 0);
+        ok(sd_bus_call(connection(false), m, IMPORT_TIMEOUT_USEC, &e, &reply), &e, "GetParametersForImport");
+        m = sd_bus_message_unref(m);
         cr_assert(sd_bus_message_read_array(reply, 'y', &token, &token_size) >= 0);
         cr_assert(sd_bus_message_read_array(reply, 'y', &der, &der_size) >= 0);
         cr_assert(sd_bus_message_read(reply, "t", &valid_to) >= 0);
@@ -242,7 +252,7 @@ static void import_into(const char *id, const void *material, size_t n) {
         cr_assert(sd_bus_message_append_array(m, 'y', token, token_size) >= 0);
         cr_assert(sd_bus_message_append_array(m, 'y', wrapped, len) >= 0);
         cr_assert(sd_bus_message_append(m, "st", "KEY_MATERIAL_DOES_NOT_EXPIRE", UINT64_C(0)) >= 0);
-        ok(sd_bus_call(connection(false), m, 0, &e, NULL), &e, "ImportKeyMaterial");
+        ok(sd_bus_call(connection(false), m, IMPORT_TIMEOUT_USEC, &e, NULL), &e, "ImportKeyMaterial");
 }
 
 static void import_key(const char *spec, const void *material, size_t n, char *ret_id) {
@@ -286,21 +296,30 @@ static size_t daemon_sockets(void) {
         return n;
 }
 
-/* The serials of the daemon's cached keys, read from the live daemon with gdb (root may, although the
- * daemon is not dumpable), as test-secrets does. */
-static size_t cache_serials(int32_t *ret, size_t max) {
+/* One gdb session on the live daemon (root may attach, although the daemon is not dumpable; gdb is
+ * slow to start under emulation, hence one): the serials of its cached keys, as test-secrets reads
+ * them, and the daemon itself, their possessor, calling keyctl_read() on the first (errno after). */
+static size_t gdb_cache_serials(int32_t *ret, size_t max, long *ret_read, int *ret_errno) {
         _cleanup_(harness_result_done) HarnessResult res = {};
+        const char *p;
         char pid_arg[32];
         size_t n = 0;
 
         snprintf(pid_arg, sizeof pid_arg, "%d", (int) harness_daemon_pid());
-        cr_assert(harness_runl(NULL, &res, "gdb", "-nx", "-batch", "-p", pid_arg, "-ex", "frame function main", "-ex",
-                               "print *m->service->material->cache->slots@m->service->material->cache->n_slots", NULL) >= 0);
-        for (const char *p = res.out; (p = strstr(p, "serial = ")) && n < max; p++) {
+        cr_assert(harness_runl(NULL, &res, "gdb", "-nx", "-batch", "-iex", "set debuginfod enabled off", "-p", pid_arg,
+                               "-ex", "frame function main", "-ex",
+                               "print *m->service->material->cache->slots@m->service->material->cache->n_slots", "-ex",
+                               "print (long) keyctl_read(m->service->material->cache->slots[0].serial, (char *) 0, 0)",
+                               "-ex", "print *(int *) __errno_location()", NULL) >= 0);
+        for (p = res.out; (p = strstr(p, "serial = ")) && n < max; p++) {
                 int32_t s;
                 if (sscanf(p, "serial = %" SCNd32, &s) == 1 && s > 0)
                         ret[n++] = s;
         }
+        p = strstr(res.out, "$2 = ");
+        cr_assert(p && sscanf(p, "$2 = %ld", ret_read) == 1, "gdb could not call keyctl_read: %s\n%s", res.out, res.err);
+        p = strstr(res.out, "$3 = ");
+        cr_assert(p && sscanf(p, "$3 = %d", ret_errno) == 1, "%s", res.out);
         if (n == 0)
                 fprintf(stderr, "test-engine: gdb found no cache serials:\n%s\n%s\n", res.out, res.err);
         return n;
@@ -355,49 +374,221 @@ Test(engine, kernel_engine_refused_where_the_kernel_cannot) {
         cr_assert(strstr(log, step), "the failure does not name the step (%s):\n%s", step, log);
 }
 
-/* Imported random material of each allowed length (or the edges, see the top): the MACs of
- * GenerateMac and GenerateMacBatch equal OpenSSL's, VerifyMac takes them and refuses altered ones. */
-Test(engine, imported_random_keys_match_openssl) {
-        const char *all = getenv("HMACD_TEST_ENGINE_ALL_LENGTHS");
+/* ---- the fixture: imported keys made on the host, used in the VM ---- */
+
+static const char m6[] = "Test Using Larger Than Block-Size Key - Hash Key First";
+static const char m7[] = "This is a test using a larger than block-size key and a larger than block-size data. The "
+                         "key needs to be hashed before being used by the HMAC algorithm.";
+
+/* RFC 4231's test cases 6 and 7: none of its keys fits an import window as it is (20, 4, 25 and 131
+ * bytes), so the 131-byte 0xaa key hashed first (what HMAC does with a key longer than the block: the
+ * same tags), for SHA-256 (32 bytes) and SHA-512 (64 bytes). */
+static const struct {
+        size_t spec;
+        const char *t6, *t7;
+} rfc4231[] = {
+        { 1, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+          "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2" },
+        { 3,
+          "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0"
+          "aec8b915a985d786598",
+          "e37b6a775dc87dbaa4dfa9f96e5e3ffddebd71f8867289865df5a32d20cdc944b6022cac3c4982b10d5eeb55c3e4de15134676fb6de04"
+          "46065c97440fa8c6a58" },
+};
+
+static size_t unhex(const char *hex, uint8_t *out, size_t size) {
+        size_t n = strlen(hex) / 2;
+        cr_assert_leq(n, size);
+        for (size_t i = 0; i < n; i++)
+                cr_assert(sscanf(hex + 2 * i, "%2hhx", &out[i]) == 1);
+        return n;
+}
+
+static void tohex(const uint8_t *p, size_t n, char *out) {
+        for (size_t i = 0; i < n; i++)
+                snprintf(out + 2 * i, 3, "%02x", p[i]);
+}
+
+static bool length_chosen(const Spec *sp, size_t l, bool every) {
+        size_t lengths[] = { sp->min, sp->min + 1, sp->block - 1, sp->block, sp->max - 1, sp->max };
+        for (size_t i = 0; !every && i < ELEMENTSOF(lengths); i++)
+                if (lengths[i] == l)
+                        return true;
+        return every;
+}
+
+static void copy_file(const char *from, const char *to, uid_t uid, gid_t gid) {
+        _cleanup_free_ char *data = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        cr_assert(harness_read_file(from, &data, &size) >= 0, "%s", from);
+        f = fopen(to, "we");
+        cr_assert(f, "%s: %m", to);
+        cr_assert_eq(fwrite(data, 1, size, f), size);
+        cr_assert_eq(fclose(f), 0);
+        cr_assert_eq(chmod(to, 0600), 0);
+        cr_assert_eq(chown(to, uid, gid), 0, "chown %s: %m", to);
+}
+
+static void copy_dir(const char *from, const char *to, uid_t uid, gid_t gid) {
+        struct dirent *de;
+        DIR *d = opendir(from);
+
+        cr_assert(d, "%s: %m", from);
+        while ((de = readdir(d))) {
+                char a[4096], b[4096];
+                if (de->d_type != DT_REG)
+                        continue;
+                snprintf(a, sizeof a, "%s/%s", from, de->d_name);
+                snprintf(b, sizeof b, "%s/%s", to, de->d_name);
+                copy_file(a, b, uid, gid);
+        }
+        closedir(d);
+}
+
+/* On the host, with HMACD_TEST_ENGINE_FIXTURE_OUT=DIR: DIR/state (the store and its KEK) and DIR/keys
+ * ("<key-id> <spec index> <material in hex>" or "rfc4231 <key-id> <case index>" per line). */
+Test(engine, make_fixture) {
+        const char *out = getenv("HMACD_TEST_ENGINE_FIXTURE_OUT"), *all = getenv("HMACD_TEST_ENGINE_ALL_LENGTHS");
         bool every = all && streq(all, "1");
+        char path[4096], state[4096];
         size_t imports = 0;
+        FILE *keys;
 
-        require_kernel_engine();
-        for (size_t s = 0; s < ELEMENTSOF(specs); s++) {
-                const Spec *sp = &specs[s];
-                size_t lengths[] = { sp->min, sp->min + 1, sp->block - 1, sp->block, sp->max - 1, sp->max };
+        if (!out)
+                cr_skip_test("the fixture is made by make check-kernel (HMACD_TEST_ENGINE_FIXTURE_OUT=DIR)");
+        snprintf(state, sizeof state, "%s/state", out);
+        cr_assert(mkdir(out, 0755) == 0 || errno == EEXIST, "%s: %m", out);
+        cr_assert(mkdir(state, 0700) == 0 || errno == EEXIST, "%s: %m", state);
+        snprintf(path, sizeof path, "%s/keys", out);
+        keys = fopen(path, "we");
+        cr_assert(keys, "%s: %m", path);
 
-                for (size_t l = sp->min; l <= sp->max; l++) {
-                        bool chosen = every;
-                        for (size_t i = 0; !chosen && i < ELEMENTSOF(lengths); i++)
-                                chosen = lengths[i] == l;
-                        if (!chosen)
+        for (size_t s = 0; s < ELEMENTSOF(specs); s++)
+                for (size_t l = specs[s].min; l <= specs[s].max; l++) {
+                        uint8_t key[128], mac[64], want[64];
+                        char id[37], hex[257];
+
+                        if (!length_chosen(&specs[s], l, every))
                                 continue;
-
-                        uint8_t key[128], msg[3][4096], want[64], macs[3][64], mac[64];
-                        size_t sizes[3] = { 1, 1 + (l * 37) % 300, 4096 };
-                        struct iovec iov[3];
-                        char id[37];
-
                         cr_assert(getrandom(key, l, 0) == (ssize_t) l);
-                        for (size_t i = 0; i < 3; i++) {
-                                cr_assert(getrandom(msg[i], sizes[i], 0) == (ssize_t) sizes[i]);
-                                iov[i] = (struct iovec) { msg[i], sizes[i] };
-                        }
-                        import_key(sp->spec, key, l, id);
+                        import_key(specs[s].spec, key, l, id);
+                        /* The OpenSSL engine agrees with OpenSSL, as a start. */
+                        mac_or_die(id, specs[s].alg, m6, strlen(m6), mac);
+                        openssl_hmac(&specs[s], key, l, m6, strlen(m6), want);
+                        cr_assert(memcmp(mac, want, specs[s].mac_size) == 0);
+                        tohex(key, l, hex);
+                        fprintf(keys, "%s %zu %s\n", id, s, hex);
                         imports++;
+                }
+        for (size_t i = 0; i < ELEMENTSOF(rfc4231); i++) {
+                uint8_t long_key[131], key[64];
+                unsigned key_len = 0;
+                char id[37];
 
-                        generate_mac_batch(id, sp->alg, iov, 3, macs, sp->mac_size);
-                        for (size_t i = 0; i < 3; i++) {
-                                openssl_hmac(sp, key, l, msg[i], sizes[i], want);
-                                cr_assert(memcmp(macs[i], want, sp->mac_size) == 0,
-                                          "%s, %zu-byte key, %zu-byte message: the batch MAC is not OpenSSL's", sp->spec,
-                                          l, sizes[i]);
-                        }
+                memset(long_key, 0xaa, sizeof long_key);
+                cr_assert(EVP_Digest(long_key, sizeof long_key, key, &key_len, specs[rfc4231[i].spec].md(), NULL) == 1);
+                import_key(specs[rfc4231[i].spec].spec, key, key_len, id);
+                fprintf(keys, "rfc4231 %s %zu\n", id, i);
+        }
+        cr_assert_eq(fclose(keys), 0);
+
+        bus_close();
+        connection(true);
+        cr_assert(harness_daemon_stop(NULL) >= 0);
+        copy_dir(harness_state_dir(), state, 0, 0);
+        fprintf(stderr, "test-engine: fixture in %s: %zu imported keys (%s lengths) and %zu RFC 4231 keys\n", out, imports,
+                every ? "all" : "edge", ELEMENTSOF(rfc4231));
+}
+
+/* In the VM: the fixture's store under the daemon (the kernel engine), or a skip that says why. */
+static const char *fixture_dir(void) {
+        const char *dir = getenv("HMACD_TEST_ENGINE_FIXTURE");
+
+        if (!dir) {
+                cr_assert(!afalg_required(), "no HMACD_TEST_ENGINE_FIXTURE (make check-kernel makes one)");
+                cr_skip_test("no fixture: HMACD_TEST_ENGINE_FIXTURE=DIR names one that engine/make_fixture made");
+        }
+        return dir;
+}
+
+static void fixture_start(void) {
+        const char *dir;
+        char path[4096];
+        uid_t uid;
+        gid_t gid;
+
+        /* The suite's .init ran first: its daemon and its new store make way for the fixture's. */
+        dir = fixture_dir();
+        if (harness_daemon_running())
+                harness_check(harness_daemon_stop(NULL), "stop the daemon");
+        {
+                DIR *d = opendir(harness_state_dir());
+                struct dirent *de;
+                cr_assert(d);
+                while ((de = readdir(d)))
+                        if (de->d_type == DT_REG)
+                                cr_assert_eq(unlinkat(dirfd(d), de->d_name, 0), 0, "%s: %m", de->d_name);
+                closedir(d);
+        }
+        snprintf(path, sizeof path, "%s/state", dir);
+        cr_assert(harness_lookup_user(HARNESS_DAEMON_USER, &uid, &gid) >= 0);
+        copy_dir(path, harness_state_dir(), uid, gid);
+        harness_check(harness_daemon_start(), "start the daemon on the fixture's store");
+}
+
+/* Every fixture key's MACs (GenerateMacBatch of three random messages, GenerateMac) equal OpenSSL's with
+ * its material, VerifyMac takes them and refuses altered ones; RFC 4231's keys give its tags. */
+static size_t check_fixture_keys(bool full) {
+        char path[4096], line[512];
+        size_t n = 0;
+        FILE *keys;
+
+        snprintf(path, sizeof path, "%s/keys", fixture_dir());
+        keys = fopen(path, "re");
+        cr_assert(keys, "%s: %m", path);
+        while (fgets(line, sizeof line, keys)) {
+                char id[64], hex[300];
+                size_t s, i;
+
+                if (sscanf(line, "rfc4231 %63s %zu", id, &i) == 2) {
+                        const Spec *sp = &specs[rfc4231[i].spec];
+                        uint8_t want[64], mac[64];
+                        size_t k = unhex(rfc4231[i].t6, want, sizeof want);
+
+                        cr_assert_eq(mac_or_die(id, sp->alg, m6, strlen(m6), mac), k);
+                        cr_assert(memcmp(mac, want, k) == 0, "%s: RFC 4231 test case 6", sp->spec);
+                        k = unhex(rfc4231[i].t7, want, sizeof want);
+                        cr_assert_eq(mac_or_die(id, sp->alg, m7, strlen(m7), mac), k);
+                        cr_assert(memcmp(mac, want, k) == 0, "%s: RFC 4231 test case 7", sp->spec);
+                        cr_assert_eq(verify_mac(id, sp->alg, m7, strlen(m7), want, k), 1);
+                        n++;
+                        continue;
+                }
+                cr_assert_eq(sscanf(line, "%63s %zu %299s", id, &s, hex), 3, "%s: %s", path, line);
+                cr_assert_lt(s, ELEMENTSOF(specs));
+
+                const Spec *sp = &specs[s];
+                uint8_t key[128], msg[3][4096], want[64], macs[3][64], mac[64];
+                size_t l = unhex(hex, key, sizeof key), sizes[3] = { 1, 1 + (l * 37) % 300, 4096 };
+                struct iovec iov[3];
+
+                for (size_t j = 0; j < 3; j++) {
+                        cr_assert(getrandom(msg[j], sizes[j], 0) == (ssize_t) sizes[j]);
+                        iov[j] = (struct iovec) { msg[j], sizes[j] };
+                }
+                generate_mac_batch(id, sp->alg, iov, 3, macs, sp->mac_size);
+                for (size_t j = 0; j < 3; j++) {
+                        openssl_hmac(sp, key, l, msg[j], sizes[j], want);
+                        cr_assert(memcmp(macs[j], want, sp->mac_size) == 0,
+                                  "%s, %zu-byte key, %zu-byte message: the batch MAC is not OpenSSL's", sp->spec, l,
+                                  sizes[j]);
+                }
+                if (full) {
                         cr_assert_eq(mac_or_die(id, sp->alg, msg[1], sizes[1], mac), sp->mac_size);
                         openssl_hmac(sp, key, l, msg[1], sizes[1], want);
                         cr_assert(memcmp(mac, want, sp->mac_size) == 0, "%s, %zu-byte key: GenerateMac", sp->spec, l);
-
                         cr_assert_eq(verify_mac(id, sp->alg, msg[1], sizes[1], want, sp->mac_size), 1);
                         want[sp->mac_size - 1] ^= 1;
                         cr_assert_eq(verify_mac(id, sp->alg, msg[1], sizes[1], want, sp->mac_size), 0);
@@ -405,53 +596,34 @@ Test(engine, imported_random_keys_match_openssl) {
                         cr_assert_eq(verify_mac(id, sp->alg, msg[1], sizes[1], want, sp->mac_size - 1), 0);
                         cr_assert_eq(verify_mac(id, sp->alg, msg[0], sizes[0], want, sp->mac_size), 0);
                 }
+                n++;
         }
-        fprintf(stderr, "test-engine: %zu imported keys (%s lengths), each with GenerateMacBatch, GenerateMac and "
-                "VerifyMac equal to OpenSSL\n", imports, every ? "all" : "edge");
+        fclose(keys);
+        cr_assert_gt(n, 0, "%s lists no key", path);
+        return n;
 }
 
-/* RFC 4231's vectors whose keys fit an import window: none do as they are (20, 4, 25 and 131 bytes),
- * so test case 6 and 7's messages with their 131-byte 0xaa key hashed first (what HMAC does with a key
- * longer than the block: the same tag), for SHA-256 (32 bytes) and SHA-512 (64 bytes), and test
- * case 7's tag for each. */
-Test(engine, rfc4231_test_cases_6_and_7) {
-        static const char m6[] = "Test Using Larger Than Block-Size Key - Hash Key First";
-        static const char m7[] = "This is a test using a larger than block-size key and a larger than block-size data. The "
-                                 "key needs to be hashed before being used by the HMAC algorithm.";
-        static const struct {
-                const char *spec, *alg, *t6, *t7;
-                const EVP_MD *(*md)(void);
-        } cases[] = {
-                { "HMAC_256", "HMAC_SHA_256", "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
-                  "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2", EVP_sha256 },
-                { "HMAC_512", "HMAC_SHA_512",
-                  "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd2215d6a1e5295e64f7"
-                  "3f63f0aec8b915a985d786598",
-                  "e37b6a775dc87dbaa4dfa9f96e5e3ffddebd71f8867289865df5a32d20cdc944b6022cac3c4982b10d5eeb55c3e4de15134676fb"
-                  "6de0446065c97440fa8c6a58",
-                  EVP_sha512 },
-        };
+Test(engine, fixture_keys_match_openssl_and_rfc4231, .init = fixture_start) {
+        size_t n;
 
         require_kernel_engine();
-        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                uint8_t long_key[131], key[64], want[64], mac[64];
-                unsigned key_len = 0;
-                size_t n = strlen(cases[i].t6) / 2;
-                char id[37];
+        n = check_fixture_keys(true);
+        fprintf(stderr, "test-engine: %zu imported keys of the fixture (made under OpenSSL) under the kernel engine: "
+                "GenerateMacBatch, GenerateMac and VerifyMac equal to OpenSSL and RFC 4231\n", n);
+}
 
-                memset(long_key, 0xaa, sizeof long_key);
-                cr_assert(EVP_Digest(long_key, sizeof long_key, key, &key_len, cases[i].md(), NULL) == 1);
-                import_key(cases[i].spec, key, key_len, id);
-                for (size_t j = 0; j < n; j++)
-                        cr_assert(sscanf(cases[i].t6 + 2 * j, "%2hhx", &want[j]) == 1);
-                cr_assert_eq(mac_or_die(id, cases[i].alg, m6, strlen(m6), mac), n);
-                cr_assert(memcmp(mac, want, n) == 0, "%s: RFC 4231 test case 6", cases[i].spec);
-                for (size_t j = 0; j < n; j++)
-                        cr_assert(sscanf(cases[i].t7 + 2 * j, "%2hhx", &want[j]) == 1);
-                cr_assert_eq(mac_or_die(id, cases[i].alg, m7, strlen(m7), mac), n);
-                cr_assert(memcmp(mac, want, n) == 0, "%s: RFC 4231 test case 7", cases[i].spec);
-                cr_assert_eq(verify_mac(id, cases[i].alg, m7, strlen(m7), want, n), 1);
-        }
+Test(engine, fixture_keys_survive_restart_and_kill, .init = fixture_start) {
+        require_kernel_engine();
+        (void) check_fixture_keys(false);
+        bus_close();
+        connection(true);
+        cr_assert(harness_daemon_restart() >= 0);
+        (void) check_fixture_keys(false);
+        bus_close();
+        connection(true);
+        cr_assert(harness_daemon_kill() >= 0);
+        cr_assert(harness_daemon_restart() >= 0);
+        (void) check_fixture_keys(false);
 }
 
 /* Generated keys of every spec keep their MACs when the store moves from the kernel engine to the
@@ -497,49 +669,34 @@ Test(engine, live_logon_keys_cannot_be_read) {
         int32_t serials[16];
         uint8_t mac[64];
         char id[37], buf[32];
+        long got = 0;
+        int err = 0;
         size_t n;
 
         require_kernel_engine();
         cr_assert(bus_create_key("HMAC_256", NULL, id) >= 0);
         mac_or_die(id, "HMAC_SHA_256", "x", 1, mac);
-        n = cache_serials(serials, ELEMENTSOF(serials));
-        cr_assert_gt(n, 0, "no serial of a cached key found with gdb");
-        for (size_t i = 0; i < n; i++) {
-                const char *users[] = { NULL, HARNESS_DAEMON_USER };
-                snprintf(buf, sizeof buf, "%" PRId32, serials[i]);
-                for (size_t u = 0; u < ELEMENTSOF(users); u++)
-                        for (size_t c = 0; c < 2; c++) {
-                                _cleanup_(harness_result_done) HarnessResult res = {};
-                                const char *cmd = c ? "pipe" : "read";
-                                cr_assert(harness_runl(users[u], &res, "keyctl", cmd, buf, NULL) >= 0);
-                                cr_assert_neq(res.exit_code, 0, "keyctl %s %s as %s succeeded: %s", cmd, buf,
-                                              users[u] ?: "root", res.out);
-                                cr_assert_eq(res.out_size, 0, "keyctl %s printed: %s", cmd, res.out);
-                        }
-        }
+        n = gdb_cache_serials(serials, ELEMENTSOF(serials), &got, &err);
+        cr_assert_eq(n, 1, "%zu cached keys found with gdb", n);
 
-        /* The possessor: the daemon calls keyctl_read() on its own key (gdb makes the call). */
-        {
-                _cleanup_(harness_result_done) HarnessResult res = {};
-                char pid_arg[32], call[128];
-                long got = 0;
-                int err = 0;
-                const char *p;
+        /* The possessor itself. */
+        cr_assert_eq(got, -1, "the daemon read its own logon key %" PRId32 " (%ld bytes)", serials[0], got);
+        cr_assert_eq(err, EOPNOTSUPP, "keyctl_read in the daemon: %s", strerror(err));
+        fprintf(stderr, "test-engine: keyctl_read of logon key %" PRId32 " in the daemon itself: %s\n", serials[0],
+                strerror(err));
 
-                snprintf(pid_arg, sizeof pid_arg, "%d", (int) harness_daemon_pid());
-                snprintf(call, sizeof call, "print (long) keyctl_read(%" PRId32 ", (char *) 0, 0)", serials[0]);
-                cr_assert(harness_runl(NULL, &res, "gdb", "-nx", "-batch", "-p", pid_arg, "-ex", call, "-ex",
-                                       "print *(int *) __errno_location()", NULL) >= 0);
-                p = strstr(res.out, "$1 = ");
-                cr_assert(p && sscanf(p, "$1 = %ld", &got) == 1, "gdb could not call keyctl_read: %s\n%s", res.out,
-                          res.err);
-                p = strstr(res.out, "$2 = ");
-                cr_assert(p && sscanf(p, "$2 = %d", &err) == 1, "%s", res.out);
-                cr_assert_eq(got, -1, "the daemon read its own logon key %" PRId32 " (%ld bytes)", serials[0], got);
-                cr_assert_eq(err, EOPNOTSUPP, "keyctl_read in the daemon: %s", strerror(err));
-                fprintf(stderr, "test-engine: keyctl_read of logon key %" PRId32 " in the daemon itself: %s\n", serials[0],
-                        strerror(err));
-        }
+        /* Root and the daemon's user. */
+        snprintf(buf, sizeof buf, "%" PRId32, serials[0]);
+        for (size_t u = 0; u < 2; u++)
+                for (size_t c = 0; c < 2; c++) {
+                        _cleanup_(harness_result_done) HarnessResult res = {};
+                        const char *user = u ? HARNESS_DAEMON_USER : NULL, *cmd = c ? "pipe" : "read";
+                        cr_assert(harness_runl(user, &res, "keyctl", cmd, buf, NULL) >= 0);
+                        cr_assert_neq(res.exit_code, 0, "keyctl %s %s as %s succeeded: %s", cmd, buf, user ?: "root",
+                                      res.out);
+                        cr_assert_eq(res.out_size, 0, "keyctl %s printed: %s", cmd, res.out);
+                        fprintf(stderr, "test-engine: keyctl %s %s as %s: %s", cmd, buf, user ?: "root", res.err);
+                }
         cr_assert(harness_daemon_running());
         mac_or_die(id, "HMAC_SHA_256", "x", 1, mac);
 }
@@ -687,39 +844,29 @@ Test(engine, no_key_bytes_in_memory_while_serving_macs) {
 
 /* ---- restarts, deletion, eviction ---- */
 
+/* Generated keys of every spec (the fixture's imported keys: fixture_keys_survive_restart_and_kill). */
 Test(engine, restart_and_kill_keep_every_keys_macs) {
         static const char msg[] = "kept across restarts";
-        uint8_t key[80], macs[6][64], mac[64];
-        char ids[6][37];
-        size_t sizes[6];
+        uint8_t macs[8][64], mac[64];
+        char ids[8][37];
 
         require_kernel_engine();
-        for (size_t i = 0; i < 4; i++) {
-                cr_assert(bus_create_key(specs[i].spec, NULL, ids[i]) >= 0);
-                sizes[i] = mac_or_die(ids[i], specs[i].alg, msg, sizeof msg, macs[i]);
+        for (size_t i = 0; i < 8; i++) {
+                cr_assert(bus_create_key(specs[i % 4].spec, NULL, ids[i]) >= 0);
+                mac_or_die(ids[i], specs[i % 4].alg, msg, sizeof msg, macs[i]);
         }
-        cr_assert(getrandom(key, sizeof key, 0) == sizeof key);
-        import_key("HMAC_384", key, sizeof key, ids[4]);
-        sizes[4] = mac_or_die(ids[4], "HMAC_SHA_384", msg, sizeof msg, macs[4]);
-        openssl_hmac(&specs[2], key, sizeof key, msg, sizeof msg, mac);
-        cr_assert(memcmp(mac, macs[4], 48) == 0);
-
         for (int round = 0; round < 2; round++) {
-                connection(true);
                 bus_close();
-                if (round == 0)
-                        cr_assert(harness_daemon_restart() >= 0);
-                else {
-                        cr_assert(harness_daemon_kill() >= 0);
-                        cr_assert(harness_daemon_restart() >= 0);
-                }
                 connection(true);
-                for (size_t i = 0; i < 5; i++) {
-                        const char *alg = i < 4 ? specs[i].alg : "HMAC_SHA_384";
-                        cr_assert_eq(mac_or_die(ids[i], alg, msg, sizeof msg, mac), sizes[i]);
-                        cr_assert(memcmp(mac, macs[i], sizes[i]) == 0, "key %zu after %s", i,
+                if (round == 1)
+                        cr_assert(harness_daemon_kill() >= 0);
+                cr_assert(harness_daemon_restart() >= 0);
+                for (size_t i = 0; i < 8; i++) {
+                        const Spec *sp = &specs[i % 4];
+                        cr_assert_eq(mac_or_die(ids[i], sp->alg, msg, sizeof msg, mac), sp->mac_size);
+                        cr_assert(memcmp(mac, macs[i], sp->mac_size) == 0, "key %zu after %s", i,
                                   round ? "kill -9" : "a restart");
-                        cr_assert_eq(verify_mac(ids[i], alg, msg, sizeof msg, macs[i], sizes[i]), 1);
+                        cr_assert_eq(verify_mac(ids[i], sp->alg, msg, sizeof msg, macs[i], sp->mac_size), 1);
                 }
         }
 }
@@ -796,4 +943,73 @@ Test(engine, eviction_with_two_cached_keys) {
                 mac_or_die(ids[k], sp->alg, msg, strlen(msg), mac);
                 cr_assert(memcmp(mac, macs[k][0], sp->mac_size) == 0, "key %zu: OpenSSL disagrees", k);
         }
+}
+
+/* ---- figures (HMACD_TEST_ENGINE_BENCH=1; make check-kernel runs it in the VM) ---- */
+
+static double now_sec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* Microseconds per GenerateMac over the bus, and the daemon's system calls per GenerateMac (strace -c
+ * attached to the daemon for n calls), with the engine running now. */
+static void measure(const char *engine, unsigned n) {
+        _cleanup_free_ char *trace = NULL;
+        char id[37], pid_arg[32], out_path[4096];
+        uint8_t mac[64];
+        double t0, t1;
+        size_t size;
+        pid_t strace;
+        int status;
+
+        cr_assert(bus_create_key("HMAC_256", NULL, id) >= 0);
+        for (unsigned i = 0; i < 50; i++)
+                mac_or_die(id, "HMAC_SHA_256", "warm up", 7, mac);
+        t0 = now_sec();
+        for (unsigned i = 0; i < n; i++)
+                mac_or_die(id, "HMAC_SHA_256", "a message of thirty-two bytes...", 32, mac);
+        t1 = now_sec();
+        fprintf(stderr, "test-engine: bench %s: %.1f us per GenerateMac over the bus (%u calls)\n", engine,
+                (t1 - t0) * 1e6 / n, n);
+
+        snprintf(pid_arg, sizeof pid_arg, "%d", (int) harness_daemon_pid());
+        snprintf(out_path, sizeof out_path, "%s/strace.%s", harness_tmp_dir(), engine);
+        cr_assert(harness_spawn("strace", NULL,
+                                (char *[]) { (char *) "strace", (char *) "-c", (char *) "-f", (char *) "-o", out_path,
+                                             (char *) "-p", pid_arg, NULL },
+                                NULL, &strace) >= 0);
+        usleep(1500 * 1000); /* attached */
+        for (unsigned i = 0; i < n; i++)
+                mac_or_die(id, "HMAC_SHA_256", "a message of thirty-two bytes...", 32, mac);
+        cr_assert(harness_stop(strace, SIGINT, 10 * HARNESS_USEC_PER_SEC, &status) >= 0);
+        cr_assert(harness_read_file(out_path, &trace, &size) >= 0);
+        fprintf(stderr, "test-engine: bench %s: the daemon's system calls over %u GenerateMac calls:\n%s", engine, n,
+                trace);
+        /* Calls per GenerateMac: each row is "% seconds usecs/call calls [errors] name". */
+        for (const char *l = trace; l && *l;) {
+                const char *end = strchrnul(l, '\n');
+                char row[256], *tok[8], *save = NULL;
+                size_t n_tok = 0;
+
+                snprintf(row, sizeof row, "%.*s", (int) (end - l), l);
+                for (char *t = strtok_r(row, " \t", &save); t && n_tok < ELEMENTSOF(tok); t = strtok_r(NULL, " \t", &save))
+                        tok[n_tok++] = t;
+                if ((n_tok == 5 || n_tok == 6) && strchr("0123456789", tok[0][0]))
+                        fprintf(stderr, "test-engine: bench %s: %-12s %.2f per GenerateMac\n", engine, tok[n_tok - 1],
+                                strtod(tok[3], NULL) / n);
+                l = *end ? end + 1 : NULL;
+        }
+}
+
+Test(engine, figures) {
+        const char *bench = getenv("HMACD_TEST_ENGINE_BENCH");
+
+        if (!bench || !streq(bench, "1"))
+                cr_skip_test("figures only with HMACD_TEST_ENGINE_BENCH=1");
+        require_kernel_engine();
+        measure("kernel", 300);
+        restart_with("--engine=openssl", NULL);
+        measure("openssl", 300);
 }
