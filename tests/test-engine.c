@@ -603,6 +603,30 @@ static size_t check_fixture_keys(bool full) {
         return n;
 }
 
+/* The fixture's key of spec index s and length l: its ID and material; returns l. */
+static size_t fixture_find(size_t spec, size_t l, char *ret_id, uint8_t *ret_material) {
+        char path[4096], line[512];
+        FILE *keys;
+
+        snprintf(path, sizeof path, "%s/keys", fixture_dir());
+        keys = fopen(path, "re");
+        cr_assert(keys, "%s: %m", path);
+        while (fgets(line, sizeof line, keys)) {
+                char id[64], hex[300];
+                size_t s;
+
+                if (sscanf(line, "%63s %zu %299s", id, &s, hex) == 3 && s == spec && strlen(hex) == 2 * l) {
+                        strcpy(ret_id, id);
+                        (void) unhex(hex, ret_material, l);
+                        fclose(keys);
+                        return l;
+                }
+        }
+        fclose(keys);
+        cr_assert_fail("the fixture has no %s key of %zu bytes", specs[spec].spec, l);
+        return 0;
+}
+
 Test(engine, fixture_keys_match_openssl_and_rfc4231, .init = fixture_start) {
         size_t n;
 
@@ -703,13 +727,12 @@ Test(engine, live_logon_keys_cannot_be_read) {
 
 /* ---- memory ---- */
 
-#define MATERIAL_SIZE 96
 #define WINDOW 16
 #define CHUNK (16u * 1024 * 1024)
 
 /* Every 16-byte window of material (each offset) and the control string, in all of pid's readable
  * memory through /proc/PID/mem (root may read a non-dumpable process; MADV_DONTDUMP buffers too). */
-static void scan_memory(pid_t pid, const uint8_t *material, const char *control, size_t *ret_bytes) {
+static void scan_memory(pid_t pid, const uint8_t *material, size_t size, const char *control, size_t *ret_bytes) {
         _cleanup_free_ uint8_t *buf = malloc(CHUNK);
         char path[64], line[1024];
         bool control_seen = false;
@@ -732,12 +755,12 @@ static void scan_memory(pid_t pid, const uint8_t *material, const char *control,
                         continue;
                 if (strstr(line, "[vvar]") || strstr(line, "[vsyscall]") || end - start >= 1024ul * 1024 * 1024)
                         continue;
-                for (unsigned long at = start; at < end; at += CHUNK - 2 * MATERIAL_SIZE) {
+                for (unsigned long at = start; at < end; at += CHUNK - 2 * size) {
                         size_t want = MIN((unsigned long) CHUNK, end - at);
                         ssize_t n = pread(fd, buf, want, (off_t) at);
                         if (n <= 0)
                                 break;
-                        for (size_t off = 0; off + WINDOW <= MATERIAL_SIZE; off++) {
+                        for (size_t off = 0; off + WINDOW <= size; off++) {
                                 const uint8_t *hit = memmem(buf, (size_t) n, material + off, WINDOW);
                                 cr_assert(!hit, "key bytes %zu..%zu are in the daemon's memory at %#lx (%.*s)", off,
                                           off + WINDOW - 1, at + (unsigned long) (hit - buf), (int) strcspn(line, "\n"),
@@ -755,7 +778,7 @@ static void scan_memory(pid_t pid, const uint8_t *material, const char *control,
 }
 
 /* A child that asks for MACs of the key until it is stopped, checking each. */
-static pid_t start_mac_load(const char *id, const uint8_t *material) {
+static pid_t start_mac_load(const char *id, const uint8_t *material, size_t size) {
         pid_t pid = fork();
 
         cr_assert(pid >= 0);
@@ -780,7 +803,7 @@ static pid_t start_mac_load(const char *id, const uint8_t *material) {
                             sd_bus_message_append(m, "s", "HMAC_SHA_512") < 0 || sd_bus_call(bus, m, 0, NULL, &reply) < 0 ||
                             sd_bus_message_read_array(reply, 'y', &p, &n) < 0)
                                 _exit(3);
-                        HMAC(EVP_sha512(), material, MATERIAL_SIZE, (const uint8_t *) msg, strlen(msg), want, &len);
+                        HMAC(EVP_sha512(), material, (int) size, (const uint8_t *) msg, strlen(msg), want, &len);
                         if (n != 64 || memcmp(p, want, 64) != 0)
                                 _exit(4);
                 }
@@ -797,15 +820,19 @@ static void stop_mac_load(pid_t pid) {
         cr_assert_eq(waitpid(pid, &status, 0), pid);
 }
 
-Test(engine, no_key_bytes_in_memory_while_serving_macs) {
-        uint8_t material[MATERIAL_SIZE], r[16];
-        char id[37], control[41];
+/* The fixture's HMAC_512 key of 128 bytes, imported with known bytes on the host: every 16-byte window
+ * of it is searched for in all of the daemon's memory while a client asks for MACs with it, twice,
+ * and again after kill -9 and a start that unseals it again. A control string the daemon holds (a
+ * key's description) must be found, so that a clean scan means something. */
+Test(engine, no_key_bytes_in_memory_while_serving_macs, .init = fixture_start) {
+        uint8_t material[128], r[16];
+        char id[64], control[41];
         sd_bus_error e = SD_BUS_ERROR_NULL;
-        size_t bytes = 0;
+        size_t bytes = 0, size;
         pid_t load;
 
         require_kernel_engine();
-        /* The control: a random description the daemon does hold in its memory. */
+        size = fixture_find(3, 128, id, material);
         cr_assert(getrandom(r, sizeof r, 0) == sizeof r);
         strcpy(control, "control-");
         for (size_t i = 0; i < sizeof r; i++)
@@ -813,31 +840,26 @@ Test(engine, no_key_bytes_in_memory_while_serving_macs) {
         ok(bus_call("CreateKey", &e, NULL, "sssa{ss}a{sv}", "HMAC_256", "GENERATE_VERIFY_MAC", control, 0, 0), &e,
            "CreateKey (control)");
 
-        cr_assert(getrandom(material, sizeof material, 0) == sizeof material);
-        import_key("HMAC_512", material, sizeof material, id);
-        ok(bus_call("DescribeKey", &e, NULL, "s", id), &e, "DescribeKey");
-
-        load = start_mac_load(id, material);
+        load = start_mac_load(id, material, size);
         usleep(500 * 1000);
-        scan_memory(harness_daemon_pid(), material, control, &bytes);
-        scan_memory(harness_daemon_pid(), material, control, &bytes);
+        scan_memory(harness_daemon_pid(), material, size, control, &bytes);
+        scan_memory(harness_daemon_pid(), material, size, control, &bytes);
         stop_mac_load(load);
-        fprintf(stderr, "test-engine: %zu bytes of the daemon's memory scanned twice while it served MACs: clean\n", bytes);
+        fprintf(stderr, "test-engine: %zu bytes of the daemon's memory scanned twice while it served MACs with a %zu-byte "
+                "key: clean\n", bytes, size);
 
-        /* After kill -9 and a start that unseals the key again (and the control read again). */
+        /* After kill -9 and a start that unseals the key again (and reads the control's key again). */
         bus_close();
         connection(true);
         cr_assert(harness_daemon_kill() >= 0);
         cr_assert(harness_daemon_restart() >= 0);
-        connection(true);
-        ok(bus_call("DescribeKey", &e, NULL, "s", id), &e, "DescribeKey");
         {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
                 ok(bus_call("ListKeys", &e, &reply, "us", 0, ""), &e, "ListKeys");
         }
-        load = start_mac_load(id, material);
+        load = start_mac_load(id, material, size);
         usleep(500 * 1000);
-        scan_memory(harness_daemon_pid(), material, control, &bytes);
+        scan_memory(harness_daemon_pid(), material, size, control, &bytes);
         stop_mac_load(load);
         fprintf(stderr, "test-engine: after kill -9 and restart, %zu bytes while serving MACs: clean\n", bytes);
 }
@@ -871,45 +893,43 @@ Test(engine, restart_and_kill_keep_every_keys_macs) {
         }
 }
 
-/* Deleting imported material closes the key's socket and drops its logon key: MACs fail, and the same
- * material imported again gives the same MACs. A key destroyed at the end of its deletion window goes
- * the same way. */
-Test(engine, deletion_closes_sockets) {
+/* Deleting imported material (a fixture key) closes the key's socket and drops its logon key: MACs
+ * fail; a key destroyed at the end of its deletion window goes the same way, and the other keys go on. */
+Test(engine, deletion_closes_sockets, .init = fixture_start) {
         static const char msg[] = "deleted";
         sd_bus_error e = SD_BUS_ERROR_NULL;
-        uint8_t key[64], before[64], mac[64];
-        size_t base, with_two;
-        char imported[37], generated[37], state[32];
+        uint8_t key[64], want[64], mac[64];
+        size_t base, with_three;
+        char imported[64], generated[37], other[64], state[32];
 
         require_kernel_engine();
         restart_with("--test-only-seconds-per-day=1", NULL);
         connection(true);
         base = daemon_sockets();
-        cr_assert(getrandom(key, sizeof key, 0) == sizeof key);
-        import_key("HMAC_256", key, sizeof key, imported);
+        (void) fixture_find(0, 64, other, key);
+        (void) fixture_find(1, 64, imported, key);
         cr_assert(bus_create_key("HMAC_224", NULL, generated) >= 0);
-        mac_or_die(imported, "HMAC_SHA_256", msg, sizeof msg, before);
+        mac_or_die(imported, "HMAC_SHA_256", msg, sizeof msg, mac);
+        openssl_hmac(&specs[1], key, 64, msg, sizeof msg, want);
+        cr_assert(memcmp(mac, want, 32) == 0);
         mac_or_die(generated, "HMAC_SHA_224", msg, sizeof msg, mac);
-        with_two = daemon_sockets();
-        cr_assert_eq(with_two, base + 2, "%zu sockets before the MACs, %zu after two keys' MACs", base, with_two);
+        mac_or_die(other, "HMAC_SHA_224", msg, sizeof msg, mac);
+        with_three = daemon_sockets();
+        cr_assert_eq(with_three, base + 3, "%zu sockets before the MACs, %zu after three keys' MACs", base, with_three);
 
         ok(bus_call("DeleteImportedKeyMaterial", &e, NULL, "s", imported), &e, "DeleteImportedKeyMaterial");
-        cr_assert_eq(daemon_sockets(), base + 1, "the deleted material's socket is still open");
+        cr_assert_eq(daemon_sockets(), base + 2, "the deleted material's socket is still open");
         cr_assert_eq(generate_mac(imported, "HMAC_SHA_256", msg, sizeof msg, mac, &e), 0);
         cr_assert_str_eq(bus_error_exception(&e), "KMSInvalidStateException", "%s", e.message);
         sd_bus_error_free(&e);
-        import_into(imported, key, sizeof key);
-        cr_assert_eq(mac_or_die(imported, "HMAC_SHA_256", msg, sizeof msg, mac), 32);
-        cr_assert(memcmp(mac, before, 32) == 0);
-        cr_assert_eq(daemon_sockets(), base + 2);
 
         ok(bus_call("ScheduleKeyDeletion", &e, NULL, "su", generated, 7), &e, "ScheduleKeyDeletion");
         for (int i = 0; i < 200 && bus_key_state(generated, state) >= 0; i++)
                 usleep(100 * 1000);
         cr_assert(bus_key_state(generated, state) < 0, "the key still exists after its window (%s)", state);
         cr_assert_eq(daemon_sockets(), base + 1, "the destroyed key's socket is still open");
-        cr_assert_eq(mac_or_die(imported, "HMAC_SHA_256", msg, sizeof msg, mac), 32);
-        cr_assert(memcmp(mac, before, 32) == 0);
+        cr_assert_eq(mac_or_die(other, "HMAC_SHA_224", msg, sizeof msg, mac), 28);
+        cr_assert_eq(daemon_sockets(), base + 1);
 }
 
 /* With room for two keys, five keys used in turn: every MAC stays right (checked against the OpenSSL
