@@ -28,7 +28,7 @@
 
 #define POSSESSOR_ONLY (KEY_POS_VIEW | KEY_POS_READ | KEY_POS_WRITE | KEY_POS_SEARCH | KEY_POS_SETATTR)
 #define CACHE_MAX_DEFAULT 4096u
-#define CACHE_DESCRIPTION_MAX 32u
+#define CACHE_DESCRIPTION_MAX 48u /* "hmacd:<n>", and "hmacd:<key-id>" for logon keys: 42 */
 
 int keyring_join_private_session(void) {
         key_serial_t s = keyctl_join_session_keyring(NULL);

@@ -43,9 +43,9 @@
 #include "harness.h"
 #include "macro.h"
 
-#define KERNEL_BACKEND "keyring-logon+af_alg"
+#define KERNEL_BACKEND      "keyring-logon+af_alg"
 #define IMPORT_TIMEOUT_USEC (180 * HARNESS_USEC_PER_SEC)
-#define OPENSSL_BACKEND "keyring-user+openssl"
+#define OPENSSL_BACKEND     "keyring-user+openssl"
 
 typedef struct Spec {
         const char *spec, *alg;
@@ -73,8 +73,8 @@ static void backend(char *buf, size_t size) {
         sd_bus *bus = NULL;
 
         cr_assert(sd_bus_open_system(&bus) >= 0);
-        cr_assert(sd_bus_get_property_string(bus, HARNESS_BUS_NAME, HARNESS_OBJECT_PATH, HARNESS_INTERFACE, "Backend",
-                                             &e, &value) >= 0,
+        cr_assert(sd_bus_get_property_string(bus, HARNESS_BUS_NAME, HARNESS_OBJECT_PATH, HARNESS_INTERFACE,
+                                             "Backend", &e, &value) >= 0,
                   "Backend: %s", e.message);
         snprintf(buf, size, "%s", value);
         free(value);
@@ -96,9 +96,11 @@ static void require_kernel_engine(void) {
         if (streq(b, KERNEL_BACKEND))
                 return;
         r = afalg_probe(&step);
-        cr_assert(!afalg_required(), "the daemon's Backend is '%s', not " KERNEL_BACKEND " (probe here: %s%s%s)", b,
+        cr_assert(!afalg_required(),
+                  "the daemon's Backend is '%s', not " KERNEL_BACKEND " (probe here: %s%s%s)", b,
                   r < 0 ? step : "passed", r < 0 ? " failed: " : "", r < 0 ? strerror(-r) : "");
-        cr_skip_test("the daemon runs the engine '%s', not " KERNEL_BACKEND ": this kernel cannot compute HMACs "
+        cr_skip_test("the daemon runs the engine '%s', not " KERNEL_BACKEND
+                     ": this kernel cannot compute HMACs "
                      "through AF_ALG keyed by a key serial (%s failed: %s)",
                      b, step ?: "the probe", r < 0 ? strerror(-r) : "?");
 }
@@ -141,13 +143,14 @@ static sd_bus *connection(bool fresh) {
 
 static sd_bus_message *new_call(const char *method) {
         sd_bus_message *m = NULL;
-        cr_assert(sd_bus_message_new_method_call(connection(false), &m, HARNESS_BUS_NAME, HARNESS_OBJECT_PATH,
-                                                 HARNESS_INTERFACE, method) >= 0);
+        cr_assert(sd_bus_message_new_method_call(connection(false), &m, HARNESS_BUS_NAME,
+                                                 HARNESS_OBJECT_PATH, HARNESS_INTERFACE, method) >= 0);
         return m;
 }
 
 /* GenerateMac; returns the MAC's size (0 and *e set on an error). */
-static size_t generate_mac(const char *key, const char *alg, const void *msg, size_t n, uint8_t *out, sd_bus_error *e) {
+static size_t generate_mac(const char *key, const char *alg, const void *msg, size_t n, uint8_t *out,
+                           sd_bus_error *e) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = new_call("GenerateMac"), *reply = NULL;
         const void *p;
         size_t len = 0;
@@ -171,7 +174,8 @@ static size_t mac_or_die(const char *key, const char *alg, const void *msg, size
 }
 
 /* VerifyMac: 1 valid, 0 KMSInvalidMacException; anything else fails the test. */
-static int verify_mac(const char *key, const char *alg, const void *msg, size_t n, const void *mac, size_t mac_size) {
+static int verify_mac(const char *key, const char *alg, const void *msg, size_t n, const void *mac,
+                      size_t mac_size) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = new_call("VerifyMac"), *reply = NULL;
         sd_bus_error e = SD_BUS_ERROR_NULL;
         int valid = 0;
@@ -191,8 +195,8 @@ static int verify_mac(const char *key, const char *alg, const void *msg, size_t 
 }
 
 /* GenerateMacBatch of n messages; the MACs go to out[i] (64 bytes each). */
-static void generate_mac_batch(const char *key, const char *alg, const struct iovec *msgs, size_t n, uint8_t (*out)[64],
-                               size_t mac_size) {
+static void generate_mac_batch(const char *key, const char *alg, const struct iovec *msgs, size_t n,
+                               uint8_t (*out)[64], size_t mac_size) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = new_call("GenerateMacBatch"), *reply = NULL;
         sd_bus_error e = SD_BUS_ERROR_NULL;
 
@@ -260,7 +264,8 @@ static void import_key(const char *spec, const void *material, size_t n, char *r
         import_into(ret_id, material, n);
 }
 
-static void openssl_hmac(const Spec *s, const void *key, size_t key_size, const void *msg, size_t n, uint8_t *out) {
+static void openssl_hmac(const Spec *s, const void *key, size_t key_size, const void *msg, size_t n,
+                         uint8_t *out) {
         unsigned len = 0;
         cr_assert(HMAC(s->md(), key, (int) key_size, msg, n, out, &len));
         cr_assert_eq(len, s->mac_size);
@@ -306,18 +311,22 @@ static size_t gdb_cache_serials(int32_t *ret, size_t max, long *ret_read, int *r
         size_t n = 0;
 
         snprintf(pid_arg, sizeof pid_arg, "%d", (int) harness_daemon_pid());
-        cr_assert(harness_runl(NULL, &res, "gdb", "-nx", "-batch", "-iex", "set debuginfod enabled off", "-p", pid_arg,
-                               "-ex", "frame function main", "-ex",
-                               "print *m->service->material->cache->slots@m->service->material->cache->n_slots", "-ex",
-                               "print (long) keyctl_read(m->service->material->cache->slots[0].serial, (char *) 0, 0)",
-                               "-ex", "print *(int *) __errno_location()", NULL) >= 0);
+        cr_assert(harness_runl(
+                          NULL, &res, "gdb", "-nx", "-batch", "-iex", "set debuginfod enabled off", "-p",
+                          pid_arg, "-ex", "frame function main", "-ex",
+                          "print *m->service->material->cache->slots@m->service->material->cache->n_slots",
+                          "-ex",
+                          "print (long) keyctl_read(m->service->material->cache->slots[0].serial, (char *) "
+                          "0, 0)",
+                          "-ex", "print *(int *) __errno_location()", NULL) >= 0);
         for (p = res.out; (p = strstr(p, "serial = ")) && n < max; p++) {
                 int32_t s;
                 if (sscanf(p, "serial = %" SCNd32, &s) == 1 && s > 0)
                         ret[n++] = s;
         }
         p = strstr(res.out, "$2 = ");
-        cr_assert(p && sscanf(p, "$2 = %ld", ret_read) == 1, "gdb could not call keyctl_read: %s\n%s", res.out, res.err);
+        cr_assert(p && sscanf(p, "$2 = %ld", ret_read) == 1, "gdb could not call keyctl_read: %s\n%s",
+                  res.out, res.err);
         p = strstr(res.out, "$3 = ");
         cr_assert(p && sscanf(p, "$3 = %d", ret_errno) == 1, "%s", res.out);
         if (n == 0)
@@ -334,7 +343,8 @@ Test(engine, backend_is_the_kernel_engine) {
 
         require_kernel_engine();
         cr_assert(harness_daemon_log(&log) >= 0);
-        cr_assert(strstr(log, "engine " KERNEL_BACKEND), "the start-up log does not name the engine:\n%s", log);
+        cr_assert(strstr(log, "engine " KERNEL_BACKEND), "the start-up log does not name the engine:\n%s",
+                  log);
 }
 
 Test(engine, openssl_engine_on_request) {
@@ -363,7 +373,8 @@ Test(engine, kernel_engine_refused_where_the_kernel_cannot) {
                 char b[128];
                 backend(b, sizeof b);
                 cr_assert_str_eq(b, KERNEL_BACKEND);
-                cr_skip_test("this kernel has the kernel engine: --engine=kernel started with Backend %s", b);
+                cr_skip_test("this kernel has the kernel engine: --engine=kernel started with Backend %s",
+                             b);
         }
         bus_close();
         cr_assert(harness_daemon_stop(NULL) >= 0);
@@ -377,8 +388,9 @@ Test(engine, kernel_engine_refused_where_the_kernel_cannot) {
 /* ---- the fixture: imported keys made on the host, used in the VM ---- */
 
 static const char m6[] = "Test Using Larger Than Block-Size Key - Hash Key First";
-static const char m7[] = "This is a test using a larger than block-size key and a larger than block-size data. The "
-                         "key needs to be hashed before being used by the HMAC algorithm.";
+static const char m7[] =
+        "This is a test using a larger than block-size key and a larger than block-size data. The "
+        "key needs to be hashed before being used by the HMAC algorithm.";
 
 /* RFC 4231's test cases 6 and 7: none of its keys fits an import window as it is (20, 4, 25 and 131
  * bytes), so the 131-byte 0xaa key hashed first (what HMAC does with a key longer than the block: the
@@ -390,9 +402,11 @@ static const struct {
         { 1, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
           "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2" },
         { 3,
-          "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0"
+          "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd2215d6a1e529"
+          "5e64f73f63f0"
           "aec8b915a985d786598",
-          "e37b6a775dc87dbaa4dfa9f96e5e3ffddebd71f8867289865df5a32d20cdc944b6022cac3c4982b10d5eeb55c3e4de15134676fb6de04"
+          "e37b6a775dc87dbaa4dfa9f96e5e3ffddebd71f8867289865df5a32d20cdc944b6022cac3c4982b10d5eeb55c3e4de151"
+          "34676fb6de04"
           "46065c97440fa8c6a58" },
 };
 
@@ -450,7 +464,8 @@ static void copy_dir(const char *from, const char *to, uid_t uid, gid_t gid) {
 /* On the host, with HMACD_TEST_ENGINE_FIXTURE_OUT=DIR: DIR/state (the store and its KEK) and DIR/keys
  * ("<key-id> <spec index> <material in hex>" or "rfc4231 <key-id> <case index>" per line). */
 Test(engine, make_fixture) {
-        const char *out = getenv("HMACD_TEST_ENGINE_FIXTURE_OUT"), *all = getenv("HMACD_TEST_ENGINE_ALL_LENGTHS");
+        const char *out = getenv("HMACD_TEST_ENGINE_FIXTURE_OUT"),
+                   *all = getenv("HMACD_TEST_ENGINE_ALL_LENGTHS");
         bool every = all && streq(all, "1");
         char path[4096], state[4096];
         size_t imports = 0;
@@ -488,7 +503,8 @@ Test(engine, make_fixture) {
                 char id[37];
 
                 memset(long_key, 0xaa, sizeof long_key);
-                cr_assert(EVP_Digest(long_key, sizeof long_key, key, &key_len, specs[rfc4231[i].spec].md(), NULL) == 1);
+                cr_assert(EVP_Digest(long_key, sizeof long_key, key, &key_len, specs[rfc4231[i].spec].md(),
+                                     NULL) == 1);
                 import_key(specs[rfc4231[i].spec].spec, key, key_len, id);
                 fprintf(keys, "rfc4231 %s %zu\n", id, i);
         }
@@ -498,8 +514,8 @@ Test(engine, make_fixture) {
         connection(true);
         cr_assert(harness_daemon_stop(NULL) >= 0);
         copy_dir(harness_state_dir(), state, 0, 0);
-        fprintf(stderr, "test-engine: fixture in %s: %zu imported keys (%s lengths) and %zu RFC 4231 keys\n", out, imports,
-                every ? "all" : "edge", ELEMENTSOF(rfc4231));
+        fprintf(stderr, "test-engine: fixture in %s: %zu imported keys (%s lengths) and %zu RFC 4231 keys\n",
+                out, imports, every ? "all" : "edge", ELEMENTSOF(rfc4231));
 }
 
 /* In the VM: the fixture's store under the daemon (the kernel engine), or a skip that says why. */
@@ -508,7 +524,8 @@ static const char *fixture_dir(void) {
 
         if (!dir) {
                 cr_assert(!afalg_required(), "no HMACD_TEST_ENGINE_FIXTURE (make check-kernel makes one)");
-                cr_skip_test("no fixture: HMACD_TEST_ENGINE_FIXTURE=DIR names one that engine/make_fixture made");
+                cr_skip_test(
+                        "no fixture: HMACD_TEST_ENGINE_FIXTURE=DIR names one that engine/make_fixture made");
         }
         return dir;
 }
@@ -576,19 +593,20 @@ static size_t check_fixture_keys(bool full) {
 
                 for (size_t j = 0; j < 3; j++) {
                         cr_assert(getrandom(msg[j], sizes[j], 0) == (ssize_t) sizes[j]);
-                        iov[j] = (struct iovec) { msg[j], sizes[j] };
+                        iov[j] = (struct iovec){ msg[j], sizes[j] };
                 }
                 generate_mac_batch(id, sp->alg, iov, 3, macs, sp->mac_size);
                 for (size_t j = 0; j < 3; j++) {
                         openssl_hmac(sp, key, l, msg[j], sizes[j], want);
                         cr_assert(memcmp(macs[j], want, sp->mac_size) == 0,
-                                  "%s, %zu-byte key, %zu-byte message: the batch MAC is not OpenSSL's", sp->spec, l,
-                                  sizes[j]);
+                                  "%s, %zu-byte key, %zu-byte message: the batch MAC is not OpenSSL's",
+                                  sp->spec, l, sizes[j]);
                 }
                 if (full) {
                         cr_assert_eq(mac_or_die(id, sp->alg, msg[1], sizes[1], mac), sp->mac_size);
                         openssl_hmac(sp, key, l, msg[1], sizes[1], want);
-                        cr_assert(memcmp(mac, want, sp->mac_size) == 0, "%s, %zu-byte key: GenerateMac", sp->spec, l);
+                        cr_assert(memcmp(mac, want, sp->mac_size) == 0, "%s, %zu-byte key: GenerateMac",
+                                  sp->spec, l);
                         cr_assert_eq(verify_mac(id, sp->alg, msg[1], sizes[1], want, sp->mac_size), 1);
                         want[sp->mac_size - 1] ^= 1;
                         cr_assert_eq(verify_mac(id, sp->alg, msg[1], sizes[1], want, sp->mac_size), 0);
@@ -632,8 +650,11 @@ Test(engine, fixture_keys_match_openssl_and_rfc4231, .init = fixture_start) {
 
         require_kernel_engine();
         n = check_fixture_keys(true);
-        fprintf(stderr, "test-engine: %zu imported keys of the fixture (made under OpenSSL) under the kernel engine: "
-                "GenerateMacBatch, GenerateMac and VerifyMac equal to OpenSSL and RFC 4231\n", n);
+        fprintf(stderr,
+                "test-engine: %zu imported keys of the fixture (made under OpenSSL) under the kernel "
+                "engine: "
+                "GenerateMacBatch, GenerateMac and VerifyMac equal to OpenSSL and RFC 4231\n",
+                n);
 }
 
 Test(engine, fixture_keys_survive_restart_and_kill, .init = fixture_start) {
@@ -669,8 +690,8 @@ Test(engine, a_store_opens_under_either_engine) {
         cr_assert_str_eq(b, OPENSSL_BACKEND);
         for (size_t i = 0; i < 4; i++) {
                 cr_assert_eq(mac_or_die(ids[i], specs[i].alg, msg, sizeof msg, mac), specs[i].mac_size);
-                cr_assert(memcmp(mac, macs[i], specs[i].mac_size) == 0, "%s: the OpenSSL engine's MAC differs",
-                          specs[i].spec);
+                cr_assert(memcmp(mac, macs[i], specs[i].mac_size) == 0,
+                          "%s: the OpenSSL engine's MAC differs", specs[i].spec);
         }
         for (size_t i = 4; i < 8; i++) {
                 cr_assert(bus_create_key(specs[i - 4].spec, NULL, ids[i]) >= 0);
@@ -682,8 +703,9 @@ Test(engine, a_store_opens_under_either_engine) {
         for (size_t i = 0; i < 8; i++) {
                 const Spec *sp = &specs[i % 4];
                 cr_assert_eq(mac_or_die(ids[i], sp->alg, msg, sizeof msg, mac), sp->mac_size);
-                cr_assert(memcmp(mac, macs[i], sp->mac_size) == 0, "%s (made under %s): the kernel engine's MAC differs",
-                          sp->spec, i < 4 ? "the kernel engine" : "OpenSSL");
+                cr_assert(memcmp(mac, macs[i], sp->mac_size) == 0,
+                          "%s (made under %s): the kernel engine's MAC differs", sp->spec,
+                          i < 4 ? "the kernel engine" : "OpenSSL");
         }
 }
 
@@ -706,8 +728,8 @@ Test(engine, live_logon_keys_cannot_be_read) {
         /* The possessor itself. */
         cr_assert_eq(got, -1, "the daemon read its own logon key %" PRId32 " (%ld bytes)", serials[0], got);
         cr_assert_eq(err, EOPNOTSUPP, "keyctl_read in the daemon: %s", strerror(err));
-        fprintf(stderr, "test-engine: keyctl_read of logon key %" PRId32 " in the daemon itself: %s\n", serials[0],
-                strerror(err));
+        fprintf(stderr, "test-engine: keyctl_read of logon key %" PRId32 " in the daemon itself: %s\n",
+                serials[0], strerror(err));
 
         /* Root and the daemon's user. */
         snprintf(buf, sizeof buf, "%" PRId32, serials[0]);
@@ -716,10 +738,11 @@ Test(engine, live_logon_keys_cannot_be_read) {
                         _cleanup_(harness_result_done) HarnessResult res = {};
                         const char *user = u ? HARNESS_DAEMON_USER : NULL, *cmd = c ? "pipe" : "read";
                         cr_assert(harness_runl(user, &res, "keyctl", cmd, buf, NULL) >= 0);
-                        cr_assert_neq(res.exit_code, 0, "keyctl %s %s as %s succeeded: %s", cmd, buf, user ?: "root",
-                                      res.out);
+                        cr_assert_neq(res.exit_code, 0, "keyctl %s %s as %s succeeded: %s", cmd, buf,
+                                      user ?: "root", res.out);
                         cr_assert_eq(res.out_size, 0, "keyctl %s printed: %s", cmd, res.out);
-                        fprintf(stderr, "test-engine: keyctl %s %s as %s: %s", cmd, buf, user ?: "root", res.err);
+                        fprintf(stderr, "test-engine: keyctl %s %s as %s: %s", cmd, buf, user ?: "root",
+                                res.err);
                 }
         cr_assert(harness_daemon_running());
         mac_or_die(id, "HMAC_SHA_256", "x", 1, mac);
@@ -728,11 +751,12 @@ Test(engine, live_logon_keys_cannot_be_read) {
 /* ---- memory ---- */
 
 #define WINDOW 16
-#define CHUNK (16u * 1024 * 1024)
+#define CHUNK  (16u * 1024 * 1024)
 
 /* Every 16-byte window of material (each offset) and the control string, in all of pid's readable
  * memory through /proc/PID/mem (root may read a non-dumpable process; MADV_DONTDUMP buffers too). */
-static void scan_memory(pid_t pid, const uint8_t *material, size_t size, const char *control, size_t *ret_bytes) {
+static void scan_memory(pid_t pid, const uint8_t *material, size_t size, const char *control,
+                        size_t *ret_bytes) {
         _cleanup_free_ uint8_t *buf = malloc(CHUNK);
         char path[64], line[1024];
         bool control_seen = false;
@@ -753,7 +777,8 @@ static void scan_memory(pid_t pid, const uint8_t *material, size_t size, const c
 
                 if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) != 3 || perms[0] != 'r')
                         continue;
-                if (strstr(line, "[vvar]") || strstr(line, "[vsyscall]") || end - start >= 1024ul * 1024 * 1024)
+                if (strstr(line, "[vvar]") || strstr(line, "[vsyscall]") ||
+                    end - start >= 1024ul * 1024 * 1024)
                         continue;
                 for (unsigned long at = start; at < end; at += CHUNK - 2 * size) {
                         size_t want = MIN((unsigned long) CHUNK, end - at);
@@ -762,9 +787,10 @@ static void scan_memory(pid_t pid, const uint8_t *material, size_t size, const c
                                 break;
                         for (size_t off = 0; off + WINDOW <= size; off++) {
                                 const uint8_t *hit = memmem(buf, (size_t) n, material + off, WINDOW);
-                                cr_assert(!hit, "key bytes %zu..%zu are in the daemon's memory at %#lx (%.*s)", off,
-                                          off + WINDOW - 1, at + (unsigned long) (hit - buf), (int) strcspn(line, "\n"),
-                                          line);
+                                cr_assert(!hit,
+                                          "key bytes %zu..%zu are in the daemon's memory at %#lx (%.*s)",
+                                          off, off + WINDOW - 1, at + (unsigned long) (hit - buf),
+                                          (int) strcspn(line, "\n"), line);
                         }
                         control_seen = control_seen || memmem(buf, (size_t) n, control, strlen(control));
                         *ret_bytes += (size_t) n;
@@ -800,10 +826,12 @@ static pid_t start_mac_load(const char *id, const uint8_t *material, size_t size
                                                            HARNESS_INTERFACE, "GenerateMac") < 0 ||
                             sd_bus_message_append(m, "s", id) < 0 ||
                             sd_bus_message_append_array(m, 'y', msg, strlen(msg)) < 0 ||
-                            sd_bus_message_append(m, "s", "HMAC_SHA_512") < 0 || sd_bus_call(bus, m, 0, NULL, &reply) < 0 ||
+                            sd_bus_message_append(m, "s", "HMAC_SHA_512") < 0 ||
+                            sd_bus_call(bus, m, 0, NULL, &reply) < 0 ||
                             sd_bus_message_read_array(reply, 'y', &p, &n) < 0)
                                 _exit(3);
-                        HMAC(EVP_sha512(), material, (int) size, (const uint8_t *) msg, strlen(msg), want, &len);
+                        HMAC(EVP_sha512(), material, (int) size, (const uint8_t *) msg, strlen(msg), want,
+                             &len);
                         if (n != 64 || memcmp(p, want, 64) != 0)
                                 _exit(4);
                 }
@@ -815,7 +843,8 @@ static void stop_mac_load(pid_t pid) {
         int status;
 
         /* Still running means it never saw a wrong MAC or a failed call. */
-        cr_assert_eq(waitpid(pid, &status, WNOHANG), 0, "the MAC load ended: %s", harness_describe_status(status));
+        cr_assert_eq(waitpid(pid, &status, WNOHANG), 0, "the MAC load ended: %s",
+                     harness_describe_status(status));
         kill(pid, SIGKILL);
         cr_assert_eq(waitpid(pid, &status, 0), pid);
 }
@@ -837,16 +866,20 @@ Test(engine, no_key_bytes_in_memory_while_serving_macs, .init = fixture_start) {
         strcpy(control, "control-");
         for (size_t i = 0; i < sizeof r; i++)
                 snprintf(control + 8 + 2 * i, 3, "%02x", r[i]);
-        ok(bus_call("CreateKey", &e, NULL, "sssa{ss}a{sv}", "HMAC_256", "GENERATE_VERIFY_MAC", control, 0, 0), &e,
-           "CreateKey (control)");
+        ok(bus_call("CreateKey", &e, NULL, "sssa{ss}a{sv}", "HMAC_256", "GENERATE_VERIFY_MAC", control, 0,
+                    0),
+           &e, "CreateKey (control)");
 
         load = start_mac_load(id, material, size);
         usleep(500 * 1000);
         scan_memory(harness_daemon_pid(), material, size, control, &bytes);
         scan_memory(harness_daemon_pid(), material, size, control, &bytes);
         stop_mac_load(load);
-        fprintf(stderr, "test-engine: %zu bytes of the daemon's memory scanned twice while it served MACs with a %zu-byte "
-                "key: clean\n", bytes, size);
+        fprintf(stderr,
+                "test-engine: %zu bytes of the daemon's memory scanned twice while it served MACs with a "
+                "%zu-byte "
+                "key: clean\n",
+                bytes, size);
 
         /* After kill -9 and a start that unseals the key again (and reads the control's key again). */
         bus_close();
@@ -861,7 +894,8 @@ Test(engine, no_key_bytes_in_memory_while_serving_macs, .init = fixture_start) {
         usleep(500 * 1000);
         scan_memory(harness_daemon_pid(), material, size, control, &bytes);
         stop_mac_load(load);
-        fprintf(stderr, "test-engine: after kill -9 and restart, %zu bytes while serving MACs: clean\n", bytes);
+        fprintf(stderr, "test-engine: after kill -9 and restart, %zu bytes while serving MACs: clean\n",
+                bytes);
 }
 
 /* ---- restarts, deletion, eviction ---- */
@@ -915,7 +949,8 @@ Test(engine, deletion_closes_sockets, .init = fixture_start) {
         mac_or_die(generated, "HMAC_SHA_224", msg, sizeof msg, mac);
         mac_or_die(other, "HMAC_SHA_224", msg, sizeof msg, mac);
         with_three = daemon_sockets();
-        cr_assert_eq(with_three, base + 3, "%zu sockets before the MACs, %zu after three keys' MACs", base, with_three);
+        cr_assert_eq(with_three, base + 3, "%zu sockets before the MACs, %zu after three keys' MACs", base,
+                     with_three);
 
         ok(bus_call("DeleteImportedKeyMaterial", &e, NULL, "s", imported), &e, "DeleteImportedKeyMaterial");
         cr_assert_eq(daemon_sockets(), base + 2, "the deleted material's socket is still open");
@@ -949,11 +984,14 @@ Test(engine, eviction_with_two_cached_keys) {
                 for (size_t k = 0; k < 5; k++) {
                         const Spec *sp = &specs[k % 4];
                         snprintf(msg, sizeof msg, "evict %zu", k);
-                        cr_assert_eq(mac_or_die(ids[k], sp->alg, msg, strlen(msg), macs[k][round]), sp->mac_size);
-                        cr_assert(memcmp(macs[k][round], macs[k][0], sp->mac_size) == 0, "key %zu, round %d", k, round);
+                        cr_assert_eq(mac_or_die(ids[k], sp->alg, msg, strlen(msg), macs[k][round]),
+                                     sp->mac_size);
+                        cr_assert(memcmp(macs[k][round], macs[k][0], sp->mac_size) == 0, "key %zu, round %d",
+                                  k, round);
                         most = MAX(most, daemon_sockets());
                 }
-        cr_assert_eq(most, base + 2, "%zu sockets at most with a cache of 2 keys (%zu at start)", most, base);
+        cr_assert_eq(most, base + 2, "%zu sockets at most with a cache of 2 keys (%zu at start)", most,
+                     base);
 
         restart_with("--engine=openssl", NULL);
         connection(true);
@@ -997,16 +1035,16 @@ static void measure(const char *engine, unsigned n) {
         snprintf(pid_arg, sizeof pid_arg, "%d", (int) harness_daemon_pid());
         snprintf(out_path, sizeof out_path, "%s/strace.%s", harness_tmp_dir(), engine);
         cr_assert(harness_spawn("strace", NULL,
-                                (char *[]) { (char *) "strace", (char *) "-c", (char *) "-f", (char *) "-o", out_path,
-                                             (char *) "-p", pid_arg, NULL },
+                                (char *[]){ (char *) "strace", (char *) "-c", (char *) "-f", (char *) "-o",
+                                            out_path, (char *) "-p", pid_arg, NULL },
                                 NULL, &strace) >= 0);
         usleep(1500 * 1000); /* attached */
         for (unsigned i = 0; i < n; i++)
                 mac_or_die(id, "HMAC_SHA_256", "a message of thirty-two bytes...", 32, mac);
         cr_assert(harness_stop(strace, SIGINT, 10 * HARNESS_USEC_PER_SEC, &status) >= 0);
         cr_assert(harness_read_file(out_path, &trace, &size) >= 0);
-        fprintf(stderr, "test-engine: bench %s: the daemon's system calls over %u GenerateMac calls:\n%s", engine, n,
-                trace);
+        fprintf(stderr, "test-engine: bench %s: the daemon's system calls over %u GenerateMac calls:\n%s",
+                engine, n, trace);
         /* Calls per GenerateMac: each row is "% seconds usecs/call calls [errors] name". */
         for (const char *l = trace; l && *l;) {
                 const char *end = strchrnul(l, '\n');
@@ -1014,11 +1052,12 @@ static void measure(const char *engine, unsigned n) {
                 size_t n_tok = 0;
 
                 snprintf(row, sizeof row, "%.*s", (int) (end - l), l);
-                for (char *t = strtok_r(row, " \t", &save); t && n_tok < ELEMENTSOF(tok); t = strtok_r(NULL, " \t", &save))
+                for (char *t = strtok_r(row, " \t", &save); t && n_tok < ELEMENTSOF(tok);
+                     t = strtok_r(NULL, " \t", &save))
                         tok[n_tok++] = t;
                 if ((n_tok == 5 || n_tok == 6) && strchr("0123456789", tok[0][0]))
-                        fprintf(stderr, "test-engine: bench %s: %-12s %.2f per GenerateMac\n", engine, tok[n_tok - 1],
-                                strtod(tok[3], NULL) / n);
+                        fprintf(stderr, "test-engine: bench %s: %-12s %.2f per GenerateMac\n", engine,
+                                tok[n_tok - 1], strtod(tok[3], NULL) / n);
                 l = *end ? end + 1 : NULL;
         }
 }
