@@ -36,6 +36,7 @@ struct KeyMaterial {
         Store *store;
         key_serial_t kek;
         bool kernel;            /* logon keys and AF_ALG, else user keys and OpenSSL */
+        char engine_note[160];  /* why the kernel engine is not used, for the start-up log */
 };
 
 static const char *const engine_names[_KEY_ENGINE_MAX] = {
@@ -133,9 +134,14 @@ int key_material_set_engine(KeyMaterial *km, KeyEngine want) {
         if (want == KEY_ENGINE_KERNEL)
                 return log_error_errno(r, "The kernel engine (--engine=kernel) is not available: %s failed: %m. It needs "
                                        "Linux 6.2+ with CONFIG_CRYPTO_USER_API_HASH (AF_ALG) and logon keys.", step);
-        log_info("The kernel cannot compute HMACs keyed by key serial (%s failed: %s); using the OpenSSL engine.", step,
-                 strerror(-r));
+        /* Said in the start-up line (key_material_engine_note()): a fatal start-up problem later must
+         * stay the one line on standard error. */
+        snprintf(km->engine_note, sizeof km->engine_note, " (no kernel engine: %s failed: %s)", step, strerror(-r));
         return 0;
+}
+
+const char *key_material_engine_note(const KeyMaterial *km) {
+        return km->engine_note;
 }
 
 bool key_material_uses_kernel(const KeyMaterial *km) {

@@ -50,8 +50,11 @@ int key_material_load_kek(KeyMaterial *km, const char *kek_file, const char *sta
 int key_material_check_kek(KeyMaterial *km, Store *store, bool new_store);
 /* Chooses the MAC engine, before key_material_attach(): probes the kernel (AF_ALG keyed by a logon
  * key's serial) unless want is KEY_ENGINE_OPENSSL. With KEY_ENGINE_KERNEL a failed probe is fatal and
- * logged naming the step that failed; with KEY_ENGINE_AUTO it is logged and OpenSSL is used. */
+ * logged naming the step that failed; with KEY_ENGINE_AUTO OpenSSL is used, and
+ * key_material_engine_note() says why. */
 int key_material_set_engine(KeyMaterial *km, KeyEngine want);
+/* Why auto did not take the kernel engine (" (no kernel engine: STEP failed: ERROR)"), or "". */
+const char *key_material_engine_note(const KeyMaterial *km);
 /* True when MACs are computed in the kernel (for the seccomp filter). */
 bool key_material_uses_kernel(const KeyMaterial *km);
 /* Live keys are unsealed from store into a keyring cache of at most max keys (with the kernel engine

@@ -262,8 +262,9 @@ int kms_service_load(KmsService *s, const KmsServiceConfig *config) {
         if (r < 0)
                 return log_error_errno(r, "Failed to create the keyring cache: %m");
 
-        log_info("Loaded %zu keys from %s; keyring cache of %zu keys; engine %s.", s->index.n, path,
-                 key_material_cache_size(s->material), key_material_backend(s->material));
+        log_info("Loaded %zu keys from %s; keyring cache of %zu keys; engine %s%s.", s->index.n, path,
+                 key_material_cache_size(s->material), key_material_backend(s->material),
+                 key_material_engine_note(s->material));
         /* Serials are not secrets; tests use them to show that nobody else can read these keys. */
         log_info("KEK is key %" PRIi32 ", key cache is keyring %" PRIi32 ".", key_material_kek_serial(s->material),
                  key_material_cache_keyring(s->material));
