@@ -23,12 +23,13 @@ static void help(void) {
                "     --log-level=LEVEL     emerg..debug or 0..7 (default: $SYSTEMD_LOG_LEVEL, else info);\n"
                "                           the audit trail is written at every level\n"
                "     --cache-keys=N        Keys held live in the keyring at most (default: from the key quota)\n"
+               "     --engine=ENGINE       auto, kernel (logon keys, HMAC by AF_ALG) or openssl (user keys)\n"
                "     --polkit-cache-seconds=N  How long an allowed polkit answer is reused (default: 30; 0: never)\n",
                program_invocation_short_name, HMACD_BUS_NAME);
 }
 
 int main(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_USER, ARG_STATE_DIR, ARG_KEK_FILE, ARG_LOG_TARGET, ARG_LOG_LEVEL, ARG_CACHE_KEYS, ARG_TEST_ONLY_SECONDS_PER_DAY, ARG_POLKIT_CACHE };
+        enum { ARG_VERSION = 0x100, ARG_USER, ARG_STATE_DIR, ARG_KEK_FILE, ARG_LOG_TARGET, ARG_LOG_LEVEL, ARG_CACHE_KEYS, ARG_TEST_ONLY_SECONDS_PER_DAY, ARG_POLKIT_CACHE, ARG_ENGINE };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -38,6 +39,7 @@ int main(int argc, char *argv[]) {
                 { "log-target", required_argument, NULL, ARG_LOG_TARGET },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 { "cache-keys", required_argument, NULL, ARG_CACHE_KEYS },
+                { "engine", required_argument, NULL, ARG_ENGINE },
                 { "polkit-cache-seconds", required_argument, NULL, ARG_POLKIT_CACHE },
                 { "test-only-seconds-per-day", required_argument, NULL, ARG_TEST_ONLY_SECONDS_PER_DAY },
                 {}
@@ -87,6 +89,13 @@ int main(int argc, char *argv[]) {
                         config.service.cache_max = strtoul(optarg, &end, 10);
                         if (errno != 0 || *end || config.service.cache_max == 0 || config.service.cache_max > 1000000) {
                                 fprintf(stderr, "hmacd: --cache-keys must be 1..1000000.\n");
+                                return EXIT_FAILURE;
+                        }
+                        break;
+                case ARG_ENGINE:
+                        config.service.engine = key_engine_from_string(optarg);
+                        if (config.service.engine < 0) {
+                                fprintf(stderr, "hmacd: --engine must be auto, kernel or openssl.\n");
                                 return EXIT_FAILURE;
                         }
                         break;
