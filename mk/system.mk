@@ -17,6 +17,8 @@ SYSTEM_DIR := $(B)/system
 SYSTEM_TIMEOUT ?= 420
 SYSTEM_WORK := $(SYSTEM_DIR)/$(SUITE)
 SYSTEM_DEBS ?=
+# For a quicker look: SYSTEM_ARGS="--boots=1 --append=hmacd_system.burst=2000" (see tests/vm/system/run).
+SYSTEM_ARGS ?=
 
 .PHONY: check-system
 
@@ -42,6 +44,6 @@ check-system: deps
 	esac; \
 	root=$$(tests/vm/system/mkroot $(SUITE) $(SYSTEM_DIR)/roots); t1=$$(date +%s); \
 	rc=0; tests/vm/system/run --root=$$root --debs=$$debs --kernel=$$kernel --qemu=$(VM_CACHE)/qemu \
-		--burst=$$burst --work=$(SYSTEM_WORK)/run --timeout=$(SYSTEM_TIMEOUT) || rc=$$?; t2=$$(date +%s); \
+		--burst=$$burst --work=$(SYSTEM_WORK)/run --timeout=$(SYSTEM_TIMEOUT) $(SYSTEM_ARGS) || rc=$$?; t2=$$(date +%s); \
 	echo "check-system ($(SUITE)): fetch, packages and root $$((t1 - t0)) s, image and boots $$((t2 - t1)) s"; \
 	exit $$rc
