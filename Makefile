@@ -134,7 +134,10 @@ demo: deps
 clean:
 	rm -rf $(B)
 
--include $(shell find $(B) -name '*.d' -type f 2>/dev/null)
+# Not below the package build's copy of the tree, nor the guests' root file systems (their files
+# named *.d are directories and scripts, not dependency files).
+-include $(shell find $(B) \( -path $(B)/deb -o -path $(B)/system -o -path $(B)/vm \) -prune -o \
+        -name '*.d' -type f -print 2>/dev/null)
 
 # Further targets (install, selinux, bench, ...) live in mk/*.mk, included last so that they can use
 # the variables above; they may add to DEB_PACKAGES.
