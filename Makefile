@@ -118,14 +118,18 @@ $(B)/tests/tools/%.o: ALL_CFLAGS += -Itests
 $(B)/tests/tools/hmacd-harness: $(B)/tests/tools/hmacd-harness.o $(B)/tests/harness.o $(SHARED_A)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
 
-# Then the kernel engine's tests in a VM (mk/vm.mk); CHECK_KERNEL=no leaves them out, saying so.
+# Then the kernel engine's tests in a VM (mk/vm.mk) and the booted-system test (mk/system.mk);
+# CHECK_KERNEL=no and CHECK_SYSTEM=no leave them out, saying so.
 CHECK_KERNEL ?= yes
+CHECK_SYSTEM ?= yes
 
 check: deps
 	$(MAKE) all
 	@rc=0; tests/run-tests $(B) || rc=1; \
 	if [ "$(CHECK_KERNEL)" = no ]; then echo "check: check-kernel left out (CHECK_KERNEL=no)"; \
-	else $(MAKE) --no-print-directory check-kernel || rc=1; fi; exit $$rc
+	else $(MAKE) --no-print-directory check-kernel || rc=1; fi; \
+	if [ "$(CHECK_SYSTEM)" = no ]; then echo "check: check-system left out (CHECK_SYSTEM=no)"; \
+	else $(MAKE) --no-print-directory check-system || rc=1; fi; exit $$rc
 
 demo: deps
 	$(MAKE) all
