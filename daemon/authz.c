@@ -44,6 +44,7 @@ static const char *const action_table[_ACTION_MAX] = {
         [ACTION_MANAGE_KEY] = "io.hmacd.manage-key",
         [ACTION_DELETE_KEY] = "io.hmacd.delete-key",
         [ACTION_IMPORT_KEY_MATERIAL] = "io.hmacd.import-key-material",
+        [ACTION_MANAGE_ALIAS] = "io.hmacd.manage-alias",
 };
 
 const char *action_to_string(Action a) {

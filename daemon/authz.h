@@ -35,6 +35,7 @@ typedef enum Action {
         ACTION_MANAGE_KEY,
         ACTION_DELETE_KEY,
         ACTION_IMPORT_KEY_MATERIAL,
+        ACTION_MANAGE_ALIAS, /* who may hold which alias name: details alias_name */
         _ACTION_MAX,
         _ACTION_INVALID = -22,
 } Action;

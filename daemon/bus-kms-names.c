@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The io.hmacd.Kms1 interface, second half: aliases, tags and imported key material. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "bus-kms-internal.h"
@@ -7,6 +8,31 @@
 #include "macro.h"
 
 /* ---- Aliases. ---- */
+
+/* An alias name is a resource of its own, as in AWS (kms:CreateAlias on the alias and on the key):
+ * whoever may manage a key must not be able to take any free name for it, since rules grant use of
+ * keys by alias. A caller who is not trusted needs io.hmacd.manage-alias with details alias_name
+ * (the shipped rules allow alias/<user>/...), asked before the alias is looked up, so that the
+ * answer tells nothing about names the caller may not hold. */
+static int authorize_alias_name(BusKms *b, Call *c, const char *name) {
+        _cleanup_free_ char *details = NULL;
+        size_t k = strlen("alias_name") + 1, n;
+        Action action = c->action;
+        int r;
+
+        if (authz_is_trusted(b->authz, &c->caller))
+                return 1;
+        n = k + strlen(name) + 1;
+        details = malloc(n);
+        if (!details)
+                return call_fail(c, -ENOMEM);
+        memcpy(details, "alias_name", k);
+        memcpy(details + k, name, n - k);
+        c->action = ACTION_MANAGE_ALIAS;
+        r = call_authorize_details(b, c, details, n);
+        c->action = action;
+        return r;
+}
 
 int method_create_alias(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         BusKms *b = userdata;
@@ -22,12 +48,11 @@ int method_create_alias(sd_bus_message *message, void *userdata, sd_bus_error *e
         if (r < 0)
                 return r;
         r = kms_check_alias_name(&c.failure, name);
-        if (r == 0)
-                r = kms_resolve_key(b->service, target, false, &c.failure, &e);
         if (r != 0)
                 return call_fail(&c, r);
-        c.key_id = e->key_id;
-        r = call_authorize(b, &c, e);
+        r = authorize_alias_name(b, &c, name);
+        if (r > 0)
+                r = resolve_and_authorize(b, &c, target, false, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = kms_create_alias(b->service, name, e, &c.failure);
@@ -51,17 +76,18 @@ int method_update_alias(sd_bus_message *message, void *userdata, sd_bus_error *e
         if (r < 0)
                 return r;
         r = kms_check_alias_name(&c.failure, name);
-        if (r == 0)
-                r = kms_resolve_alias(b->service, name, &c.failure, &a);
-        if (r == 0)
-                r = kms_resolve_key(b->service, target, false, &c.failure, &e);
         if (r != 0)
                 return call_fail(&c, r);
-        c.key_id = e->key_id;
+        r = authorize_alias_name(b, &c, name);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
+        r = kms_resolve_alias(b->service, name, &c.failure, &a);
+        if (r != 0)
+                return call_fail(&c, r);
         /* Both the key the alias leaves and the one it goes to must allow it. */
         r = call_authorize(b, &c, a->key);
         if (r > 0)
-                r = call_authorize(b, &c, e);
+                r = resolve_and_authorize(b, &c, target, false, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = kms_update_alias(b->service, a, e, &c.failure);
@@ -84,8 +110,12 @@ int method_delete_alias(sd_bus_message *message, void *userdata, sd_bus_error *e
         if (r < 0)
                 return r;
         r = kms_check_alias_name(&c.failure, name);
-        if (r == 0)
-                r = kms_resolve_alias(b->service, name, &c.failure, &a);
+        if (r != 0)
+                return call_fail(&c, r);
+        r = authorize_alias_name(b, &c, name);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
+        r = kms_resolve_alias(b->service, name, &c.failure, &a);
         if (r != 0)
                 return call_fail(&c, r);
         c.key_id = a->key->key_id;
@@ -119,15 +149,13 @@ int method_list_aliases(sd_bus_message *message, void *userdata, sd_bus_error *e
         r = kms_check_limit(&c.failure, &limit, 50, 100);
         if (r == 0)
                 r = kms_check_name_marker(&c.failure, marker, after, sizeof after);
-        if (r == 0 && *key_id)
-                r = kms_resolve_key(b->service, key_id, false, &c.failure, &e);
         if (r != 0)
                 return call_fail(&c, r);
-        if (e) {
-                c.key_id = e->key_id;
+        if (*key_id) {
                 c.action = ACTION_DESCRIBE_KEY;
-        }
-        r = call_authorize(b, &c, e);
+                r = resolve_and_authorize(b, &c, key_id, false, &e);
+        } else
+                r = call_authorize(b, &c, NULL);
         if (r <= 0)
                 return r == 0 ? 1 : r;
 
@@ -163,17 +191,18 @@ int method_tag_resource(sd_bus_message *message, void *userdata, sd_bus_error *e
         BusKms *b = userdata;
         KeyTag tags[KMS_TAGS_PER_KEY_MAX];
         size_t n_tags = 0;
+        const char *key_ref;
         KeyEntry *e;
         _cleanup_(call_end) Call c = {};
         int r;
 
-        r = begin_key_call(b, &c, message, error, KMS_OP_TAG_RESOURCE, ACTION_MANAGE_KEY, &e);
+        r = begin_key_call(b, &c, message, error, KMS_OP_TAG_RESOURCE, ACTION_MANAGE_KEY, &key_ref);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = read_tags(&c, tags, &n_tags);
         if (r < 0)
                 return r;
-        r = call_authorize(b, &c, e);
+        r = resolve_and_authorize(b, &c, key_ref, false, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = kms_tag(b->service, e, tags, n_tags, &c.failure);
@@ -186,11 +215,12 @@ int method_untag_resource(sd_bus_message *message, void *userdata, sd_bus_error 
         BusKms *b = userdata;
         const char *keys[KMS_TAGS_PER_KEY_MAX];
         size_t n_keys = 0;
+        const char *key_ref;
         KeyEntry *e;
         _cleanup_(call_end) Call c = {};
         int r;
 
-        r = begin_key_call(b, &c, message, error, KMS_OP_UNTAG_RESOURCE, ACTION_MANAGE_KEY, &e);
+        r = begin_key_call(b, &c, message, error, KMS_OP_UNTAG_RESOURCE, ACTION_MANAGE_KEY, &key_ref);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = sd_bus_message_enter_container(message, 'a', "s");
@@ -211,7 +241,7 @@ int method_untag_resource(sd_bus_message *message, void *userdata, sd_bus_error 
         r = sd_bus_message_exit_container(message);
         if (r < 0)
                 return r;
-        r = call_authorize(b, &c, e);
+        r = resolve_and_authorize(b, &c, key_ref, false, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = kms_untag(b->service, e, keys, n_keys, &c.failure);
@@ -226,11 +256,12 @@ int method_list_resource_tags(sd_bus_message *message, void *userdata, sd_bus_er
         const char *marker;
         char after[4 * KMS_TAG_KEY_MAX + 1], next[MARKER_STRING_MAX] = "";
         uint32_t limit, n = 0;
+        const char *key_ref;
         KeyEntry *e;
         _cleanup_(call_end) Call c = {};
         int r;
 
-        r = begin_key_call(b, &c, message, error, KMS_OP_LIST_RESOURCE_TAGS, ACTION_DESCRIBE_KEY, &e);
+        r = begin_key_call(b, &c, message, error, KMS_OP_LIST_RESOURCE_TAGS, ACTION_DESCRIBE_KEY, &key_ref);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = sd_bus_message_read(message, "us", &limit, &marker);
@@ -241,7 +272,7 @@ int method_list_resource_tags(sd_bus_message *message, void *userdata, sd_bus_er
                 r = kms_check_name_marker(&c.failure, marker, after, sizeof after);
         if (r != 0)
                 return call_fail(&c, r);
-        r = call_authorize(b, &c, e);
+        r = resolve_and_authorize(b, &c, key_ref, false, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
 
@@ -278,11 +309,12 @@ int method_get_parameters_for_import(sd_bus_message *message, void *userdata, sd
         uint64_t valid_to = 0;
         WrappingAlgorithm alg;
         WrappingKeySpec spec;
+        const char *key_ref;
         KeyEntry *e;
         _cleanup_(call_end) Call c = {};
         int r;
 
-        r = begin_key_call(b, &c, message, error, KMS_OP_GET_PARAMETERS_FOR_IMPORT, ACTION_IMPORT_KEY_MATERIAL, &e);
+        r = begin_key_call(b, &c, message, error, KMS_OP_GET_PARAMETERS_FOR_IMPORT, ACTION_IMPORT_KEY_MATERIAL, &key_ref);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = sd_bus_message_read(message, "ss", &alg_name, &spec_name);
@@ -291,7 +323,7 @@ int method_get_parameters_for_import(sd_bus_message *message, void *userdata, sd
         r = kms_check_wrapping(&c.failure, alg_name, spec_name, &alg, &spec);
         if (r != 0)
                 return call_fail(&c, r);
-        r = call_authorize(b, &c, e);
+        r = resolve_and_authorize(b, &c, key_ref, false, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
 
@@ -317,11 +349,12 @@ int method_import_key_material(sd_bus_message *message, void *userdata, sd_bus_e
         const void *token, *wrapped;
         size_t token_size, wrapped_size;
         uint64_t valid_to;
+        const char *key_ref;
         KeyEntry *e;
         _cleanup_(call_end) Call c = {};
         int r;
 
-        r = begin_key_call(b, &c, message, error, KMS_OP_IMPORT_KEY_MATERIAL, ACTION_IMPORT_KEY_MATERIAL, &e);
+        r = begin_key_call(b, &c, message, error, KMS_OP_IMPORT_KEY_MATERIAL, ACTION_IMPORT_KEY_MATERIAL, &key_ref);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = sd_bus_message_read_array(message, 'y', &token, &token_size);
@@ -338,7 +371,7 @@ int method_import_key_material(sd_bus_message *message, void *userdata, sd_bus_e
                 r = kms_check_expiration(&c.failure, model, valid_to, now_usec());
         if (r != 0)
                 return call_fail(&c, r);
-        r = call_authorize(b, &c, e);
+        r = resolve_and_authorize(b, &c, key_ref, false, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = kms_import_material(b->service, e, token, token_size, wrapped, wrapped_size, valid_to, &c.failure);
@@ -349,14 +382,15 @@ int method_import_key_material(sd_bus_message *message, void *userdata, sd_bus_e
 
 int method_delete_imported_key_material(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         BusKms *b = userdata;
+        const char *key_ref;
         KeyEntry *e;
         _cleanup_(call_end) Call c = {};
         int r;
 
-        r = begin_key_call(b, &c, message, error, KMS_OP_DELETE_IMPORTED_KEY_MATERIAL, ACTION_IMPORT_KEY_MATERIAL, &e);
+        r = begin_key_call(b, &c, message, error, KMS_OP_DELETE_IMPORTED_KEY_MATERIAL, ACTION_IMPORT_KEY_MATERIAL, &key_ref);
         if (r <= 0)
                 return r == 0 ? 1 : r;
-        r = call_authorize(b, &c, e);
+        r = resolve_and_authorize(b, &c, key_ref, false, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = kms_delete_imported_material(b->service, e, &c.failure);
