@@ -32,6 +32,18 @@ typedef enum KmsFault {
         _KMS_FAULT_MAX,
 } KmsFault;
 
+/* How much one owner, and everyone together, may keep in the store and in memory. Keys owned by
+ * root or by the daemon's own user count towards max_keys only. 0 means the default. */
+typedef struct KmsQuotas {
+        size_t max_keys;
+        size_t max_keys_per_user;
+        uint64_t max_bytes_per_user;    /* descriptions, tag keys and tag values, in bytes */
+} KmsQuotas;
+
+#define KMS_MAX_KEYS_DEFAULT 100000U
+#define KMS_MAX_KEYS_PER_USER_DEFAULT 1000U
+#define KMS_MAX_BYTES_PER_USER_DEFAULT (4ULL << 20)
+
 typedef struct KmsService {
         Store *store;
         KeyIndex index;
@@ -47,6 +59,7 @@ typedef struct KmsService {
                 char name[64];
         } user_names[32];
         size_t n_user_names;
+        KmsQuotas quotas;
         KmsFault fault;
 } KmsService;
 
@@ -55,6 +68,7 @@ typedef struct KmsServiceConfig {
         const char *kek_file;
         size_t cache_max;               /* 0: from the kernel's key quota */
         uint64_t test_only_seconds_per_day;
+        KmsQuotas quotas;
 } KmsServiceConfig;
 
 int kms_service_new(sd_event *event, KmsService **ret);
@@ -77,6 +91,14 @@ int kms_resolve_key(KmsService *s, const char *input, bool any_form, KmsFailure 
 int kms_resolve_alias(KmsService *s, const char *name, KmsFailure *f, Alias **ret);
 /* The key-state rule of op for e (key-state.c), with e's ARN in the failure. */
 int kms_check_state(KmsService *s, KmsOperation op, const KeyEntry *e, KmsFailure *f);
+
+/* Sets the quotas (0 fields: the defaults). */
+void kms_service_set_quotas(KmsService *s, const KmsQuotas *q);
+/* Whether owner may have one more key (added: 1) and add_bytes more bytes of descriptions and tags
+ * (plus what removed_bytes frees): 0, or KMS_COND_KEYS_PER_USER, KMS_COND_KEYS_TOTAL,
+ * KMS_COND_BYTES_PER_USER with f filled. */
+int kms_check_quota(KmsService *s, uid_t owner, size_t added, uint64_t add_bytes, uint64_t removed_bytes,
+                    KmsFailure *f);
 
 int kms_create_key(KmsService *s, uid_t owner, KeySpec spec, KeyOrigin origin, const char *description,
                    const KeyTag *tags, size_t n_tags, KmsFailure *f, KeyEntry **ret);
