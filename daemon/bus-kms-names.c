@@ -5,6 +5,7 @@
 
 #include "bus-kms-internal.h"
 #include "kms-check.h"
+#include "log.h"
 #include "macro.h"
 
 /* ---- Aliases. ---- */
@@ -300,6 +301,51 @@ int method_list_resource_tags(sd_bus_message *message, void *userdata, sd_bus_er
 
 /* ---- Importing key material (Origin EXTERNAL). ---- */
 
+/* A wrapping key is made on the import worker (import.c); when it is, the request is dispatched
+ * again, as after a polkit answer, and this time finds it. */
+static int import_ready(void *request, void *userdata) {
+        sd_bus_message *m = request;
+        int r;
+
+        r = sd_bus_message_rewind(m, true);
+        if (r >= 0)
+                r = sd_bus_enqueue_for_read(userdata, m);
+        if (r < 0) {
+                log_error_errno(r, "Failed to re-dispatch a request after its wrapping key was made: %m");
+                (void) sd_bus_reply_method_errorf(m, HMACD_ERROR_PREFIX "KMSInternalException",
+                                                  "GetParametersForImport failed: %s", strerror(-r));
+        }
+        return r;
+}
+
+static void *import_ref(void *request) {
+        return sd_bus_message_ref(request);
+}
+
+static void import_unref(void *request) {
+        sd_bus_message_unref(request);
+}
+
+int bus_kms_start_import_worker(BusKms *b, sd_bus *bus) {
+        return kms_start_import_worker(b->service, &(ImportWorkerOps) {
+                .ref_request = import_ref,
+                .unref_request = import_unref,
+                .ready = import_ready,
+                .userdata = bus,
+        });
+}
+
+typedef struct ImportWait {
+        KmsService *service;
+        sd_bus_message *message;
+        bool waiting;
+} ImportWait;
+
+static void import_wait_done(ImportWait *w) {
+        if (!w->waiting)
+                kms_forget_import(w->service, w->message);
+}
+
 int method_get_parameters_for_import(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ uint8_t *token = NULL, *public_key = NULL;
@@ -311,6 +357,7 @@ int method_get_parameters_for_import(sd_bus_message *message, void *userdata, sd
         WrappingKeySpec spec;
         const char *key_ref;
         KeyEntry *e;
+        _cleanup_(import_wait_done) ImportWait wait = { b->service, message };
         _cleanup_(call_end) Call c = {};
         int r;
 
@@ -327,8 +374,13 @@ int method_get_parameters_for_import(sd_bus_message *message, void *userdata, sd
         if (r <= 0)
                 return r == 0 ? 1 : r;
 
-        r = kms_get_import_parameters(b->service, e, alg, spec, &token, &token_size, &public_key, &public_key_size,
-                                      &valid_to, &c.failure);
+        r = kms_get_import_parameters(b->service, e, alg, spec, c.caller.uid, message, &token, &token_size, &public_key,
+                                      &public_key_size, &valid_to, &c.failure);
+        if (r == -EINPROGRESS) {
+                /* Its polkit answer stays with it until it comes back (or the linger time passes). */
+                wait.waiting = c.pending = true;
+                return 1;
+        }
         if (r != 0)
                 return call_fail(&c, r);
         r = sd_bus_message_new_method_return(message, &reply);

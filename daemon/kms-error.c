@@ -94,7 +94,8 @@ static const struct {
         [KMS_COND_ALIASES_PER_KEY] = { KMS_ERROR_LIMIT_EXCEEDED,
                 "Key {arn} already has {max} aliases, the most a key may have." },
         [KMS_COND_IMPORT_PARAMETERS_LIMIT] = { KMS_ERROR_LIMIT_EXCEEDED,
-                "Too many import parameters are outstanding ({max}); use or let some expire first." },
+                "The owner's keys have {max} import parameters outstanding, the most one user may have; use or let "
+                "some expire first." },
         [KMS_COND_IMPORT_BUSY] = { KMS_ERROR_LIMIT_EXCEEDED,
                 "Too many wrapping keys are being made for this user ({max}); try again when they are done." },
         [KMS_COND_KEYS_PER_USER] = { KMS_ERROR_LIMIT_EXCEEDED,

@@ -61,6 +61,7 @@ KmsService *kms_service_free(KmsService *s) {
         if (!s)
                 return NULL;
         sd_event_source_disable_unref(s->deletion_timer);
+        sd_event_source_disable_unref(s->import_worker);
         sd_event_unref(s->event);
         key_material_free(s->material);
         store_free(s->store);

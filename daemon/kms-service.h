@@ -52,6 +52,7 @@ typedef struct KmsService {
         ImportTable *imports;
         sd_event *event;                /* for the deletion timer; NULL: no timer (unit tests) */
         sd_event_source *deletion_timer;
+        sd_event_source *import_worker;  /* the import worker's "key made" eventfd */
         uint64_t usec_per_day;
         char machine_id[MACHINE_ID_MAX + 1];
         struct {
@@ -122,9 +123,15 @@ int kms_delete_alias(KmsService *s, Alias *a);
 int kms_tag(KmsService *s, KeyEntry *e, const KeyTag *tags, size_t n, KmsFailure *f);
 int kms_untag(KmsService *s, KeyEntry *e, const char *const *keys, size_t n, KmsFailure *f);
 
+/* Makes wrapping keys on a worker thread from now on (before the seccomp filter is loaded). */
+int kms_start_import_worker(KmsService *s, const ImportWorkerOps *ops);
+/* GetParametersForImport for request, asked by caller. -EINPROGRESS: the key is being made, and the
+ * request comes back through ops->ready() (the bus adapter dispatches it again); the handler must
+ * call kms_forget_import() when it ends without waiting. */
 int kms_get_import_parameters(KmsService *s, KeyEntry *e, WrappingAlgorithm alg, WrappingKeySpec spec,
-                              uint8_t **ret_token, size_t *ret_token_size, uint8_t **ret_public_key,
+                              uid_t caller, void *request, uint8_t **ret_token, size_t *ret_token_size, uint8_t **ret_public_key,
                               size_t *ret_public_key_size, uint64_t *ret_valid_to, KmsFailure *f);
+void kms_forget_import(KmsService *s, void *request);
 int kms_import_material(KmsService *s, KeyEntry *e, const uint8_t *token, size_t token_size, const uint8_t *wrapped,
                         size_t wrapped_size, uint64_t valid_to, KmsFailure *f);
 int kms_delete_imported_material(KmsService *s, KeyEntry *e, KmsFailure *f);
