@@ -70,7 +70,7 @@ struct ImportTable {
         /* The worker. jobs[] in order of arrival; lock guards jobs[].state and .pkey, and stop. */
         ImportWorkerOps ops;
         pthread_t thread;
-        bool running, stop;
+        bool running, started, stop;
         pthread_mutex_t lock;
         pthread_cond_t wake;
         int event_fd;
@@ -289,6 +289,9 @@ static void *worker_main(void *userdata) {
         ImportTable *t = userdata;
 
         pthread_mutex_lock(&t->lock);
+        /* Fully started (thread set-up calls done) before the seccomp filter comes. */
+        t->started = true;
+        pthread_cond_broadcast(&t->wake);
         for (;;) {
                 ImportJob *job = NULL;
                 WrappingKeySpec spec;
@@ -347,6 +350,10 @@ int import_table_start_worker(ImportTable *t, const ImportWorkerOps *ops, int *r
                 return -r;
         }
         t->running = true;
+        pthread_mutex_lock(&t->lock);
+        while (!t->started)
+                pthread_cond_wait(&t->wake, &t->lock);
+        pthread_mutex_unlock(&t->lock);
         *ret_fd = t->event_fd;
         return 0;
 }
