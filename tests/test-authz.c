@@ -1127,3 +1127,36 @@ Test(authz_glue, identify_sender_leaves) {
         cr_assert_not(r[0].done || r[1].done);
         cr_assert_eq(f.handler_runs, 2);
 }
+
+/* ---- fairness ---- */
+
+Test(authz, fair_queue_serves_uids_in_turn_and_bounds_each) {
+        AuthzFairLimits limits = { .per_uid = 3, .total = 5, .bytes_per_uid = 100, .bytes_total = 1000 };
+        int req[8];
+        AuthzFair *f = NULL;
+
+        cr_assert_eq(authz_fair_new(&limits, &f), 0);
+        /* UID 1 floods, UID 2 asks twice, UID 3 once. */
+        cr_assert_eq(authz_fair_push(f, 1, &req[0], 10), 0);
+        cr_assert_eq(authz_fair_push(f, 1, &req[1], 10), 0);
+        cr_assert_eq(authz_fair_push(f, 1, &req[2], 10), 0);
+        cr_assert_eq(authz_fair_push(f, 1, &req[3], 10), -EDQUOT); /* per UID */
+        cr_assert_eq(authz_fair_push(f, 2, &req[4], 95), 0);       /* a first request of any size */
+        cr_assert_eq(authz_fair_push(f, 2, &req[5], 10), -EDQUOT); /* bytes per UID */
+        cr_assert_eq(authz_fair_push(f, 3, &req[6], 1), 0);
+        cr_assert_eq(authz_fair_push(f, 4, &req[7], 1), -EDQUOT); /* in all */
+        cr_assert_eq(authz_fair_count(f), 5);
+        cr_assert_eq(authz_fair_count_uid(f, 1), 3);
+
+        /* One UID after the other, each in its own order. */
+        cr_assert_eq(authz_fair_pop(f), &req[0]);
+        cr_assert_eq(authz_fair_pop(f), &req[4]);
+        cr_assert_eq(authz_fair_pop(f), &req[6]);
+        cr_assert_eq(authz_fair_pop(f), &req[1]);
+        cr_assert_eq(authz_fair_push(f, 3, &req[6], 1), 0); /* UID 3 comes back at the end of the round */
+        cr_assert_eq(authz_fair_pop(f), &req[6]);
+        cr_assert_eq(authz_fair_pop(f), &req[2]);
+        cr_assert_null(authz_fair_pop(f));
+        cr_assert_eq(authz_fair_count(f), 0);
+        authz_fair_free(f, NULL);
+}
