@@ -223,6 +223,10 @@ int kms_service_load(KmsService *s, const KmsServiceConfig *config) {
                                        kek_source);
         if (r == -EBADMSG)
                 return log_error_errno(r, "The key-encryption key %s is not 32 bytes long.", kek_source);
+        if (r == -EPERM)
+                return log_error_errno(r, "The key-encryption key %s may be read or changed by others than this "
+                                       "service's user; it must be a 0600 file of that user (or root).",
+                                       kek_source);
         if (r < 0)
                 return log_error_errno(r, "Failed to load the key-encryption key %s: %m", kek_source);
 
