@@ -116,11 +116,16 @@ struct Authz {
         AuthzFair *fair;
         Hashmap *admitted;
         sd_event_source *admit_source;
+        /* Refusals of a full queue are audited one a second, with how many were left out: a flood
+         * must not cost a log write per request. */
+        uint64_t refused_audit_usec;
+        size_t refused_unaudited;
 };
 
 /* A GetConnectionCredentials call in flight, and the requests of that sender waiting for it. */
-#define IDENT_WAITING_MAX       16U
-#define IDENT_WAITING_TOTAL_MAX 1024U
+/* 128: what the bus lets one connection have waiting for replies (max_replies_per_connection). */
+#define IDENT_WAITING_MAX       128U
+#define IDENT_WAITING_TOTAL_MAX 16384U
 
 typedef struct Ident {
         Authz *authz;
@@ -506,16 +511,19 @@ static int identify(Authz *a, sd_bus_message *m, Caller *ret) {
         }
 
         /* Ask the bus without waiting for it, so that a flood of new connections does not stall the
-         * loop; the request waits in a bounded queue per sender. Past the bounds, ask and wait. */
+         * loop; the request waits in a bounded queue per sender. Past the bounds the answer is "Too
+         * many requests in flight": asking and waiting there would put every other caller behind a
+         * round trip through a bus busy with the flood, once per request of it. */
         id = hashmap_get_str(a->idents, sender);
-        if ((id && id->n_waiting >= IDENT_WAITING_MAX) || a->n_ident_waiting >= IDENT_WAITING_TOTAL_MAX)
-                return identify_now(a, m, ret);
         for (size_t i = 0; id && i < id->n_waiting; i++)
                 if (id->waiting[i] == m)
                         return 0; /* dispatched again before the answer: keep waiting */
         bytes = message_bytes(m);
-        if (a->ident_bytes > a->limits_bytes_total || bytes > a->limits_bytes_total - a->ident_bytes)
-                return identify_now(a, m, ret);
+        if ((id && id->n_waiting >= IDENT_WAITING_MAX) || a->n_ident_waiting >= IDENT_WAITING_TOTAL_MAX ||
+            a->ident_bytes > a->limits_bytes_total || bytes > a->limits_bytes_total - a->ident_bytes) {
+                (void) sd_bus_reply_method_errorf(m, AUTHZ_ERROR_LIMIT_EXCEEDED, "Too many requests in flight");
+                return 0;
+        }
 
         if (!id) {
                 id = calloc(1, sizeof *id + strlen(sender) + 1);
@@ -609,6 +617,21 @@ static int admit(Authz *a, sd_bus_message *m, const Caller *caller) {
         }
         r = authz_fair_push(a->fair, caller->uid, m, message_bytes(m));
         if (r == -EDQUOT) {
+                uint64_t now = now_usec();
+                if (now - a->refused_audit_usec >= 1000000) {
+                        if (a->refused_unaudited > 0)
+                                log_warning("%zu more requests were refused as too many in flight.",
+                                            a->refused_unaudited);
+                        log_audit(&(AuditRecord) {
+                                .operation = sd_bus_message_get_member(m),
+                                .result = "LimitExceededException",
+                                .uid = caller->uid,
+                                .pid = caller->pid,
+                        });
+                        a->refused_audit_usec = now;
+                        a->refused_unaudited = 0;
+                } else
+                        a->refused_unaudited++;
                 (void) sd_bus_reply_method_errorf(m, AUTHZ_ERROR_LIMIT_EXCEEDED, "Too many requests in flight");
                 return 0;
         }
