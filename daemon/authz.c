@@ -123,8 +123,9 @@ struct Authz {
 };
 
 /* A GetConnectionCredentials call in flight, and the requests of that sender waiting for it. */
-/* 128: what the bus lets one connection have waiting for replies (max_replies_per_connection). */
-#define IDENT_WAITING_MAX       128U
+/* A new connection may pipeline this many calls before the bus has said who it is; beyond, each
+ * would be dispatched twice before being refused. */
+#define IDENT_WAITING_MAX       32U
 #define IDENT_WAITING_TOTAL_MAX 16384U
 
 typedef struct Ident {
