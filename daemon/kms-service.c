@@ -133,6 +133,7 @@ static int load_one_tag(const char *key_id, const char *key, const char *value, 
         e->tags = tags;
         tags[e->n_tags] = (KeyTag) { strdup(key), strdup(value) };
         e->n_tags++;
+        e->tag_bytes += (uint32_t) (strlen(key) + strlen(value)); /* for the owner's quota */
         return tags[e->n_tags - 1].key && tags[e->n_tags - 1].value ? 0 : -ENOMEM;
 }
 
