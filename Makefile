@@ -64,7 +64,7 @@ TESTS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(B)/hmacd $(B)/hmacctl $(LIBHMACD) $(B)/libhmacd.pc $(TESTS)
+all: $(B)/hmacd $(B)/hmacctl $(LIBHMACD) $(B)/libhmacd.pc $(TESTS) $(B)/tests/tools/hmacd-harness
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -113,6 +113,11 @@ $(B)/tests/%: $(B)/tests/%.o $(call obj,$(TEST_SUPPORT_SRC)) $(CLI_A) $(DAEMON_A
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(call obj,$(TEST_SUPPORT_SRC)) $(CLI_A) $(DAEMON_A) $(SHARED_A) -L$(B) -lhmacd \
 		$(PKG_LIBS) -lcriterion -Wl,-rpath,'$$ORIGIN/..'
 
+# The harness for scripts (make demo): the same bus and daemon start as the tests'.
+$(B)/tests/tools/%.o: ALL_CFLAGS += -Itests
+$(B)/tests/tools/hmacd-harness: $(B)/tests/tools/hmacd-harness.o $(B)/tests/harness.o $(SHARED_A)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
+
 check: deps
 	$(MAKE) all
 	tests/run-tests $(B)
@@ -124,7 +129,7 @@ demo: deps
 clean:
 	rm -rf $(B)
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' -type f 2>/dev/null)
 
 # Further targets (install, selinux, bench, ...) live in mk/*.mk, included last so that they can use
 # the variables above; they may add to DEB_PACKAGES.

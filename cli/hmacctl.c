@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* hmacctl: the command-line client of hmacd, shaped like `aws kms`: the same subcommand and option
- * names, JSON or tab-separated text output like the aws CLI's, the same error lines and exit codes.
- * Each subcommand is one row of the verbs[] table (its AWS operation name, its parameters, which of
- * them are required) and one verb_*() function that makes the calls and builds the output. */
+/* hmacctl: the command-line client of hmacd, shaped like `aws kms` of AWS CLI v2, so that scripts
+ * written for it run unchanged: the same subcommand and option names, blobs in base64
+ * (--cli-binary-format), --query and the output formats (jmespath.c, output.c), --cli-input-json and
+ * --cli-input-yaml (yaml.c) with --generate-cli-skeleton, botocore's paging and NextToken, the aws
+ * global options (those without a meaning here accepted and ignored), the same error lines and exit
+ * codes. Each subcommand is one row of the verbs[] table (its AWS operation name, its parameters in
+ * the order of the AWS request, which of them are required) and one verb_*() function that makes the
+ * calls, each through CALL() so that --debug can time it, and builds the output. */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -26,6 +30,7 @@
 #include "jmespath.h"
 #include "json.h"
 #include "kms.h"
+#include "output.h"
 #include "macro.h"
 #include "util.h"
 #include "yaml.h"
@@ -42,16 +47,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdKeyList *, hmacd_key_list_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdAliasList *, hmacd_alias_list_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdTagList *, hmacd_tag_list_free);
 
-typedef enum OutputFormat {
-        OUTPUT_JSON,
-        OUTPUT_TEXT,
-        OUTPUT_TABLE,
-        OUTPUT_YAML,
-        OUTPUT_YAML_STREAM,
-        _OUTPUT_FORMAT_MAX,
-} OutputFormat;
-
+/* --output: the formats of output.h, by the names aws takes. */
 static const char *const output_formats[] = { "json", "text", "table", "yaml", "yaml-stream", NULL };
+static const OutputFormat output_format_table[] = {
+        OUTPUT_FORMAT_JSON,  OUTPUT_FORMAT_TEXT,        OUTPUT_FORMAT_TABLE,
+        OUTPUT_FORMAT_YAML,  OUTPUT_FORMAT_YAML_STREAM,
+};
 
 typedef enum BinaryFormat {
         BINARY_FORMAT_BASE64,             /* blobs on the command line are base64, as AWS CLI v2 */
@@ -69,6 +70,7 @@ typedef enum Skeleton {
 
 static const char *const skeletons[] = { "", "input", "output", "yaml-input", NULL };
 static const char *const colors[] = { "on", "off", "auto", NULL };
+static const OutputColor color_table[] = { OUTPUT_COLOR_ON, OUTPUT_COLOR_OFF, OUTPUT_COLOR_AUTO };
 
 typedef enum ParamKind {
         PARAM_STRING,           /* one string */
@@ -120,6 +122,7 @@ typedef enum ParamId {
         PARAM_KEY_MATERIAL,
         PARAM_MESSAGES,
         PARAM_MESSAGE_FORMAT,
+        PARAM_GRANT_TOKENS,     /* accepted and ignored: hmacd has no grants */
         _PARAM_MAX,
         _PARAM_INVALID = -EINVAL,
 } ParamId;
@@ -159,18 +162,17 @@ static const Param params[_PARAM_MAX] = {
                                "alias/ followed by 1 to 250 of A-Z a-z 0-9 / _ -; alias/aws/ and "
                                "alias/hmacd/ are reserved" },
         [PARAM_KEY_SPEC] = { "key-spec", "KeySpec", PARAM_STRING, 0, "SPEC",
-                             "HMAC_224, HMAC_256, HMAC_384 or HMAC_512",
-                .placeholder = "HMAC_224" },
+                             "HMAC_224, HMAC_256, HMAC_384 or HMAC_512", .placeholder = "HMAC_224" },
         [PARAM_KEY_USAGE] = { "key-usage", "KeyUsage", PARAM_STRING, 0, "USAGE",
                               "GENERATE_VERIFY_MAC (required by the service for HMAC keys)",
-                .placeholder = "GENERATE_VERIFY_MAC" },
+                              .placeholder = "GENERATE_VERIFY_MAC" },
         [PARAM_DESCRIPTION] = { "description", "Description", PARAM_STRING, 0, "TEXT",
                                 "Free text, up to 8192 characters" },
         [PARAM_TAGS] = { "tags", "Tags", PARAM_TAG_LIST, 0, "TagKey=K,TagValue=V ...",
                          "Tags for the key; several may follow one --tags, and --tags may repeat" },
         [PARAM_ORIGIN] = { "origin", "Origin", PARAM_STRING, 0, "ORIGIN",
                            "HMACD (the default) or EXTERNAL (key material imported later)",
-                .placeholder = "HMACD" },
+                           .placeholder = "HMACD" },
         [PARAM_MESSAGE] = { "message", "Message", PARAM_BLOB, 0, "BLOB",
                             "The message, 1 to 4096 bytes: base64 (text with --cli-binary-format "
                             "raw-in-base64-out), or fileb://PATH for a file's bytes (fileb://- reads "
@@ -178,7 +180,7 @@ static const Param params[_PARAM_MAX] = {
         [PARAM_MAC_ALGORITHM] = { "mac-algorithm", "MacAlgorithm", PARAM_STRING, 0, "ALGORITHM",
                                   "HMAC_SHA_224, HMAC_SHA_256, HMAC_SHA_384 or HMAC_SHA_512, matching the "
                                   "key spec",
-                .placeholder = "HMAC_SHA_224" },
+                                  .placeholder = "HMAC_SHA_224" },
         [PARAM_MAC] = { "mac", "Mac", PARAM_BLOB, 0, "BLOB",
                         "The MAC to verify: base64 (as generate-mac prints it), or fileb://PATH for "
                         "raw bytes" },
@@ -210,29 +212,28 @@ static const Param params[_PARAM_MAX] = {
                                        "ALGORITHM",
                                        "RSAES_OAEP_SHA_256 or RSAES_OAEP_SHA_1: RSA OAEP with that hash for "
                                        "OAEP and MGF1",
-                .placeholder = "RSAES_OAEP_SHA_1" },
+                                       .placeholder = "RSAES_OAEP_SHA_1" },
         [PARAM_WRAPPING_KEY_SPEC] = { "wrapping-key-spec", "WrappingKeySpec", PARAM_STRING, 0, "SPEC",
-                                      "RSA_2048, RSA_3072 or RSA_4096",
-                .placeholder = "RSA_2048" },
+                                      "RSA_2048, RSA_3072 or RSA_4096", .placeholder = "RSA_2048" },
         [PARAM_IMPORT_KEY_SPEC] = { "wrapping-key-spec", "WrappingKeySpec", PARAM_STRING, 0, "SPEC",
                                     "The wrapping key to ask for: RSA_2048 (the default), RSA_3072 or "
                                     "RSA_4096",
-                .placeholder = "RSA_2048" },
+                                    .placeholder = "RSA_2048" },
         [PARAM_IMPORT_TOKEN] = { "import-token", "ImportToken", PARAM_BLOB, 0, "BLOB",
                                  "The ImportToken of get-parameters-for-import: base64, or fileb://PATH "
                                  "for raw bytes" },
-        [PARAM_ENCRYPTED_KEY_MATERIAL] = { "encrypted-key-material", "EncryptedKeyMaterial",
-                                           PARAM_BLOB, 0, "BLOB",
+        [PARAM_ENCRYPTED_KEY_MATERIAL] = { "encrypted-key-material", "EncryptedKeyMaterial", PARAM_BLOB, 0,
+                                           "BLOB",
                                            "The key material encrypted to the PublicKey: base64, or "
                                            "fileb://PATH for raw bytes" },
         [PARAM_EXPIRATION_MODEL] = { "expiration-model", "ExpirationModel", PARAM_STRING, 0, "MODEL",
                                      "KEY_MATERIAL_EXPIRES (the default, which needs --valid-to) or "
                                      "KEY_MATERIAL_DOES_NOT_EXPIRE",
-                .placeholder = "KEY_MATERIAL_EXPIRES" },
+                                     .placeholder = "KEY_MATERIAL_EXPIRES" },
         [PARAM_IMPORT_EXPIRATION_MODEL] = { "expiration-model", "ExpirationModel", PARAM_STRING, 0, "MODEL",
                                             "KEY_MATERIAL_EXPIRES (the default with --valid-to) or "
                                             "KEY_MATERIAL_DOES_NOT_EXPIRE (the default without it)",
-                .placeholder = "KEY_MATERIAL_EXPIRES" },
+                                            .placeholder = "KEY_MATERIAL_EXPIRES" },
         [PARAM_VALID_TO] = { "valid-to", "ValidTo", PARAM_TIMESTAMP, 0, "TIME",
                              "When the material expires (at most 365 days ahead): ISO 8601 such as "
                              "2026-06-30T12:00:00Z, or seconds since the epoch" },
@@ -249,8 +250,10 @@ static const Param params[_PARAM_MAX] = {
                                    "lines (the default): one message per line, without its newline; "
                                    "length-prefixed: each message after its length as a 4-byte big-endian "
                                    "integer",
-                                   0, message_formats,
-                .placeholder = "lines" },
+                                   0, message_formats, .placeholder = "lines" },
+        [PARAM_GRANT_TOKENS] = { "grant-tokens", "GrantTokens", PARAM_STRING_LIST, 1, "TOKEN ...",
+                                 "Accepted and ignored, for scripts written for AWS: hmacd has no grants, "
+                                 "polkit decides" },
 };
 
 typedef struct Tag {
@@ -288,6 +291,7 @@ struct Context {
 
         /* The global options, and those the aws CLI gives every subcommand. */
         OutputFormat output;
+        OutputColor color;
         BinaryFormat binary_format;
         Skeleton skeleton;
         char *query;
@@ -334,8 +338,6 @@ static void context_done(Context *c) {
 static bool isempty(const char *s) {
         return !s || !*s;
 }
-
-#define CLAMP(x, lo, hi) ((x) < (lo) ? (lo) : (x) > (hi) ? (hi) : (x))
 
 static void *mfree(void *p) {
         free(p);
@@ -509,10 +511,11 @@ static int report_error(const Context *c, const char *operation, int r, const Hm
                         return EXIT_OTHER;
                 }
 
-                /* polkit's refusals come as the bus's own AccessDenied errors (API.md, section 6). */
+                /* polkit's refusals come as the bus's own errors (AccessDenied,
+                 * InteractiveAuthorizationRequired; API.md, section 6), which libhmacd reports as -EACCES:
+                 * no need to know their names. */
                 exception = e->name;
-                if (!e->service && (streq(e->name, SD_BUS_ERROR_ACCESS_DENIED) ||
-                                    streq(e->name, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED)))
+                if (!e->service && r == -EACCES)
                         exception = "AccessDeniedException";
 
                 fprintf(stderr, "\nAn error occurred (%s) when calling the %s operation: %s", exception,
@@ -520,15 +523,16 @@ static int report_error(const Context *c, const char *operation, int r, const Hm
                 if (streq(exception, "AccessDeniedException")) {
                         const char *key = context_key(c);
 
-                        fprintf(stderr, "%s%s is not allowed to call %s (polkit action %s)%s%s%s. Only a polkit "
-                                        "rule can allow it: see \"Who may use which key: polkit\" in the README "
-                                        "of hmacd, and hmacctl(1).",
-                                isempty(e->message) ? "" : " ", getuid() == 0 ? "root" : "this user", operation,
-                                operation_action(operation), key ? " on key '" : "", strempty(key),
-                                key ? "'" : "");
-                        if (streq(e->name, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
-                                fprintf(stderr, " polkit wanted to ask for a password, which "
-                                                "--no-ask-password does not allow.");
+                        /* What was refused, on which key, and what can change that. */
+                        fprintf(stderr,
+                                "%spolkit did not allow %s (action %s)%s%s%s for this caller. A polkit "
+                                "rule can allow it: see \"Who may use which key: polkit\" in hmacd's "
+                                "README.",
+                                isempty(e->message) ? "" : " ", operation, operation_action(operation),
+                                key ? " on key '" : "", strempty(key), key ? "'" : "");
+                        if (!c->ask_password)
+                                fprintf(stderr, " Where polkit would ask for a password, --no-ask-password "
+                                                "rules that out.");
                 }
                 fputc('\n', stderr);
                 return EXIT_SERVICE;
@@ -560,9 +564,15 @@ static int query_check(Context *c) {
         return 0;
 }
 
-/* Prints a result: through --query if given, in the --output format. */
+/* Prints a result (a response, or a page of one): through --query if given, in the --output format, as
+ * the aws CLI's formatters do. */
 static int print_result(const Context *c, JsonValue *v) {
         _cleanup_(json_value_freep) JsonValue *queried = NULL;
+        OutputOptions options = {
+                .format = c->output,
+                .color = c->color,
+                .title = c->verb ? c->verb->operation : NULL,
+        };
         int r;
 
         if (c->query) {
@@ -576,19 +586,15 @@ static int print_result(const Context *c, JsonValue *v) {
                 v = queried;
         }
 
-        switch (c->output) {
-        case OUTPUT_TEXT:
-                r = json_print_text(stdout, v);
-                break;
-        case OUTPUT_JSON:
-                r = json_print(stdout, v);
-                break;
-        default:
-                /* table and yaml come with the output module (cli/output.c). */
-                r = -EOPNOTSUPP;
-        }
+        /* JSON and YAML print nothing for an empty object, as aws for operations without output. */
+        if (json_type(v) == JSON_OBJECT && json_size(v) == 0 && c->output != OUTPUT_FORMAT_TEXT &&
+            c->output != OUTPUT_FORMAT_TABLE)
+                return 0;
+
+        r = output_print(stdout, v, &options);
         if (r < 0) {
-                fprintf(stderr, "\nFailed to format the output: %s\n", strerror(-r));
+                fprintf(stderr, "\n%s\n", r == -EINVAL ? "The output cannot be shown in this format (aws's "
+                                                         "formatter fails on it too)" : strerror(-r));
                 return EXIT_OTHER;
         }
         if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -660,8 +666,7 @@ static char *resolve_key_arn(Context *c, const char *key_id) {
         int r;
 
         hmacd_set_allow_interactive_authorization(c->hmacd, false);
-        r = CALL(c, "DescribeKey", NULL,
-                 hmacd_describe_key(c->hmacd, key_id, &m, NULL));
+        r = CALL(c, "DescribeKey", NULL, hmacd_describe_key(c->hmacd, key_id, &m, NULL));
         hmacd_set_allow_interactive_authorization(c->hmacd, c->ask_password);
         if (r >= 0)
                 return strdup(m->arn);
@@ -701,11 +706,32 @@ static int verb_create_key(Context *c) {
 
         r = CALL(c, "CreateKey", &e,
                  hmacd_create_key(c->hmacd, c->string[PARAM_KEY_SPEC], c->string[PARAM_KEY_USAGE],
-                             c->string[PARAM_DESCRIPTION], tags, c->n_tags, c->string[PARAM_ORIGIN], &m, &e));
+                                  c->string[PARAM_DESCRIPTION], tags, c->n_tags, c->string[PARAM_ORIGIN], &m,
+                                  &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
         return print_key_metadata(c, m);
+}
+
+/* Not an AWS operation: the daemon's Counters property, as {"Counters": {"Name": value, ...}}. */
+static int verb_get_counters(Context *c) {
+        _cleanup_(json_value_freep) JsonValue *root = NULL;
+        HmacdCounterList *l = NULL;
+        JsonValue *counters;
+        int r;
+
+        r = CALL(c, "Get", NULL, hmacd_get_counters(c->hmacd, &l));
+        if (r < 0)
+                return report_error(c, c->verb->operation, r, NULL);
+
+        root = json_object();
+        counters = json_object();
+        for (size_t i = 0; i < l->n; i++)
+                json_add(counters, l->counters[i].name, json_unsigned(l->counters[i].value));
+        json_add(root, "Counters", counters);
+        hmacd_counter_list_free(l);
+        return print_result(c, root);
 }
 
 static int verb_describe_key(Context *c) {
@@ -713,8 +739,7 @@ static int verb_describe_key(Context *c) {
         _cleanup_(hmacd_error_clear) HmacdError e = {};
         int r;
 
-        r = CALL(c, "DescribeKey", &e,
-                 hmacd_describe_key(c->hmacd, c->string[PARAM_KEY_ID], &m, &e));
+        r = CALL(c, "DescribeKey", &e, hmacd_describe_key(c->hmacd, c->string[PARAM_KEY_ID], &m, &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -731,8 +756,8 @@ static int verb_generate_mac(Context *c) {
 
         r = CALL(c, "GenerateMac", &e,
                  hmacd_generate_mac(c->hmacd, c->string[PARAM_KEY_ID], c->blob[PARAM_MESSAGE].data,
-                               c->blob[PARAM_MESSAGE].size, c->string[PARAM_MAC_ALGORITHM], mac, &mac_size, &arn,
-                               &e));
+                                    c->blob[PARAM_MESSAGE].size, c->string[PARAM_MAC_ALGORITHM], mac,
+                                    &mac_size, &arn, &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -758,8 +783,8 @@ static int verb_verify_mac(Context *c) {
 
         r = CALL(c, "VerifyMac", &e,
                  hmacd_verify_mac(c->hmacd, c->string[PARAM_KEY_ID], c->blob[PARAM_MESSAGE].data,
-                             c->blob[PARAM_MESSAGE].size, c->string[PARAM_MAC_ALGORITHM],
-                             c->blob[PARAM_MAC].data, c->blob[PARAM_MAC].size, &arn, &e));
+                                  c->blob[PARAM_MESSAGE].size, c->string[PARAM_MAC_ALGORITHM],
+                                  c->blob[PARAM_MAC].data, c->blob[PARAM_MAC].size, &arn, &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -786,7 +811,8 @@ static char *token_encode(const char *marker, bool truncated, int64_t amount) {
         if (!m || json_format(m, 0, JSON_FORMAT_ASCII, &value) < 0)
                 return NULL;
         if (truncated)
-                r = asprintf(&text, "{\"Marker\": %s, \"boto_truncate_amount\": %" PRIi64 "}", value, amount);
+                r = asprintf(&text, "{\"Marker\": %s, \"boto_truncate_amount\": %" PRIi64 "}", value,
+                             amount);
         else
                 r = asprintf(&text, "{\"Marker\": %s}", value);
         if (r < 0)
@@ -812,7 +838,8 @@ static int token_decode(const char *token, char **ret_marker, int64_t *ret_skip)
         if (r == -ENOMEM)
                 return r;
         if (r >= 0 && json_type(v) == JSON_OBJECT) {
-                const JsonValue *m = json_object_get(v, "Marker"), *n = json_object_get(v, "boto_truncate_amount");
+                const JsonValue *m = json_object_get(v, "Marker"),
+                                *n = json_object_get(v, "boto_truncate_amount");
 
                 if (json_type(m) == JSON_STRING && !streq(json_string_value(m), "None")) {
                         marker = strdup(json_string_value(m));
@@ -849,7 +876,8 @@ static int token_decode(const char *token, char **ret_marker, int64_t *ret_skip)
 
 static ParamId verb_limit(const Verb *v) {
         for (size_t i = 0; v && i < ELEMENTSOF(v->params) && v->params[i].id > 0; i++)
-                if (params[v->params[i].id].kind == PARAM_UINT32 && streq(params[v->params[i].id].name, "limit"))
+                if (params[v->params[i].id].kind == PARAM_UINT32 &&
+                    streq(params[v->params[i].id].name, "limit"))
                         return v->params[i].id;
         return PARAM_LIMIT;
 }
@@ -860,7 +888,8 @@ static ParamId verb_limit(const Verb *v) {
  * which aws keeps undocumented) or --no-paginate: one call, and its answer as the service gives it,
  * NextMarker and Truncated included. */
 static int list_pages(Context *c, const char *result_key, ParamId limit_id, ListPageFunction page) {
-        _cleanup_(json_value_freep) JsonValue *root = json_object(), *items = json_array();
+        _cleanup_(json_value_freep) JsonValue *root = json_object(), *items = json_array(),
+                                              *pages = json_array();
         _cleanup_free_ char *marker = NULL, *previous = NULL, *resume = NULL;
         bool paginate = !c->no_paginate && !c->set[limit_id] && !c->set[PARAM_MARKER];
         bool max_items = c->set[PARAM_MAX_ITEMS];
@@ -868,7 +897,7 @@ static int list_pages(Context *c, const char *result_key, ParamId limit_id, List
         uint32_t limit = 0;
         int r;
 
-        if (!root || !items)
+        if (!root || !items || !pages)
                 return report_error(c, c->verb->operation, -ENOMEM, NULL);
 
         if (!paginate) {
@@ -876,8 +905,8 @@ static int list_pages(Context *c, const char *result_key, ParamId limit_id, List
                 _cleanup_free_ char *next = NULL;
                 bool truncated = false;
 
-                r = page(c, c->set[limit_id] ? c->number[limit_id] : 0, c->string[PARAM_MARKER], items, &next,
-                         &truncated, &e);
+                r = page(c, c->set[limit_id] ? c->number[limit_id] : 0, c->string[PARAM_MARKER], items,
+                         &next, &truncated, &e);
                 if (r < 0)
                         return report_error(c, c->verb->operation, r, &e);
                 json_add(root, result_key, TAKE_PTR(items));
@@ -896,8 +925,17 @@ static int list_pages(Context *c, const char *result_key, ParamId limit_id, List
                 if (r < 0)
                         return report_error(c, c->verb->operation, r, NULL);
         }
-        if (c->set[PARAM_PAGE_SIZE])
-                limit = (uint32_t) CLAMP(c->integer[PARAM_PAGE_SIZE], (int64_t) 0, (int64_t) UINT32_MAX);
+        if (c->set[PARAM_PAGE_SIZE]) {
+                /* It goes to the request's Limit, which botocore checks before sending. */
+                if (c->integer[PARAM_PAGE_SIZE] < 1) {
+                        fprintf(stderr,
+                                "\nParameter validation failed:\nInvalid value for parameter Limit, value: "
+                                "%" PRIi64 ", valid min value: 1\n",
+                                c->integer[PARAM_PAGE_SIZE]);
+                        return EXIT_USAGE;
+                }
+                limit = (uint32_t) MIN(c->integer[PARAM_PAGE_SIZE], (int64_t) UINT32_MAX);
+        }
 
         for (bool first = true;; first = false) {
                 _cleanup_(json_value_freep) JsonValue *got = json_array();
@@ -915,8 +953,25 @@ static int list_pages(Context *c, const char *result_key, ParamId limit_id, List
                 /* The items of this page still to print: after the ones a truncated token had seen. */
                 n = (int64_t) json_size(got) - MIN(start, (int64_t) json_size(got));
                 keep = max_items ? MIN(n, c->integer[PARAM_MAX_ITEMS] - total) : n;
-                for (int64_t k = 0; k < keep; k++)
-                        json_add(items, NULL, json_ref(json_array_get(got, (size_t) (start + k))));
+                {
+                        JsonValue *page_items = json_array(), *page_object = json_object();
+
+                        for (int64_t k = 0; k < keep; k++) {
+                                JsonValue *item = json_array_get(got, (size_t) (start + k));
+
+                                json_add(items, NULL, json_ref(item));
+                                json_add(page_items, NULL, json_ref(item));
+                        }
+                        json_add(page_object, result_key, page_items);
+                        /* yaml-stream prints each page as the service answered it (but for the items cut
+                         * off), NextMarker and Truncated included, as aws's StreamedYAMLFormatter does. */
+                        if (c->output == OUTPUT_FORMAT_YAML_STREAM) {
+                                if (next)
+                                        json_add(page_object, "NextMarker", json_string(next));
+                                json_add(page_object, "Truncated", json_boolean(truncated));
+                        }
+                        json_add(pages, NULL, page_object);
+                }
 
                 if (keep < n) {
                         /* Cut inside this page: go on from its marker, past what was printed. */
@@ -937,7 +992,8 @@ static int list_pages(Context *c, const char *result_key, ParamId limit_id, List
                 }
                 /* A marker that does not move on would have us loop for ever. */
                 if (previous && streq(previous, next)) {
-                        fprintf(stderr, "\nThe same next token was received twice: {'Marker': '%s'}\n", next);
+                        fprintf(stderr, "\nThe same next token was received twice: {'Marker': '%s'}\n",
+                                next);
                         return EXIT_OTHER;
                 }
                 free(previous);
@@ -946,6 +1002,25 @@ static int list_pages(Context *c, const char *result_key, ParamId limit_id, List
                         return report_error(c, c->verb->operation, -ENOMEM, NULL);
                 free(marker);
                 marker = TAKE_PTR(next);
+        }
+
+        /* Text and yaml-stream go page by page, --query applied to each, as aws's formatters do; text ends
+         * with the NextToken as {"NextToken": {"NextToken": ...}} (NEXTTOKEN, and through --query too,
+         * so that `--query 'length(Keys)' --output text` fails on it as in aws); yaml-stream has none. */
+        if (c->output == OUTPUT_FORMAT_TEXT || c->output == OUTPUT_FORMAT_YAML_STREAM) {
+                for (size_t i = 0; i < json_size(pages); i++) {
+                        r = print_result(c, json_array_get(pages, i));
+                        if (r != 0)
+                                return r;
+                }
+                if (resume && c->output != OUTPUT_FORMAT_YAML_STREAM) {
+                        _cleanup_(json_value_freep) JsonValue *t = json_object(), *inner = json_object();
+
+                        json_add(inner, "NextToken", json_string(resume));
+                        json_add(t, "NextToken", TAKE_PTR(inner));
+                        return print_result(c, t);
+                }
+                return 0;
         }
 
         json_add(root, result_key, TAKE_PTR(items));
@@ -959,8 +1034,7 @@ static int page_keys(Context *c, uint32_t limit, const char *marker, JsonValue *
         _cleanup_(hmacd_key_list_freep) HmacdKeyList *l = NULL;
         int r;
 
-        r = CALL(c, "ListKeys", e,
-                 hmacd_list_keys(c->hmacd, limit, marker, &l, e));
+        r = CALL(c, "ListKeys", e, hmacd_list_keys(c->hmacd, limit, marker, &l, e));
         if (r < 0)
                 return r;
 
@@ -1041,8 +1115,7 @@ static int verb_enable_key(Context *c) {
         _cleanup_(hmacd_error_clear) HmacdError e = {};
         int r;
 
-        r = CALL(c, "EnableKey", &e,
-                 hmacd_enable_key(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], &e));
+        r = CALL(c, "EnableKey", &e, hmacd_enable_key(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -1050,8 +1123,7 @@ static int verb_disable_key(Context *c) {
         _cleanup_(hmacd_error_clear) HmacdError e = {};
         int r;
 
-        r = CALL(c, "DisableKey", &e,
-                 hmacd_disable_key(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], &e));
+        r = CALL(c, "DisableKey", &e, hmacd_disable_key(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -1065,10 +1137,10 @@ static int verb_schedule_key_deletion(Context *c) {
 
         /* Without --pending-window-in-days, 0: the service's default of 30 days. */
         r = CALL(c, "ScheduleKeyDeletion", &e,
-                 hmacd_schedule_key_deletion(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
-                                        c->set[PARAM_PENDING_WINDOW_IN_DAYS] ?
-                                                c->number[PARAM_PENDING_WINDOW_IN_DAYS] : 0,
-                                        &deletion_date, &days, &e));
+                 hmacd_schedule_key_deletion(
+                         c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
+                         c->set[PARAM_PENDING_WINDOW_IN_DAYS] ? c->number[PARAM_PENDING_WINDOW_IN_DAYS] : 0,
+                         &deletion_date, &days, &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -1107,7 +1179,7 @@ static int verb_update_key_description(Context *c) {
 
         r = CALL(c, "UpdateKeyDescription", &e,
                  hmacd_update_key_description(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
-                                         c->string[PARAM_DESCRIPTION], &e));
+                                              c->string[PARAM_DESCRIPTION], &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -1116,7 +1188,8 @@ static int verb_create_alias(Context *c) {
         int r;
 
         r = CALL(c, "CreateAlias", &e,
-                 hmacd_create_alias(c->hmacd, c->string[PARAM_ALIAS_NAME], c->string[PARAM_TARGET_KEY_ID], &e));
+                 hmacd_create_alias(c->hmacd, c->string[PARAM_ALIAS_NAME], c->string[PARAM_TARGET_KEY_ID],
+                                    &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -1125,7 +1198,8 @@ static int verb_update_alias(Context *c) {
         int r;
 
         r = CALL(c, "UpdateAlias", &e,
-                 hmacd_update_alias(c->hmacd, c->string[PARAM_ALIAS_NAME], c->string[PARAM_TARGET_KEY_ID], &e));
+                 hmacd_update_alias(c->hmacd, c->string[PARAM_ALIAS_NAME], c->string[PARAM_TARGET_KEY_ID],
+                                    &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -1133,8 +1207,7 @@ static int verb_delete_alias(Context *c) {
         _cleanup_(hmacd_error_clear) HmacdError e = {};
         int r;
 
-        r = CALL(c, "DeleteAlias", &e,
-                 hmacd_delete_alias(c->hmacd, c->string[PARAM_ALIAS_NAME], &e));
+        r = CALL(c, "DeleteAlias", &e, hmacd_delete_alias(c->hmacd, c->string[PARAM_ALIAS_NAME], &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -1158,8 +1231,8 @@ static int verb_untag_resource(Context *c) {
 
         r = CALL(c, "UntagResource", &e,
                  hmacd_untag_resource(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
-                                 (const char *const *) c->list[PARAM_TAG_KEYS], c->n_list[PARAM_TAG_KEYS],
-                                 &e));
+                                      (const char *const *) c->list[PARAM_TAG_KEYS],
+                                      c->n_list[PARAM_TAG_KEYS], &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -1176,9 +1249,9 @@ static int verb_get_parameters_for_import(Context *c) {
 
         r = CALL(c, "GetParametersForImport", &e,
                  hmacd_get_parameters_for_import(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
-                                            c->string[PARAM_WRAPPING_ALGORITHM],
-                                            c->string[PARAM_WRAPPING_KEY_SPEC], &token, &token_size,
-                                            &public_key, &public_key_size, &valid_to, &e));
+                                                 c->string[PARAM_WRAPPING_ALGORITHM],
+                                                 c->string[PARAM_WRAPPING_KEY_SPEC], &token, &token_size,
+                                                 &public_key, &public_key_size, &valid_to, &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -1204,9 +1277,10 @@ static int verb_import_key_material(Context *c) {
         /* Without --expiration-model the service takes KEY_MATERIAL_EXPIRES, as AWS does; without
          * --valid-to, 0: which that model refuses, and KEY_MATERIAL_DOES_NOT_EXPIRE wants. */
         r = CALL(c, "ImportKeyMaterial", &e,
-                 hmacd_import_key_material(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], token->data, token->size,
-                                      encrypted->data, encrypted->size, c->string[PARAM_EXPIRATION_MODEL],
-                                      c->set[PARAM_VALID_TO] ? c->usec[PARAM_VALID_TO] : 0, &e));
+                 hmacd_import_key_material(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], token->data,
+                                           token->size, encrypted->data, encrypted->size,
+                                           c->string[PARAM_EXPIRATION_MODEL],
+                                           c->set[PARAM_VALID_TO] ? c->usec[PARAM_VALID_TO] : 0, &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -1272,9 +1346,10 @@ static int verb_import_key(Context *c) {
                 model = c->set[PARAM_VALID_TO] ? "KEY_MATERIAL_EXPIRES" : "KEY_MATERIAL_DOES_NOT_EXPIRE";
 
         r = CALL(c, "GetParametersForImport", &e,
-                 hmacd_get_parameters_for_import(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], "RSAES_OAEP_SHA_256",
-                                            c->string[PARAM_IMPORT_KEY_SPEC] ?: "RSA_2048", &token,
-                                            &token_size, &public_key, &public_key_size, NULL, &e));
+                 hmacd_get_parameters_for_import(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
+                                                 "RSAES_OAEP_SHA_256",
+                                                 c->string[PARAM_IMPORT_KEY_SPEC] ?: "RSA_2048", &token,
+                                                 &token_size, &public_key, &public_key_size, NULL, &e));
         if (r < 0) {
                 OPENSSL_cleanse(material->data, material->size);
                 return report_error(c, "GetParametersForImport", r, &e);
@@ -1295,9 +1370,9 @@ static int verb_import_key(Context *c) {
         }
 
         r = CALL(c, "ImportKeyMaterial", &e,
-                 hmacd_import_key_material(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], token, token_size, wrapped,
-                                      wrapped_size, model,
-                                      c->set[PARAM_VALID_TO] ? c->usec[PARAM_VALID_TO] : 0, &e));
+                 hmacd_import_key_material(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], token, token_size,
+                                           wrapped, wrapped_size, model,
+                                           c->set[PARAM_VALID_TO] ? c->usec[PARAM_VALID_TO] : 0, &e));
         return r < 0 ? report_error(c, "ImportKeyMaterial", r, &e) : 0;
 }
 
@@ -1337,7 +1412,7 @@ static int verb_generate_mac_batch(Context *c) {
 
         r = CALL(c, "GenerateMacBatch", &e,
                  hmacd_generate_mac_batch(c->hmacd, c->string[PARAM_KEY_ID], messages, n,
-                                     c->string[PARAM_MAC_ALGORITHM], raw, &mac_size, &e));
+                                          c->string[PARAM_MAC_ALGORITHM], raw, &mac_size, &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -1350,7 +1425,7 @@ static int verb_generate_mac_batch(Context *c) {
                         explicit_bzero(raw, n * HMACD_MAC_SIZE_MAX);
                         return report_error(c, c->verb->operation, -ENOMEM, NULL);
                 }
-                if (c->output == OUTPUT_TEXT)
+                if (c->output == OUTPUT_FORMAT_TEXT && !c->query)
                         printf("%s\n", mac64);
                 else
                         json_add(macs, NULL, json_string(mac64));
@@ -1358,7 +1433,7 @@ static int verb_generate_mac_batch(Context *c) {
         }
         explicit_bzero(raw, n * HMACD_MAC_SIZE_MAX);
 
-        if (c->output == OUTPUT_TEXT) {
+        if (c->output == OUTPUT_FORMAT_TEXT && !c->query) {
                 if (fflush(stdout) != 0 || ferror(stdout)) {
                         fprintf(stderr, "hmacctl: Failed to write the output: %m\n");
                         return EXIT_OTHER;
@@ -1438,15 +1513,16 @@ static const Verb verbs[] = {
           { OPT(PARAM_DESCRIPTION), OPT(PARAM_KEY_USAGE), OPT(PARAM_KEY_SPEC), OPT(PARAM_ORIGIN),
             OPT(PARAM_TAGS) } },
         { "generate-mac", "GenerateMac", verb_generate_mac, "Compute the HMAC of a message with a key",
-          { REQ(PARAM_MESSAGE), REQ(PARAM_KEY_ID), REQ(PARAM_MAC_ALGORITHM) } },
+          { REQ(PARAM_MESSAGE), REQ(PARAM_KEY_ID), REQ(PARAM_MAC_ALGORITHM), OPT(PARAM_GRANT_TOKENS) } },
         { "verify-mac", "VerifyMac", verb_verify_mac, "Verify the HMAC of a message",
-          { REQ(PARAM_MESSAGE), REQ(PARAM_KEY_ID), REQ(PARAM_MAC_ALGORITHM), REQ(PARAM_MAC) } },
+          { REQ(PARAM_MESSAGE), REQ(PARAM_KEY_ID), REQ(PARAM_MAC_ALGORITHM), REQ(PARAM_MAC),
+            OPT(PARAM_GRANT_TOKENS) } },
         { "generate-mac-batch", "GenerateMacBatch", verb_generate_mac_batch,
           "Compute the HMACs of many messages with a key in one call",
           { REQ(PARAM_KEY_ID), REQ(PARAM_MAC_ALGORITHM), REQ(PARAM_MESSAGES), OPT(PARAM_MESSAGE_FORMAT) },
           generate_mac_batch_notes },
         { "describe-key", "DescribeKey", verb_describe_key, "Show the metadata of a key",
-          { REQ(PARAM_KEY_ID) } },
+          { REQ(PARAM_KEY_ID), OPT(PARAM_GRANT_TOKENS) } },
         { "list-keys", "ListKeys", verb_list_keys, "List the keys (key ID and key ARN)",
           { HID(PARAM_LIMIT), HID(PARAM_MARKER), PAGING }, paging_notes, "Keys" },
         { "enable-key", "EnableKey", verb_enable_key, "Enable a key",
@@ -1496,6 +1572,8 @@ static const Verb verbs[] = {
         { "delete-imported-key-material", "DeleteImportedKeyMaterial", verb_delete_imported_key_material,
           "Delete imported key material; the key waits for an import again",
           { REQ(PARAM_MANAGED_KEY_ID) }, delete_imported_key_material_notes },
+        { "get-counters", "Counters", verb_get_counters,
+          "Show the daemon's counters (calls by result, denials, polkit, keyring cache)", {} },
         { "import-key", "GetParametersForImport and ImportKeyMaterial", verb_import_key,
           "Wrap a secret from a file here and import it into an EXTERNAL key",
           { REQ(PARAM_MANAGED_KEY_ID), REQ(PARAM_KEY_MATERIAL), OPT(PARAM_IMPORT_KEY_SPEC),
@@ -1552,7 +1630,8 @@ static void help_verb(const Verb *v) {
                "        file://PATH reads it from a file. Options given on the command line win.\n"
                "  --generate-cli-skeleton [input|output|yaml-input]\n"
                "        Print a request skeleton for --cli-input-json (input, the default) or\n"
-               "        --cli-input-yaml (yaml-input), or the shape of the output (output), and call nothing.\n");
+               "        --cli-input-yaml (yaml-input), or the shape of the output (output), and call "
+               "nothing.\n");
         if (v->notes)
                 printf("\n%s\n", v->notes);
         printf("\nGlobal options: --system, --user, --output, --query, --cli-binary-format, --debug,\n"
@@ -1585,10 +1664,12 @@ static void help_global(void) {
                "  --version                Print the version\n"
                "  --help                   Show this help; hmacctl <subcommand> --help shows its own\n"
                "\nAccepted and ignored, for scripts written for aws: --region, --profile, --endpoint-url,\n"
-               "--no-verify-ssl, --no-sign-request, --ca-bundle, --cli-read-timeout, --cli-connect-timeout,\n"
+               "--no-verify-ssl, --no-sign-request, --ca-bundle, --cli-read-timeout, "
+               "--cli-connect-timeout,\n"
                "--color, --no-cli-pager, --cli-auto-prompt, --no-cli-auto-prompt. The word kms may come\n"
                "before the subcommand, as in `aws kms`.\n"
-               "\nExit status, as AWS CLI v2: 0 success, 130 interrupted, 252 bad command line or parameter,\n"
+               "\nExit status, as AWS CLI v2: 0 success, 130 interrupted, 252 bad command line or "
+               "parameter,\n"
                "253 no session bus for --user, 254 the service returned an error (an invalid MAC\n"
                "included), 255 any other failure, a service that cannot be reached included.\n");
 }
@@ -1660,7 +1741,8 @@ static int param_load_file(const Param *p, const char *value, Buffer *ret) {
  * file:// file's text, is base64 (botocore's b64decode, which skips characters outside the alphabet),
  * or with --cli-binary-format raw-in-base64-out the bytes of that text. from_file is false for
  * values from --cli-input-json, where no file:// or fileb:// is looked at. */
-static int param_convert_blob(const Context *c, const Param *p, const char *value, bool from_file, Buffer *ret) {
+static int param_convert_blob(const Context *c, const Param *p, const char *value, bool from_file,
+                              Buffer *ret) {
         _cleanup_(buffer_done) Buffer text = {};
         int r;
 
@@ -1674,8 +1756,8 @@ static int param_convert_blob(const Context *c, const Param *p, const char *valu
                 if (r < 0)
                         return r;
                 if (memchr(text.data, 0, text.size))
-                        return param_error(p, "Unable to load paramfile %s: it holds a NUL byte, use fileb://",
-                                           value);
+                        return param_error(
+                                p, "Unable to load paramfile %s: it holds a NUL byte, use fileb://", value);
                 text.data[text.size] = 0; /* read_file_bounded() leaves room for it */
                 value = (const char *) text.data;
         }
@@ -1730,7 +1812,8 @@ static int tags_from_json(Context *c, const Param *p, const JsonValue *v) {
                 if (json_type(t) != JSON_OBJECT)
                         return param_error(p, "Tags[%zu]: expected {\"TagKey\": ..., \"TagValue\": ...}", i);
                 for (size_t j = 0; j < json_size(t); j++)
-                        if (!streq(json_object_key(t, j), "TagKey") && !streq(json_object_key(t, j), "TagValue"))
+                        if (!streq(json_object_key(t, j), "TagKey") &&
+                            !streq(json_object_key(t, j), "TagValue"))
                                 return param_error(p, "Tags[%zu]: unknown member \"%s\", must be one of: "
                                                       "TagKey, TagValue", i, json_object_key(t, j));
                 if (json_type(key) != JSON_STRING || json_type(value) != JSON_STRING)
@@ -1964,7 +2047,8 @@ static int choice_find(const Context *c, const char *option, const char *const *
                         return (int) i;
 
         /* The empty first entry of skeletons[] is no choice of its own. */
-        list = isempty(choices[0]) ? join_sep(choices + 1, n - 1, "", " | ") : join_sep(choices, n, "", " | ");
+        list = isempty(choices[0]) ? join_sep(choices + 1, n - 1, "", " | ")
+                                   : join_sep(choices, n, "", " | ");
         usage_error(c->verb, "argument --%s: Invalid choice '%s', valid choices are:\n\n%s", option, value,
                     strempty(list));
         return -1;
@@ -1990,7 +2074,7 @@ static const GlobalOption global_options[] = {
         { "version" },
         { "cli-binary-format", true },
         { "no-paginate" },
-        { "color", true, true },
+        { "color", true },
         { "no-cli-pager", false, true },
         { "region", true, true },
         { "profile", true, true },
@@ -2019,9 +2103,12 @@ static int parse_global_option(Context *c, int argc, char *argv[], int *i) {
                 return 0;
 
         if (!o->takes_value && eq)
-                return usage_error(c->verb, "argument --%s: ignored explicit argument '%s'", o->name, eq + 1);
+                return usage_error(c->verb, "argument --%s: ignored explicit argument '%s'", o->name,
+                                   eq + 1);
         if (o->takes_value) {
-                value = eq ? eq + 1 : *i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0 ? argv[++*i] : NULL;
+                value = eq                                                     ? eq + 1
+                        : *i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0 ? argv[++*i]
+                                                                               : NULL;
                 if (!value)
                         return usage_error(c->verb, "argument --%s: expected one argument", o->name);
         }
@@ -2032,12 +2119,11 @@ static int parse_global_option(Context *c, int argc, char *argv[], int *i) {
                 errno = 0;
                 (void) strtol(value, &end, 10);
                 if (end == value || *end || errno == ERANGE)
-                        return usage_error(c->verb, "argument --%s: invalid int value: '%s'", o->name, value);
+                        return usage_error(c->verb, "argument --%s: invalid int value: '%s'", o->name,
+                                           value);
         }
 
         if (o->ignored) {
-                if (streq(o->name, "color") && choice_find(c, o->name, colors, value) < 0)
-                        return -EINVAL;
                 if (c->n_ignored < ELEMENTSOF(c->ignored))
                         c->ignored[c->n_ignored++] = argv[*i - (o->takes_value && !eq ? 1 : 0)];
                 return 1;
@@ -2059,7 +2145,12 @@ static int parse_global_option(Context *c, int argc, char *argv[], int *i) {
                 k = choice_find(c, o->name, output_formats, value);
                 if (k < 0)
                         return -EINVAL;
-                c->output = (OutputFormat) k;
+                c->output = output_format_table[k];
+        } else if (streq(o->name, "color")) {
+                k = choice_find(c, o->name, colors, value);
+                if (k < 0)
+                        return -EINVAL;
+                c->color = color_table[k];
         } else if (streq(o->name, "cli-binary-format")) {
                 k = choice_find(c, o->name, binary_formats, value);
                 if (k < 0)
@@ -2083,7 +2174,9 @@ static int parse_command_option(Context *c, int argc, char *argv[], int *i) {
 
         if (option_is(name, len, "generate-cli-skeleton")) {
                 /* nargs='?', const 'input': the next argument is its value unless it is an option. */
-                value = eq ? eq + 1 : *i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0 ? argv[++*i] : "input";
+                value = eq                                                     ? eq + 1
+                        : *i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0 ? argv[++*i]
+                                                                               : "input";
                 k = choice_find(c, "generate-cli-skeleton", skeletons, value);
                 if (k < 0)
                         return -EINVAL;
@@ -2098,8 +2191,8 @@ static int parse_command_option(Context *c, int argc, char *argv[], int *i) {
         if (!value)
                 return usage_error(c->verb, "argument --%.*s: expected one argument", (int) len, name);
         if (c->cli_input && c->cli_input_yaml != option_is(name, len, "cli-input-yaml"))
-                return usage_error(c->verb, "argument --%.*s: not allowed with argument --%s", (int) len, name,
-                                   c->cli_input_yaml ? "cli-input-yaml" : "cli-input-json");
+                return usage_error(c->verb, "argument --%.*s: not allowed with argument --%s", (int) len,
+                                   name, c->cli_input_yaml ? "cli-input-yaml" : "cli-input-json");
         free(c->cli_input);
         c->cli_input = strdup(value);
         if (!c->cli_input)
@@ -2122,7 +2215,7 @@ static const char *python_type(const JsonValue *v) {
         case JSON_BOOLEAN:
                 return "bool";
         case JSON_NUMBER:
-                return json_number_value(v) == (double) (int64_t) json_number_value(v) ? "int" : "float";
+                return json_number_is_float(v) ? "float" : "int";
         case JSON_STRING:
                 return "str";
         case JSON_ARRAY:
@@ -2141,8 +2234,9 @@ static int input_type_error(const char *member, const JsonValue *v, const char *
                 text = strdup(json_boolean_value(v) ? "True" : "False");
         else
                 (void) json_format(v, 0, 0, &text);
-        fprintf(stderr, "\nParameter validation failed:\nInvalid type for parameter %s, value: %s, type: <class "
-                        "'%s'>, valid types: %s\n",
+        fprintf(stderr,
+                "\nParameter validation failed:\nInvalid type for parameter %s, value: %s, type: <class "
+                "'%s'>, valid types: %s\n",
                 member, strna(text), python_type(v), valid);
         return -EINVAL;
 }
@@ -2177,7 +2271,7 @@ static int input_member(Context *c, ParamId id, const JsonValue *v) {
 
         case PARAM_UINT32:
                 d = json_number_value(v);
-                if (json_type(v) != JSON_NUMBER || d != (double) (int64_t) d)
+                if (json_type(v) != JSON_NUMBER || json_number_is_float(v) || d != (double) (int64_t) d)
                         return input_type_error(p->member, v, "<class 'int'>");
                 if (d < 0 || d > UINT32_MAX) {
                         (void) json_format_number(d, buf);
@@ -2269,8 +2363,8 @@ static int load_cli_input(Context *c) {
                 list = join(members, n, "");
                 fprintf(stderr, "\nParameter validation failed:\n");
                 for (size_t i = 0; i < n_unknown; i++)
-                        fprintf(stderr, "Unknown parameter in input: \"%s\", must be one of: %s\n", unknown[i],
-                                strempty(list));
+                        fprintf(stderr, "Unknown parameter in input: \"%s\", must be one of: %s\n",
+                                unknown[i], strempty(list));
                 return -EINVAL;
         }
 
@@ -2388,15 +2482,18 @@ static const char *skeleton_output(const Verb *v) {
         } table[] = {
                 { "create-key", key_metadata },
                 { "describe-key", key_metadata },
-                { "generate-mac", "{\"Mac\": null, \"MacAlgorithm\": \"MacAlgorithm\", \"KeyId\": \"KeyId\"}" },
-                { "verify-mac", "{\"KeyId\": \"KeyId\", \"MacValid\": true, \"MacAlgorithm\": \"MacAlgorithm\"}" },
+                { "generate-mac",
+                  "{\"Mac\": null, \"MacAlgorithm\": \"MacAlgorithm\", \"KeyId\": \"KeyId\"}" },
+                { "verify-mac",
+                  "{\"KeyId\": \"KeyId\", \"MacValid\": true, \"MacAlgorithm\": \"MacAlgorithm\"}" },
                 { "generate-mac-batch",
                   "{\"KeyId\": \"KeyId\", \"MacAlgorithm\": \"MacAlgorithm\", \"Macs\": [null]}" },
-                { "list-keys",
-                  "{\"Keys\": [{\"KeyId\": \"KeyId\", \"KeyArn\": \"KeyArn\"}], \"NextMarker\": \"NextMarker\", "
-                  "\"Truncated\": true}" },
+                { "list-keys", "{\"Keys\": [{\"KeyId\": \"KeyId\", \"KeyArn\": \"KeyArn\"}], "
+                               "\"NextMarker\": \"NextMarker\", "
+                               "\"Truncated\": true}" },
                 { "list-aliases",
-                  "{\"Aliases\": [{\"AliasName\": \"AliasName\", \"AliasArn\": \"AliasArn\", \"TargetKeyId\": "
+                  "{\"Aliases\": [{\"AliasName\": \"AliasName\", \"AliasArn\": \"AliasArn\", "
+                  "\"TargetKeyId\": "
                   "\"TargetKeyId\", \"CreationDate\": \"1970-01-01T00:00:00+00:00\", \"LastUpdatedDate\": "
                   "\"1970-01-01T00:00:00+00:00\"}], \"NextMarker\": \"NextMarker\", \"Truncated\": true}" },
                 { "list-resource-tags",
@@ -2406,9 +2503,9 @@ static const char *skeleton_output(const Verb *v) {
                   "{\"KeyId\": \"KeyId\", \"DeletionDate\": \"1970-01-01T00:00:00+00:00\", \"KeyState\": "
                   "\"KeyState\", \"PendingWindowInDays\": 0}" },
                 { "cancel-key-deletion", "{\"KeyId\": \"KeyId\"}" },
-                { "get-parameters-for-import",
-                  "{\"KeyId\": \"KeyId\", \"ImportToken\": null, \"PublicKey\": null, \"ParametersValidTo\": "
-                  "\"1970-01-01T00:00:00+00:00\"}" },
+                { "get-parameters-for-import", "{\"KeyId\": \"KeyId\", \"ImportToken\": null, "
+                                               "\"PublicKey\": null, \"ParametersValidTo\": "
+                                               "\"1970-01-01T00:00:00+00:00\"}" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(table); i++)
@@ -2457,7 +2554,7 @@ static int parse_argv(Context *c, int argc, char *argv[]) {
         _cleanup_free_ ParamId *ids = NULL;
         _cleanup_free_ char *list = NULL;
         size_t n_values = 0, n_unknown = 0, n_missing = 0;
-        bool help = false;
+        bool help = false, kms = false;
         int r;
 
         values = calloc(argc, sizeof *values);
@@ -2485,8 +2582,10 @@ static int parse_argv(Context *c, int argc, char *argv[]) {
                                 help = true;
                         else if (c->verb)
                                 unknown[n_unknown++] = arg;
-                        else if (streq(arg, "kms") && i == 1)
-                                continue; /* `hmacctl kms generate-mac ...`, as `aws kms ...` */
+                        else if (streq(arg, "kms") && !kms) {
+                                kms = true; /* `hmacctl kms generate-mac ...`, as `aws kms ...` */
+                                continue;
+                        }
                         else if ((v = verb_find(arg)))
                                 c->verb = v;
                         else if (!help) {
@@ -2579,7 +2678,8 @@ static int parse_argv(Context *c, int argc, char *argv[]) {
                 if (n_used > 0 && (c->no_paginate || c->from_command_line[verb_limit(c->verb)] ||
                                    c->from_command_line[PARAM_MARKER])) {
                         list = join(used, n_used, "--");
-                        fprintf(stderr, "\nCannot specify --no-paginate along with pagination arguments: %s\n",
+                        fprintf(stderr,
+                                "\nCannot specify --no-paginate along with pagination arguments: %s\n",
                                 strempty(list));
                         return -EINVAL;
                 }
@@ -2590,7 +2690,8 @@ static int parse_argv(Context *c, int argc, char *argv[]) {
 
         /* With --cli-input-json the required members may come from there; they are checked after it
          * is read, as botocore does. */
-        for (size_t i = 0; !c->cli_input && i < ELEMENTSOF(c->verb->params) && c->verb->params[i].id > 0; i++)
+        for (size_t i = 0; !c->cli_input && i < ELEMENTSOF(c->verb->params) && c->verb->params[i].id > 0;
+             i++)
                 if (c->verb->params[i].required && !c->from_command_line[c->verb->params[i].id])
                         missing[n_missing++] = params[c->verb->params[i].id].name;
         if (n_missing > 0) {
@@ -2660,17 +2761,40 @@ static void on_sigint(int sig) {
         _exit(EXIT_INTERRUPTED);
 }
 
+/* A value of /etc/os-release (ID, VERSION_ID), unquoted, into buf; "" when there is none. */
+static void os_release_value(const char *key, char *buf, size_t size) {
+        FILE *f = fopen("/etc/os-release", "re");
+        char line[256];
+        size_t n = strlen(key);
+
+        buf[0] = 0;
+        while (f && fgets(line, sizeof line, f))
+                if (strncmp(line, key, n) == 0 && line[n] == '=') {
+                        snprintf(buf, size, "%s", line + n + 1 + (line[n + 1] == '"'));
+                        buf[strcspn(buf, "\"\n")] = 0;
+                        break;
+                }
+        if (f)
+                fclose(f);
+}
+
+/* As `aws --version` prints itself: "aws-cli/2.9.19 Python/3.11.2 Linux/6.1.0 source/x86_64.debian.12
+ * prompt/off". */
 static void print_version(void) {
+        char id[64], version_id[64];
         struct utsname u = {};
 
         (void) uname(&u);
-        printf("hmacctl/%s libhmacd/%s %s/%s source/%s\n", HMACD_VERSION, HMACD_VERSION, u.sysname, u.release,
-               u.machine);
+        os_release_value("ID", id, sizeof id);
+        os_release_value("VERSION_ID", version_id, sizeof version_id);
+        printf("hmacctl/%s libhmacd/%s %s/%s source/%s%s%s%s%s prompt/off\n", HMACD_VERSION, HMACD_VERSION,
+               u.sysname, u.release, u.machine, *id ? "." : "", id, *version_id ? "." : "", version_id);
 }
 
 int main(int argc, char *argv[]) {
         _cleanup_(context_done) Context c = {
-                .output = OUTPUT_JSON,
+                .output = OUTPUT_FORMAT_JSON,
+                .color = OUTPUT_COLOR_AUTO,
                 .bus_type = HMACD_BUS_SYSTEM,
                 .ask_password = true,
         };
@@ -2697,9 +2821,16 @@ int main(int argc, char *argv[]) {
         if (r == 0)
                 return fflush(stdout) == 0 ? 0 : EXIT_OTHER;
 
+        if (c.set[PARAM_GRANT_TOKENS])
+                log_debug(
+                        &c,
+                        "GrantTokens are accepted for the aws CLI's sake and ignored: hmacd has no grants, "
+                        "polkit decides");
         for (size_t i = 0; i < c.n_ignored; i++)
-                log_debug(&c, "%s is accepted for the aws CLI's sake and ignored: hmacd is a local service on "
-                              "D-Bus, without regions, profiles, endpoints, TLS or a pager", c.ignored[i]);
+                log_debug(&c,
+                          "%s is accepted for the aws CLI's sake and ignored: hmacd is a local service on "
+                          "D-Bus, without regions, profiles, endpoints, TLS or a pager",
+                          c.ignored[i]);
         if (c.query) {
                 r = query_check(&c);
                 if (r < 0)
@@ -2711,10 +2842,11 @@ int main(int argc, char *argv[]) {
 
         r = bus_address(&c, &c.bus_address);
         if (r == -ENOMEDIUM) {
-                fprintf(stderr, "\n--user: there is no session bus to find hmacd on: DBUS_SESSION_BUS_ADDRESS is "
-                                "not set and $XDG_RUNTIME_DIR/bus does not exist%s. Log in to a session (or "
-                                "start hmacd --user in one), or use the service on the system bus: leave "
-                                "out --user.\n",
+                fprintf(stderr,
+                        "\n--user: there is no session bus to find hmacd on: DBUS_SESSION_BUS_ADDRESS is "
+                        "not set and $XDG_RUNTIME_DIR/bus does not exist%s. Log in to a session (or "
+                        "start hmacd --user in one), or use the service on the system bus: leave "
+                        "out --user.\n",
                         secure_getenv("XDG_RUNTIME_DIR") ? "" : " (XDG_RUNTIME_DIR is not set either)");
                 return EXIT_CONFIGURATION;
         }

@@ -20,7 +20,8 @@ static bool in_set(int x, const int *set, size_t n) {
                         return true;
         return false;
 }
-#define IN_SET(x, ...) in_set((x), (const int[]) { __VA_ARGS__ }, sizeof((const int[]) { __VA_ARGS__ }) / sizeof(int))
+#define IN_SET(x, ...)                                                                                      \
+        in_set((x), (const int[]){ __VA_ARGS__ }, sizeof((const int[]){ __VA_ARGS__ }) / sizeof(int))
 
 /* ---- errors ---- */
 
@@ -126,10 +127,9 @@ static const char *const token_names[_T_MAX] = {
 };
 
 static const unsigned binding_power[_T_MAX] = {
-        [T_PIPE] = 1,    [T_OR] = 2,      [T_AND] = 3,      [T_EQ] = 5,      [T_NE] = 5,
-        [T_LT] = 5,      [T_LTE] = 5,     [T_GT] = 5,       [T_GTE] = 5,     [T_FLATTEN] = 9,
-        [T_STAR] = 20,   [T_FILTER] = 21, [T_DOT] = 40,     [T_NOT] = 45,    [T_LBRACE] = 50,
-        [T_LBRACKET] = 55, [T_LPAREN] = 60,
+        [T_PIPE] = 1, [T_OR] = 2,   [T_AND] = 3,     [T_EQ] = 5,        [T_NE] = 5,      [T_LT] = 5,
+        [T_LTE] = 5,  [T_GT] = 5,   [T_GTE] = 5,     [T_FLATTEN] = 9,   [T_STAR] = 20,   [T_FILTER] = 21,
+        [T_DOT] = 40, [T_NOT] = 45, [T_LBRACE] = 50, [T_LBRACKET] = 55, [T_LPAREN] = 60,
 };
 
 /* Projections stop at tokens binding less than this. */
@@ -138,8 +138,8 @@ static const unsigned binding_power[_T_MAX] = {
 typedef struct Token {
         TokenType type;
         size_t offset;
-        char *string;      /* identifiers */
-        JsonValue *value;  /* literals */
+        char *string;     /* identifiers */
+        JsonValue *value; /* literals */
         long number;
 } Token;
 
@@ -167,7 +167,7 @@ static Token *lexer_push(Lexer *l, TokenType type, size_t offset) {
                 l->tokens = t;
                 l->allocated = n;
         }
-        l->tokens[l->n_tokens] = (Token) { .type = type, .offset = offset };
+        l->tokens[l->n_tokens] = (Token){ .type = type, .offset = offset };
         return &l->tokens[l->n_tokens++];
 }
 
@@ -222,16 +222,16 @@ static int lex(Lexer *l, JmespathError *e) {
                         continue;
                 }
 
-#define PUSH(type, length)                                      \
-        do {                                                    \
-                if (!lexer_push(l, (type), start))              \
-                        return oom(e);                          \
-                l->pos += (length);                             \
+#define PUSH(type, length)                                                                                  \
+        do {                                                                                                \
+                if (!lexer_push(l, (type), start))                                                          \
+                        return oom(e);                                                                      \
+                l->pos += (length);                                                                         \
         } while (0)
 
                 if (is_identifier_start(c)) {
-                        for (end = start + 1; end < l->size && (is_identifier_start(l->text[end]) ||
-                                                                 is_digit(l->text[end]));
+                        for (end = start + 1;
+                             end < l->size && (is_identifier_start(l->text[end]) || is_digit(l->text[end]));
                              end++)
                                 ;
                         t = lexer_push(l, T_UNQUOTED_IDENTIFIER, start);
@@ -425,7 +425,7 @@ static int lex(Lexer *l, JmespathError *e) {
 typedef enum NodeType {
         N_CURRENT,
         N_FIELD,
-        N_SUBEXPRESSION,  /* also index expressions: children evaluated in turn */
+        N_SUBEXPRESSION, /* also index expressions: children evaluated in turn */
         N_INDEX,
         N_SLICE,
         N_PROJECTION,
@@ -448,16 +448,16 @@ typedef struct Function Function;
 
 typedef struct Node {
         NodeType type;
-        unsigned depth;         /* of the tree below, this node included */
-        char *name;             /* fields */
-        JsonValue *value;       /* literals */
+        unsigned depth;   /* of the tree below, this node included */
+        char *name;       /* fields */
+        JsonValue *value; /* literals */
         TokenType comparator;
         long index;
         bool has_slice[3];
         long slice[3];
         const Function *function;
         struct Node **children;
-        char **keys;            /* multi-select hashes */
+        char **keys; /* multi-select hashes */
         size_t n_children;
 } Node;
 
@@ -510,8 +510,8 @@ typedef struct Arg {
 
 struct Function {
         const char *name;
-        size_t n_args;          /* exactly, or at least when variadic */
-        bool variadic;          /* further arguments of the type of the last */
+        size_t n_args; /* exactly, or at least when variadic */
+        bool variadic; /* further arguments of the type of the last */
         unsigned types[ARGS_MAX];
         int (*call)(Eval *e, const Arg *args, size_t n, JsonValue **ret);
 };
@@ -957,8 +957,11 @@ static int led(Parser *p, const Token *t, Node **left, Node **ret) {
                 r = expression(p, binding_power[t->type], &right);
                 if (r < 0)
                         return r;
-                return node2(p, t->type == T_PIPE ? N_PIPE : t->type == T_OR ? N_OR : N_AND, left, &right,
-                             ret);
+                return node2(p,
+                             t->type == T_PIPE ? N_PIPE
+                             : t->type == T_OR ? N_OR
+                                               : N_AND,
+                             left, &right, ret);
         case T_LPAREN:
                 return parse_function(p, left, ret);
         case T_FILTER:
@@ -1089,7 +1092,7 @@ int jmespath_compile(const char *expression_text, Jmespath **ret, JmespathError 
         if (utf8_length(expression_text, n) < 0)
                 return set_error(ret_error, -EINVAL, JMESPATH_ERROR_SYNTAX, 0, "Expression is not UTF-8");
 
-        l = (Lexer) { .text = expression_text, .size = n };
+        l = (Lexer){ .text = expression_text, .size = n };
         r = lex(&l, ret_error);
         if (r < 0)
                 goto finish;
@@ -1099,7 +1102,9 @@ int jmespath_compile(const char *expression_text, Jmespath **ret, JmespathError 
                 r = oom(ret_error);
                 goto finish;
         }
-        p = (Parser) { .text = expression_text, .tokens = l.tokens, .n_tokens = l.n_tokens, .error = ret_error };
+        p = (Parser){
+                .text = expression_text, .tokens = l.tokens, .n_tokens = l.n_tokens, .error = ret_error
+        };
         if (p.tokens[0].type == T_EOF) {
                 r = set_error(ret_error, -EINVAL, JMESPATH_ERROR_SYNTAX, 0, "Empty expression");
                 goto finish;
@@ -1130,8 +1135,8 @@ Jmespath *jmespath_free(Jmespath *j) {
 
 struct Eval {
         JmespathError *error;
-        size_t elements;        /* array elements and object members made so far */
-        size_t string_bytes;    /* bytes of strings made so far */
+        size_t elements;     /* array elements and object members made so far */
+        size_t string_bytes; /* bytes of strings made so far */
 };
 
 static int type_error(Eval *e, const char *format, ...) _printf_(2, 3);
@@ -1152,8 +1157,7 @@ static int budget(Eval *e, size_t elements, size_t string_bytes) {
         e->elements += elements;
         e->string_bytes += string_bytes;
         if (e->elements > JMESPATH_ELEMENTS_MAX || e->string_bytes > JMESPATH_STRING_BYTES_MAX)
-                return set_error(e->error, -E2BIG, JMESPATH_ERROR_LIMIT, 0,
-                                 "The result would be too large");
+                return set_error(e->error, -E2BIG, JMESPATH_ERROR_LIMIT, 0, "The result would be too large");
         return 0;
 }
 
@@ -1223,7 +1227,8 @@ static int visit_slice(Eval *e, const Node *n, JsonValue *v, JsonValue **ret) {
         int r;
 
         if (step == 0)
-                return set_error(e->error, -EINVAL, JMESPATH_ERROR_INVALID_VALUE, 0, "Slice step cannot be 0");
+                return set_error(e->error, -EINVAL, JMESPATH_ERROR_INVALID_VALUE, 0,
+                                 "Slice step cannot be 0");
         if (json_type(v) != JSON_ARRAY)
                 return make(e, json_null(), ret);
 
@@ -1310,15 +1315,15 @@ static int check_type(Eval *e, const Function *f, size_t i, const Arg *a) {
         if (f->variadic && i >= f->n_args)
                 t = f->types[f->n_args - 1];
         if (!a->value)
-                return t & A_EXPREF ? 0 : type_error(e, "Invalid type for argument %zu of %s(): expression",
-                                                     i + 1, f->name);
+                return t & A_EXPREF ? 0
+                                    : type_error(e, "Invalid type for argument %zu of %s(): expression",
+                                                 i + 1, f->name);
         jt = json_type(a->value);
         if (t & (1u << jt))
                 return 0;
         if (jt == JSON_ARRAY && (t & (A_ARRAY_NUMBER | A_ARRAY_STRING))) {
                 JsonType first = json_type(json_array_get(a->value, 0));
-                bool ok = json_size(a->value) == 0 ||
-                          (first == JSON_NUMBER && (t & A_ARRAY_NUMBER)) ||
+                bool ok = json_size(a->value) == 0 || (first == JSON_NUMBER && (t & A_ARRAY_NUMBER)) ||
                           (first == JSON_STRING && (t & A_ARRAY_STRING));
 
                 for (size_t j = 1; ok && j < json_size(a->value); j++)
@@ -1527,8 +1532,15 @@ static size_t utf8_code_points(const char *s, size_t n) {
         return count;
 }
 
+/* Python's types follow the values: abs() and sum() keep floats floats, avg() is always a float,
+ * ceil() and floor() are ints. */
+static JsonValue *number_like(double d, bool is_float) {
+        return is_float ? json_float(d) : json_number(d);
+}
+
 static int f_abs(Eval *e, const Arg *a, size_t n, JsonValue **ret) {
-        return make(e, json_number(fabs(json_number_value(a[0].value))), ret);
+        return make(e, number_like(fabs(json_number_value(a[0].value)), json_number_is_float(a[0].value)),
+                    ret);
 }
 
 static int f_ceil(Eval *e, const Arg *a, size_t n, JsonValue **ret) {
@@ -1541,10 +1553,13 @@ static int f_floor(Eval *e, const Arg *a, size_t n, JsonValue **ret) {
 
 static int f_sum(Eval *e, const Arg *a, size_t n, JsonValue **ret) {
         double sum = 0;
+        bool is_float = false;
 
-        for (size_t i = 0; i < json_size(a[0].value); i++)
+        for (size_t i = 0; i < json_size(a[0].value); i++) {
                 sum += json_number_value(json_array_get(a[0].value, i));
-        return make(e, json_number(sum), ret);
+                is_float = is_float || json_number_is_float(json_array_get(a[0].value, i));
+        }
+        return make(e, number_like(sum, is_float), ret);
 }
 
 static int f_avg(Eval *e, const Arg *a, size_t n, JsonValue **ret) {
@@ -1555,7 +1570,7 @@ static int f_avg(Eval *e, const Arg *a, size_t n, JsonValue **ret) {
                 return make(e, json_null(), ret);
         for (size_t i = 0; i < count; i++)
                 sum += json_number_value(json_array_get(a[0].value, i));
-        return make(e, json_number(sum / count), ret);
+        return make(e, json_float(sum / count), ret);
 }
 
 static int f_contains(Eval *e, const Arg *a, size_t n, JsonValue **ret) {
@@ -1575,8 +1590,8 @@ static int f_starts_with(Eval *e, const Arg *a, size_t n, JsonValue **ret) {
         size_t ls = json_string_length(a[0].value), lp = json_string_length(a[1].value);
 
         return make(e,
-                    json_boolean(lp <= ls &&
-                                 memcmp(json_string_value(a[0].value), json_string_value(a[1].value), lp) == 0),
+                    json_boolean(lp <= ls && memcmp(json_string_value(a[0].value),
+                                                    json_string_value(a[1].value), lp) == 0),
                     ret);
 }
 
@@ -1596,7 +1611,8 @@ static int f_join(Eval *e, const Arg *a, size_t n, JsonValue **ret) {
         int r;
 
         for (size_t i = 0; i < json_size(list); i++)
-                total += json_string_length(json_array_get(list, i)) + (i > 0 ? json_string_length(glue) : 0);
+                total +=
+                        json_string_length(json_array_get(list, i)) + (i > 0 ? json_string_length(glue) : 0);
         r = budget(e, 0, total);
         if (r < 0)
                 return r;
@@ -1645,7 +1661,8 @@ static int f_length(Eval *e, const Arg *a, size_t n, JsonValue **ret) {
         const JsonValue *v = a[0].value;
 
         if (json_type(v) == JSON_STRING)
-                return make(e, json_number(utf8_code_points(json_string_value(v), json_string_length(v))), ret);
+                return make(e, json_number(utf8_code_points(json_string_value(v), json_string_length(v))),
+                            ret);
         return make(e, json_number(json_size(v)), ret);
 }
 
@@ -1795,7 +1812,7 @@ static int sort_items(Eval *e, const JsonValue *array, JsonValue **keys, JsonVal
         if (!items)
                 return oom(e->error);
         for (size_t i = 0; i < count; i++)
-                items[i] = (SortItem) {
+                items[i] = (SortItem){
                         .key = keys ? keys[i] : json_array_get(array, i),
                         .value = json_array_get(array, i),
                         .index = i,
@@ -1965,7 +1982,8 @@ static int f_to_number(Eval *e, const Arg *a, size_t n, JsonValue **ret) {
         d = strtod(s, &endp);
         if (*endp != 0 || (errno == ERANGE && isinf(d)))
                 return make(e, json_null(), ret);
-        return make(e, json_number(d), ret);
+        /* int() first, then float(), as jmespath.py tries them. */
+        return make(e, number_like(d, strpbrk(s, ".eEnNiI")), ret);
 }
 
 static int f_type(Eval *e, const Arg *a, size_t n, JsonValue **ret) {

@@ -13,9 +13,9 @@
 /* Expressions longer than this are refused (-E2BIG), as are syntax trees deeper than
  * JMESPATH_DEPTH_MAX (-ELOOP) and evaluations that would build more than JMESPATH_ELEMENTS_MAX array
  * elements and object members, or JMESPATH_STRING_BYTES_MAX bytes of strings, in total (-E2BIG). */
-#define JMESPATH_EXPRESSION_MAX (64u * 1024u)
-#define JMESPATH_DEPTH_MAX 512u
-#define JMESPATH_ELEMENTS_MAX (4u * 1024u * 1024u)
+#define JMESPATH_EXPRESSION_MAX   (64u * 1024u)
+#define JMESPATH_DEPTH_MAX        512u
+#define JMESPATH_ELEMENTS_MAX     (4u * 1024u * 1024u)
 #define JMESPATH_STRING_BYTES_MAX (64u * 1024u * 1024u)
 
 typedef enum JmespathErrorKind {
@@ -57,4 +57,5 @@ static inline void jmespath_freep(Jmespath **j) {
 int jmespath_evaluate(const Jmespath *j, const JsonValue *data, JsonValue **ret, JmespathError *ret_error);
 
 /* Both at once. */
-int jmespath_search(const char *expression, const JsonValue *data, JsonValue **ret, JmespathError *ret_error);
+int jmespath_search(const char *expression, const JsonValue *data, JsonValue **ret,
+                    JmespathError *ret_error);

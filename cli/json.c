@@ -15,6 +15,7 @@ struct JsonValue {
         unsigned n_ref;
         bool failed;            /* a child could not be allocated */
         bool is_unsigned;       /* from json_unsigned(): printed from u, exactly */
+        bool is_float;          /* from json_float(): integral values print with ".0" */
         char *string;
         size_t length;          /* of string */
         double number;
@@ -83,6 +84,14 @@ JsonValue *json_number(double d) {
 
         if (v)
                 v->number = d;
+        return v;
+}
+
+JsonValue *json_float(double d) {
+        JsonValue *v = json_number(d);
+
+        if (v)
+                v->is_float = true;
         return v;
 }
 
@@ -251,6 +260,10 @@ bool json_boolean_value(const JsonValue *v) {
 
 double json_number_value(const JsonValue *v) {
         return json_type(v) == JSON_NUMBER ? v->number : 0;
+}
+
+bool json_number_is_float(const JsonValue *v) {
+        return json_type(v) == JSON_NUMBER && v->is_float;
 }
 
 const char *json_string_value(const JsonValue *v) {
@@ -534,11 +547,26 @@ static int parse_number(Parser *p, JsonValue **ret) {
                         return parse_fail(p, -ENOMEM, p->pos, "out of memory");
                 s = big;
         }
+        /* Non-negative integers are kept exactly, up to 2^64-1, as Python keeps its ints. */
+        if (!strpbrk(s, "-.eE")) {
+                unsigned long long u;
+
+                errno = 0;
+                u = strtoull(s, &end, 10);
+                if (errno == 0 && *end == 0) {
+                        *ret = json_unsigned(u);
+                        if (!*ret)
+                                return parse_fail(p, -ENOMEM, p->pos, "out of memory");
+                        p->pos = i;
+                        return 0;
+                }
+        }
         errno = 0;
         d = strtod(s, &end);
         if (errno == ERANGE && isinf(d))
                 return parse_fail(p, -ERANGE, p->pos, "number out of range");
-        *ret = json_number(d);
+        /* As Python's json module: a fraction or an exponent makes a float, else an int. */
+        *ret = strpbrk(s, ".eE") ? json_float(d) : json_number(d);
         if (!*ret)
                 return parse_fail(p, -ENOMEM, p->pos, "out of memory");
         p->pos = i;
@@ -576,7 +604,8 @@ static int parse_container(Parser *p, JsonValue **ret) {
                         if (r < 0)
                                 return r;
                         if (strlen(key) != key_length)
-                                return parse_fail(p, -EINVAL, p->pos, "NUL in an object key is not supported");
+                                return parse_fail(p, -EINVAL, p->pos,
+                                                  "NUL in an object key is not supported");
                         skip_space(p);
                         if (p->pos >= p->size || p->text[p->pos] != ':')
                                 return parse_fail(p, -EINVAL, p->pos, "expected ':' after object key");
@@ -677,7 +706,8 @@ static void set_error(JsonParseError *e, const Parser *p) {
                         e->column++;
 }
 
-int json_parse(const char *text, size_t size, unsigned max_depth, JsonValue **ret, JsonParseError *ret_error) {
+int json_parse(const char *text, size_t size, unsigned max_depth, JsonValue **ret,
+               JsonParseError *ret_error) {
         Parser p = {
                 .text = text,
                 .size = size,
@@ -852,6 +882,8 @@ static void print_number(FILE *f, const JsonValue *v) {
 
         if (v->is_unsigned)
                 fprintf(f, "%" PRIu64, v->u);
+        else if (v->is_float && v->number == floor(v->number) && fabs(v->number) < 1e16)
+                fprintf(f, "%.1f", v->number);
         else {
                 json_format_number(v->number, buf);
                 fputs(buf, f);

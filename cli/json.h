@@ -43,6 +43,9 @@ JsonValue *json_string(const char *s);
 JsonValue *json_string_len(const char *s, size_t n);
 JsonValue *json_unsigned(uint64_t u);
 JsonValue *json_number(double d);
+/* A number that is a float in Python's sense, which prints integral values with ".0" (2.0) where
+ * json_number() prints them as integers (2): what the parser makes of "2.0" or "1e3". */
+JsonValue *json_float(double d);
 JsonValue *json_boolean(bool b);
 JsonValue *json_array(void);
 JsonValue *json_object(void);
@@ -73,6 +76,7 @@ const char *json_type_to_string(JsonType t);
 bool json_is_truthy(const JsonValue *v); /* JMESPath: false for null, false, "", [] and {} */
 bool json_boolean_value(const JsonValue *v);
 double json_number_value(const JsonValue *v);
+bool json_number_is_float(const JsonValue *v);
 const char *json_string_value(const JsonValue *v);
 size_t json_string_length(const JsonValue *v);
 /* Elements of an array, members of an object, 0 otherwise. */
@@ -95,7 +99,8 @@ typedef struct JsonParseError {
  * or -EINVAL (not JSON), -EILSEQ (not UTF-8), -E2BIG (too large), -ELOOP (nested too deep), -ERANGE (a
  * number out of the range of a double), -ENOMEM; on error ret_error (if not NULL) says where and why.
  * Duplicate keys: the last value wins, at the first key's position, as Python's json module does. */
-int json_parse(const char *text, size_t size, unsigned max_depth, JsonValue **ret, JsonParseError *ret_error);
+int json_parse(const char *text, size_t size, unsigned max_depth, JsonValue **ret,
+               JsonParseError *ret_error);
 
 typedef enum JsonFormatFlags {
         JSON_FORMAT_ASCII = 1 << 0,   /* escape everything outside ASCII as \uXXXX (ensure_ascii) */
@@ -106,8 +111,9 @@ typedef enum JsonFormatFlags {
  * indent spaces per level with separators "," and ": " (as Python's json.dumps(indent=n)). */
 int json_format(const JsonValue *v, unsigned indent, JsonFormatFlags flags, char **ret);
 int json_write(FILE *f, const JsonValue *v, unsigned indent, JsonFormatFlags flags);
-/* Numbers as Python prints them, except that integral values below 1e16 print without ".0":
- * 1, -3, 2.5, 0.1, 1e+16, 1e-05, NaN, Infinity. Returns the length. */
+/* Numbers as Python prints them, integral values below 1e16 as integers: 1, -3, 2.5, 0.1, 1e+16,
+ * 1e-05, NaN, Infinity. (A json_float() prints integral values as Python's repr() does: 2.0.)
+ * Returns the length. */
 int json_format_number(double d, char buf[static JSON_NUMBER_MAX]);
 
 int json_print(FILE *f, const JsonValue *v);

@@ -3,27 +3,29 @@
  * "- " items, "key: value" pairs), scalars are resolved as YAML 1.2's core schema does, and flow
  * collections are read as JSON. See yaml.h for what is left out. */
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kms.h"
 #include "macro.h"
 #include "yaml.h"
 
-#define YAML_SIZE_MAX (1024u * 1024u)
+#define YAML_SIZE_MAX  (1024u * 1024u)
 #define YAML_DEPTH_MAX 64u
 
 typedef struct Line {
-        const char *raw;        /* the line as written, without its newline */
+        const char *raw; /* the line as written, without its newline */
         size_t raw_size;
-        size_t indent;          /* leading spaces */
-        char *content;          /* after the indentation, without a comment and trailing blanks */
+        size_t indent; /* leading spaces */
+        char *content; /* after the indentation, without a comment and trailing blanks */
 } Line;
 
 typedef struct Parser {
         Line *lines;
         size_t n_lines;
-        size_t i;               /* the current line */
+        size_t i; /* the current line */
         unsigned error_line;
 } Parser;
 
@@ -40,8 +42,10 @@ static char *strip_comment(const char *s, size_t n) {
                 char ch = s[i];
 
                 if (quote == '\'') {
-                        if (ch == '\'')
-                                quote = 0;      /* '' inside is two of these in a row: fine */
+                        if (ch == '\'' && i + 1 < n && s[i + 1] == '\'')
+                                i++; /* '' is a quote inside */
+                        else if (ch == '\'')
+                                quote = 0;
                 } else if (quote == '"') {
                         if (ch == '\\')
                                 i++;
@@ -80,7 +84,7 @@ static int split_lines(const char *text, size_t size, Line **ret, size_t *ret_n)
                 }
                 lines = a;
                 l = &lines[n++];
-                *l = (Line) { .raw = p, .raw_size = (size_t) (end - p) };
+                *l = (Line){ .raw = p, .raw_size = (size_t) (end - p) };
                 while (l->indent < l->raw_size && p[l->indent] == ' ')
                         l->indent++;
                 if (l->indent < l->raw_size && p[l->indent] == '\t') {
@@ -167,9 +171,11 @@ static int parse_quoted(const char *s, const char **end, char **ret) {
                                 for (int k = 1; k <= 4; k++) {
                                         char h = s[k];
 
-                                        if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F')))
+                                        if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') ||
+                                              (h >= 'A' && h <= 'F')))
                                                 goto invalid;
-                                        cp = cp * 16 + (unsigned) (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+                                        cp = cp * 16 +
+                                             (unsigned) (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
                                 }
                                 s += 4;
                                 if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff))
@@ -260,8 +266,14 @@ static int parse_scalar(Parser *x, const char *s, JsonValue **ret) {
                 v = json_boolean(true);
         else if (streq(s, "false") || streq(s, "False") || streq(s, "FALSE"))
                 v = json_boolean(false);
-        else if (is_number(s))
-                v = json_number(strtod(s, NULL));
+        else if (is_number(s)) {
+                double d = strtod(s, NULL);
+
+                if (!isfinite(d))
+                        return fail(x, -EINVAL); /* beyond a double, which JSON cannot carry either */
+                /* 12 is an int, 12.0 and 1e3 floats, as in Python. */
+                v = strpbrk(s, ".eE") ? json_float(d) : json_number(d);
+        }
         else
                 v = json_string(s);
 
@@ -456,7 +468,7 @@ static int parse_node(Parser *x, size_t min_indent, unsigned depth, JsonValue **
 
         if (is_item(l->content))
                 return parse_sequence(x, l->indent, depth, ret);
-        if (find_colon(l->content))
+        if (l->content[0] != '{' && l->content[0] != '[' && find_colon(l->content))
                 return parse_mapping(x, l->indent, depth, ret);
 
         /* A scalar alone on its line(s): plain scalars may go on over more indented lines. */
@@ -477,8 +489,8 @@ int yaml_parse(const char *text, size_t size, JsonValue **ret, unsigned *ret_lin
                 return -EINVAL;
         if (size > YAML_SIZE_MAX)
                 return -E2BIG;
-        if (memchr(text, 0, size))
-                return -EINVAL;
+        if (memchr(text, 0, size) || utf8_length(text, size) < 0)
+                return -EINVAL; /* YAML is UTF-8 text */
 
         r = split_lines(text, size, &x.lines, &x.n_lines);
         if (r < 0)

@@ -11,6 +11,6 @@
 
 #include "json.h"
 
-/* Returns 0, -EINVAL (not YAML this reader takes; *ret_line, if not NULL, says where), -E2BIG (too
- * large or too deep), -ENOMEM. */
+/* Returns 0, -EINVAL (not UTF-8, or not YAML this reader takes; *ret_line, if not NULL, says
+ * where), -E2BIG (too large or too deep), -ENOMEM. */
 int yaml_parse(const char *text, size_t size, JsonValue **ret, unsigned *ret_line);

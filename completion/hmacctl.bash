@@ -7,11 +7,11 @@
 _hmacctl() {
         local -A params=(
                 [create-key]='--key-spec --key-usage --description --tags --origin'
-                [generate-mac]='--key-id --message --mac-algorithm'
-                [verify-mac]='--key-id --message --mac-algorithm --mac'
+                [generate-mac]='--key-id --message --mac-algorithm --grant-tokens'
+                [verify-mac]='--key-id --message --mac-algorithm --mac --grant-tokens'
                 [generate-mac-batch]='--key-id --mac-algorithm --messages --format'
-                [describe-key]='--key-id'
-                [list-keys]='--limit --starting-token'
+                [describe-key]='--key-id --grant-tokens'
+                [list-keys]='--starting-token --page-size --max-items'
                 [enable-key]='--key-id'
                 [disable-key]='--key-id'
                 [schedule-key-deletion]='--key-id --pending-window-in-days'
@@ -20,21 +20,27 @@ _hmacctl() {
                 [create-alias]='--alias-name --target-key-id'
                 [update-alias]='--alias-name --target-key-id'
                 [delete-alias]='--alias-name'
-                [list-aliases]='--key-id --limit --starting-token'
+                [list-aliases]='--key-id --starting-token --page-size --max-items'
                 [tag-resource]='--key-id --tags'
                 [untag-resource]='--key-id --tag-keys'
-                [list-resource-tags]='--key-id --limit --starting-token'
+                [list-resource-tags]='--key-id --starting-token --page-size --max-items'
                 [get-parameters-for-import]='--key-id --wrapping-algorithm --wrapping-key-spec'
                 [import-key-material]='--key-id --import-token --encrypted-key-material --expiration-model --valid-to'
                 [delete-imported-key-material]='--key-id'
+                [get-counters]=''
                 [import-key]='--key-id --key-material --wrapping-key-spec --expiration-model --valid-to'
         )
         local subcommands='create-key generate-mac verify-mac generate-mac-batch describe-key list-keys
                 enable-key disable-key schedule-key-deletion cancel-key-deletion update-key-description
                 create-alias update-alias delete-alias list-aliases tag-resource untag-resource
                 list-resource-tags get-parameters-for-import import-key-material delete-imported-key-material
-                import-key'
-        local global='--system --user --output --no-ask-password --help'
+                get-counters import-key'
+        # Every subcommand also takes these, as in the aws CLI.
+        local common='--cli-input-json --cli-input-yaml --generate-cli-skeleton'
+        # The global options that mean something here; the aws CLI's others (--region, --profile, ...)
+        # are accepted and ignored, and not offered.
+        local global='--system --user --output --query --cli-binary-format --no-paginate --debug'
+        global+=' --no-ask-password --version --help'
         local line=${COMP_LINE:0:COMP_POINT} cur prev word verb= option= i
         local -a words=() replies=()
 
@@ -48,7 +54,7 @@ _hmacctl() {
 
         for ((i = 1; i < ${#words[@]} - 1; i++)); do
                 word=${words[i]}
-                if [[ $word == --output ]]; then
+                if [[ $word == --output || $word == --query || $word == --cli-binary-format ]]; then
                         ((i++))
                 elif [[ $word != -* && -z $verb && -n ${params[$word]+set} ]]; then
                         verb=$word
@@ -63,7 +69,9 @@ _hmacctl() {
                 option=$prev
         fi
         case $option in
-        --output) replies=($(compgen -W 'json text' -- "$cur")) ;;
+        --output) replies=($(compgen -W 'json text table yaml yaml-stream' -- "$cur")) ;;
+        --cli-binary-format) replies=($(compgen -W 'base64 raw-in-base64-out' -- "$cur")) ;;
+        --generate-cli-skeleton) replies=($(compgen -W 'input output yaml-input' -- "$cur")) ;;
         --key-spec) replies=($(compgen -W 'HMAC_224 HMAC_256 HMAC_384 HMAC_512' -- "$cur")) ;;
         --key-usage) replies=($(compgen -W 'GENERATE_VERIFY_MAC' -- "$cur")) ;;
         --mac-algorithm)
@@ -74,22 +82,26 @@ _hmacctl() {
         --wrapping-key-spec) replies=($(compgen -W 'RSA_2048 RSA_3072 RSA_4096' -- "$cur")) ;;
         --expiration-model)
                 replies=($(compgen -W 'KEY_MATERIAL_EXPIRES KEY_MATERIAL_DOES_NOT_EXPIRE' -- "$cur")) ;;
-        --message | --mac | --messages | --key-material | --import-token | --encrypted-key-material)
-                if [[ $cur == fileb://* ]]; then
+        --message | --mac | --messages | --key-material | --import-token | --encrypted-key-material | \
+                --cli-input-json | --cli-input-yaml)
+                # Blobs take raw bytes from fileb://, the request options text from file://.
+                local scheme=fileb://
+                [[ $option == --cli-input-* || $cur == file:/* && $cur != fileb* ]] && scheme=file://
+                if [[ $cur == "$scheme"* ]]; then
                         local IFS=$'\n' path
-                        for path in $(compgen -f -- "${cur#fileb://}"); do
+                        for path in $(compgen -f -- "${cur#"$scheme"}"); do
                                 if [[ -d $path ]]; then
                                         path+=/
                                         compopt -o nospace 2>/dev/null
                                 fi
-                                replies+=("fileb://$path")
+                                replies+=("$scheme$path")
                         done
-                elif [[ fileb:// == "$cur"* ]]; then
-                        replies=(fileb://)
+                elif [[ $scheme == "$cur"* ]]; then
+                        replies=("$scheme")
                         compopt -o nospace 2>/dev/null
                 fi
                 ;;
-        --system | --user | --no-ask-password | --help | '') option= ;;
+        --system | --user | --no-ask-password | --help | --no-paginate | --debug | --version | '') option= ;;
         *) ;; # free text: key IDs, alias names, descriptions, numbers, tags
         esac
 
@@ -98,10 +110,10 @@ _hmacctl() {
                         replies=($(compgen -W "$subcommands" -- "$cur"))
                 elif [[ -n $verb || $cur == -* ]]; then
                         local candidates=$global
-                        [[ -n $verb ]] && candidates="${params[$verb]} $global"
+                        [[ -n $verb ]] && candidates="${params[$verb]} $common $global"
                         # Options already given are not offered again, but for the repeatable lists.
                         for word in "${words[@]:1:${#words[@]}-2}"; do
-                                [[ $word == --tags || $word == --tag-keys ]] && continue
+                                [[ $word == --tags || $word == --tag-keys || $word == --grant-tokens ]] && continue
                                 candidates=" $candidates "
                                 candidates=${candidates/ ${word%%=*} / }
                         done

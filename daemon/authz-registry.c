@@ -606,6 +606,10 @@ const char *authz_check_get_action(const AuthzCheck *c) {
         return c->key;
 }
 
+uint64_t authz_check_get_deadline(const AuthzCheck *c) {
+        return c->deadline;
+}
+
 void *authz_check_get_userdata(const AuthzCheck *c) {
         return c->request->registry->ops.userdata;
 }

@@ -25,12 +25,14 @@
  * dropped when polkit signals Changed and, per sender, when the sender leaves the bus. Denials are
  * never cached. Everything that fails (polkit unreachable, a malformed answer, no memory) says no. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-event.h>
 #include <time.h>
 
 #include "authz.h"
+#include "counters.h"
 #include "hashmap.h"
 #include "log.h"
 #include "macro.h"
@@ -263,6 +265,11 @@ static AuthzAnswer parse_answer(sd_bus_message *reply, const char *action) {
 static int on_check_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         AuthzCheck *c = userdata;
         Authz *a = authz_check_get_userdata(c);
+        uint64_t latency = now_usec() - (authz_check_get_deadline(c) - a->timeout_usec);
+
+        counters_count_polkit(latency);
+        log_debug("polkit answered about %s in %" PRIu64 " us%s.", authz_check_get_action(c), latency,
+                  sd_bus_message_is_method_error(reply, NULL) ? " (with an error)" : "");
 
         /* Drops the call, whose callback this is: sd-bus allows that. */
         authz_registry_answer(a->registry, c, parse_answer(reply, authz_check_get_action(c)), now_usec());
@@ -423,6 +430,7 @@ static int identify_now(Authz *a, sd_bus_message *m, Caller *ret) {
                 return r;
         (void) sd_bus_creds_get_pid(creds, &pid);
         *ret = (Caller){ .uid = uid, .pid = pid };
+        caller_info_read(pid, &ret->info);
         if (sender)
                 (void) remember_caller(a, sender, ret); /* if not, asked again next time */
         return 1;
@@ -460,6 +468,7 @@ static int parse_credentials(sd_bus_message *reply, Caller *ret) {
         if (!have_uid)
                 return -EBADMSG; /* no identity, no access */
         *ret = (Caller){ .uid = uid, .pid = pid };
+        caller_info_read((pid_t) pid, &ret->info);
         return 0;
 }
 
@@ -789,8 +798,10 @@ int authz_check(Authz *a, sd_bus_message *m, const Caller *caller, Action action
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
                                         "Access denied: malformed details.");
 
-        if (authz_cache_lookup(a->cache, sender, id, details, details_size, now_usec()))
+        if (authz_cache_lookup(a->cache, sender, id, details, details_size, now_usec())) {
+                counters.polkit_cache_hits++;
                 return 2;
+        }
 
         c = authz_registry_find(a->registry, m, id, details, details_size);
         if (!c)

@@ -24,6 +24,8 @@
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
+#include "caller-info.h"
+
 #include "kms.h"
 
 typedef enum Action {
@@ -43,6 +45,7 @@ typedef enum Action {
 typedef struct Caller {
         uid_t uid;
         pid_t pid;
+        CallerInfo info;                /* command name and unit, for the audit trail only */
 } Caller;
 
 /* The polkit action IDs ("io.hmacd.generate-mac"). */
@@ -160,6 +163,8 @@ void authz_check_set_call(AuthzCheck *c, void *call);
 void *authz_check_get_request(const AuthzCheck *c);
 AuthzAnswer authz_check_get_answer(const AuthzCheck *c);
 const char *authz_check_get_action(const AuthzCheck *c);
+/* A pending check's deadline; once answered, when it was answered. */
+uint64_t authz_check_get_deadline(const AuthzCheck *c);
 void *authz_check_get_userdata(const AuthzCheck *c);
 
 /* ---- Fairness: requests of callers who are not trusted wait in a queue per UID ---- */

@@ -48,6 +48,7 @@ int method_create_alias(sd_bus_message *message, void *userdata, sd_bus_error *e
         r = sd_bus_message_read(message, "ss", &name, &target);
         if (r < 0)
                 return r;
+        c.key_ref = target;
         r = kms_check_alias_name(&c.failure, name);
         if (r != 0)
                 return call_fail(&c, r);
@@ -76,6 +77,7 @@ int method_update_alias(sd_bus_message *message, void *userdata, sd_bus_error *e
         r = sd_bus_message_read(message, "ss", &name, &target);
         if (r < 0)
                 return r;
+        c.key_ref = name;
         r = kms_check_alias_name(&c.failure, name);
         if (r != 0)
                 return call_fail(&c, r);
@@ -110,6 +112,7 @@ int method_delete_alias(sd_bus_message *message, void *userdata, sd_bus_error *e
         r = sd_bus_message_read(message, "s", &name);
         if (r < 0)
                 return r;
+        c.key_ref = name;
         r = kms_check_alias_name(&c.failure, name);
         if (r != 0)
                 return call_fail(&c, r);

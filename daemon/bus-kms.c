@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bus-kms-internal.h"
+#include "counters.h"
 #include "kms-check.h"
 #include "log.h"
 #include "macro.h"
@@ -21,10 +22,14 @@ int call_authorize_details(BusKms *b, Call *c, const char *details, size_t detai
         log_audit(&(AuditRecord) {
                 .operation = "Authorize",
                 .key_id = c->key_id,
+                .key_ref = c->key_ref,
                 .action = action_to_string(c->action),
                 .result = r > 0 ? "allowed" : r == 0 ? "pending" : r == -E2BIG ? "LimitExceededException" : "denied",
                 .uid = c->caller.uid,
                 .pid = c->caller.pid,
+                .comm = c->caller.info.comm,
+                .unit = c->caller.info.unit,
+                .user_unit = c->caller.info.user_unit,
         });
         if (r < 0)
                 call_audit(c, r == -E2BIG ? "LimitExceededException" : "denied");
@@ -91,7 +96,10 @@ int begin_key_call(BusKms *b, Call *c, sd_bus_message *message, sd_bus_error *er
         if (r <= 0)
                 return r;
         r = sd_bus_message_read(message, "s", ret_key_ref);
-        return r < 0 ? r : 1;
+        if (r < 0)
+                return r;
+        c->key_ref = *ret_key_ref;
+        return 1;
 }
 
 /* A reference that names no key. A trusted caller learns so at once. Anyone else is first asked
@@ -125,6 +133,7 @@ int call_fail_unknown(BusKms *b, Call *c, const char *key_ref, int condition) {
 int resolve_and_authorize(BusKms *b, Call *c, const char *key_ref, bool any_form, KeyEntry **ret) {
         int r;
 
+        c->key_ref = key_ref;
         r = kms_resolve_key(b->service, key_ref, any_form, &c->failure, ret);
         if (r != 0)
                 return call_fail_unknown(b, c, key_ref, r);
@@ -159,6 +168,7 @@ static int method_generate_mac(sd_bus_message *message, void *userdata, sd_bus_e
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = sd_bus_message_read(message, "s", &key_id);
+        c.key_ref = r >= 0 ? key_id : NULL;
         if (r >= 0)
                 r = read_message(&c, (const void **) &msg.iov_base, &msg.iov_len);
         if (r >= 0)
@@ -201,6 +211,7 @@ static int method_generate_mac_batch(sd_bus_message *message, void *userdata, sd
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = sd_bus_message_read(message, "s", &key_id);
+        c.key_ref = r >= 0 ? key_id : NULL;
         if (r >= 0)
                 r = sd_bus_message_enter_container(message, 'a', "ay");
         if (r < 0)
@@ -267,6 +278,7 @@ static int method_verify_mac(sd_bus_message *message, void *userdata, sd_bus_err
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = sd_bus_message_read(message, "s", &key_id);
+        c.key_ref = r >= 0 ? key_id : NULL;
         if (r >= 0)
                 r = read_message(&c, &msg, &msg_size);
         if (r >= 0)
@@ -638,11 +650,31 @@ static int property_get_max_message_size(sd_bus *bus, const char *path, const ch
         return sd_bus_message_append(reply, "u", (uint32_t) KMS_MESSAGE_MAX);
 }
 
+static int property_get_counters(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        BusKms *b = userdata;
+        CacheCounters cache;
+        char name_buf[64];
+        const char *name;
+        uint64_t value;
+        int r;
+
+        key_material_cache_counters(b->service->material, &cache.hits, &cache.misses, &cache.evictions);
+        r = sd_bus_message_open_container(reply, 'a', "{st}");
+        for (size_t i = 0; r >= 0 && counters_entry(&counters, &cache, i, &name, name_buf, sizeof name_buf, &value) > 0;
+             i++)
+                r = sd_bus_message_append(reply, "{st}", name, value);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
 static const sd_bus_vtable kms_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Backend", "s", property_get_backend, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("MaxMessageSize", "u", property_get_max_message_size, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Counters", "a{st}", property_get_counters, 0, 0),
         SD_BUS_METHOD_WITH_ARGS("CreateKey",
                                 SD_BUS_ARGS("s", key_spec, "s", key_usage, "s", description, "a{ss}", tags,
                                             "a{sv}", options),

@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "bus-reply.h"
+#include "counters.h"
 #include "log.h"
+#include "notify.h"
 #include "macro.h"
 
 int call_begin(Call *c, Authz *authz, sd_bus_message *message, sd_bus_error *error, KmsOperation operation,
@@ -24,13 +26,19 @@ void call_end(Call *c) {
 }
 
 void call_audit(const Call *c, const char *result) {
+        if (counters_count_result(result))
+                status_poke();
         log_audit(&(AuditRecord) {
                 .operation = kms_operation_to_string(c->operation),
                 .key_id = c->key_id,
+                .key_ref = c->key_ref,
                 .action = action_to_string(c->action),
                 .result = result,
                 .uid = c->caller.uid,
                 .pid = c->caller.pid,
+                .comm = c->caller.info.comm,
+                .unit = c->caller.info.unit,
+                .user_unit = c->caller.info.user_unit,
         });
 }
 

@@ -18,6 +18,7 @@ typedef struct Call {
         Action action;
         Caller caller;
         const char *key_id;             /* for the audit record, once known */
+        const char *key_ref;            /* the key or alias the caller named, for the audit record */
         bool pending;                   /* waiting for the bus or polkit: the message comes back */
         KmsFailure failure;
 } Call;

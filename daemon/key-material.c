@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Key material: KEK, sealing, the keyring cache, imports and MACs (see key-material.h). */
 #include <errno.h>
+#include <inttypes.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -248,10 +249,12 @@ static int key_engine(KeyMaterial *km, KeyEntry *e) {
 
         serial = key_cache_get(km->cache, e);
         if (serial == 0) {
+                log_debug("Key %s is not in the keyring cache: unsealing it from the store.", e->key_id);
                 r = load_material(km, e, &serial);
                 if (r < 0)
                         return r;
-        }
+        } else
+                log_debug("Key %s is in the keyring cache (key %" PRIi32 ").", e->key_id, serial);
 
         r = keyring_read_secret(serial, key, KMS_KEY_MATERIAL_MAX, &n);
         if (r < 0) {
@@ -318,4 +321,11 @@ key_serial_t key_material_cache_keyring(const KeyMaterial *km) {
 
 size_t key_material_cache_size(const KeyMaterial *km) {
         return km->cache ? km->cache->max_slots : 0;
+}
+
+void key_material_cache_counters(const KeyMaterial *km, uint64_t *ret_hits, uint64_t *ret_misses,
+                                 uint64_t *ret_evictions) {
+        *ret_hits = km && km->cache ? km->cache->hits : 0;
+        *ret_misses = km && km->cache ? km->cache->misses : 0;
+        *ret_evictions = km && km->cache ? km->cache->evictions : 0;
 }

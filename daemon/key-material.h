@@ -61,3 +61,6 @@ const char *key_material_backend(const KeyMaterial *km);
 key_serial_t key_material_kek_serial(const KeyMaterial *km);
 key_serial_t key_material_cache_keyring(const KeyMaterial *km);
 size_t key_material_cache_size(const KeyMaterial *km);
+/* The keyring cache's hits, misses and evictions so far (the Counters property). */
+void key_material_cache_counters(const KeyMaterial *km, uint64_t *ret_hits, uint64_t *ret_misses,
+                                 uint64_t *ret_evictions);

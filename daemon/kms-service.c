@@ -331,8 +331,9 @@ int kms_destroy_key(KmsService *s, KeyEntry *e) {
                         alias_index_remove(&s->aliases, s->aliases.v[i - 1]);
         strcpy(key_id, e->key_id);
         key_index_remove(&s->index, e);
-        log_info("Deleted key %s at the end of its deletion window (keyring entry %" PRIi32 " invalidated).", key_id,
-                 serial);
+        log_struct_id(LOG_NOTICE, HMACD_MESSAGE_KEY_DELETED,
+                      "Deleted key %s at the end of its deletion window (keyring entry %" PRIi32 " invalidated).",
+                      key_id, serial);
         return 0;
 }
 
@@ -345,7 +346,8 @@ int kms_service_purge(KmsService *s) {
                         (void) kms_destroy_key(s, e);
                 else if (e->has_material && e->valid_to > 0 && e->valid_to <= now &&
                          kms_remove_material(s, e) >= 0)
-                        log_info("The imported material of key %s expired and was deleted.", e->key_id);
+                        log_struct_id(LOG_NOTICE, HMACD_MESSAGE_MATERIAL_EXPIRED,
+                                      "The imported material of key %s expired and was deleted.", e->key_id);
         }
         import_table_expire(s->imports, now);
         return kms_arm_timer(s);

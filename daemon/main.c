@@ -20,6 +20,8 @@ static void help(void) {
                "     --kek-file=PATH       The key-encryption key (default: $CREDENTIALS_DIRECTORY/hmacd.kek,\n"
                "                           else DIR/kek, created on first start)\n"
                "     --log-target=TARGET   auto, journal or stderr\n"
+               "     --log-level=LEVEL     emerg..debug or 0..7 (default: $SYSTEMD_LOG_LEVEL, else info);\n"
+               "                           the audit trail is written at every level\n"
                "     --cache-keys=N        Keys held live in the keyring at most (default: from the key quota)\n"
                "     --polkit-cache-seconds=N  How long an allowed polkit answer is reused (default: 30; 0: never)\n"
                "     --max-keys=N          Keys the service holds at most, all owners together (default: %u)\n"
@@ -30,7 +32,7 @@ static void help(void) {
 }
 
 int main(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_USER, ARG_STATE_DIR, ARG_KEK_FILE, ARG_LOG_TARGET, ARG_CACHE_KEYS, ARG_TEST_ONLY_SECONDS_PER_DAY, ARG_POLKIT_CACHE,
+        enum { ARG_VERSION = 0x100, ARG_USER, ARG_STATE_DIR, ARG_KEK_FILE, ARG_LOG_TARGET, ARG_LOG_LEVEL, ARG_CACHE_KEYS, ARG_TEST_ONLY_SECONDS_PER_DAY, ARG_POLKIT_CACHE,
                ARG_MAX_KEYS, ARG_MAX_KEYS_PER_USER, ARG_MAX_BYTES_PER_USER };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -39,6 +41,7 @@ int main(int argc, char *argv[]) {
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "kek-file", required_argument, NULL, ARG_KEK_FILE },
                 { "log-target", required_argument, NULL, ARG_LOG_TARGET },
+                { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 { "cache-keys", required_argument, NULL, ARG_CACHE_KEYS },
                 { "polkit-cache-seconds", required_argument, NULL, ARG_POLKIT_CACHE },
                 { "max-keys", required_argument, NULL, ARG_MAX_KEYS },
@@ -54,6 +57,7 @@ int main(int argc, char *argv[]) {
         char *end;
         int c, r;
 
+        log_parse_environment();
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
@@ -77,6 +81,14 @@ int main(int argc, char *argv[]) {
                                 fprintf(stderr, "hmacd: unknown log target '%s'.\n", optarg);
                                 return EXIT_FAILURE;
                         }
+                        break;
+                case ARG_LOG_LEVEL:
+                        r = log_level_from_string(optarg);
+                        if (r < 0) {
+                                fprintf(stderr, "hmacd: unknown log level '%s'.\n", optarg);
+                                return EXIT_FAILURE;
+                        }
+                        log_set_max_level(r);
                         break;
                 case ARG_CACHE_KEYS:
                         errno = 0;

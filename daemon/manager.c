@@ -2,11 +2,13 @@
 /* Start-up, the bus connection and the main loop of the daemon. */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "manager.h"
+#include "notify.h"
 #include "seccomp.h"
 
 int manager_new(Manager **ret) {
@@ -31,6 +33,8 @@ int manager_new(Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        status_stop();
+        notify_close();
         authz_free(m->bus_kms.authz);
         sd_bus_flush_close_unref(m->bus);
         kms_service_free(m->service);
@@ -82,7 +86,13 @@ int manager_connect_bus(Manager *m, const ManagerConfig *config) {
         return 0;
 }
 
+static size_t manager_n_keys(void *userdata) {
+        Manager *m = userdata;
+        return m->service->index.n;
+}
+
 int manager_run(Manager *m) {
+        char status[256];
         int r;
 
         r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
@@ -92,7 +102,10 @@ int manager_run(Manager *m) {
                 return log_error_errno(r, "Failed to install signal handlers: %m");
 
         /* Everything is open now: from here on, only the calls needed to serve requests. The name is
-         * taken only then, so that no request is ever served unconfined. */
+         * taken only then, so that no request is ever served unconfined. The sockets to the service
+         * manager and the journal are opened before. */
+        (void) notify_open();
+        log_prepare_confinement();
         r = seccomp_install();
         if (r < 0)
                 return r;
@@ -100,12 +113,23 @@ int manager_run(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to take the bus name %s: %m", HMACD_BUS_NAME);
 
-        log_info("Serving %s.", HMACD_BUS_NAME);
+        log_struct_id(LOG_INFO, HMACD_MESSAGE_STARTED, "Serving %s: %zu keys, engine %s.", HMACD_BUS_NAME,
+                      m->service->index.n, key_material_backend(m->service->material));
+        (void) status_start(m->event, manager_n_keys, m);
+        if (status_format(status, sizeof status) >= 0) {
+                char ready[sizeof status + 16];
+                snprintf(ready, sizeof ready, "READY=1\n%s", status);
+                (void) notify_send(ready);
+        }
+
         r = sd_event_loop(m->event);
+        (void) notify_send("STOPPING=1");
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
         if (r != 0)
                 log_error("Lost the connection to the bus, exiting.");
+        else
+                log_struct_id(LOG_INFO, HMACD_MESSAGE_STOPPED, "Stopped serving %s.", HMACD_BUS_NAME);
         return r;
 }
 

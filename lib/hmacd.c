@@ -1011,6 +1011,68 @@ _public_ int hmacd_get_max_message_size(Hmacd *h, uint32_t *ret) {
         return get_property(h, "MaxMessageSize", 'u', ret);
 }
 
+_public_ HmacdCounterList *hmacd_counter_list_free(HmacdCounterList *l) {
+        if (!l)
+                return NULL;
+        for (size_t i = 0; i < l->n; i++)
+                free(l->counters[i].name);
+        free(l->counters);
+        free(l);
+        return NULL;
+}
+
+static void counter_list_freep(HmacdCounterList **l) {
+        hmacd_counter_list_free(*l);
+}
+
+#define COUNTERS_MAX 1024
+
+_public_ int hmacd_get_counters(Hmacd *h, HmacdCounterList **ret) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(counter_list_freep) HmacdCounterList *l = NULL;
+        const char *name;
+        uint64_t value;
+        int r;
+
+        if (!h || !ret)
+                return -EINVAL;
+
+        r = sd_bus_get_property(h->bus, HMACD_BUS_NAME, HMACD_OBJECT_PATH, HMACD_INTERFACE, "Counters", &error,
+                                &reply, "a{st}");
+        if (r < 0)
+                return translate_error(&error, r, NULL);
+
+        l = calloc(1, sizeof *l);
+        if (!l)
+                return -ENOMEM;
+        r = sd_bus_message_enter_container(reply, 'a', "{st}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(reply, "{st}", &name, &value)) > 0) {
+                HmacdCounter *v;
+
+                if (l->n >= COUNTERS_MAX)
+                        return -E2BIG;
+                v = realloc(l->counters, (l->n + 1) * sizeof *v);
+                if (!v)
+                        return -ENOMEM;
+                l->counters = v;
+                l->counters[l->n] = (HmacdCounter) { .name = strdup(name), .value = value };
+                if (!l->counters[l->n].name)
+                        return -ENOMEM;
+                l->n++;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(reply);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
 _public_ int hmacd_get_parameters_for_import(Hmacd *h, const char *key_id, const char *wrapping_algorithm,
                                              const char *wrapping_key_spec, uint8_t **ret_token,
                                              size_t *ret_token_size, uint8_t **ret_public_key,

@@ -191,6 +191,22 @@ int hmacd_get_version(Hmacd *h, char **ret);
 int hmacd_get_backend(Hmacd *h, char **ret);
 int hmacd_get_max_message_size(Hmacd *h, uint32_t *ret);
 
+/* The daemon's counters since it started (the Counters property, a{st}): name and value pairs in the
+ * daemon's order, e.g. OperationsSucceeded, OperationsFailed, Denials, PolkitChecks,
+ * PolkitLatencyUSec, KeyCacheHits, KeyCacheMisses, Failed.NotFoundException. */
+typedef struct HmacdCounter {
+        char *name;
+        uint64_t value;
+} HmacdCounter;
+
+typedef struct HmacdCounterList {
+        HmacdCounter *counters;         /* owned by the list: free with hmacd_counter_list_free() */
+        size_t n;
+} HmacdCounterList;
+
+HmacdCounterList *hmacd_counter_list_free(HmacdCounterList *l);
+int hmacd_get_counters(Hmacd *h, HmacdCounterList **ret);
+
 #ifdef __cplusplus
 }
 #endif

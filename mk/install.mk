@@ -9,7 +9,8 @@
 #         systemd-sysusers hmacd.conf             # the system user "hmacd"
 #         systemctl daemon-reload
 #         systemctl reload dbus                   # the bus policy and the activation file
-#         systemctl enable --now hmacd            # or let the first D-Bus call start it
+#         journalctl --update-catalog             # the texts of hmacd's MESSAGE_IDs
+#         systemctl enable hmacd                  # the alias D-Bus activation goes through
 #
 # Directories follow Debian: the library goes to lib/<multiarch>/ where the compiler names one, and
 # units, sysusers.d, D-Bus and polkit files below $(PREFIX) (only PREFIX=/usr puts them where
@@ -28,6 +29,7 @@ DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
 SYSTEMDSYSTEMUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
 DBUSDATADIR ?= $(DATADIR)/dbus-1
 POLKITDATADIR ?= $(DATADIR)/polkit-1
 BASHCOMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
@@ -49,6 +51,7 @@ INSTALLED_FILES = \
         $(PKGCONFIGDIR)/libhmacd.pc \
         $(SYSTEMDSYSTEMUNITDIR)/hmacd.service \
         $(SYSUSERSDIR)/hmacd.conf \
+        $(CATALOGDIR)/hmacd.catalog \
         $(DBUSDATADIR)/system.d/io.hmacd.Kms1.conf \
         $(DBUSDATADIR)/system-services/io.hmacd.Kms1.service \
         $(DBUSDATADIR)/interfaces/io.hmacd.Kms1.xml \
@@ -62,7 +65,7 @@ INSTALLED_FILES = \
 
 install: $(INSTALL_INPUTS)
 	$(INSTALL) -d $(addprefix $(DESTDIR),$(LIBEXECDIR) $(BINDIR) $(LIBDIR) $(INCLUDEDIR) $(PKGCONFIGDIR) \
-		$(SYSTEMDSYSTEMUNITDIR) $(SYSUSERSDIR) $(DBUSDATADIR)/system.d $(DBUSDATADIR)/system-services \
+		$(SYSTEMDSYSTEMUNITDIR) $(SYSUSERSDIR) $(CATALOGDIR) $(DBUSDATADIR)/system.d $(DBUSDATADIR)/system-services \
 		$(DBUSDATADIR)/interfaces $(POLKITDATADIR)/actions $(POLKITDATADIR)/rules.d $(MANDIR)/man8 \
 		$(MANDIR)/man1 $(BASHCOMPLETIONDIR))
 	$(INSTALL) -m 0755 $(B)/hmacd $(DESTDIR)$(LIBEXECDIR)/hmacd
@@ -80,6 +83,7 @@ install: $(INSTALL_INPUTS)
 		> $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/hmacd.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDSYSTEMUNITDIR)/hmacd.service
 	$(INSTALL) -m 0644 systemd/hmacd.sysusers $(DESTDIR)$(SYSUSERSDIR)/hmacd.conf
+	$(INSTALL) -m 0644 systemd/hmacd.catalog $(DESTDIR)$(CATALOGDIR)/hmacd.catalog
 	$(INSTALL) -m 0644 dbus/io.hmacd.Kms1.conf $(DESTDIR)$(DBUSDATADIR)/system.d/io.hmacd.Kms1.conf
 	$(INSTALL) -m 0644 dbus/io.hmacd.Kms1.service $(DESTDIR)$(DBUSDATADIR)/system-services/io.hmacd.Kms1.service
 	$(INSTALL) -m 0644 dbus/io.hmacd.Kms1.xml $(DESTDIR)$(DBUSDATADIR)/interfaces/io.hmacd.Kms1.xml

@@ -29,9 +29,9 @@ VALGRIND_TESTS ?= bus-smoke daemon lifecycle import cli cli-import polkit matrix
 
 .PHONY: soak check-asan check-valgrind
 
-$(SOAK_BIN): reliability/soak.c $(B)/tests/harness.o $(LIBHMACD) $(SHARED_A) $(wildcard common/*.h lib/*.h tests/*.h)
+$(SOAK_BIN): reliability/soak.c $(B)/tests/harness.o $(B)/tests/key-specs.o $(LIBHMACD) $(SHARED_A) $(wildcard common/*.h lib/*.h tests/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Itests $(LDFLAGS) -o $@ reliability/soak.c $(B)/tests/harness.o -L$(B) -lhmacd \
+	$(CC) $(ALL_CFLAGS) -Itests $(LDFLAGS) -o $@ reliability/soak.c $(B)/tests/harness.o $(B)/tests/key-specs.o -L$(B) -lhmacd \
 		$(SHARED_A) $(PKG_LIBS) -lcriterion -lpthread -Wl,-rpath,'$$ORIGIN/..'
 
 # Preloaded libraries: their functions must stay visible, so not with $(ALL_CFLAGS).

@@ -23,20 +23,11 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "key-specs.h"
 #include "hmacd.h"
 #include "macro.h"
 
 #define PROBE "soak probe"
-
-static const struct {
-        const char *spec, *alg;
-        size_t mac_size;
-} specs[] = {
-        { "HMAC_224", "HMAC_SHA_224", 28 },
-        { "HMAC_256", "HMAC_SHA_256", 32 },
-        { "HMAC_384", "HMAC_SHA_384", 48 },
-        { "HMAC_512", "HMAC_SHA_512", 64 },
-};
 
 typedef struct Key {
         char id[37];
@@ -97,11 +88,11 @@ static void *client_main(void *userdata) {
 
                 if (what == 0) {
                         /* The key's first MAC, again: the cache never hands out the wrong key. */
-                        r = hmacd_generate_mac(h, k->id, PROBE, strlen(PROBE), specs[k->spec].alg, mac, &n, NULL, &e);
+                        r = hmacd_generate_mac(h, k->id, PROBE, strlen(PROBE), test_key_specs[k->spec].alg, mac, &n, NULL, &e);
                         c->probes++;
                         if (r < 0)
                                 fail(c, "GenerateMac (probe)", &e, r);
-                        else if (n != specs[k->spec].mac_size || memcmp(mac, k->probe_mac, n) != 0)
+                        else if (n != test_key_specs[k->spec].mac_size || memcmp(mac, k->probe_mac, n) != 0)
                                 fail(c, "GenerateMac (probe): the MAC of a key changed", NULL, 0);
                         hmacd_error_clear(&e);
                         continue;
@@ -111,15 +102,15 @@ static void *client_main(void *userdata) {
                         uint64_t v = rnd(&c->rng);
                         memcpy(msg + i, &v, MIN(8, len - i));
                 }
-                r = hmacd_generate_mac(h, k->id, msg, len, specs[k->spec].alg, mac, &n, NULL, &e);
+                r = hmacd_generate_mac(h, k->id, msg, len, test_key_specs[k->spec].alg, mac, &n, NULL, &e);
                 c->generate++;
-                if (r < 0 || n != specs[k->spec].mac_size) {
+                if (r < 0 || n != test_key_specs[k->spec].mac_size) {
                         fail(c, "GenerateMac", &e, r);
                         hmacd_error_clear(&e);
                         continue;
                 }
                 if (what < 8) {
-                        r = hmacd_verify_mac(h, k->id, msg, len, specs[k->spec].alg, mac, n, NULL, &e);
+                        r = hmacd_verify_mac(h, k->id, msg, len, test_key_specs[k->spec].alg, mac, n, NULL, &e);
                         c->verify++;
                         if (r < 0)
                                 fail(c, "VerifyMac", &e, r);
@@ -127,7 +118,7 @@ static void *client_main(void *userdata) {
                 } else if (what < 10) {
                         /* A wrong tag: KMSInvalidMacException is the right answer, not a failure. */
                         mac[rnd(&c->rng) % n] ^= 0x10;
-                        r = hmacd_verify_mac(h, k->id, msg, len, specs[k->spec].alg, mac, n, NULL, &e);
+                        r = hmacd_verify_mac(h, k->id, msg, len, test_key_specs[k->spec].alg, mac, n, NULL, &e);
                         c->verify++;
                         if (r == -EBADMSG && e.name && streq(e.name, "KMSInvalidMacException"))
                                 c->wrong_rejected++;
@@ -181,12 +172,12 @@ static int make_keys(void) {
                 HmacdKeyMetadata *md = NULL;
                 size_t n = 0;
 
-                keys[i].spec = (unsigned) (i % ELEMENTSOF(specs));
-                r = hmacd_create_key(h, specs[keys[i].spec].spec, "GENERATE_VERIFY_MAC", "soak", NULL, 0, NULL, &md, &e);
+                keys[i].spec = (unsigned) (i % TEST_KEY_SPECS_N);
+                r = hmacd_create_key(h, test_key_specs[keys[i].spec].spec, "GENERATE_VERIFY_MAC", "soak", NULL, 0, NULL, &md, &e);
                 if (r >= 0) {
                         snprintf(keys[i].id, sizeof keys[i].id, "%s", md->key_id);
                         hmacd_key_metadata_free(md);
-                        r = hmacd_generate_mac(h, keys[i].id, PROBE, strlen(PROBE), specs[keys[i].spec].alg,
+                        r = hmacd_generate_mac(h, keys[i].id, PROBE, strlen(PROBE), test_key_specs[keys[i].spec].alg,
                                                keys[i].probe_mac, &n, NULL, &e);
                 }
                 if (r < 0) {

@@ -44,11 +44,11 @@ void j_assert_keys(const J *o, ...);
 
 /* Into out, which holds (n + 2) / 3 * 4 + 1 bytes. */
 void b64_encode_to(const void *p, size_t n, char *out);
-char *b64_encode(const void *p, size_t n);                  /* free() it */
-char *b64_text(const char *s);                              /* the base64 of a string; free() it */
+char *b64_encode(const void *p, size_t n); /* free() it */
+char *b64_text(const char *s);             /* the base64 of a string; free() it */
 /* Strict base64 into out (max bytes at most); returns the size. */
 size_t b64_decode_into(const char *s, uint8_t *out, size_t max);
-uint8_t *b64_decode(const char *s, size_t *ret_size);       /* free() it */
+uint8_t *b64_decode(const char *s, size_t *ret_size); /* free() it */
 
 /* ---- running hmacctl ---- */
 

@@ -12,6 +12,13 @@ HMACD_PROG=demo
 src=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 . "$src/tests/lib.sh"
 
+# tests/demo.sh --steps BUILD_DIR is the second half, run by tests/tools/hmacd-harness while the bus and
+# the daemon it started are up.
+steps=
+if [ "${1:-}" = --steps ]; then
+        steps=1
+        shift
+fi
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 hmacd_require_root "$0" "$@"
 hmacd_enter_namespace "$0" "$@"
@@ -24,7 +31,9 @@ hmacctl=$build/hmacctl
 hmacd_use_build_library "$build"
 unexpected=0
 
-trap hmacd_cleanup EXIT
+if [ -z "$steps" ]; then
+        trap hmacd_cleanup EXIT
+fi
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -53,9 +62,9 @@ show() {
                 esac
         done
         printf '\n'
-        out=$("$@" 2>"$HMACD_SCRATCH/stderr")
+        out=$("$@" 2>"$TMPDIR/demo-stderr")
         rc=$?
-        err=$(cat "$HMACD_SCRATCH/stderr")
+        err=$(cat "$TMPDIR/demo-stderr")
         [ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/    | /'
         [ -z "$err" ] || printf '%s\n' "$err" | sed 's/^/    ! /'
         printf '    (exit code %s)\n' "$rc"
@@ -76,28 +85,39 @@ json_string() {
                 sed 's/.*"\([^"]*\)"$/\1/'
 }
 
-step "Preparing a private world"
-explain "A private mount namespace with temporary copies of /etc/passwd and /etc/group that add the" \
-        "system user '$HMACD_DAEMON_USER' for the daemon; polkit's folders get the project's policy." \
-        "Nothing on the host changes."
-hmacd_make_scratch
-hmacd_setup_users
-hmacd_setup_polkit "$src"
-explain "user: $(getent passwd "$HMACD_DAEMON_USER")"
+if [ -z "$steps" ]; then
+        step "Preparing a private world"
+        explain "A private mount namespace with temporary copies of /etc/passwd and /etc/group that add the" \
+                "system user '$HMACD_DAEMON_USER' for the daemon; polkit's folders get the project's policy." \
+                "Nothing on the host changes."
+        hmacd_make_scratch
+        hmacd_setup_users
+        hmacd_setup_polkit "$src"
+        explain "user: $(getent passwd "$HMACD_DAEMON_USER")"
 
-step "Starting a private system bus"
-explain "dbus-daemon with a config of type 'system' (tests/bus.conf.in) that includes the project's" \
-        "bus policy dbus/io.hmacd.Kms1.conf: only user '$HMACD_DAEMON_USER' may own io.hmacd.Kms1."
-hmacd_start_bus "$src"
-explain "PID $HMACD_BUS_PID, DBUS_SYSTEM_BUS_ADDRESS=$DBUS_SYSTEM_BUS_ADDRESS"
+        step "Starting a private system bus and the daemon as user '$HMACD_DAEMON_USER'"
+        explain "tests/tools/hmacd-harness starts them as the tests do (tests/harness.c): dbus-daemon with a" \
+                "config of type 'system' (tests/bus.conf.in) that includes the project's bus policy" \
+                "dbus/io.hmacd.Kms1.conf (only user '$HMACD_DAEMON_USER' may own io.hmacd.Kms1), then" \
+                "$build/hmacd --state-dir=... --log-target=stderr as '$HMACD_DAEMON_USER'; it is ready when it" \
+                "owns io.hmacd.Kms1. The rest of the demo runs meanwhile; then both are stopped by PID."
+        HMACD_BUILD_DIR=$build HMACD_SOURCE_DIR=$src "$build/tests/tools/hmacd-harness" run -- "$0" --steps "$build"
+        status=$?
 
-step "Starting the daemon as user '$HMACD_DAEMON_USER'"
-state=$HMACD_SCRATCH/state
-log=$HMACD_SCRATCH/hmacd.log
-explain "$build/hmacd --state-dir=$state --log-target=stderr" \
-        "It is ready when it owns io.hmacd.Kms1 on the bus."
-hmacd_start_daemon "$build" "$state" "$log" || hmacd_die "the daemon did not start"
+        step "Shut down"
+        if [ "$status" = 0 ]; then
+                printf '\nDemo finished: every step behaved as expected.\n'
+        else
+                printf '\nDemo finished: something did not behave as expected (status %s).\n' "$status"
+                exit 1
+        fi
+        exit 0
+fi
+
+# ---- the second half: the bus and the daemon are up (tests/tools/hmacd-harness) ----
+
 show ps -o user,pid,args -p "$HMACD_DAEMON_PID"
+explain "bus PID $HMACD_BUS_PID, DBUS_SYSTEM_BUS_ADDRESS=$DBUS_SYSTEM_BUS_ADDRESS"
 
 step "Creating an HMAC_256 key"
 explain "Run as root, which hmacd allows everything without asking polkit (API.md, section 7)."
@@ -110,8 +130,9 @@ else
         exit 1
 fi
 
-message="Transfer 100 EUR to Alice"
+message=$(printf '%s' "Transfer 100 EUR to Alice" | base64)
 step "Computing a MAC over a message"
+explain "As in AWS CLI v2, --message is base64: here of \"Transfer 100 EUR to Alice\"."
 show "$hmacctl" generate-mac --key-id "$key_id" --message "$message" --mac-algorithm HMAC_SHA_256
 mac=$(json_string Mac)
 if [ "$rc" = 0 ] && [ -n "$mac" ]; then
@@ -138,10 +159,20 @@ else
         unexpected "DescribeKey failed"
 fi
 
+step "The idiom of AWS's documentation: only the MAC, with --query and --output text"
+explain "--query is JMESPath; the text output of a string is the string alone."
+show "$hmacctl" generate-mac --key-id "$key_id" --message "$message" --mac-algorithm HMAC_SHA_256 \
+        --query Mac --output text
+if [ "$rc" = 0 ] && [ "$out" = "$mac" ]; then
+        ok "the same MAC, alone on its line"
+else
+        unexpected "expected the MAC alone"
+fi
+
 step "Verifying a tampered message"
 explain "Same MAC, one word changed: the service must refuse it with KMSInvalidMacException, which" \
         "the CLI reports with exit code 254 (the service returned an error). That is the expected outcome."
-show "$hmacctl" verify-mac --key-id "$key_id" --message "Transfer 900 EUR to Alice" \
+show "$hmacctl" verify-mac --key-id "$key_id" --message "$(printf '%s' "Transfer 900 EUR to Alice" | base64)" \
         --mac-algorithm HMAC_SHA_256 --mac "$mac"
 if [ "$rc" = 254 ] && printf '%s\n' "$err" | grep -q KMSInvalidMacException; then
         ok "refused with KMSInvalidMacException, exit code 254, as it should be"
@@ -163,24 +194,10 @@ fi
 step "The daemon's log"
 explain "Its audit trail on standard error (the journal, where there is one): operation, key, caller," \
         "result; never the message or key material."
-sed 's/^/    | /' "$log"
+sed 's/^/    | /' "$HMACD_DAEMON_LOG"
 
 step "Shutting down"
-explain "SIGTERM to the daemon (PID $HMACD_DAEMON_PID); it must exit cleanly with status 0."
-hmacd_stop_pid "$HMACD_DAEMON_PID" hmacd 10
-status=$?
-hmacd_untrack "$HMACD_DAEMON_PID"
-if [ "$status" = 0 ]; then
-        ok "hmacd exited with status 0"
-else
-        unexpected "hmacd exited with status $status"
-fi
-explain "Stopping the bus (PID $HMACD_BUS_PID)."
-hmacd_cleanup
-
-if [ "$unexpected" = 0 ]; then
-        printf '\nDemo finished: every step behaved as expected.\n'
-else
-        printf '\nDemo finished: %s step(s) did not behave as expected.\n' "$unexpected"
-        exit 1
-fi
+explain "hmacd-harness now sends SIGTERM to the daemon (PID $HMACD_DAEMON_PID), which must exit with" \
+        "status 0, and stops the bus (PID $HMACD_BUS_PID)."
+[ "$unexpected" = 0 ] || exit 1
+exit 0

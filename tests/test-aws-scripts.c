@@ -59,11 +59,11 @@ static void run_script(const char *name) {
         cr_assert(unsetenv("AWS_PAGER") == 0);
 
         /* In the per-test directory, where the scripts may leave their files. */
-        cr_assert(harness_runl(NULL, &res, "sh", "-c", "cd \"$1\" && exec sh \"$2\"", "sh", harness_tmp_dir(),
-                               script, NULL) >= 0);
+        cr_assert(harness_runl(NULL, &res, "sh", "-c", "cd \"$1\" && exec sh \"$2\"", "sh",
+                               harness_tmp_dir(), script, NULL) >= 0);
         cr_assert(!res.timed_out, "%s timed out", name);
-        cr_assert_eq(res.exit_code, 0, "%s: %s\nstderr:\n%s\nstdout:\n%s", name, harness_describe_status(res.status),
-                     res.err, res.out);
+        cr_assert_eq(res.exit_code, 0, "%s: %s\nstderr:\n%s\nstdout:\n%s", name,
+                     harness_describe_status(res.status), res.err, res.out);
 
         out = res.out;
         exp = expected;
@@ -78,8 +78,9 @@ static void run_script(const char *name) {
                           (int) (out_end - out), out, res.out);
                 cr_assert(*out, "%s: line %zu is missing, expected '%s'\nstdout:\n%s", name, line, pattern,
                           res.out);
-                cr_assert(glob_match(pattern, out, out_end - out), "%s: line %zu is '%.*s', expected '%s'\nstdout:\n%s",
-                          name, line, (int) (out_end - out), out, pattern, res.out);
+                cr_assert(glob_match(pattern, out, out_end - out),
+                          "%s: line %zu is '%.*s', expected '%s'\nstdout:\n%s", name, line,
+                          (int) (out_end - out), out, pattern, res.out);
                 out = *out_end ? out_end + 1 : out_end;
                 exp = *exp_end ? exp_end + 1 : exp_end;
         }

@@ -430,11 +430,12 @@ Test(cli_import, delete_imported_key_material) {
         expect_quiet(&del, "delete-imported-key-material");
         expect_state(id, "PendingImport");
 
-        CTL(&mac, "generate-mac", "--key-id", id, "--message", "aGVsbG8=", "--mac-algorithm", "HMAC_SHA_256");
+        CTL(&mac, "generate-mac", "--key-id", id, "--message", "aGVsbG8=", "--mac-algorithm",
+            "HMAC_SHA_256");
         expect_service_error(&mac, "KMSInvalidStateException", "GenerateMac", "is pending import.");
         cr_assert(strstr(mac.err, arn), "the message names the key: %s", mac.err);
-        CTL(&verify, "verify-mac", "--key-id", id, "--message", "aGVsbG8=", "--mac-algorithm", "HMAC_SHA_256",
-            "--mac", "AAAA");
+        CTL(&verify, "verify-mac", "--key-id", id, "--message", "aGVsbG8=", "--mac-algorithm",
+            "HMAC_SHA_256", "--mac", "AAAA");
         expect_service_error(&verify, "KMSInvalidStateException", "VerifyMac", "is pending import.");
 
         /* Deleting again is no error; the same material brings the same key back. */
@@ -541,7 +542,9 @@ Test(cli_import, import_errors) {
                 /* KEY_MATERIAL_EXPIRES (the default) needs --valid-to; the other model refuses one. */
                 CTL(&r1, "import-key-material", "--key-id", ext, "--import-token", p.token_arg,
                     "--encrypted-key-material", wrapped);
-                expect_service_error(&r1, "ValidationException", "ImportKeyMaterial", "ValidTo");
+                expect_service_error(
+                        &r1, "ValidationException", "ImportKeyMaterial",
+                        "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES");
                 CTL(&r2, "import-key-material", "--key-id", ext, "--import-token", p.token_arg,
                     "--encrypted-key-material", wrapped, "--expiration-model",
                     "KEY_MATERIAL_DOES_NOT_EXPIRE", "--valid-to", "2099-01-01");

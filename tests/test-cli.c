@@ -365,7 +365,8 @@ Test(cli, bad_command_lines_exit_252) {
                 { "frobnicate-key", NULL },
                 { NULL }, /* no subcommand at all */
                 { "generate-mac", "--key-id", id, "--message", "x", NULL },
-                { "verify-mac", "--key-id", id, "--message", "eA==", "--mac-algorithm", "HMAC_SHA_256", NULL },
+                { "verify-mac", "--key-id", id, "--message", "eA==", "--mac-algorithm", "HMAC_SHA_256",
+                  NULL },
                 { "describe-key", NULL },
                 { "describe-key", "--key-id", id, "--bogus", "1", NULL },
                 { "describe-key", "--key-id", NULL },
@@ -416,15 +417,16 @@ Test(cli, bad_command_lines_exit_252) {
 
         /* A MAC that is not base64: what the aws CLI says, and its 255. */
         _cleanup_(harness_result_done) HarnessResult bad = {};
-        CTL(&bad, "verify-mac", "--key-id", id, "--message", "eA==", "--mac-algorithm", "HMAC_SHA_256", "--mac",
-            "abc");
+        CTL(&bad, "verify-mac", "--key-id", id, "--message", "eA==", "--mac-algorithm", "HMAC_SHA_256",
+            "--mac", "abc");
         expect_fail(&bad, 255, "Invalid base64: \"abc\"", "--mac abc");
 
         /* With --cli-input-json the required members are botocore's to name. */
         _cleanup_(harness_result_done) HarnessResult input = {};
         CTL(&input, "generate-mac", "--cli-input-json", "{\"KeyId\": \"alias/x\"}");
         expect_fail(&input, 252, "Missing required parameter in input: \"Message\"", "--cli-input-json");
-        cr_assert(strstr(input.err, "Missing required parameter in input: \"MacAlgorithm\""), "%s", input.err);
+        cr_assert(strstr(input.err, "Missing required parameter in input: \"MacAlgorithm\""), "%s",
+                  input.err);
 }
 
 Test(cli, unreachable_service_exits_255) {
@@ -461,8 +463,8 @@ Test(cli, unreachable_service_exits_255) {
                 _cleanup_(harness_result_done) HarnessResult res = {};
                 _cleanup_free_ char *session = getenv("DBUS_SESSION_BUS_ADDRESS") ?
                                                        strdup(getenv("DBUS_SESSION_BUS_ADDRESS")) : NULL;
-                _cleanup_free_ char *runtime = getenv("XDG_RUNTIME_DIR") ? strdup(getenv("XDG_RUNTIME_DIR")) :
-                                                                           NULL;
+                _cleanup_free_ char *runtime =
+                        getenv("XDG_RUNTIME_DIR") ? strdup(getenv("XDG_RUNTIME_DIR")) : NULL;
 
                 cr_assert(unsetenv("DBUS_SESSION_BUS_ADDRESS") == 0 && unsetenv("XDG_RUNTIME_DIR") == 0);
                 CTL(&res, "--user", "list-keys");
@@ -494,7 +496,8 @@ Test(cli, output_text_describe_key_and_generate_mac) {
         expect_ok(&desc, "describe-key --output text");
         cr_assert_str_eq(desc.out, expected);
 
-        CTL(&gen_json, "generate-mac", "--key-id", id, "--message", "bQ==", "--mac-algorithm", "HMAC_SHA_224");
+        CTL(&gen_json, "generate-mac", "--key-id", id, "--message", "bQ==", "--mac-algorithm",
+            "HMAC_SHA_224");
         g = run_json(&gen_json, "generate-mac");
         free(expected);
         cr_assert(asprintf(&expected, "%s\t%s\tHMAC_SHA_224\n", j_str(md, "Arn"), j_str(g, "Mac")) >= 0);
@@ -901,8 +904,9 @@ Test(cli, alias_errors) {
  * first field (field) of every entry, in order, and the number of outputs. Every NextToken is one
  * botocore would make: base64 of {"Marker": ...}, with "boto_truncate_amount" when it ends inside a
  * page. */
-static size_t page_through(const char *verb, const char *result_key, const char *field, const char *max_items,
-                           const char *page_size, const char *key_id, char ***ret, size_t *ret_pages) {
+static size_t page_through(const char *verb, const char *result_key, const char *field,
+                           const char *max_items, const char *page_size, const char *key_id, char ***ret,
+                           size_t *ret_pages) {
         _cleanup_free_ char *token = NULL;
         char **names = NULL;
         size_t n = 0, pages = 0;
@@ -1048,6 +1052,25 @@ Test(cli, paging_list_keys) {
                 cr_assert(!j_need(k, "Truncated", J_BOOLEAN)->b);
                 cr_assert_str_eq(j_str(j_array(k, "Keys")->items[4], "KeyId"), ids[24]);
 
+                /* yaml-stream: each page as the service answered it, cut at --max-items, no NextToken. */
+                {
+                        _cleanup_(harness_result_done) HarnessResult stream = {};
+                        const char *second, *marker, *truncated;
+
+                        CTL(&stream, "list-keys", "--max-items", "4", "--page-size", "3", "--output",
+                            "yaml-stream");
+                        expect_ok(&stream, "list-keys --output yaml-stream");
+                        cr_assert(strncmp(stream.out, "- Keys:\n", 8) == 0, "%s", stream.out);
+                        second = strstr(stream.out + 1, "\n- Keys:\n");
+                        cr_assert(second && !strstr(second + 1, "\n- Keys:\n"), "not two pages: %s",
+                                  stream.out);
+                        marker = strstr(stream.out, "\n  NextMarker: ");
+                        truncated = strstr(stream.out, "\n  Truncated: true\n");
+                        cr_assert(marker && marker < second && truncated && truncated < second, "%s",
+                                  stream.out);
+                        cr_assert(!strstr(stream.out, "NextToken"), "%s", stream.out);
+                }
+
                 CTL(&no_paginate, "list-keys", "--no-paginate", "--query", "Keys[0].KeyId");
                 l = run_json(&no_paginate, "list-keys --no-paginate --query");
                 cr_assert_eq(l->type, J_STRING);
@@ -1077,8 +1100,8 @@ Test(cli, paging_list_aliases) {
         } limits[] = { { "10", 3 }, { "1", 25 }, { "25", 1 }, { "100", 1 } };
         for (size_t l = 0; l < ELEMENTSOF(limits); l++) {
                 char **got;
-                size_t pages, n = page_through("list-aliases", "Aliases", "AliasName", limits[l].limit, NULL, NULL,
-                                               &got, &pages);
+                size_t pages, n = page_through("list-aliases", "Aliases", "AliasName", limits[l].limit, NULL,
+                                               NULL, &got, &pages);
 
                 cr_assert_eq(n, 25, "--limit %s: %zu aliases", limits[l].limit, n);
                 cr_assert_eq(pages, limits[l].pages, "--limit %s: %zu pages", limits[l].limit, pages);
@@ -1091,8 +1114,8 @@ Test(cli, paging_list_aliases) {
         /* Paging with the --key-id filter: only that key's aliases, still by name. */
         {
                 char **got;
-                size_t pages,
-                        n = page_through("list-aliases", "Aliases", "AliasName", "4", NULL, k2, &got, &pages);
+                size_t pages, n = page_through("list-aliases", "Aliases", "AliasName", "4", NULL, k2, &got,
+                                               &pages);
                 size_t expected = 0;
 
                 for (size_t i = 0; i < 25; i++)
@@ -1185,8 +1208,8 @@ Test(cli, tags_tag_untag_list) {
         /* Paging through the tags with --limit. */
         {
                 char **keys;
-                size_t pages,
-                        n = page_through("list-resource-tags", "Tags", "TagKey", "2", "3", id, &keys, &pages);
+                size_t pages, n = page_through("list-resource-tags", "Tags", "TagKey", "2", "3", id, &keys,
+                                               &pages);
 
                 cr_assert_eq(n, 3);
                 cr_assert_eq(pages, 2);
@@ -1234,4 +1257,115 @@ Test(cli, tags_tag_untag_list) {
                                      "is pending deletion.");
         }
         expect_tags(id, (const char *[]){ "kept", "1", NULL });
+}
+
+/* ---- issue 16: AWS CLI v2's options and behaviour ---- */
+
+/* --version in aws's shape; the aws options scripts pass are accepted (and, under --debug, said to be
+ * ignored); --debug logs each bus call with its time, and generate-mac and verify-mac make one call
+ * each, no DescribeKey behind the caller's back. */
+Test(cli, version_debug_and_ignored_options) {
+        _cleanup_(harness_result_done) HarnessResult version = {}, gen = {}, ver = {}, ignored = {};
+        _cleanup_(j_freep) J *g = NULL;
+        _cleanup_free_ char *id = create_key("HMAC_256", NULL, 0);
+        const char *p;
+        size_t calls = 0;
+
+        CTL(&version, "--version");
+        expect_ok(&version, "--version");
+        cr_assert(strncmp(version.out, "hmacctl/", 8) == 0 && strstr(version.out, " Linux/") &&
+                          strstr(version.out, " source/"),
+                  "not in aws's shape: %s", version.out);
+
+        CTL(&gen, "--debug", "kms", "generate-mac", "--key-id", id, "--message",
+            "aGVsbG8=", "--mac-algorithm", "HMAC_SHA_256", "--region", "us-west-2", "--profile", "default",
+            "--endpoint-url", "https://kms.us-west-2.amazonaws.com", "--no-verify-ssl", "--cli-read-timeout",
+            "5", "--cli-connect-timeout", "5", "--color", "off", "--no-cli-pager", "--no-cli-auto-prompt");
+        g = run_json(&gen, "generate-mac --debug with the aws options");
+        for (p = gen.err; (p = strstr(p, "Calling io.hmacd.Kms1.")); p++)
+                calls++;
+        cr_assert_eq(calls, 1, "generate-mac made %zu calls:\n%s", calls, gen.err);
+        cr_assert(strstr(gen.err, "Calling io.hmacd.Kms1.GenerateMac"), "%s", gen.err);
+        cr_assert(strstr(gen.err, "GenerateMac returned in "), "%s", gen.err);
+        cr_assert(strstr(gen.err, " ms"), "%s", gen.err);
+        cr_assert(strstr(gen.err, "--region is accepted for the aws CLI's sake and ignored"), "%s", gen.err);
+        cr_assert(strstr(gen.err, "--no-verify-ssl is accepted"), "%s", gen.err);
+        cr_assert(strstr(gen.err, "- MainThread - hmacctl - DEBUG - "), "%s", gen.err);
+
+        CTL(&ver, "--debug", "verify-mac", "--key-id", id, "--message", "aGVsbG8=", "--mac-algorithm",
+            "HMAC_SHA_256", "--mac", j_str(g, "Mac"));
+        expect_ok(&ver, "verify-mac --debug");
+        cr_assert(strstr(ver.err, "Calling io.hmacd.Kms1.VerifyMac") &&
+                          !strstr(ver.err, "Calling io.hmacd.Kms1.DescribeKey"),
+                  "%s", ver.err);
+
+        /* Without --debug, nothing on standard error. */
+        CTL(&ignored, "--region", "eu-west-1", "describe-key", "--key-id", id, "--query",
+            "KeyMetadata.KeySpec", "--output", "text");
+        expect_ok(&ignored, "describe-key --region");
+        cr_assert_str_eq(ignored.out, "HMAC_256\n");
+        cr_assert_eq(ignored.err_size, 0, "%s", ignored.err);
+}
+
+/* AccessDenied names the operation, the polkit action and the key, and says where to read about
+ * polkit rules; the AWS error line stays as it is. */
+Test(cli, access_denied_says_what_to_do) {
+        _cleanup_(harness_result_done) HarnessResult res = {};
+        _cleanup_free_ char *id = create_key("HMAC_256", NULL, 0);
+        static const char prefix[] =
+                "An error occurred (AccessDeniedException) when calling the GenerateMac "
+                "operation: ";
+
+        cr_assert(harness_runl(HARNESS_TEST_USER, &res, HARNESS_HMACCTL, "--no-ask-password", "generate-mac",
+                               "--key-id", id, "--message", "aGVsbG8=", "--mac-algorithm", "HMAC_SHA_256",
+                               NULL) >= 0);
+        expect_fail(&res, 254, prefix, "generate-mac by another user");
+        cr_assert(strstr(res.err, "io.hmacd.generate-mac"), "no polkit action: %s", res.err);
+        cr_assert(strstr(res.err, id), "no key: %s", res.err);
+        cr_assert(strstr(res.err, "Who may use which key: polkit"), "no pointer to the README: %s", res.err);
+}
+
+/* Skeletons as aws prints them, and a YAML skeleton filled in and read back. */
+Test(cli, skeletons_and_cli_input) {
+        _cleanup_(harness_result_done) HarnessResult in = {}, yaml = {}, out = {}, use = {}, json = {},
+                                                     table = {}, y = {};
+        _cleanup_(j_freep) J *j = NULL, *o = NULL, *u = NULL;
+        _cleanup_free_ char *id = create_key("HMAC_256", NULL, 0), *path = tmp_path("request.yaml"),
+                            *arg = NULL, *text = NULL;
+
+        CTL(&in, "verify-mac", "--generate-cli-skeleton");
+        j = run_json(&in, "verify-mac --generate-cli-skeleton");
+        j_assert_keys(j, "Message", "KeyId", "MacAlgorithm", "Mac", "GrantTokens", NULL); /* as aws's */
+        cr_assert_eq(j_get(j, "Message")->type, J_NULL);
+        cr_assert_str_eq(j_str(j, "MacAlgorithm"), "HMAC_SHA_224");
+
+        CTL(&yaml, "list-keys", "--generate-cli-skeleton", "yaml-input");
+        expect_ok(&yaml, "list-keys --generate-cli-skeleton yaml-input");
+        cr_assert(strncmp(yaml.out, "Limit: 0 # ", 11) == 0 && strstr(yaml.out, "\nMarker: '' # "), "%s",
+                  yaml.out);
+
+        /* output: the required parameters are still required, and nothing is called. */
+        CTL(&out, "describe-key", "--key-id", "alias/does-not-exist", "--generate-cli-skeleton", "output");
+        o = run_json(&out, "describe-key --generate-cli-skeleton output");
+        cr_assert_str_eq(j_str(j_need(o, "KeyMetadata", J_OBJECT), "KeyId"), "KeyId");
+
+        cr_assert(asprintf(&text, "KeyId: '%s'  # [REQUIRED]\nMessage: !!binary aGVsbG8=\n"
+                                  "MacAlgorithm: HMAC_SHA_256\n", id) >= 0);
+        write_file(path, text, strlen(text));
+        cr_assert(asprintf(&arg, "file://%s", path) >= 0);
+        CTL(&use, "generate-mac", "--cli-input-yaml", arg);
+        u = run_json(&use, "generate-mac --cli-input-yaml");
+        cr_assert_str_eq(j_str(u, "MacAlgorithm"), "HMAC_SHA_256");
+
+        /* The command line wins over the file. */
+        CTL(&json, "generate-mac", "--cli-input-yaml", arg, "--mac-algorithm", "HMAC_SHA_512");
+        expect_service_error(&json, "InvalidKeyUsageException", "GenerateMac", NULL);
+
+        /* table and yaml, as aws prints them. */
+        CTL(&table, "describe-key", "--key-id", id, "--output", "table", "--query", "KeyMetadata.[KeySpec]");
+        expect_ok(&table, "--output table");
+        cr_assert(strstr(table.out, "DescribeKey") && strstr(table.out, "HMAC_256"), "%s", table.out);
+        CTL(&y, "describe-key", "--key-id", id, "--output", "yaml", "--query", "KeyMetadata.KeySpec");
+        expect_ok(&y, "--output yaml");
+        cr_assert_str_eq(y.out, "\"HMAC_256\"\n"); /* as ruamel.yaml dumps a lone string */
 }

@@ -3,6 +3,7 @@
  * the real kernel keyring, called through libhmacd, busctl and hmacctl. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <inttypes.h>
 #include <keyutils.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -14,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "key-specs.h"
 #include "hmacd.h"
 #include "ident.h"
 
@@ -67,31 +69,21 @@ static size_t mac_of(Hmacd *h, const char *key_id, const char *alg, const char *
 
 TestSuite(daemon, .init = harness_setup_daemon, .fini = harness_teardown, .timeout = 120);
 
-static const struct {
-        const char *spec, *alg;
-        size_t size;
-} specs[] = {
-        { "HMAC_224", "HMAC_SHA_224", 28 },
-        { "HMAC_256", "HMAC_SHA_256", 32 },
-        { "HMAC_384", "HMAC_SHA_384", 48 },
-        { "HMAC_512", "HMAC_SHA_512", 64 },
-};
-
 Test(daemon, create_every_spec_and_mac) {
         _cleanup_(hmacd_closep) Hmacd *h = bus_open();
         char machine_id[MACHINE_ID_MAX + 1], arn[ARN_MAX];
 
         machine_id_read(NULL, machine_id);
-        for (size_t i = 0; i < ELEMENTSOF(specs); i++) {
-                HmacdKeyMetadata *md = create(h, specs[i].spec), *d = NULL;
+        for (size_t i = 0; i < TEST_KEY_SPECS_N; i++) {
+                HmacdKeyMetadata *md = create(h, test_key_specs[i].spec), *d = NULL;
                 uint8_t mac[64], mac2[64];
                 HmacdError e = {};
 
                 cr_assert(key_id_is_valid(md->key_id), "%s", md->key_id);
                 key_arn_format(arn, sizeof arn, machine_id, md->key_id);
                 cr_assert_str_eq(md->arn, arn);
-                cr_assert_str_eq(md->key_spec, specs[i].spec);
-                cr_assert_str_eq(md->mac_algorithm, specs[i].alg);
+                cr_assert_str_eq(md->key_spec, test_key_specs[i].spec);
+                cr_assert_str_eq(md->mac_algorithm, test_key_specs[i].alg);
                 cr_assert_str_eq(md->key_state, "Enabled");
                 cr_assert(md->enabled);
                 cr_assert_str_eq(md->origin, "HMACD");
@@ -103,14 +95,14 @@ Test(daemon, create_every_spec_and_mac) {
                 cr_assert(md->creation_date > 1700000000000000ULL);
                 cr_assert(!md->multi_region);
 
-                cr_assert_eq(mac_of(h, md->key_id, specs[i].alg, "hello", mac), specs[i].size);
+                cr_assert_eq(mac_of(h, md->key_id, test_key_specs[i].alg, "hello", mac), test_key_specs[i].mac_size);
                 /* Same key, same message: same tag, through the ARN as well as the ID. */
-                cr_assert_eq(mac_of(h, md->arn, specs[i].alg, "hello", mac2), specs[i].size);
-                cr_assert(memcmp(mac, mac2, specs[i].size) == 0);
-                cr_assert(hmacd_verify_mac(h, md->key_id, "hello", 5, specs[i].alg, mac, specs[i].size, NULL, &e) == 0,
+                cr_assert_eq(mac_of(h, md->arn, test_key_specs[i].alg, "hello", mac2), test_key_specs[i].mac_size);
+                cr_assert(memcmp(mac, mac2, test_key_specs[i].mac_size) == 0);
+                cr_assert(hmacd_verify_mac(h, md->key_id, "hello", 5, test_key_specs[i].alg, mac, test_key_specs[i].mac_size, NULL, &e) == 0,
                           "VerifyMac: %s", e.name);
-                mac_of(h, md->key_id, specs[i].alg, "hellO", mac2);
-                cr_assert(memcmp(mac, mac2, specs[i].size) != 0);
+                mac_of(h, md->key_id, test_key_specs[i].alg, "hellO", mac2);
+                cr_assert(memcmp(mac, mac2, test_key_specs[i].mac_size) != 0);
 
                 cr_assert(hmacd_describe_key(h, md->arn, &d, &e) >= 0);
                 cr_assert_str_eq(d->key_id, md->key_id);
@@ -118,7 +110,7 @@ Test(daemon, create_every_spec_and_mac) {
                 hmacd_key_metadata_free(d);
                 hmacd_key_metadata_free(md);
         }
-        cr_assert_eq(count_keys(h), ELEMENTSOF(specs));
+        cr_assert_eq(count_keys(h), TEST_KEY_SPECS_N);
 }
 
 Test(daemon, different_keys_give_different_macs) {
@@ -370,8 +362,8 @@ Test(daemon, restart_after_kill_keeps_keys_and_macs) {
         uint8_t before[4][64], after[64];
 
         for (size_t i = 0; i < 4; i++) {
-                md[i] = create(h, specs[i].spec);
-                mac_of(h, md[i]->key_id, specs[i].alg, "durable", before[i]);
+                md[i] = create(h, test_key_specs[i].spec);
+                mac_of(h, md[i]->key_id, test_key_specs[i].alg, "durable", before[i]);
         }
         h = hmacd_close(h);
 
@@ -381,8 +373,8 @@ Test(daemon, restart_after_kill_keeps_keys_and_macs) {
         h = bus_open();
         cr_assert_eq(count_keys(h), 4);
         for (size_t i = 0; i < 4; i++) {
-                cr_assert_eq(mac_of(h, md[i]->key_id, specs[i].alg, "durable", after), specs[i].size);
-                cr_assert(memcmp(before[i], after, specs[i].size) == 0, "MAC of %s changed across restart", md[i]->key_id);
+                cr_assert_eq(mac_of(h, md[i]->key_id, test_key_specs[i].alg, "durable", after), test_key_specs[i].mac_size);
+                cr_assert(memcmp(before[i], after, test_key_specs[i].mac_size) == 0, "MAC of %s changed across restart", md[i]->key_id);
                 hmacd_key_metadata_free(md[i]);
         }
 }
@@ -429,6 +421,110 @@ Test(daemon, non_root_callers_are_denied) {
         }
         /* Nothing was created by the refused calls. */
         cr_assert_eq(count_keys(h), 1);
+        hmacd_key_metadata_free(md);
+}
+
+/* The audit lines on standard error: a record per call, its kind and priority by outcome, what the
+ * caller named when no key was found, and the caller's command. */
+static const char *audit_line(const char *log, const char *op, const char *result, char *buf, size_t size) {
+        char prefix[64], suffix[64];
+
+        snprintf(prefix, sizeof prefix, "hmacd: audit op=%s ", op);
+        snprintf(suffix, sizeof suffix, " result=%s\n", result);
+        for (const char *p = log; (p = strstr(p, prefix)); p++) {
+                const char *eol = strchr(p, '\n');
+                const char *hit = strstr(p, suffix);
+                if (eol && hit && hit + strlen(suffix) - 1 == eol) {
+                        snprintf(buf, size, "%.*s", (int) (eol - p), p);
+                        return buf;
+                }
+        }
+        return NULL;
+}
+
+Test(daemon, audit_records_by_outcome) {
+        _cleanup_(harness_result_done) HarnessResult res = {};
+        _cleanup_(hmacd_closep) Hmacd *h = bus_open();
+        _cleanup_free_ char *log = NULL;
+        HmacdKeyMetadata *md = create(h, "HMAC_256");
+        HmacdError e = {};
+        uint8_t mac[64];
+        size_t n;
+        char line[4096];
+
+        mac_of(h, md->key_id, "HMAC_SHA_256", "hello", mac);
+        expect_error(hmacd_generate_mac(h, "alias/no-such\x01" "alias", "m", 1, "HMAC_SHA_256", mac, &n, NULL, &e), &e,
+                     "NotFoundException", NULL);
+        cr_assert(harness_runl(HARNESS_TEST_USER, &res, HARNESS_HMACCTL, "describe-key", "--key-id", md->key_id,
+                               "--no-ask-password", NULL) >= 0);
+        cr_assert_eq(res.exit_code, 254, "%s", res.err);
+        cr_assert(harness_daemon_log(&log) >= 0);
+
+        cr_assert_not_null(audit_line(log, "GenerateMac", "ok", line, sizeof line), "%s", log);
+        cr_assert(strstr(line, " priority=6 message_id=737da9ce913d4947a9803f5c66dede9a "), "%s", line);
+        cr_assert(strstr(line, " key=") && !strstr(line, " key=- "), "%s", line);
+
+        /* No key found: no key ID, but the reference asked for, escaped. */
+        cr_assert_not_null(audit_line(log, "GenerateMac", "NotFoundException", line, sizeof line), "%s", log);
+        cr_assert(strstr(line, " key=- "), "%s", line);
+        cr_assert(strstr(line, " ref=alias/no-such\\x01alias "), "%s", line);
+        cr_assert(strstr(line, " priority=4 message_id=b8857933dc1b49649ec5839a59415b24 "), "%s", line);
+
+        /* The denial: warning, its own MESSAGE_ID, and who asked (hmacctl, by command name). */
+        cr_assert_not_null(audit_line(log, "DescribeKey", "denied", line, sizeof line), "%s", log);
+        cr_assert(strstr(line, " priority=4 message_id=f9d43e3dd43e4de6ac654308dd8e4b48 "), "%s", line);
+        cr_assert(strstr(line, " comm=hmacctl "), "%s", line);
+
+        /* The start-up line. */
+        cr_assert(strstr(log, "hmacd: Serving io.hmacd.Kms1: "), "%s", log);
+        hmacd_key_metadata_free(md);
+}
+
+/* The Counters property, through the library and hmacctl get-counters. */
+Test(daemon, counters) {
+        _cleanup_(harness_result_done) HarnessResult res = {};
+        _cleanup_(hmacd_closep) Hmacd *h = bus_open();
+        HmacdKeyMetadata *md = create(h, "HMAC_256");
+        HmacdCounterList *l = NULL;
+        HmacdError e = {};
+        uint64_t ok = UINT64_MAX, failed = UINT64_MAX, not_found = UINT64_MAX, hits = UINT64_MAX,
+                 misses = UINT64_MAX;
+        uint8_t mac[64];
+        size_t n;
+
+        mac_of(h, md->key_id, "HMAC_SHA_256", "a", mac);
+        mac_of(h, md->key_id, "HMAC_SHA_256", "b", mac);
+        HmacdKeyMetadata *none = NULL;
+        expect_error(hmacd_describe_key(h, "alias/nothing", &none, &e), &e, "NotFoundException", NULL);
+        expect_error(hmacd_generate_mac(h, md->key_id, "m", 1, "HMAC_SHA_512", mac, &n, NULL, &e), &e,
+                     "InvalidKeyUsageException", NULL);
+
+        cr_assert(hmacd_get_counters(h, &l) >= 0);
+        for (size_t i = 0; i < l->n; i++) {
+                const HmacdCounter *c = &l->counters[i];
+                if (streq(c->name, "OperationsSucceeded"))
+                        ok = c->value;
+                else if (streq(c->name, "OperationsFailed"))
+                        failed = c->value;
+                else if (streq(c->name, "Failed.NotFoundException"))
+                        not_found = c->value;
+                else if (streq(c->name, "KeyCacheHits"))
+                        hits = c->value;
+                else if (streq(c->name, "KeyCacheMisses"))
+                        misses = c->value;
+        }
+        hmacd_counter_list_free(l);
+        cr_assert_eq(ok, 3, "CreateKey and two GenerateMac: %" PRIu64, ok);
+        cr_assert_eq(failed, 2);
+        cr_assert_eq(not_found, 1);
+        cr_assert_neq(hits, UINT64_MAX);
+        cr_assert_neq(misses, UINT64_MAX);
+        cr_assert_geq(hits + misses, 2);
+
+        cr_assert(harness_runl(NULL, &res, HARNESS_HMACCTL, "get-counters", NULL) >= 0);
+        cr_assert_eq(res.exit_code, 0, "%s", res.err);
+        cr_assert(strstr(res.out, "\"Counters\": {"), "%s", res.out);
+        cr_assert(strstr(res.out, "\"Failed.NotFoundException\": 1"), "%s", res.out);
         hmacd_key_metadata_free(md);
 }
 
@@ -560,16 +656,16 @@ Test(daemon_small_cache, lru_eviction_keeps_macs_stable) {
         cr_assert(harness_daemon_startl("--cache-keys=2", NULL) >= 0);
         h = bus_open();
         for (size_t i = 0; i < 9; i++) {
-                HmacdKeyMetadata *md = create(h, specs[i % 4].spec);
+                HmacdKeyMetadata *md = create(h, test_key_specs[i % 4].spec);
                 strcpy(ids[i], md->key_id);
                 hmacd_key_metadata_free(md);
-                mac_of(h, ids[i], specs[i % 4].alg, "lru", macs[i]);
+                mac_of(h, ids[i], test_key_specs[i % 4].alg, "lru", macs[i]);
         }
         for (int round = 0; round < 3; round++)
                 for (size_t i = 0; i < 9; i++) {
                         size_t j = round == 1 ? 8 - i : i;
-                        mac_of(h, ids[j], specs[j % 4].alg, "lru", again);
-                        cr_assert(memcmp(again, macs[j], specs[j % 4].size) == 0);
+                        mac_of(h, ids[j], test_key_specs[j % 4].alg, "lru", again);
+                        cr_assert(memcmp(again, macs[j], test_key_specs[j % 4].mac_size) == 0);
                 }
         hmacd_close(h);
 }

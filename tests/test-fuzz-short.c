@@ -19,7 +19,7 @@
 
 /* Every fuzz/fuzz-NAME.c; the test every_target_runs_here checks that this list is complete. */
 static const char *const targets[] = {
-        "cli-args", "cli-util", "ident", "import-token", "marker", "names", "utf8",
+        "cli-args", "cli-util", "ident", "import-token", "marker", "names", "utf8", "yaml",
 };
 
 static bool have_clang(void) {
@@ -120,6 +120,7 @@ FUZZ_TEST(import_token, "import-token")
 FUZZ_TEST(marker, "marker")
 FUZZ_TEST(names, "names")
 FUZZ_TEST(utf8, "utf8")
+FUZZ_TEST(yaml, "yaml")
 
 /* A new fuzz/fuzz-NAME.c must get a test above (and an entry in targets[]). */
 Test(fuzz_short, every_target_runs_here) {

@@ -326,13 +326,15 @@ Test(import, restart_and_expiry) {
         expect(get_params(id, "RSAES_OAEP_SHA_256", "RSA_2048", &p, &e), &e, NULL);
         expect(get_params(id2, "RSAES_OAEP_SHA_256", "RSA_2048", &q, &e), &e, NULL);
         n = wrap(&q, EVP_sha256(), key, sizeof key, wrapped);
-        /* Expires in 2 s. */
-        expect(import(id2, &q, wrapped, n, "KEY_MATERIAL_EXPIRES", now + 2000000, &e), &e, NULL);
+        /* Expires in 3 s, counted from now: making the RSA keys above can take seconds on a loaded
+         * machine. */
+        now = (uint64_t) time(NULL) * 1000000;
+        expect(import(id2, &q, wrapped, n, "KEY_MATERIAL_EXPIRES", now + 3000000, &e), &e, NULL);
         cr_assert_eq(mac_of(id2, "HMAC_SHA_384", "x", 1, mac, &e), 48);
         bus_close();
 
         cr_assert(harness_daemon_kill() >= 0);
-        sleep(3);
+        sleep(4);
         cr_assert(harness_daemon_restart() >= 0);
 
         n = wrap(&p, EVP_sha256(), key, sizeof key, wrapped);
@@ -342,16 +344,16 @@ Test(import, restart_and_expiry) {
         cr_assert_eq(mac_of(id2, "HMAC_SHA_384", "x", 1, mac, &e), 0);
         expect(-1, &e, "KMSInvalidStateException");
 
-        /* And while running: 1 s. */
+        /* And while running: 3 s. */
         params_done(&q);
         q = (Params) {};
         expect(get_params(id2, "RSAES_OAEP_SHA_256", "RSA_2048", &q, &e), &e, NULL);
         n = wrap(&q, EVP_sha256(), key, sizeof key, wrapped);
         now = (uint64_t) time(NULL) * 1000000;
-        expect(import(id2, &q, wrapped, n, "KEY_MATERIAL_EXPIRES", now + 1000000, &e), &e, NULL);
+        expect(import(id2, &q, wrapped, n, "KEY_MATERIAL_EXPIRES", now + 3000000, &e), &e, NULL);
         cr_assert(bus_key_state(id2, state) >= 0);
         cr_assert_str_eq(state, "Enabled");
-        for (int i = 0; i < 50 && bus_key_state(id2, state) >= 0 && streq(state, "Enabled"); i++)
+        for (int i = 0; i < 150 && bus_key_state(id2, state) >= 0 && streq(state, "Enabled"); i++)
                 usleep(100 * 1000);
         cr_assert_str_eq(state, "PendingImport");
 }

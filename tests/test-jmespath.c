@@ -147,8 +147,9 @@ Test(jmespath, compliance, .timeout = 120) {
         }
         free(names);
 
-        fprintf(stderr, "jmespath compliance: %u of %u cases passed outside benchmarks.json; "
-                        "benchmarks: %u of %u evaluated\n",
+        fprintf(stderr,
+                "jmespath compliance: %u of %u cases passed outside benchmarks.json; "
+                "benchmarks: %u of %u evaluated\n",
                 total.passed, total.passed + total.failed, benchmarks.passed,
                 benchmarks.passed + benchmarks.failed);
         cr_expect(total.failed == 0, "%u compliance cases failed", total.failed);
@@ -221,8 +222,9 @@ Test(json, parse_errors) {
 }
 
 Test(json, parse_ok) {
-        _cleanup_(json_value_freep) JsonValue *v = parse(" {\"a\": [1, -2.5e3, true, false, null, "
-                                                         "\"\\u00e9\\ud83d\\ude00\\/\\n\"], \"a\": 2, \"b\": {}} ");
+        _cleanup_(json_value_freep) JsonValue *v =
+                parse(" {\"a\": [1, -2.5e3, true, false, null, "
+                      "\"\\u00e9\\ud83d\\ude00\\/\\n\"], \"a\": 2, \"b\": {}} ");
         _cleanup_free_ char *s = NULL;
 
         /* The last duplicate wins, at the first one's place. */
@@ -233,9 +235,9 @@ Test(json, parse_ok) {
         _cleanup_free_ char *t = NULL, *u = NULL;
         cr_expect_eq(json_string_length(json_array_get(w, 0)), 2u);
         cr_assert(json_format(w, 0, 0, &t) >= 0);
-        cr_expect_str_eq(t, "[\"\\u0000x\",\"\xc3\xa9\",100]");
+        cr_expect_str_eq(t, "[\"\\u0000x\",\"\xc3\xa9\",100.0]");
         cr_assert(json_format(w, 0, JSON_FORMAT_ASCII, &u) >= 0);
-        cr_expect_str_eq(u, "[\"\\u0000x\",\"\\u00e9\",100]");
+        cr_expect_str_eq(u, "[\"\\u0000x\",\"\\u00e9\",100.0]");
 }
 
 Test(json, depth_and_size_limits) {
@@ -284,6 +286,7 @@ Test(json, number_printing) {
                 { -1.25e-7, "-1.25e-07" },
                 { 1234.5678, "1234.5678" },
                 { 5e-324, "5e-324" },
+                { -0.0, "0" },
                 { 1.7976931348623157e308, "1.7976931348623157e+308" },
         };
         char buf[JSON_NUMBER_MAX];
@@ -304,14 +307,38 @@ Test(json, indented) {
         _cleanup_free_ char *s = NULL;
 
         cr_assert(json_format(v, 4, JSON_FORMAT_NEWLINE, &s) >= 0);
-        cr_expect_str_eq(s, "{\n    \"a\": [\n        1,\n        []\n    ],\n    \"b\": {},\n    \"c\": \"\xc3\xa9\"\n}\n");
+        cr_expect_str_eq(s, "{\n    \"a\": [\n        1,\n        []\n    ],\n    \"b\": {},\n    \"c\": "
+                            "\"\xc3\xa9\"\n}\n");
 }
 
 Test(jmespath, syntax_errors) {
         static const char *const bad[] = {
-                "", "foo.", "foo..bar", "[", "foo[", "foo[1", "foo[1:2:3:4]", "a =b", "a ==", "`\"`",
-                "'abc", "\"abc", "foo(", "\"foo\"(1)", "foo[?]", "{a}", "{a: b,}", "[a, ]", "!", "&",
-                "a b", "abs(1,)", "$", "foo[-]", "foo.-1", "foo[9999999999999]",
+                "",
+                "foo.",
+                "foo..bar",
+                "[",
+                "foo[",
+                "foo[1",
+                "foo[1:2:3:4]",
+                "a =b",
+                "a ==",
+                "`\"`",
+                "'abc",
+                "\"abc",
+                "foo(",
+                "\"foo\"(1)",
+                "foo[?]",
+                "{a}",
+                "{a: b,}",
+                "[a, ]",
+                "!",
+                "&",
+                "a b",
+                "abs(1,)",
+                "$",
+                "foo[-]",
+                "foo.-1",
+                "foo[9999999999999]",
         };
 
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
@@ -362,7 +389,13 @@ Test(jmespath, results) {
                 { "to_string(s)", "\"h\xc3\xa9llo\"" },
                 { "to_string(Keys[0])", "\"{\\\"KeyId\\\":\\\"k1\\\",\\\"N\\\":3}\"" },
                 { "to_string([s])", "\"[\\\"h\\\\u00e9llo\\\"]\"" },
-                { "to_number('  2.5e1 ')", "25" },
+                { "to_number('  2.5e1 ')", "25.0" },
+                { "to_number('25')", "25" },
+                { "avg(`[1, 3]`)", "2.0" },
+                { "sum(`[1, 3]`)", "4" },
+                { "sum(`[1, 3.0]`)", "4.0" },
+                { "abs(`-2.0`)", "2.0" },
+                { "ceil(`1.5`)", "2" },
                 { "to_number('0x10')", "null" },
                 { "{a: Keys[0].N, b: missing}", "{\"a\":3,\"b\":null}" },
                 { "missing", "null" },

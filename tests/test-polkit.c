@@ -362,6 +362,9 @@ Test(polkit, allowed_answers_are_cached) {
         cr_assert_eq(count_audit(log, "Authorize", pid, "pending"), 1, "%s", log);
         cr_assert_eq(count_audit(log, "Authorize", pid, "allowed"), 1, "%s", log);
         cr_assert_eq(count_audit(log, "GenerateMac", pid, "ok"), 5, "%s", log);
+        /* polkit's answers are authorization records, at info; the calls operation records. */
+        cr_assert(strstr(log, " priority=6 message_id=20df8d406e5843a49330f59c335fe237 "), "%s", log);
+        cr_assert(strstr(log, " priority=6 message_id=737da9ce913d4947a9803f5c66dede9a "), "%s", log);
 }
 
 /* While polkit takes seconds over one caller, others are served. */

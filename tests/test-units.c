@@ -247,7 +247,7 @@ Test(unit, sysusers_and_names_agree) {
                             *group_path = xasprintf("%s/etc/group", root);
         _cleanup_free_ char *passwd = NULL, *group = NULL;
         _cleanup_free_ char *user = NULL, *grp = NULL, *bus_name = NULL;
-        _cleanup_free_ char *a_name = NULL, *a_user = NULL, *a_service = NULL, *a_exec = NULL;
+        _cleanup_free_ char *a_name = NULL, *a_user = NULL, *a_service = NULL, *a_exec = NULL, *alias = NULL;
         unsigned uid, gid;
         char name[64], gecos[128], home[128], shell[128];
         const char *line;
@@ -278,6 +278,9 @@ Test(unit, sysusers_and_names_agree) {
         cr_assert_not_null(strstr(unit, "\nStateDirectory=hmacd\n"));
         cr_assert_not_null(strstr(unit, "\nKeyringMode=private\n"));
         cr_assert_not_null(strstr(unit, "\nLoadCredentialEncrypted=hmacd.kek\n"));
+        /* The audit trail is not rate limited by journald; STATUS= reaches systemd. */
+        cr_assert_not_null(strstr(unit, "\nLogRateLimitIntervalSec=0\n"));
+        cr_assert_not_null(strstr(unit, "\nNotifyAccess=main\n"));
 
         /* The activation file: systemd starts the unit; its Exec= never runs the daemon unconfined. */
         cr_assert(strncmp(activation, "[D-BUS Service]\n", 16) == 0 ||
@@ -288,7 +291,11 @@ Test(unit, sysusers_and_names_agree) {
         a_exec = ini_value(activation, "Exec");
         cr_assert_str_eq(strempty(a_name), HARNESS_BUS_NAME);
         cr_assert_str_eq(strempty(a_user), "hmacd");
-        cr_assert_str_eq(strempty(a_service), UNIT_NAME);
+        /* The alias that only `systemctl enable` creates: disabling the unit stops activation. */
+        alias = ini_value(unit, "Alias");
+        cr_assert_str_eq(strempty(alias), "dbus-" HARNESS_BUS_NAME ".service");
+        cr_assert_str_eq(strempty(a_service), alias);
+        cr_assert_null(strstr(unit, "\nWantedBy="), "enabling the unit must create only the alias");
         cr_assert_str_eq(strempty(a_exec), "/bin/false");
 
         cr_assert_not_null(strstr(policy, "<policy user=\"hmacd\">"), "the bus policy names no user hmacd");
@@ -495,6 +502,7 @@ Test(unit, syscall_filter_covers_the_daemon, .fini = stop_traced_daemon, .timeou
                             "HMAC_SHA_256");
         CTL("describe-key", "--key-id", k1);
         CTL("list-keys");
+        CTL("get-counters");
         CTL("create-alias", "--alias-name", "alias/strace", "--target-key-id", k1);
         CTL("update-alias", "--alias-name", "alias/strace", "--target-key-id", k2);
         CTL("list-aliases");
@@ -811,6 +819,7 @@ static const Installed layout[] = {
         { "/usr/share/man/man8/hmacd.8", FILE_SOURCE, 0644, "man/hmacd.8" },
         { "/usr/share/man/man1/hmacctl.1", FILE_SOURCE, 0644, "man/hmacctl.1" },
         { "/usr/share/bash-completion/completions/hmacctl", FILE_SOURCE, 0644, "completion/hmacctl.bash" },
+        { "/usr/lib/systemd/catalog/hmacd.catalog", FILE_SOURCE, 0644, "systemd/hmacd.catalog" },
 };
 
 static char *expand_names(const char *s, const char *real, const char *soname) {
@@ -1087,7 +1096,8 @@ static char *sorted_words(const char *text, const char *prefix) {
  * of its usage line and the global options; and the fixed values of a few parameters. The
  * installed hmacctl answers, with the installed library. */
 Test(install, bash_completion_matches_hmacctl) {
-        static const char global[] = "--system --user --output --no-ask-password --help";
+        static const char global[] = "--system --user --output --query --cli-binary-format --no-paginate --debug "
+                                     "--no-ask-password --version --help";
         _cleanup_(harness_result_done) HarnessResult help = {};
         _cleanup_free_ char *root = install_root(), *libdir = libdir_for("/usr");
         _cleanup_free_ char *script = xasprintf("%s/usr/share/bash-completion/completions/hmacctl", root);
@@ -1141,7 +1151,7 @@ Test(install, bash_completion_matches_hmacctl) {
         free(offered);
         offered = complete(script, "hmacctl --output t",
                            (const char *const[]) { "hmacctl", "--output", "t", NULL });
-        cr_assert_str_eq(offered, "text\n");
+        cr_assert_str_eq(offered, "table\ntext\n");
         free(offered);
         /* Bash splits "--mac-algorithm=HMAC_SHA_5" at the '='; the reply is for the last part. */
         offered = complete(script, "hmacctl generate-mac --mac-algorithm=HMAC_SHA_5",

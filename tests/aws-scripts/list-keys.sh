@@ -11,7 +11,10 @@ done
 aws kms list-keys --max-items 2 --query 'length(Keys)'
 aws kms list-keys --max-items 2 --query 'keys(@)' --output text
 
-token=$(aws kms list-keys --max-items 2 --query NextToken --output text)
+# With --output text, --query applies to each page and then to the NextToken on its own, so that
+# `--query NextToken --output text` prints "None" (the page's) and then the token: take it from JSON.
+aws kms list-keys --max-items 2 --query NextToken --output text | head -n 1
+token=$(aws kms list-keys --max-items 2 --query NextToken --output json | tr -d '"')
 aws kms list-keys --max-items 2 --starting-token "$token" --query 'length(Keys)'
 
 # Every key once, page after page, whatever the page size of the service calls.
