@@ -118,9 +118,14 @@ $(B)/tests/tools/%.o: ALL_CFLAGS += -Itests
 $(B)/tests/tools/hmacd-harness: $(B)/tests/tools/hmacd-harness.o $(B)/tests/harness.o $(SHARED_A)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
 
+# Then the kernel engine's tests in a VM (mk/vm.mk); CHECK_KERNEL=no leaves them out, saying so.
+CHECK_KERNEL ?= yes
+
 check: deps
 	$(MAKE) all
-	tests/run-tests $(B)
+	@rc=0; tests/run-tests $(B) || rc=1; \
+	if [ "$(CHECK_KERNEL)" = no ]; then echo "check: check-kernel left out (CHECK_KERNEL=no)"; \
+	else $(MAKE) --no-print-directory check-kernel || rc=1; fi; exit $$rc
 
 demo: deps
 	$(MAKE) all
@@ -129,7 +134,10 @@ demo: deps
 clean:
 	rm -rf $(B)
 
--include $(shell find $(B) -name '*.d' -type f 2>/dev/null)
+# Not below the package build's copy of the tree, nor the guests' root file systems (their files
+# named *.d are directories and scripts, not dependency files).
+-include $(shell find $(B) \( -path $(B)/deb -o -path $(B)/system -o -path $(B)/vm \) -prune -o \
+        -name '*.d' -type f -print 2>/dev/null)
 
 # Further targets (install, selinux, bench, ...) live in mk/*.mk, included last so that they can use
 # the variables above; they may add to DEB_PACKAGES.

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base64.h"
 #include "macro.h"
 #include "util.h"
 
@@ -68,40 +69,16 @@ int read_file_bounded(const char *path, size_t max, Buffer *ret) {
         return 0;
 }
 
-static const char base64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 char *base64_encode(const void *p, size_t n) {
-        const uint8_t *s = p;
-        char *buf, *d;
+        char *buf = malloc(base64_length(n, true) + 1);
 
-        buf = d = malloc((n + 2) / 3 * 4 + 1);
-        if (!buf)
-                return NULL;
-
-        for (size_t i = 0; i < n; i += 3) {
-                uint32_t v = (uint32_t) s[i] << 16;
-
-                if (i + 1 < n)
-                        v |= (uint32_t) s[i + 1] << 8;
-                if (i + 2 < n)
-                        v |= s[i + 2];
-
-                *d++ = base64_alphabet[(v >> 18) & 63];
-                *d++ = base64_alphabet[(v >> 12) & 63];
-                *d++ = i + 1 < n ? base64_alphabet[(v >> 6) & 63] : '=';
-                *d++ = i + 2 < n ? base64_alphabet[v & 63] : '=';
-        }
-        *d = 0;
+        if (buf)
+                base64_encode_to(p, n, BASE64_STANDARD, true, buf);
         return buf;
 }
 
 static int base64_value(char c) {
-        const char *p;
-
-        if (c == 0)
-                return -1;
-        p = strchr(base64_alphabet, c);
-        return p ? (int) (p - base64_alphabet) : -1;
+        return base64_digit(c, BASE64_STANDARD);
 }
 
 int base64_decode(const char *s, Buffer *ret) {

@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include "afalg.h"
 #include "kek.h"
 #include "key-material.h"
 #include "keyring.h"
@@ -33,7 +36,22 @@ struct KeyMaterial {
         KeyCache *cache;
         Store *store;
         key_serial_t kek;
+        bool kernel;            /* logon keys and AF_ALG, else user keys and OpenSSL */
+        char engine_note[160];  /* why the kernel engine is not used, for the start-up log */
 };
+
+static const char *const engine_names[_KEY_ENGINE_MAX] = {
+        [KEY_ENGINE_AUTO] = "auto",
+        [KEY_ENGINE_KERNEL] = "kernel",
+        [KEY_ENGINE_OPENSSL] = "openssl",
+};
+
+KeyEngine key_engine_from_string(const char *s) {
+        for (KeyEngine e = 0; s && e < _KEY_ENGINE_MAX; e++)
+                if (streq(s, engine_names[e]))
+                        return e;
+        return _KEY_ENGINE_INVALID;
+}
 
 int key_material_new(KeyMaterial **ret) {
         KeyMaterial *km;
@@ -102,9 +120,64 @@ int key_material_check_kek(KeyMaterial *km, Store *store, bool new_store) {
         return r;
 }
 
+int key_material_set_engine(KeyMaterial *km, KeyEngine want) {
+        const char *step = NULL;
+        int r;
+
+        km->kernel = false;
+        if (want == KEY_ENGINE_OPENSSL)
+                return 0;
+        r = afalg_probe(&step);
+        if (r >= 0) {
+                km->kernel = true;
+                return 0;
+        }
+        if (want == KEY_ENGINE_KERNEL)
+                return log_error_errno(r, "The kernel engine (--engine=kernel) is not available: %s failed: %m. It needs "
+                                       "Linux 6.2+ with CONFIG_CRYPTO_USER_API_HASH (AF_ALG) and logon keys.", step);
+        /* Said in the start-up line (key_material_engine_note()): a fatal start-up problem later must
+         * stay the one line on standard error. */
+        snprintf(km->engine_note, sizeof km->engine_note, " (no kernel engine: %s failed: %s)", step, strerror(-r));
+        return 0;
+}
+
+const char *key_material_engine_note(const KeyMaterial *km) {
+        return km->engine_note;
+}
+
+bool key_material_uses_kernel(const KeyMaterial *km) {
+        return km->kernel;
+}
+
+/* One open file per cached key with the kernel engine: as many as the hard limit allows, with room
+ * for the store, the bus and the rest. */
+static size_t fit_open_files(size_t max) {
+        struct rlimit rl;
+        size_t room;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+                return max;
+        if (rl.rlim_cur < rl.rlim_max) {
+                struct rlimit raised = { .rlim_cur = rl.rlim_max, .rlim_max = rl.rlim_max };
+                if (setrlimit(RLIMIT_NOFILE, &raised) >= 0)
+                        rl = raised;
+        }
+        if (rl.rlim_cur == RLIM_INFINITY)
+                return max;
+        room = rl.rlim_cur > 128 ? (size_t) rl.rlim_cur - 64 : (size_t) rl.rlim_cur / 2;
+        if (max > room) {
+                log_warning("The keyring cache holds %zu keys instead of %zu: each takes an open file with the kernel "
+                            "engine (RLIMIT_NOFILE %llu).", room, max, (unsigned long long) rl.rlim_cur);
+                return MAX(room, (size_t) 1);
+        }
+        return max;
+}
+
 int key_material_attach(KeyMaterial *km, Store *store, size_t max) {
         km->store = store;
-        return key_cache_new(max, &km->cache);
+        if (km->kernel)
+                max = fit_open_files(max);
+        return key_cache_new(max, km->kernel, &km->cache);
 }
 
 /* Sealed-blob associated data: "<key_id>/<spec>". */
@@ -272,34 +345,103 @@ static int key_engine(KeyMaterial *km, KeyEntry *e) {
         return 0;
 }
 
+/* The kernel engine: the operation socket of e's logon key, kept in the cache with the key, or keyed
+ * now from its serial (the kernel copies the key into the socket; the transform socket is not needed
+ * once the operation socket is accepted). If the key is gone from the keyring (someone invalidated
+ * it), it is loaded again once. */
+static int kernel_socket(KeyMaterial *km, KeyEntry *e, int *ret_fd) {
+        int r = 0;
+
+        for (unsigned attempt = 0; attempt < 2; attempt++) {
+                _cleanup_close_ int tfm = -1;
+                key_serial_t serial;
+                int fd;
+
+                serial = key_cache_get(km->cache, e);
+                if (serial == 0) {
+                        r = load_material(km, e, &serial);
+                        if (r < 0)
+                                return r;
+                }
+                fd = key_cache_fd(km->cache, e);
+                if (fd >= 0) {
+                        *ret_fd = fd;
+                        return 0;
+                }
+                r = afalg_open_keyed(e->spec, serial, &tfm);
+                if (r >= 0)
+                        r = afalg_accept(tfm, &fd);
+                if (r >= 0) {
+                        key_cache_set_fd(km->cache, e, fd);
+                        *ret_fd = fd;
+                        return 0;
+                }
+                (void) key_cache_drop(km->cache, e);
+        }
+        return log_error_errno(r, "Failed to key an AF_ALG %s socket with key %s: %m", afalg_hmac_name(e->spec),
+                               e->key_id);
+}
+
+/* One MAC on e's operation socket. A failure may leave the socket in the middle of a hash: it is
+ * closed, and the next call keys a new one. */
+static int kernel_mac(KeyMaterial *km, KeyEntry *e, int fd, const void *message, size_t n, uint8_t *mac) {
+        int r;
+
+        r = afalg_mac(fd, message, n, mac, key_spec_mac_size(e->spec));
+        if (r < 0) {
+                key_cache_close_fd(km->cache, e);
+                return log_error_errno(r, "Failed to compute a MAC with key %s through AF_ALG: %m", e->key_id);
+        }
+        return 0;
+}
+
 int key_material_mac(KeyMaterial *km, KeyEntry *e, const struct iovec *messages, size_t n, MacCallback cb,
                      void *userdata) {
         uint8_t mac[KMS_MAC_SIZE_MAX];
         size_t mac_size;
-        int r;
+        int r, fd = -1;
 
-        r = key_engine(km, e);
+        r = km->kernel ? kernel_socket(km, e, &fd) : key_engine(km, e);
         if (r < 0)
                 return r;
         for (size_t i = 0; r >= 0 && i < n; i++) {
-                r = mac_engine_compute(km->mac, e->spec, messages[i].iov_base, messages[i].iov_len, mac, &mac_size);
+                if (km->kernel) {
+                        mac_size = key_spec_mac_size(e->spec);
+                        r = kernel_mac(km, e, fd, messages[i].iov_base, messages[i].iov_len, mac);
+                } else
+                        r = mac_engine_compute(km->mac, e->spec, messages[i].iov_base, messages[i].iov_len, mac,
+                                               &mac_size);
                 if (r >= 0)
                         r = cb(mac, mac_size, userdata);
         }
-        (void) mac_engine_forget(km->mac, e->spec);
+        if (!km->kernel)
+                (void) mac_engine_forget(km->mac, e->spec);
         secure_wipe(mac, sizeof mac);
         return r < 0 ? r : 0;
 }
 
 int key_material_verify(KeyMaterial *km, KeyEntry *e, const void *message, size_t n, const void *mac,
                         size_t mac_size) {
-        int r;
+        uint8_t computed[KMS_MAC_SIZE_MAX];
+        size_t size = key_spec_mac_size(e->spec);
+        int r, fd;
 
-        r = key_engine(km, e);
-        if (r < 0)
+        if (!km->kernel) {
+                r = key_engine(km, e);
+                if (r < 0)
+                        return r;
+                r = mac_engine_verify(km->mac, e->spec, message, n, mac, mac_size);
+                (void) mac_engine_forget(km->mac, e->spec);
                 return r;
-        r = mac_engine_verify(km->mac, e->spec, message, n, mac, mac_size);
-        (void) mac_engine_forget(km->mac, e->spec);
+        }
+
+        r = kernel_socket(km, e, &fd);
+        if (r >= 0)
+                r = kernel_mac(km, e, fd, message, n, computed);
+        /* The length is public (it follows from the spec); the bytes are compared in constant time. */
+        if (r >= 0)
+                r = mac_size == size && CRYPTO_memcmp(computed, mac, size) == 0;
+        secure_wipe(computed, sizeof computed);
         return r;
 }
 
@@ -308,7 +450,7 @@ key_serial_t key_material_forget(KeyMaterial *km, KeyEntry *e) {
 }
 
 const char *key_material_backend(const KeyMaterial *km) {
-        return mac_engine_backend(km->mac);
+        return km->kernel ? "keyring-logon+af_alg" : mac_engine_backend(km->mac);
 }
 
 key_serial_t key_material_kek_serial(const KeyMaterial *km) {

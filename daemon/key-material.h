@@ -1,10 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Key material, in one place: the KEK, new material, sealing and unsealing, the keyring cache of
- * live keys, the import unwrap and its fingerprint, and "compute a MAC with key K", which keys the
- * MAC engine, computes and forgets before it returns, so that no caller can forget to forget. Every
- * byte of material passes through one locked, non-dumpable buffer and is wiped after each use. */
+ * live keys, the import unwrap and its fingerprint, and "compute a MAC with key K". Every byte of
+ * material that user space sees passes through one locked, non-dumpable buffer and is wiped after
+ * each use. Two engines compute MACs:
+ *
+ *   kernel   (Backend "keyring-logon+af_alg"): a key is unsealed once into a `logon` key, which
+ *            nobody can read back, not even this process; its MACs come from an AF_ALG hmac(shaN)
+ *            operation socket keyed by the key's serial and kept with the key in the cache, so a
+ *            MAC is one write and one read. Needs Linux 6.2+ with CONFIG_CRYPTO_USER_API_HASH.
+ *   openssl  (Backend "keyring-user+openssl"): a key is a possessor-only `user` key, read per
+ *            operation into the locked buffer, used with OpenSSL and forgotten before returning.
+ *
+ * The sealed material in the store is the same for both, so a store opens under either. */
 #pragma once
 
+#include <errno.h>
 #include <keyutils.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,6 +28,16 @@
 
 typedef struct KeyMaterial KeyMaterial;
 
+typedef enum KeyEngine {
+        KEY_ENGINE_AUTO,                /* the kernel's where the probe passes, else OpenSSL */
+        KEY_ENGINE_KERNEL,
+        KEY_ENGINE_OPENSSL,
+        _KEY_ENGINE_MAX,
+        _KEY_ENGINE_INVALID = -EINVAL,
+} KeyEngine;
+
+KeyEngine key_engine_from_string(const char *s);
+
 int key_material_new(KeyMaterial **ret);
 KeyMaterial *key_material_free(KeyMaterial *km);
 
@@ -28,7 +48,17 @@ int key_material_load_kek(KeyMaterial *km, const char *kek_file, const char *sta
 /* A known plaintext sealed under the KEK tells at each start whether the KEK opens store: writes it
  * into a new store, checks it otherwise (-EBADMSG: it does not). */
 int key_material_check_kek(KeyMaterial *km, Store *store, bool new_store);
-/* Live keys are unsealed from store into a keyring cache of at most max keys. */
+/* Chooses the MAC engine, before key_material_attach(): probes the kernel (AF_ALG keyed by a logon
+ * key's serial) unless want is KEY_ENGINE_OPENSSL. With KEY_ENGINE_KERNEL a failed probe is fatal and
+ * logged naming the step that failed; with KEY_ENGINE_AUTO OpenSSL is used, and
+ * key_material_engine_note() says why. */
+int key_material_set_engine(KeyMaterial *km, KeyEngine want);
+/* Why auto did not take the kernel engine (" (no kernel engine: STEP failed: ERROR)"), or "". */
+const char *key_material_engine_note(const KeyMaterial *km);
+/* True when MACs are computed in the kernel (for the seccomp filter). */
+bool key_material_uses_kernel(const KeyMaterial *km);
+/* Live keys are unsealed from store into a keyring cache of at most max keys (with the kernel engine
+ * also at most what the limit of open files leaves: one socket per key). */
 int key_material_attach(KeyMaterial *km, Store *store, size_t max);
 
 /* New random material for e, sealed into sealed (STORE_SEALED_MAX bytes). */

@@ -6,7 +6,15 @@
  * that possesses it (this daemon) can read it, not even another process of the same user. When the
  * cache is full, the least recently used slot is re-used with keyctl_update(), which replaces the
  * payload in place: no key is created or destroyed, so the quota in use stays the same and nothing
- * waits for the kernel's key garbage collector. */
+ * waits for the kernel's key garbage collector.
+ *
+ * The kernel engine caches `logon` keys instead, described "hmacd:<key-id>", and with each the AF_ALG
+ * operation socket keyed from it. An AF_ALG socket copies its key when it is keyed, so a socket must
+ * go whenever its slot's material changes: eviction, replacement and dropping close it. A logon key is
+ * evicted by invalidating it and adding the new key under its own description (an update in place
+ * would leave a description naming another key, and add_key() of that name would later update the
+ * wrong slot): the quota then waits for the garbage collector, which the default cache size leaves a
+ * quarter of the quota for. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,12 +22,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "afalg.h"
 #include "keyring.h"
 #include "macro.h"
 
 #define POSSESSOR_ONLY (KEY_POS_VIEW | KEY_POS_READ | KEY_POS_WRITE | KEY_POS_SEARCH | KEY_POS_SETATTR)
 #define CACHE_MAX_DEFAULT 4096u
-#define CACHE_DESCRIPTION_MAX 32u
+#define CACHE_DESCRIPTION_MAX 48u /* "hmacd:<n>", and "hmacd:<key-id>" for logon keys: 42 */
 
 int keyring_join_private_session(void) {
         key_serial_t s = keyctl_join_session_keyring(NULL);
@@ -87,7 +96,7 @@ size_t key_cache_default_max(void) {
         return MAX(MIN(MIN(keys_left, by_bytes) * 3 / 4, (unsigned long) CACHE_MAX_DEFAULT), 1ul);
 }
 
-int key_cache_new(size_t max_slots, KeyCache **ret) {
+int key_cache_new(size_t max_slots, bool logon, KeyCache **ret) {
         KeyCache *c;
         key_serial_t k;
 
@@ -102,6 +111,7 @@ int key_cache_new(size_t max_slots, KeyCache **ret) {
                 return -ENOMEM;
         }
         c->max_slots = max_slots;
+        c->logon = logon;
         c->lru_head = c->lru_tail = c->free_head = -1;
 
         k = add_key("keyring", "hmacd:cache", NULL, 0, KEY_SPEC_SESSION_KEYRING);
@@ -120,6 +130,8 @@ KeyCache *key_cache_free(KeyCache *c) {
         if (!c)
                 return NULL;
         for (size_t i = 0; i < c->n_slots; i++) {
+                if (c->slots[i].fd >= 0)
+                        close(c->slots[i].fd);
                 if (c->slots[i].serial > 0)
                         keyctl_invalidate(c->slots[i].serial);
                 if (c->slots[i].entry)
@@ -174,22 +186,51 @@ key_serial_t key_cache_get(KeyCache *c, KeyEntry *e) {
         return c->slots[i].serial;
 }
 
-static int slot_fill_new(KeyCache *c, int i, const void *material, size_t n) {
+static void slot_close_fd(CacheSlot *s) {
+        if (s->fd >= 0)
+                close(s->fd);
+        s->fd = -1;
+}
+
+static int slot_fill_new(KeyCache *c, int i, const KeyEntry *e, const void *material, size_t n) {
         char description[CACHE_DESCRIPTION_MAX];
 
+        c->slots[i].fd = -1;
+        if (c->logon)
+                return afalg_add_logon_key(c->keyring, e->key_id, material, n, &c->slots[i].serial);
         snprintf(description, sizeof description, "hmacd:%" PRIu64, c->counter++);
         return keyring_add_secret(c->keyring, description, material, n, &c->slots[i].serial);
 }
 
-static int slot_evict_lru(KeyCache *c, const void *material, size_t n) {
+static int slot_evict_lru(KeyCache *c, const KeyEntry *e, const void *material, size_t n) {
         int i = c->lru_tail;
+        CacheSlot *s;
 
         if (i < 0)
                 return -EDQUOT;
-        if (keyctl_update(c->slots[i].serial, material, n) < 0)
+        s = &c->slots[i];
+        slot_close_fd(s);
+        if (c->logon) {
+                key_serial_t serial;
+                int r;
+
+                keyctl_invalidate(s->serial);
+                s->serial = 0;
+                r = afalg_add_logon_key(c->keyring, e->key_id, material, n, &serial);
+                if (r < 0) {
+                        /* The slot is empty now: free it. */
+                        s->entry->cache_slot = -1;
+                        s->entry = NULL;
+                        lru_unlink(c, i);
+                        s->next = c->free_head;
+                        c->free_head = i;
+                        return r;
+                }
+                s->serial = serial;
+        } else if (keyctl_update(s->serial, material, n) < 0)
                 return negative_errno();
-        c->slots[i].entry->cache_slot = -1;
-        c->slots[i].entry = NULL;
+        s->entry->cache_slot = -1;
+        s->entry = NULL;
         lru_unlink(c, i);
         c->evictions++;
         return i;
@@ -200,6 +241,7 @@ int key_cache_put(KeyCache *c, KeyEntry *e, const void *material, size_t n, key_
 
         if (e->cache_slot >= 0) {
                 i = e->cache_slot;
+                slot_close_fd(&c->slots[i]);
                 if (keyctl_update(c->slots[i].serial, material, n) < 0)
                         return negative_errno();
                 *ret = key_cache_get(c, e);
@@ -208,21 +250,21 @@ int key_cache_put(KeyCache *c, KeyEntry *e, const void *material, size_t n, key_
 
         if (c->free_head >= 0) {
                 i = c->free_head;
-                r = slot_fill_new(c, i, material, n);
+                r = slot_fill_new(c, i, e, material, n);
                 if (r == -EDQUOT)
-                        i = r = slot_evict_lru(c, material, n);
+                        i = r = slot_evict_lru(c, e, material, n);
                 else if (r >= 0)
                         c->free_head = c->slots[i].next;
         } else if (c->n_slots < c->max_slots) {
                 i = (int) c->n_slots;
                 c->slots[i] = (CacheSlot) { .prev = -1, .next = -1 };
-                r = slot_fill_new(c, i, material, n);
+                r = slot_fill_new(c, i, e, material, n);
                 if (r == -EDQUOT)
-                        i = r = slot_evict_lru(c, material, n);
+                        i = r = slot_evict_lru(c, e, material, n);
                 else if (r >= 0)
                         c->n_slots++;
         } else
-                i = r = slot_evict_lru(c, material, n);
+                i = r = slot_evict_lru(c, e, material, n);
         if (r < 0)
                 return r;
 
@@ -240,6 +282,7 @@ key_serial_t key_cache_drop(KeyCache *c, KeyEntry *e) {
         if (i < 0)
                 return 0;
         serial = c->slots[i].serial;
+        slot_close_fd(&c->slots[i]);
         lru_unlink(c, i);
         keyctl_invalidate(serial);
         c->slots[i].serial = 0;
@@ -248,4 +291,23 @@ key_serial_t key_cache_drop(KeyCache *c, KeyEntry *e) {
         c->free_head = i;
         e->cache_slot = -1;
         return serial;
+}
+
+int key_cache_fd(const KeyCache *c, const KeyEntry *e) {
+        return e->cache_slot >= 0 ? c->slots[e->cache_slot].fd : -1;
+}
+
+void key_cache_set_fd(KeyCache *c, KeyEntry *e, int fd) {
+        if (e->cache_slot < 0) {
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        slot_close_fd(&c->slots[e->cache_slot]);
+        c->slots[e->cache_slot].fd = fd;
+}
+
+void key_cache_close_fd(KeyCache *c, KeyEntry *e) {
+        if (e->cache_slot >= 0)
+                slot_close_fd(&c->slots[e->cache_slot]);
 }

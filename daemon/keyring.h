@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The kernel keyring: the daemon's private session keyring, possessor-only secrets in it (the KEK
  * and live keys), and a bounded cache of unsealed keys evicted least recently used, so that the
- * number of keys hmacd serves is bounded by the disk and not by the kernel's per-user key quota. */
+ * number of keys hmacd serves is bounded by the disk and not by the kernel's per-user key quota.
+ * The cache holds `user` keys (the OpenSSL engine reads them back per operation) or `logon` keys
+ * (the kernel engine: nobody can read them back), and with each logon key the AF_ALG operation
+ * socket keyed from it, which goes when the key goes. */
 #pragma once
 
 #include <keyutils.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,11 +25,13 @@ int keyring_read_secret(key_serial_t serial, uint8_t *buf, size_t size, size_t *
 typedef struct CacheSlot {
         key_serial_t serial;    /* 0 when the slot is free */
         KeyEntry *entry;
+        int fd;                 /* the keyed AF_ALG operation socket, or -1 */
         int prev, next;         /* LRU list, most recent first; -1 ends */
 } CacheSlot;
 
 typedef struct KeyCache {
         key_serial_t keyring;
+        bool logon;             /* logon keys "hmacd:<key-id>" (kernel engine), else user keys */
         CacheSlot *slots;
         size_t n_slots, max_slots;
         int lru_head, lru_tail, free_head;
@@ -36,7 +42,7 @@ typedef struct KeyCache {
 /* How many keys the cache may hold, from what the kernel's quota leaves this user. */
 size_t key_cache_default_max(void);
 
-int key_cache_new(size_t max_slots, KeyCache **ret);
+int key_cache_new(size_t max_slots, bool logon, KeyCache **ret);
 KeyCache *key_cache_free(KeyCache *c);
 void key_cache_freep(KeyCache **c);
 
@@ -44,5 +50,12 @@ void key_cache_freep(KeyCache **c);
 key_serial_t key_cache_get(KeyCache *c, KeyEntry *e);
 /* Caches material for e, evicting the least recently used key when full. */
 int key_cache_put(KeyCache *c, KeyEntry *e, const void *material, size_t n, key_serial_t *ret);
-/* Invalidates e's keyring entry, if any; returns its serial, or 0. */
+/* Invalidates e's keyring entry, if any, and closes its socket; returns its serial, or 0. */
 key_serial_t key_cache_drop(KeyCache *c, KeyEntry *e);
+
+/* The operation socket kept with e's cached key (-1: none yet); the cache owns a socket it is given
+ * and closes it when the key is evicted, dropped or replaced, or when told to (a failed operation
+ * may leave a socket in the middle of a hash). */
+int key_cache_fd(const KeyCache *c, const KeyEntry *e);
+void key_cache_set_fd(KeyCache *c, KeyEntry *e, int fd);
+void key_cache_close_fd(KeyCache *c, KeyEntry *e);

@@ -217,6 +217,9 @@ int kms_service_load(KmsService *s, const KmsServiceConfig *config) {
         r = keyring_join_private_session();
         if (r < 0)
                 return log_error_errno(r, "Failed to join a private session keyring: %m");
+        r = key_material_set_engine(s->material, config->engine);
+        if (r < 0)
+                return r;
 
         r = key_material_load_kek(s->material, config->kek_file, config->state_dir, new_store, &kek_source);
         if (r == -ENOENT && !new_store)
@@ -267,8 +270,9 @@ int kms_service_load(KmsService *s, const KmsServiceConfig *config) {
         if (r < 0)
                 return log_error_errno(r, "Failed to create the keyring cache: %m");
 
-        log_info("Loaded %zu keys from %s; keyring cache of %zu keys; engine %s.", s->index.n, path,
-                 key_material_cache_size(s->material), key_material_backend(s->material));
+        log_info("Loaded %zu keys from %s; keyring cache of %zu keys; engine %s%s.", s->index.n, path,
+                 key_material_cache_size(s->material), key_material_backend(s->material),
+                 key_material_engine_note(s->material));
         /* Serials are not secrets; tests use them to show that nobody else can read these keys. */
         log_info("KEK is key %" PRIi32 ", key cache is keyring %" PRIi32 ".", key_material_kek_serial(s->material),
                  key_material_cache_keyring(s->material));

@@ -68,6 +68,7 @@ typedef struct KmsServiceConfig {
         const char *state_dir;
         const char *kek_file;
         size_t cache_max;               /* 0: from the kernel's key quota */
+        KeyEngine engine;               /* KEY_ENGINE_AUTO (0): the kernel's where it can */
         uint64_t test_only_seconds_per_day;
         KmsQuotas quotas;
 } KmsServiceConfig;

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* HMAC through OpenSSL EVP_MAC. The kernel's AF_ALG (with ALG_SET_KEY_BY_KEY_SERIAL) would let keys
- * stay in the kernel; where the kernel lacks it, as probed at start-up, keys are read into locked
- * memory and HMAC runs here. */
+/* HMAC through OpenSSL EVP_MAC: the engine for kernels without AF_ALG keyed by key serial (or when
+ * --engine=openssl asks for it), with keys read from the keyring into locked memory per operation.
+ * The kernel engine (AF_ALG, logon keys) lives in key-material.c and afalg.c. */
 #include <errno.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 
 #include "mac.h"
 #include "macro.h"
@@ -25,14 +24,6 @@ static const char *const digest_names[_KEY_SPEC_MAX] = {
         [KEY_SPEC_HMAC_384] = "SHA2-384",
         [KEY_SPEC_HMAC_512] = "SHA2-512",
 };
-
-static bool af_alg_available(void) {
-        int fd = socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return false;
-        close(fd);
-        return true;
-}
 
 int mac_engine_new(MacEngine **ret) {
         MacEngine *e;
@@ -53,10 +44,7 @@ int mac_engine_new(MacEngine **ret) {
                 if (!e->ctx[s] || EVP_MAC_CTX_set_params(e->ctx[s], params) != 1)
                         goto fail;
         }
-
-        /* AF_ALG keyed by key serial would allow logon keys that never come back to user space.
-         * Not implemented yet: report what is in use, and whether the kernel could do better. */
-        e->backend = af_alg_available() ? "keyring-user+openssl (af_alg available, unused)" : "keyring-user+openssl";
+        e->backend = "keyring-user+openssl";
         *ret = e;
         return 0;
 

@@ -23,6 +23,7 @@ static void help(void) {
                "     --log-level=LEVEL     emerg..debug or 0..7 (default: $SYSTEMD_LOG_LEVEL, else info);\n"
                "                           the audit trail is written at every level\n"
                "     --cache-keys=N        Keys held live in the keyring at most (default: from the key quota)\n"
+               "     --engine=ENGINE       auto, kernel (logon keys, HMAC by AF_ALG) or openssl (user keys)\n"
                "     --polkit-cache-seconds=N  How long an allowed polkit answer is reused (default: 30; 0: never)\n"
                "     --max-keys=N          Keys the service holds at most, all owners together (default: %u)\n"
                "     --max-keys-per-user=N Keys one user may own (default: %u; root and the daemon's user: no limit)\n"
@@ -32,7 +33,7 @@ static void help(void) {
 }
 
 int main(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_USER, ARG_STATE_DIR, ARG_KEK_FILE, ARG_LOG_TARGET, ARG_LOG_LEVEL, ARG_CACHE_KEYS, ARG_TEST_ONLY_SECONDS_PER_DAY, ARG_POLKIT_CACHE,
+        enum { ARG_VERSION = 0x100, ARG_USER, ARG_STATE_DIR, ARG_KEK_FILE, ARG_LOG_TARGET, ARG_LOG_LEVEL, ARG_CACHE_KEYS, ARG_TEST_ONLY_SECONDS_PER_DAY, ARG_POLKIT_CACHE, ARG_ENGINE,
                ARG_MAX_KEYS, ARG_MAX_KEYS_PER_USER, ARG_MAX_BYTES_PER_USER };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -43,6 +44,7 @@ int main(int argc, char *argv[]) {
                 { "log-target", required_argument, NULL, ARG_LOG_TARGET },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 { "cache-keys", required_argument, NULL, ARG_CACHE_KEYS },
+                { "engine", required_argument, NULL, ARG_ENGINE },
                 { "polkit-cache-seconds", required_argument, NULL, ARG_POLKIT_CACHE },
                 { "max-keys", required_argument, NULL, ARG_MAX_KEYS },
                 { "max-keys-per-user", required_argument, NULL, ARG_MAX_KEYS_PER_USER },
@@ -95,6 +97,13 @@ int main(int argc, char *argv[]) {
                         config.service.cache_max = strtoul(optarg, &end, 10);
                         if (errno != 0 || *end || config.service.cache_max == 0 || config.service.cache_max > 1000000) {
                                 fprintf(stderr, "hmacd: --cache-keys must be 1..1000000.\n");
+                                return EXIT_FAILURE;
+                        }
+                        break;
+                case ARG_ENGINE:
+                        config.service.engine = key_engine_from_string(optarg);
+                        if (config.service.engine < 0) {
+                                fprintf(stderr, "hmacd: --engine must be auto, kernel or openssl.\n");
                                 return EXIT_FAILURE;
                         }
                         break;

@@ -106,7 +106,7 @@ int manager_run(Manager *m) {
          * manager and the journal are opened before. */
         (void) notify_open();
         log_prepare_confinement();
-        r = seccomp_install();
+        r = seccomp_install(key_material_uses_kernel(m->service->material));
         if (r < 0)
                 return r;
         r = sd_bus_request_name(m->bus, HMACD_BUS_NAME, 0);

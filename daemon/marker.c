@@ -4,10 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base64.h"
 #include "macro.h"
 #include "marker.h"
-
-static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 static uint32_t marker_check(const uint8_t *data, size_t n) {
         uint64_t h = 0x6a09e667f3bcc908ULL;
@@ -17,13 +16,8 @@ static uint32_t marker_check(const uint8_t *data, size_t n) {
         return (uint32_t) (h ^ (h >> 32));
 }
 
-static int unb64(char c) {
-        const char *p = c ? strchr(alphabet, c) : NULL;
-        return p ? (int) (p - alphabet) : -1;
-}
-
 static size_t encoded_size(size_t n) {
-        return n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
+        return base64_length(n, false);
 }
 
 size_t marker_length(size_t n) {
@@ -31,21 +25,12 @@ size_t marker_length(size_t n) {
 }
 
 int marker_encode(const void *data, size_t n, char *out, size_t size) {
-        const uint8_t *p = data;
-        size_t o = 0;
-
         if (n > MARKER_DATA_MAX || size < encoded_size(n) + 9)
                 return -ENOBUFS;
         /* base64url without padding: 512 bytes (a tag key of 128 four-byte characters) make 683
          * characters, well inside the 1024 a marker may have. */
-        for (size_t i = 0; i < n; i += 3) {
-                uint32_t v = (uint32_t) p[i] << 16 | (i + 1 < n ? (uint32_t) p[i + 1] << 8 : 0) |
-                             (i + 2 < n ? p[i + 2] : 0);
-                size_t chars = MIN(n - i, (size_t) 3) + 1;
-                for (size_t j = 0; j < chars; j++)
-                        out[o++] = alphabet[(v >> (18 - 6 * j)) & 63];
-        }
-        snprintf(out + o, 9, "%08x", marker_check(p, n));
+        base64_encode_to(data, n, BASE64_URL, false, out);
+        snprintf(out + encoded_size(n), 9, "%08x", marker_check(data, n));
         return 0;
 }
 
@@ -68,7 +53,7 @@ int marker_decode(const char *marker, void *out, size_t size) {
                 uint32_t v = 0;
 
                 for (size_t j = 0; j < 4; j++) {
-                        int d = j < group ? unb64(marker[i + j]) : 0;
+                        int d = j < group ? base64_digit(marker[i + j], BASE64_URL) : 0;
                         if (d < 0)
                                 return -EINVAL;
                         v = v << 6 | (uint32_t) d;

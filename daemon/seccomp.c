@@ -4,19 +4,24 @@
  * suite): reading and writing its store and bus connection, the event loop, memory, the kernel
  * keyring and the CSPRNG. Not in it, and so fatal: execve, socket and connect (no new
  * connections), clone and fork, ptrace, mount and namespace calls, module loading, bpf; and
- * mmap/mprotect with PROT_EXEC. The daemon's one other thread (import.c's worker, which makes RSA
- * wrapping keys) is started before the filter is loaded, so no clone() is allowed at all, and the
- * filter is synchronized to it (TSYNC): it runs under the same list. */
+ * mmap/mprotect with PROT_EXEC. With the kernel engine, one kind of socket is allowed: AF_ALG, with
+ * the exact arguments afalg.c passes to socket(), bind(), setsockopt() and accept4(). The daemon's
+ * one other thread (import.c's worker, which makes RSA wrapping keys) is started before the filter
+ * is loaded, so no clone() is allowed at all, and the filter is synchronized to it (TSYNC): it runs
+ * under the same list. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_alg.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "afalg.h"
 #include "log.h"
 #include "macro.h"
 #include "seccomp.h"
@@ -26,8 +31,9 @@ static const char *const allowed[] = {
         "read", "write", "readv", "writev", "pread64", "pwrite64", "lseek", "close", "fcntl", "openat",
         "newfstatat", "fstat", "stat", "lstat", "statx", "access", "faccessat", "faccessat2", "unlink",
         "unlinkat", "fsync", "fdatasync", "ftruncate", "fstatfs",
-        /* the bus connection it already has */
-        "recvmsg", "sendmsg", "recvfrom", "sendto", "getsockopt", "setsockopt", "getsockname", "getpeername",
+        /* the bus connection it already has (setsockopt below: SOL_SOCKET only); with the kernel engine,
+         * sendto and read are also a MAC on an AF_ALG operation socket */
+        "recvmsg", "sendmsg", "recvfrom", "sendto", "getsockopt", "getsockname", "getpeername",
         /* the event loop: epoll, timers (deletion windows), signals (SIGTERM, SIGINT) */
         "epoll_wait", "epoll_pwait", "epoll_ctl", "ppoll", "poll", "timerfd_create", "timerfd_settime",
         "timerfd_gettime", "signalfd4", "rt_sigprocmask", "rt_sigreturn", "restart_syscall",
@@ -53,7 +59,36 @@ static int add(scmp_filter_ctx ctx, const char *name, unsigned n, const struct s
         return 0;
 }
 
-int seccomp_install(void) {
+#ifndef SOL_ALG
+#define SOL_ALG 279
+#endif
+#ifndef ALG_SET_KEY_BY_KEY_SERIAL
+#define ALG_SET_KEY_BY_KEY_SERIAL 7
+#endif
+
+/* The kernel engine's calls (afalg.c), each with the arguments it passes and no others. The socket
+ * family, type and flags are checked; bind's address length is that of a sockaddr_alg (its contents
+ * are behind a pointer, which seccomp cannot read); accept4 takes no address and only SOCK_CLOEXEC. */
+static int add_af_alg(scmp_filter_ctx ctx) {
+        int r;
+
+        r = add(ctx, "socket", 3,
+                (struct scmp_arg_cmp[]) { SCMP_A0(SCMP_CMP_EQ, AF_ALG), SCMP_A1(SCMP_CMP_EQ, SOCK_SEQPACKET | SOCK_CLOEXEC),
+                                          SCMP_A2(SCMP_CMP_EQ, 0) });
+        if (r >= 0)
+                r = add(ctx, "bind", 1, (struct scmp_arg_cmp[]) { SCMP_A2(SCMP_CMP_EQ, sizeof(struct sockaddr_alg)) });
+        if (r >= 0)
+                r = add(ctx, "setsockopt", 3,
+                        (struct scmp_arg_cmp[]) { SCMP_A1(SCMP_CMP_EQ, SOL_ALG), SCMP_A2(SCMP_CMP_EQ, ALG_SET_KEY_BY_KEY_SERIAL),
+                                                  SCMP_A4(SCMP_CMP_EQ, sizeof(int32_t)) });
+        if (r >= 0)
+                r = add(ctx, "accept4", 3,
+                        (struct scmp_arg_cmp[]) { SCMP_A1(SCMP_CMP_EQ, 0), SCMP_A2(SCMP_CMP_EQ, 0),
+                                                  SCMP_A3(SCMP_CMP_EQ, SOCK_CLOEXEC) });
+        return r;
+}
+
+int seccomp_install(bool af_alg) {
         scmp_filter_ctx ctx;
         int r = 0;
 
@@ -79,6 +114,11 @@ int seccomp_install(void) {
                 r = add(ctx, "ioctl", 1, (struct scmp_arg_cmp[]) { SCMP_A1(SCMP_CMP_EQ, FIONREAD) });
         if (r >= 0)
                 r = add(ctx, "ioctl", 1, (struct scmp_arg_cmp[]) { SCMP_A1(SCMP_CMP_EQ, TIOCOUTQ) });
+        /* Socket options of the bus connection; no other level (AF_ALG keying below). */
+        if (r >= 0)
+                r = add(ctx, "setsockopt", 1, (struct scmp_arg_cmp[]) { SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET) });
+        if (r >= 0 && af_alg)
+                r = add_af_alg(ctx);
         /* abort() signals the process itself, and only itself. */
         if (r >= 0)
                 r = add(ctx, "tgkill", 1, (struct scmp_arg_cmp[]) { SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t) getpid()) });

@@ -18,7 +18,7 @@ DEB_PACKAGES += clang libclang-rt-14-dev
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 # Everything a target links: the instrumented sources of the client-facing parsers.
-FUZZ_LIB_SRC := common/ident.c common/kms.c common/hashmap.c daemon/marker.c daemon/import.c lib/hmacd.c $(filter-out cli/hmacctl.c,$(wildcard cli/*.c))
+FUZZ_LIB_SRC := common/ident.c common/kms.c common/hashmap.c common/base64.c daemon/marker.c daemon/import.c lib/hmacd.c $(filter-out cli/hmacctl.c,$(wildcard cli/*.c))
 FUZZ_ALL_TARGETS := $(patsubst fuzz/fuzz-%.c,%,$(wildcard fuzz/fuzz-*.c))
 FUZZ_TARGETS ?= $(FUZZ_ALL_TARGETS)
 FUZZ_BINARIES := $(addprefix $(B)/fuzz/fuzz-,$(FUZZ_ALL_TARGETS))

@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,7 +155,7 @@ static KeyCache *new_cache(size_t max) {
                 snprintf(entries[i].key_id, sizeof entries[i].key_id, "%08zx-0000-4000-8000-000000000000", i);
                 fill(material[i], MATERIAL_SIZE, (unsigned) i + 100);
         }
-        cr_assert_eq(key_cache_new(max, &c), 0);
+        cr_assert_eq(key_cache_new(max, false, &c), 0);
         cr_assert_not_null(c);
         cr_assert_gt(c->keyring, 0);
         return c;
@@ -198,7 +199,7 @@ Test(key_cache, new_rejects_zero) {
         KeyCache *c = NULL;
 
         join_or_skip();
-        cr_assert_eq(key_cache_new(0, &c), -EINVAL);
+        cr_assert_eq(key_cache_new(0, false, &c), -EINVAL);
         cr_assert_null(c);
 }
 
@@ -348,4 +349,88 @@ Test(key_cache, free_invalidates) {
         cr_assert_eq(entries[1].cache_slot, -1);
         for (size_t i = 0; i < 2; i++)
                 cr_assert_lt(keyctl_read(s[i], (char *) buf, sizeof buf), 0, "key %zu readable after free", i);
+}
+
+/* ---- the kernel engine's cache: logon keys, and the sockets kept with them ---- */
+
+static KeyCache *new_logon_cache(size_t max) {
+        KeyCache *c = new_cache(max);
+
+        /* new_cache() made a user-key cache; the same entries in a logon one. */
+        key_cache_free(c);
+        c = NULL;
+        cr_assert_eq(key_cache_new(max, true, &c), 0);
+        return c;
+}
+
+/* Stands in for an AF_ALG operation socket: any descriptor the cache must close. */
+static int some_fd(void) {
+        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        cr_assert_geq(fd, 0);
+        return fd;
+}
+
+static bool fd_open(int fd) {
+        return fcntl(fd, F_GETFD) >= 0;
+}
+
+Test(key_cache, logon_keys_named_by_key_id_and_unreadable) {
+        _cleanup_(key_cache_freep) KeyCache *c = new_logon_cache(MAX_SLOTS);
+        _cleanup_free_ char *desc = NULL;
+        char want[64];
+        uint8_t buf[256];
+        size_t n;
+        key_serial_t s = put(c, 0);
+
+        cr_assert_geq(keyctl_describe_alloc(s, &desc), 0, "keyctl_describe: %m");
+        snprintf(want, sizeof want, ";hmacd:%s", entries[0].key_id);
+        cr_assert(strncmp(desc, "logon;", 6) == 0 && strstr(desc, want), "'%s'", desc);
+        cr_assert_eq(key_perm(s) & KEY_ALL_NON_POSSESSOR, 0, "'%s'", desc);
+        /* Not even its possessor reads a logon key back. */
+        cr_assert_eq(keyring_read_secret(s, buf, sizeof buf, &n), -EOPNOTSUPP);
+}
+
+Test(key_cache, sockets_go_with_their_keys) {
+        _cleanup_(key_cache_freep) KeyCache *c = new_logon_cache(2);
+        int a, b, d;
+
+        put(c, 0);
+        put(c, 1);
+        cr_assert_eq(key_cache_fd(c, &entries[0]), -1);
+        key_cache_set_fd(c, &entries[0], a = some_fd());
+        key_cache_set_fd(c, &entries[1], b = some_fd());
+        cr_assert_eq(key_cache_fd(c, &entries[0]), a);
+
+        /* Entry 0 is the least recently used: a third key evicts it, and its socket. */
+        (void) key_cache_get(c, &entries[1]);
+        put(c, 2);
+        cr_assert_lt(entries[0].cache_slot, 0);
+        cr_assert(!fd_open(a), "the evicted key's socket is still open");
+        cr_assert(fd_open(b));
+        cr_assert_eq(key_cache_fd(c, &entries[2]), -1, "the new key inherited a socket");
+
+        /* Dropping a key (deleted, or its material changed) closes its socket. */
+        key_cache_drop(c, &entries[1]);
+        cr_assert(!fd_open(b), "the dropped key's socket is still open");
+
+        /* A failed operation closes the socket and keeps the key. */
+        key_cache_set_fd(c, &entries[2], d = some_fd());
+        key_cache_close_fd(c, &entries[2]);
+        cr_assert(!fd_open(d));
+        cr_assert_geq(entries[2].cache_slot, 0);
+        cr_assert_eq(key_cache_fd(c, &entries[2]), -1);
+
+        /* Putting new material for a cached key closes the socket keyed from the old. */
+        key_cache_set_fd(c, &entries[2], d = some_fd());
+        put(c, 2);
+        cr_assert(!fd_open(d), "a socket keyed from replaced material is still open");
+
+        /* A socket for a key that is not cached is closed at once, not leaked. */
+        key_cache_set_fd(c, &entries[1], d = some_fd());
+        cr_assert(!fd_open(d));
+
+        /* Freeing the cache closes what it holds. */
+        key_cache_set_fd(c, &entries[2], d = some_fd());
+        key_cache_free(TAKE_PTR(c));
+        cr_assert(!fd_open(d));
 }

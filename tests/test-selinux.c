@@ -522,7 +522,7 @@ Test(selinux, no_network) {
                         "tcp_socket", "-p", "create");
         assert_no_rules("hmacd_t may not create network sockets", "-s", "hmacd_t", "-c",
                         "tcp_socket,udp_socket,sctp_socket,dccp_socket,rawip_socket,icmp_socket,"
-                        "packet_socket,socket,alg_socket,netlink_socket,netlink_route_socket,tun_socket,"
+                        "packet_socket,socket,netlink_socket,netlink_route_socket,tun_socket,"
                         "vsock_socket,xdp_socket,bluetooth_socket,can_socket",
                         "-p", "create");
         assert_no_rules("hmacd_t may not connect to or bind network ports", "-p",
@@ -531,11 +531,19 @@ Test(selinux, no_network) {
                         "packet,node,netif", "-p", "send,recv,sendto,recvfrom,egress,ingress");
 }
 
-/* Everything hmacd_t may create, whatever the class: its keys, its bus and journal sockets, its state.
- * No other socket class (network, AF_ALG, netlink) and no file anywhere else. */
+/* The kernel engine: AF_ALG hash sockets of its own, with the calls afalg.c makes and no others. */
+Test(selinux, alg_socket_for_the_kernel_engine) {
+        assert_allowed("hmacd_t", "hmacd_t", "alg_socket", "create,bind,setopt,accept,read,write");
+        assert_no_rules("hmacd_t may not listen on, connect or relabel its AF_ALG sockets", "-s", "hmacd_t", "-t",
+                        "hmacd_t", "-c", "alg_socket", "-p", "listen,connect,relabelfrom,relabelto,ioctl");
+}
+
+/* Everything hmacd_t may create, whatever the class: its keys, its bus and journal sockets, the kernel
+ * engine's AF_ALG sockets, its state. No other socket class (network, netlink) and no file anywhere
+ * else. */
 Test(selinux, creates_only_its_own_objects) {
         static const char *const expected[] = {
-                "hmacd_t:key", "hmacd_t:unix_dgram_socket", "hmacd_t:unix_stream_socket",
+                "hmacd_t:alg_socket", "hmacd_t:key", "hmacd_t:unix_dgram_socket", "hmacd_t:unix_stream_socket",
                 "hmacd_var_lib_t:dir", "hmacd_var_lib_t:file",
         };
         _cleanup_free_ char *out = sesearch("-A", "-s", "hmacd_t", "-p", "create", NULL);

@@ -277,6 +277,9 @@ Test(unit, sysusers_and_names_agree) {
         cr_assert_not_null(strstr(unit, "\nType=dbus\n"));
         cr_assert_not_null(strstr(unit, "\nStateDirectory=hmacd\n"));
         cr_assert_not_null(strstr(unit, "\nKeyringMode=private\n"));
+        /* The bus and journal, and the kernel engine's AF_ALG hash sockets: no other family. */
+        cr_assert_not_null(strstr(unit, "\nRestrictAddressFamilies=AF_UNIX AF_ALG\n"), "RestrictAddressFamilies= is not "
+                           "exactly AF_UNIX AF_ALG");
         cr_assert_not_null(strstr(unit, "\nLoadCredentialEncrypted=hmacd.kek\n"));
         /* The audit trail is not rate limited by journald; STATUS= reaches systemd. */
         cr_assert_not_null(strstr(unit, "\nLogRateLimitIntervalSec=0\n"));

@@ -7,6 +7,10 @@
  * without touching the host, pivots into it, mounts /proc, /sys, /dev, /run and /tmp, runs
  * HMACD_VM_JOB with bash, reaps every process until the job ends, and powers the machine off.
  *
+ * The fresh tmpfs on /run, /tmp and /var/tmp would hide a source tree that lives below them (CI
+ * clones into /tmp): each directory named in HMACD_VM_KEEP (colon-separated absolute paths) is
+ * bind-mounted aside before those mounts and moved back onto the same path inside them after.
+ *
  * Everything it has to say goes to the serial console as lines starting with "HMACD-VM:", which the
  * runner parses; the last one is "HMACD-VM: done STATUS". HMACD_VM_* come from the kernel command
  * line (the kernel hands unknown name=value parameters to init as environment). */
@@ -100,8 +104,70 @@ static void load_modules(const char *list) {
         free(copy);
 }
 
+/* mkdir -p */
+static void make_path(const char *path) {
+        char buf[4096];
+
+        if (strlen(path) >= sizeof buf)
+                return;
+        strcpy(buf, path);
+        for (char *p = buf + 1; *p; p++)
+                if (*p == '/') {
+                        *p = 0;
+                        (void) mkdir(buf, 0755);
+                        *p = '/';
+                }
+        (void) mkdir(buf, 0755);
+}
+
+#define KEEP_MAX 8
+#define KEEP_DIR "/.hmacd-vm-keep"
+
+/* Bind-mounts each HMACD_VM_KEEP path to KEEP_DIR/N; returns how many. */
+static size_t keep_aside(const char *list, char keep[][4096]) {
+        size_t n = 0;
+        char *copy, *p, *save = NULL;
+
+        if (!list || !*list)
+                return 0;
+        copy = strdup(list);
+        if (!copy)
+                fail("strdup");
+        (void) mkdir(KEEP_DIR, 0700);
+        for (p = strtok_r(copy, ":", &save); p && n < KEEP_MAX; p = strtok_r(NULL, ":", &save)) {
+                char aside[64];
+
+                if (p[0] != '/' || strlen(p) >= 4096)
+                        continue;
+                snprintf(aside, sizeof aside, KEEP_DIR "/%zu", n);
+                (void) mkdir(aside, 0700);
+                if (mount(p, aside, NULL, MS_BIND | MS_REC, NULL) < 0) {
+                        say("keep %s: bind: %s", p, strerror(errno));
+                        continue;
+                }
+                strcpy(keep[n++], p);
+        }
+        free(copy);
+        return n;
+}
+
+/* Moves each kept tree back onto its own path, which a tmpfs may now cover. */
+static void keep_restore(char keep[][4096], size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                char aside[64];
+
+                snprintf(aside, sizeof aside, KEEP_DIR "/%zu", i);
+                make_path(keep[i]);
+                if (mount(aside, keep[i], NULL, MS_MOVE, NULL) < 0)
+                        fail(keep[i]);
+                say("kept %s visible", keep[i]);
+        }
+}
+
 int main(void) {
         const char *job = getenv("HMACD_VM_JOB"), *modules = getenv("HMACD_VM_MODULES");
+        static char keep[KEEP_MAX][4096];
+        size_t n_keep;
         pid_t pid;
         int status = 0;
 
@@ -139,12 +205,14 @@ int main(void) {
                 fail("detach old root");
         rmdir("/.oldroot");
 
+        n_keep = keep_aside(getenv("HMACD_VM_KEEP"), keep);
         (void) mount_fs("sysfs", "/sys", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
         (void) mount_fs("devpts", "/dev/pts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=620,ptmxmode=666");
         (void) mount_fs("tmpfs", "/dev/shm", MS_NOSUID | MS_NODEV, "mode=1777");
         (void) mount_fs("tmpfs", "/run", MS_NOSUID | MS_NODEV, "mode=0755");
         (void) mount_fs("tmpfs", "/tmp", MS_NOSUID | MS_NODEV, "mode=1777");
         (void) mount_fs("tmpfs", "/var/tmp", MS_NOSUID | MS_NODEV, "mode=1777");
+        keep_restore(keep, n_keep);
         (void) sethostname("hmacd-vm", strlen("hmacd-vm"));
 
         if (!job)
