@@ -2,6 +2,8 @@
 /* Unit tests of common/base64.c: the test vectors of RFC 4648 section 10 in both alphabets, with and
  * without padding, and the digit table. */
 #include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base64.h"
