@@ -399,6 +399,10 @@ static int remember_caller(Authz *a, const char *sender, const Caller *c) {
         Caller *known;
         int r;
 
+        /* Known already: a blocking fallback (too many requests waiting) answered before the bus's
+         * asynchronous answer came. A unique name is never reused, so both say the same. */
+        if (hashmap_get_str(a->callers, sender))
+                return 0;
         if (hashmap_size(a->callers) >= AUTHZ_CALLERS_MAX)
                 hashmap_clear(a->callers, free);
         known = malloc(sizeof *known);
