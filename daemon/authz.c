@@ -46,6 +46,7 @@ static const char *const action_table[_ACTION_MAX] = {
         [ACTION_MANAGE_KEY] = "io.hmacd.manage-key",
         [ACTION_DELETE_KEY] = "io.hmacd.delete-key",
         [ACTION_IMPORT_KEY_MATERIAL] = "io.hmacd.import-key-material",
+        [ACTION_MANAGE_ALIAS] = "io.hmacd.manage-alias",
 };
 
 const char *action_to_string(Action a) {
@@ -111,11 +112,23 @@ struct Authz {
         uint64_t ident_bytes, limits_bytes_total;
         AuthzCache *cache;
         AuthzRegistry *registry;
+        /* Fairness: new requests of untrusted callers queued per UID, let through in turn by a
+         * deferred event below the bus's priority; "admitted" holds those let through until their
+         * handler sees them again (message pointer -> the message, referenced). */
+        AuthzFair *fair;
+        Hashmap *admitted;
+        sd_event_source *admit_source;
+        /* Refusals of a full queue are audited one a second, with how many were left out: a flood
+         * must not cost a log write per request. */
+        uint64_t refused_audit_usec;
+        size_t refused_unaudited;
 };
 
 /* A GetConnectionCredentials call in flight, and the requests of that sender waiting for it. */
-#define IDENT_WAITING_MAX       16U
-#define IDENT_WAITING_TOTAL_MAX 1024U
+/* A new connection may pipeline this many calls before the bus has said who it is; beyond, each
+ * would be dispatched twice before being refused. */
+#define IDENT_WAITING_MAX       32U
+#define IDENT_WAITING_TOTAL_MAX 16384U
 
 typedef struct Ident {
         Authz *authz;
@@ -309,6 +322,12 @@ int authz_new(sd_bus *bus, uid_t self_uid, uint64_t cache_usec, Authz **ret) {
         r = hashmap_new(&a->callers);
         if (r < 0)
                 return r;
+        r = hashmap_new(&a->admitted);
+        if (r < 0)
+                return r;
+        r = authz_fair_new(&AUTHZ_FAIR_LIMITS_DEFAULT, &a->fair);
+        if (r < 0)
+                return r;
         r = hashmap_new(&a->idents);
         if (r < 0)
                 return r;
@@ -344,6 +363,10 @@ Authz *authz_free(Authz *a) {
         /* Requests still waiting get no answer: the daemon is going away, and so is its connection. */
         authz_registry_free(a->registry);
         authz_cache_free(a->cache);
+        authz_fair_free(a->fair, unref_message);
+        hashmap_clear(a->admitted, unref_message);
+        hashmap_free(a->admitted);
+        sd_event_source_disable_unref(a->admit_source);
         hashmap_clear(a->callers, free);
         hashmap_free(a->callers);
         hashmap_clear(a->idents, ident_free_void);
@@ -485,7 +508,7 @@ static int on_credentials(sd_bus_message *reply, void *userdata, sd_bus_error *r
         return 1;
 }
 
-int authz_identify(Authz *a, sd_bus_message *m, Caller *ret) {
+static int identify(Authz *a, sd_bus_message *m, Caller *ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
         const char *sender = sd_bus_message_get_sender(m);
         Caller *known;
@@ -502,16 +525,19 @@ int authz_identify(Authz *a, sd_bus_message *m, Caller *ret) {
         }
 
         /* Ask the bus without waiting for it, so that a flood of new connections does not stall the
-         * loop; the request waits in a bounded queue per sender. Past the bounds, ask and wait. */
+         * loop; the request waits in a bounded queue per sender. Past the bounds the answer is "Too
+         * many requests in flight": asking and waiting there would put every other caller behind a
+         * round trip through a bus busy with the flood, once per request of it. */
         id = hashmap_get_str(a->idents, sender);
-        if ((id && id->n_waiting >= IDENT_WAITING_MAX) || a->n_ident_waiting >= IDENT_WAITING_TOTAL_MAX)
-                return identify_now(a, m, ret);
         for (size_t i = 0; id && i < id->n_waiting; i++)
                 if (id->waiting[i] == m)
                         return 0; /* dispatched again before the answer: keep waiting */
         bytes = message_bytes(m);
-        if (a->ident_bytes > a->limits_bytes_total || bytes > a->limits_bytes_total - a->ident_bytes)
-                return identify_now(a, m, ret);
+        if ((id && id->n_waiting >= IDENT_WAITING_MAX) || a->n_ident_waiting >= IDENT_WAITING_TOTAL_MAX ||
+            a->ident_bytes > a->limits_bytes_total || bytes > a->limits_bytes_total - a->ident_bytes) {
+                (void) sd_bus_reply_method_errorf(m, AUTHZ_ERROR_LIMIT_EXCEEDED, "Too many requests in flight");
+                return 0;
+        }
 
         if (!id) {
                 id = calloc(1, sizeof *id + strlen(sender) + 1);
@@ -538,6 +564,103 @@ int authz_identify(Authz *a, sd_bus_message *m, Caller *ret) {
         a->n_ident_waiting++;
         a->ident_bytes += bytes;
         return 0;
+}
+
+/* ---- Fairness ----
+ *
+ * sd-bus hands us requests in the order the bus sent them, so a UID that pipelines thousands of
+ * calls from hundreds of connections would put every other caller behind all of them. Instead, a
+ * new request of an untrusted caller only waits in its UID's queue (a few microseconds), and the
+ * daemon goes on reading. A deferred event source, below the bus's priority, runs once the bus has
+ * nothing more to read, and lets a few requests through, one UID after the other, by putting them
+ * back into the connection's read queue; the handler then sees them again and authz_identify()
+ * lets them on. Trusted callers never queue. A request that comes back for another reason (polkit
+ * answered, a wrapping key was made) has checks in the registry and does not queue again. */
+
+#define ADMIT_PER_TURN 8U
+
+static int on_admit(sd_event_source *s, void *userdata) {
+        Authz *a = userdata;
+
+        for (unsigned i = 0; i < ADMIT_PER_TURN; i++) {
+                sd_bus_message *m = authz_fair_pop(a->fair);
+                int r;
+
+                if (!m)
+                        break;
+                r = hashmap_put(a->admitted, &m, sizeof m, m); /* takes the queue's reference */
+                if (r >= 0) {
+                        r = sd_bus_message_rewind(m, true);
+                        if (r >= 0)
+                                r = sd_bus_enqueue_for_read(a->bus, m);
+                        if (r < 0)
+                                (void) hashmap_remove(a->admitted, &m, sizeof m);
+                }
+                if (r < 0) {
+                        log_warning_errno(r, "Failed to let a queued request through: %m");
+                        (void) sd_bus_reply_method_errorf(m, AUTHZ_ERROR_LIMIT_EXCEEDED, "Too many requests in flight");
+                        sd_bus_message_unref(m);
+                }
+        }
+        return sd_event_source_set_enabled(s, authz_fair_count(a->fair) > 0 ? SD_EVENT_ON : SD_EVENT_OFF);
+}
+
+static int admit(Authz *a, sd_bus_message *m, const Caller *caller) {
+        sd_bus_message *known;
+        sd_event *e = sd_bus_get_event(a->bus);
+        int r;
+
+        if (authz_is_trusted(a, caller) || !e)
+                return 1;
+        known = hashmap_remove(a->admitted, &m, sizeof m);
+        if (known) {
+                sd_bus_message_unref(known);
+                return 1; /* its turn came */
+        }
+        if (authz_registry_find_request(a->registry, m))
+                return 1; /* back after its check */
+
+        if (!a->admit_source) {
+                r = sd_event_add_defer(e, &a->admit_source, on_admit, a);
+                if (r >= 0)
+                        r = sd_event_source_set_priority(a->admit_source, SD_EVENT_PRIORITY_NORMAL + 1);
+                if (r < 0) {
+                        a->admit_source = sd_event_source_disable_unref(a->admit_source);
+                        return 1; /* not fair, but served */
+                }
+        }
+        r = authz_fair_push(a->fair, caller->uid, m, message_bytes(m));
+        if (r == -EDQUOT) {
+                uint64_t now = now_usec();
+                if (now - a->refused_audit_usec >= 1000000) {
+                        if (a->refused_unaudited > 0)
+                                log_warning("%zu more requests were refused as too many in flight.",
+                                            a->refused_unaudited);
+                        log_audit(&(AuditRecord) {
+                                .operation = sd_bus_message_get_member(m),
+                                .result = "LimitExceededException",
+                                .uid = caller->uid,
+                                .pid = caller->pid,
+                        });
+                        a->refused_audit_usec = now;
+                        a->refused_unaudited = 0;
+                } else
+                        a->refused_unaudited++;
+                (void) sd_bus_reply_method_errorf(m, AUTHZ_ERROR_LIMIT_EXCEEDED, "Too many requests in flight");
+                return 0;
+        }
+        if (r < 0)
+                return 1;
+        sd_bus_message_ref(m);
+        (void) sd_event_source_set_enabled(a->admit_source, SD_EVENT_ON);
+        return 0;
+}
+
+int authz_identify(Authz *a, sd_bus_message *m, Caller *ret) {
+        int r = identify(a, m, ret);
+        if (r <= 0)
+                return r;
+        return admit(a, m, ret);
 }
 
 bool authz_is_trusted(const Authz *a, const Caller *c) {

@@ -37,6 +37,7 @@ typedef enum Action {
         ACTION_MANAGE_KEY,
         ACTION_DELETE_KEY,
         ACTION_IMPORT_KEY_MATERIAL,
+        ACTION_MANAGE_ALIAS, /* who may hold which alias name: details alias_name */
         _ACTION_MAX,
         _ACTION_INVALID = -22,
 } Action;
@@ -166,6 +167,31 @@ const char *authz_check_get_action(const AuthzCheck *c);
 uint64_t authz_check_get_deadline(const AuthzCheck *c);
 void *authz_check_get_userdata(const AuthzCheck *c);
 
+/* ---- Fairness: requests of callers who are not trusted wait in a queue per UID ---- */
+
+/* Requests queued at most, per UID and in all, in number and in bytes (beyond: -EDQUOT, answered
+ * "Too many requests in flight"). A UID's first request gets in whatever its size. */
+typedef struct AuthzFairLimits {
+        size_t per_uid;
+        size_t total;
+        uint64_t bytes_per_uid;
+        uint64_t bytes_total;
+} AuthzFairLimits;
+
+#define AUTHZ_FAIR_LIMITS_DEFAULT                                                                           \
+        ((AuthzFairLimits){ .per_uid = 1024, .total = 16384, .bytes_per_uid = 64ULL << 20, .bytes_total = 192ULL << 20 })
+
+typedef struct AuthzFair AuthzFair;
+
+int authz_fair_new(const AuthzFairLimits *limits, AuthzFair **ret);
+/* drop() is called on every request still queued. */
+AuthzFair *authz_fair_free(AuthzFair *f, void (*drop)(void *request));
+int authz_fair_push(AuthzFair *f, uid_t uid, void *request, uint64_t bytes);
+/* The next request: the oldest of the UID whose turn it is, one UID after the other. NULL: none. */
+void *authz_fair_pop(AuthzFair *f);
+size_t authz_fair_count(const AuthzFair *f);
+size_t authz_fair_count_uid(AuthzFair *f, uid_t uid);
+
 /* ---- The service's view ---- */
 
 typedef struct Authz Authz;
@@ -181,7 +207,11 @@ void authz_set_timeout(Authz *a, uint64_t usec);
 
 /* Who sent m, asked of the bus once per connection. Returns 1 with *ret filled, 0 when the bus is
  * being asked (asynchronously: the handler returns 1, and m is dispatched again when the answer
- * comes; if the bus cannot tell, m is answered with an error here), or a negative errno. */
+ * comes; if the bus cannot tell, m is answered with an error here), or a negative errno.
+ * A new request of a caller who is not trusted also returns 0 the first time: it waits in its UID's
+ * queue (answered "Too many requests in flight" here when that is full), and is dispatched again in
+ * its UID's turn, once the daemon has read everything the bus had for it. Trusted callers never
+ * wait; one UID's flood delays another UID's request by one request per UID at most. */
 int authz_identify(Authz *a, sd_bus_message *m, Caller *ret);
 /* uid 0 or the daemon's own uid. */
 bool authz_is_trusted(const Authz *a, const Caller *c);

@@ -10,10 +10,18 @@
 int call_authorize(BusKms *b, Call *c, KeyEntry *e);
 int call_authorize_details(BusKms *b, Call *c, const char *details, size_t details_size);
 
-/* Management methods take a key ID or key ARN as their first argument, as in AWS: reads it and
- * resolves it. Returns 0, or what call_fail() returned. */
+/* Management methods take a key ID or key ARN as their first argument, as in AWS: sets c up and
+ * reads it (resolved later, by resolve_and_authorize(), once every argument is validated).
+ * Returns 1, 0 while the caller is being identified, or a negative errno with the error set. */
 int begin_key_call(BusKms *b, Call *c, sd_bus_message *message, sd_bus_error *error, KmsOperation operation,
-                   Action action, KeyEntry **ret);
+                   Action action, const char **ret_key_ref);
+/* Resolves key_ref (any_form: alias names and alias ARNs too) and authorizes c on the key: 1 allowed,
+ * 0 pending, or a negative errno with the error set. For a caller who is not trusted, a reference
+ * that names nothing is refused exactly as an existing key would be unless polkit allows it. */
+int resolve_and_authorize(BusKms *b, Call *c, const char *key_ref, bool any_form, KeyEntry **ret);
+/* Ends c with condition, which is about key_ref; KMS_COND_KEY_NOT_FOUND and KMS_COND_ALIAS_NOT_FOUND
+ * only after polkit allowed an untrusted caller (with details key_ref) to learn it. */
+int call_fail_unknown(BusKms *b, Call *c, const char *key_ref, int condition);
 
 int method_create_alias(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int method_update_alias(sd_bus_message *message, void *userdata, sd_bus_error *error);

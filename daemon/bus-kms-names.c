@@ -1,12 +1,39 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The io.hmacd.Kms1 interface, second half: aliases, tags and imported key material. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "bus-kms-internal.h"
 #include "kms-check.h"
+#include "log.h"
 #include "macro.h"
 
 /* ---- Aliases. ---- */
+
+/* An alias name is a resource of its own, as in AWS (kms:CreateAlias on the alias and on the key):
+ * whoever may manage a key must not be able to take any free name for it, since rules grant use of
+ * keys by alias. A caller who is not trusted needs io.hmacd.manage-alias with details alias_name
+ * (the shipped rules allow alias/<user>/...), asked before the alias is looked up, so that the
+ * answer tells nothing about names the caller may not hold. */
+static int authorize_alias_name(BusKms *b, Call *c, const char *name) {
+        _cleanup_free_ char *details = NULL;
+        size_t k = strlen("alias_name") + 1, n;
+        Action action = c->action;
+        int r;
+
+        if (authz_is_trusted(b->authz, &c->caller))
+                return 1;
+        n = k + strlen(name) + 1;
+        details = malloc(n);
+        if (!details)
+                return call_fail(c, -ENOMEM);
+        memcpy(details, "alias_name", k);
+        memcpy(details + k, name, n - k);
+        c->action = ACTION_MANAGE_ALIAS;
+        r = call_authorize_details(b, c, details, n);
+        c->action = action;
+        return r;
+}
 
 int method_create_alias(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         BusKms *b = userdata;
@@ -23,12 +50,11 @@ int method_create_alias(sd_bus_message *message, void *userdata, sd_bus_error *e
                 return r;
         c.key_ref = target;
         r = kms_check_alias_name(&c.failure, name);
-        if (r == 0)
-                r = kms_resolve_key(b->service, target, false, &c.failure, &e);
         if (r != 0)
                 return call_fail(&c, r);
-        c.key_id = e->key_id;
-        r = call_authorize(b, &c, e);
+        r = authorize_alias_name(b, &c, name);
+        if (r > 0)
+                r = resolve_and_authorize(b, &c, target, false, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = kms_create_alias(b->service, name, e, &c.failure);
@@ -53,19 +79,18 @@ int method_update_alias(sd_bus_message *message, void *userdata, sd_bus_error *e
                 return r;
         c.key_ref = name;
         r = kms_check_alias_name(&c.failure, name);
-        if (r == 0)
-                r = kms_resolve_alias(b->service, name, &c.failure, &a);
-        if (r == 0) {
-                c.key_ref = target;
-                r = kms_resolve_key(b->service, target, false, &c.failure, &e);
-        }
         if (r != 0)
                 return call_fail(&c, r);
-        c.key_id = e->key_id;
+        r = authorize_alias_name(b, &c, name);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
+        r = kms_resolve_alias(b->service, name, &c.failure, &a);
+        if (r != 0)
+                return call_fail(&c, r);
         /* Both the key the alias leaves and the one it goes to must allow it. */
         r = call_authorize(b, &c, a->key);
         if (r > 0)
-                r = call_authorize(b, &c, e);
+                r = resolve_and_authorize(b, &c, target, false, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = kms_update_alias(b->service, a, e, &c.failure);
@@ -89,8 +114,12 @@ int method_delete_alias(sd_bus_message *message, void *userdata, sd_bus_error *e
                 return r;
         c.key_ref = name;
         r = kms_check_alias_name(&c.failure, name);
-        if (r == 0)
-                r = kms_resolve_alias(b->service, name, &c.failure, &a);
+        if (r != 0)
+                return call_fail(&c, r);
+        r = authorize_alias_name(b, &c, name);
+        if (r <= 0)
+                return r == 0 ? 1 : r;
+        r = kms_resolve_alias(b->service, name, &c.failure, &a);
         if (r != 0)
                 return call_fail(&c, r);
         c.key_id = a->key->key_id;
@@ -124,17 +153,13 @@ int method_list_aliases(sd_bus_message *message, void *userdata, sd_bus_error *e
         r = kms_check_limit(&c.failure, &limit, 50, 100);
         if (r == 0)
                 r = kms_check_name_marker(&c.failure, marker, after, sizeof after);
-        if (*key_id)
-                c.key_ref = key_id;
-        if (r == 0 && *key_id)
-                r = kms_resolve_key(b->service, key_id, false, &c.failure, &e);
         if (r != 0)
                 return call_fail(&c, r);
-        if (e) {
-                c.key_id = e->key_id;
+        if (*key_id) {
                 c.action = ACTION_DESCRIBE_KEY;
-        }
-        r = call_authorize(b, &c, e);
+                r = resolve_and_authorize(b, &c, key_id, false, &e);
+        } else
+                r = call_authorize(b, &c, NULL);
         if (r <= 0)
                 return r == 0 ? 1 : r;
 
@@ -170,17 +195,18 @@ int method_tag_resource(sd_bus_message *message, void *userdata, sd_bus_error *e
         BusKms *b = userdata;
         KeyTag tags[KMS_TAGS_PER_KEY_MAX];
         size_t n_tags = 0;
+        const char *key_ref;
         KeyEntry *e;
         _cleanup_(call_end) Call c = {};
         int r;
 
-        r = begin_key_call(b, &c, message, error, KMS_OP_TAG_RESOURCE, ACTION_MANAGE_KEY, &e);
+        r = begin_key_call(b, &c, message, error, KMS_OP_TAG_RESOURCE, ACTION_MANAGE_KEY, &key_ref);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = read_tags(&c, tags, &n_tags);
         if (r < 0)
                 return r;
-        r = call_authorize(b, &c, e);
+        r = resolve_and_authorize(b, &c, key_ref, false, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = kms_tag(b->service, e, tags, n_tags, &c.failure);
@@ -193,11 +219,12 @@ int method_untag_resource(sd_bus_message *message, void *userdata, sd_bus_error 
         BusKms *b = userdata;
         const char *keys[KMS_TAGS_PER_KEY_MAX];
         size_t n_keys = 0;
+        const char *key_ref;
         KeyEntry *e;
         _cleanup_(call_end) Call c = {};
         int r;
 
-        r = begin_key_call(b, &c, message, error, KMS_OP_UNTAG_RESOURCE, ACTION_MANAGE_KEY, &e);
+        r = begin_key_call(b, &c, message, error, KMS_OP_UNTAG_RESOURCE, ACTION_MANAGE_KEY, &key_ref);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = sd_bus_message_enter_container(message, 'a', "s");
@@ -218,7 +245,7 @@ int method_untag_resource(sd_bus_message *message, void *userdata, sd_bus_error 
         r = sd_bus_message_exit_container(message);
         if (r < 0)
                 return r;
-        r = call_authorize(b, &c, e);
+        r = resolve_and_authorize(b, &c, key_ref, false, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = kms_untag(b->service, e, keys, n_keys, &c.failure);
@@ -233,11 +260,12 @@ int method_list_resource_tags(sd_bus_message *message, void *userdata, sd_bus_er
         const char *marker;
         char after[4 * KMS_TAG_KEY_MAX + 1], next[MARKER_STRING_MAX] = "";
         uint32_t limit, n = 0;
+        const char *key_ref;
         KeyEntry *e;
         _cleanup_(call_end) Call c = {};
         int r;
 
-        r = begin_key_call(b, &c, message, error, KMS_OP_LIST_RESOURCE_TAGS, ACTION_DESCRIBE_KEY, &e);
+        r = begin_key_call(b, &c, message, error, KMS_OP_LIST_RESOURCE_TAGS, ACTION_DESCRIBE_KEY, &key_ref);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = sd_bus_message_read(message, "us", &limit, &marker);
@@ -248,7 +276,7 @@ int method_list_resource_tags(sd_bus_message *message, void *userdata, sd_bus_er
                 r = kms_check_name_marker(&c.failure, marker, after, sizeof after);
         if (r != 0)
                 return call_fail(&c, r);
-        r = call_authorize(b, &c, e);
+        r = resolve_and_authorize(b, &c, key_ref, false, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
 
@@ -276,6 +304,51 @@ int method_list_resource_tags(sd_bus_message *message, void *userdata, sd_bus_er
 
 /* ---- Importing key material (Origin EXTERNAL). ---- */
 
+/* A wrapping key is made on the import worker (import.c); when it is, the request is dispatched
+ * again, as after a polkit answer, and this time finds it. */
+static int import_ready(void *request, void *userdata) {
+        sd_bus_message *m = request;
+        int r;
+
+        r = sd_bus_message_rewind(m, true);
+        if (r >= 0)
+                r = sd_bus_enqueue_for_read(userdata, m);
+        if (r < 0) {
+                log_error_errno(r, "Failed to re-dispatch a request after its wrapping key was made: %m");
+                (void) sd_bus_reply_method_errorf(m, HMACD_ERROR_PREFIX "KMSInternalException",
+                                                  "GetParametersForImport failed: %s", strerror(-r));
+        }
+        return r;
+}
+
+static void *import_ref(void *request) {
+        return sd_bus_message_ref(request);
+}
+
+static void import_unref(void *request) {
+        sd_bus_message_unref(request);
+}
+
+int bus_kms_start_import_worker(BusKms *b, sd_bus *bus) {
+        return kms_start_import_worker(b->service, &(ImportWorkerOps) {
+                .ref_request = import_ref,
+                .unref_request = import_unref,
+                .ready = import_ready,
+                .userdata = bus,
+        });
+}
+
+typedef struct ImportWait {
+        KmsService *service;
+        sd_bus_message *message;
+        bool waiting;
+} ImportWait;
+
+static void import_wait_done(ImportWait *w) {
+        if (!w->waiting)
+                kms_forget_import(w->service, w->message);
+}
+
 int method_get_parameters_for_import(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ uint8_t *token = NULL, *public_key = NULL;
@@ -285,11 +358,13 @@ int method_get_parameters_for_import(sd_bus_message *message, void *userdata, sd
         uint64_t valid_to = 0;
         WrappingAlgorithm alg;
         WrappingKeySpec spec;
+        const char *key_ref;
         KeyEntry *e;
+        _cleanup_(import_wait_done) ImportWait wait = { b->service, message };
         _cleanup_(call_end) Call c = {};
         int r;
 
-        r = begin_key_call(b, &c, message, error, KMS_OP_GET_PARAMETERS_FOR_IMPORT, ACTION_IMPORT_KEY_MATERIAL, &e);
+        r = begin_key_call(b, &c, message, error, KMS_OP_GET_PARAMETERS_FOR_IMPORT, ACTION_IMPORT_KEY_MATERIAL, &key_ref);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = sd_bus_message_read(message, "ss", &alg_name, &spec_name);
@@ -298,12 +373,17 @@ int method_get_parameters_for_import(sd_bus_message *message, void *userdata, sd
         r = kms_check_wrapping(&c.failure, alg_name, spec_name, &alg, &spec);
         if (r != 0)
                 return call_fail(&c, r);
-        r = call_authorize(b, &c, e);
+        r = resolve_and_authorize(b, &c, key_ref, false, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
 
-        r = kms_get_import_parameters(b->service, e, alg, spec, &token, &token_size, &public_key, &public_key_size,
-                                      &valid_to, &c.failure);
+        r = kms_get_import_parameters(b->service, e, alg, spec, c.caller.uid, message, &token, &token_size, &public_key,
+                                      &public_key_size, &valid_to, &c.failure);
+        if (r == -EINPROGRESS) {
+                /* Its polkit answer stays with it until it comes back (or the linger time passes). */
+                wait.waiting = c.pending = true;
+                return 1;
+        }
         if (r != 0)
                 return call_fail(&c, r);
         r = sd_bus_message_new_method_return(message, &reply);
@@ -324,11 +404,12 @@ int method_import_key_material(sd_bus_message *message, void *userdata, sd_bus_e
         const void *token, *wrapped;
         size_t token_size, wrapped_size;
         uint64_t valid_to;
+        const char *key_ref;
         KeyEntry *e;
         _cleanup_(call_end) Call c = {};
         int r;
 
-        r = begin_key_call(b, &c, message, error, KMS_OP_IMPORT_KEY_MATERIAL, ACTION_IMPORT_KEY_MATERIAL, &e);
+        r = begin_key_call(b, &c, message, error, KMS_OP_IMPORT_KEY_MATERIAL, ACTION_IMPORT_KEY_MATERIAL, &key_ref);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = sd_bus_message_read_array(message, 'y', &token, &token_size);
@@ -345,7 +426,7 @@ int method_import_key_material(sd_bus_message *message, void *userdata, sd_bus_e
                 r = kms_check_expiration(&c.failure, model, valid_to, now_usec());
         if (r != 0)
                 return call_fail(&c, r);
-        r = call_authorize(b, &c, e);
+        r = resolve_and_authorize(b, &c, key_ref, false, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = kms_import_material(b->service, e, token, token_size, wrapped, wrapped_size, valid_to, &c.failure);
@@ -356,14 +437,15 @@ int method_import_key_material(sd_bus_message *message, void *userdata, sd_bus_e
 
 int method_delete_imported_key_material(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         BusKms *b = userdata;
+        const char *key_ref;
         KeyEntry *e;
         _cleanup_(call_end) Call c = {};
         int r;
 
-        r = begin_key_call(b, &c, message, error, KMS_OP_DELETE_IMPORTED_KEY_MATERIAL, ACTION_IMPORT_KEY_MATERIAL, &e);
+        r = begin_key_call(b, &c, message, error, KMS_OP_DELETE_IMPORTED_KEY_MATERIAL, ACTION_IMPORT_KEY_MATERIAL, &key_ref);
         if (r <= 0)
                 return r == 0 ? 1 : r;
-        r = call_authorize(b, &c, e);
+        r = resolve_and_authorize(b, &c, key_ref, false, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = kms_delete_imported_material(b->service, e, &c.failure);

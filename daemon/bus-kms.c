@@ -89,32 +89,54 @@ int call_authorize(BusKms *b, Call *c, KeyEntry *e) {
 }
 
 int begin_key_call(BusKms *b, Call *c, sd_bus_message *message, sd_bus_error *error, KmsOperation operation,
-                   Action action, KeyEntry **ret) {
-        const char *key_id;
+                   Action action, const char **ret_key_ref) {
         int r;
 
         r = call_begin(c, b->authz, message, error, operation, action);
         if (r <= 0)
                 return r;
-        r = sd_bus_message_read(message, "s", &key_id);
+        r = sd_bus_message_read(message, "s", ret_key_ref);
         if (r < 0)
                 return r;
-        c->key_ref = key_id;
-        r = kms_resolve_key(b->service, key_id, false, &c->failure, ret);
-        if (r != 0)
-                return call_fail(c, r);
-        c->key_id = (*ret)->key_id;
+        c->key_ref = *ret_key_ref;
         return 1;
 }
 
-/* Resolves a key of a MAC call or DescribeKey (any of the four forms) and authorizes it. */
-static int resolve_and_authorize(BusKms *b, Call *c, const char *key_id, KeyEntry **ret) {
+/* A reference that names no key. A trusted caller learns so at once. Anyone else is first asked
+ * about with nothing but the reference as polkit's details (key_ref), and a refusal reads exactly
+ * as it does for an existing key; only a caller polkit allows may learn that nothing is there.
+ * Returns what call_fail() or call_authorize_details() returned: 0 while polkit is asked. */
+int call_fail_unknown(BusKms *b, Call *c, const char *key_ref, int condition) {
+        _cleanup_free_ char *details = NULL;
+        size_t n, k = strlen("key_ref") + 1;
         int r;
 
-        c->key_ref = key_id;
-        r = kms_resolve_key(b->service, key_id, true, &c->failure, ret);
+        if ((condition != KMS_COND_KEY_NOT_FOUND && condition != KMS_COND_ALIAS_NOT_FOUND) ||
+            authz_is_trusted(b->authz, &c->caller))
+                return call_fail(c, condition);
+        n = k + strlen(key_ref) + 1;
+        details = malloc(n);
+        if (!details)
+                return call_fail(c, -ENOMEM);
+        memcpy(details, "key_ref", k);
+        memcpy(details + k, key_ref, n - k);
+        r = call_authorize_details(b, c, details, n);
+        if (r <= 0)
+                return r;
+        return call_fail(c, condition);
+}
+
+/* Resolves a key reference (any_form: alias names and alias ARNs too, as the MAC calls and
+ * DescribeKey take them; else key IDs and key ARNs) and authorizes c on the key. Called after
+ * every argument was validated, so that what a caller learns before polkit is asked never
+ * depends on whether the key exists. */
+int resolve_and_authorize(BusKms *b, Call *c, const char *key_ref, bool any_form, KeyEntry **ret) {
+        int r;
+
+        c->key_ref = key_ref;
+        r = kms_resolve_key(b->service, key_ref, any_form, &c->failure, ret);
         if (r != 0)
-                return call_fail(c, r);
+                return call_fail_unknown(b, c, key_ref, r);
         c->key_id = (*ret)->key_id;
         return call_authorize(b, c, *ret);
 }
@@ -156,7 +178,7 @@ static int method_generate_mac(sd_bus_message *message, void *userdata, sd_bus_e
         r = kms_check_mac_algorithm(&c.failure, alg_name, &alg);
         if (r != 0)
                 return call_fail(&c, r);
-        r = resolve_and_authorize(b, &c, key_id, &e);
+        r = resolve_and_authorize(b, &c, key_id, true, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
 
@@ -220,7 +242,7 @@ static int method_generate_mac_batch(sd_bus_message *message, void *userdata, sd
                 r = kms_check_mac_algorithm(&c.failure, alg_name, &alg);
         if (r != 0)
                 return call_fail(&c, r);
-        r = resolve_and_authorize(b, &c, key_id, &e);
+        r = resolve_and_authorize(b, &c, key_id, true, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
 
@@ -270,7 +292,7 @@ static int method_verify_mac(sd_bus_message *message, void *userdata, sd_bus_err
                 r = kms_check_length(&c.failure, "mac", mac_size, 1, KMS_MAC_MAX);
         if (r != 0)
                 return call_fail(&c, r);
-        r = resolve_and_authorize(b, &c, key_id, &e);
+        r = resolve_and_authorize(b, &c, key_id, true, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
 
@@ -340,7 +362,7 @@ static int method_describe_key(sd_bus_message *message, void *userdata, sd_bus_e
         r = sd_bus_message_read(message, "s", &key_id);
         if (r < 0)
                 return r;
-        r = resolve_and_authorize(b, &c, key_id, &e);
+        r = resolve_and_authorize(b, &c, key_id, true, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         return reply_metadata(b, &c, e);
@@ -506,15 +528,16 @@ static int method_list_keys(sd_bus_message *message, void *userdata, sd_bus_erro
 /* ---- The key lifecycle: states, deletion, descriptions. ---- */
 
 static int method_enable_disable(sd_bus_message *message, BusKms *b, sd_bus_error *error, bool enable) {
+        const char *key_ref;
         KeyEntry *e;
         _cleanup_(call_end) Call c = {};
         int r;
 
         r = begin_key_call(b, &c, message, error, enable ? KMS_OP_ENABLE_KEY : KMS_OP_DISABLE_KEY, ACTION_MANAGE_KEY,
-                           &e);
+                           &key_ref);
         if (r <= 0)
                 return r == 0 ? 1 : r;
-        r = call_authorize(b, &c, e);
+        r = resolve_and_authorize(b, &c, key_ref, false, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = kms_set_enabled(b->service, e, enable, &c.failure);
@@ -535,11 +558,12 @@ static int method_schedule_key_deletion(sd_bus_message *message, void *userdata,
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         BusKms *b = userdata;
         uint32_t days;
+        const char *key_ref;
         KeyEntry *e;
         _cleanup_(call_end) Call c = {};
         int r;
 
-        r = begin_key_call(b, &c, message, error, KMS_OP_SCHEDULE_KEY_DELETION, ACTION_DELETE_KEY, &e);
+        r = begin_key_call(b, &c, message, error, KMS_OP_SCHEDULE_KEY_DELETION, ACTION_DELETE_KEY, &key_ref);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = sd_bus_message_read(message, "u", &days);
@@ -548,7 +572,7 @@ static int method_schedule_key_deletion(sd_bus_message *message, void *userdata,
         r = kms_check_pending_window(&c.failure, &days);
         if (r != 0)
                 return call_fail(&c, r);
-        r = call_authorize(b, &c, e);
+        r = resolve_and_authorize(b, &c, key_ref, false, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = kms_schedule_deletion(b->service, e, days, &c.failure);
@@ -564,14 +588,15 @@ static int method_schedule_key_deletion(sd_bus_message *message, void *userdata,
 
 static int method_cancel_key_deletion(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         BusKms *b = userdata;
+        const char *key_ref;
         KeyEntry *e;
         _cleanup_(call_end) Call c = {};
         int r;
 
-        r = begin_key_call(b, &c, message, error, KMS_OP_CANCEL_KEY_DELETION, ACTION_DELETE_KEY, &e);
+        r = begin_key_call(b, &c, message, error, KMS_OP_CANCEL_KEY_DELETION, ACTION_DELETE_KEY, &key_ref);
         if (r <= 0)
                 return r == 0 ? 1 : r;
-        r = call_authorize(b, &c, e);
+        r = resolve_and_authorize(b, &c, key_ref, false, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = kms_cancel_deletion(b->service, e, &c.failure);
@@ -583,11 +608,12 @@ static int method_cancel_key_deletion(sd_bus_message *message, void *userdata, s
 static int method_update_key_description(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         BusKms *b = userdata;
         const char *description;
+        const char *key_ref;
         KeyEntry *e;
         _cleanup_(call_end) Call c = {};
         int r;
 
-        r = begin_key_call(b, &c, message, error, KMS_OP_UPDATE_KEY_DESCRIPTION, ACTION_MANAGE_KEY, &e);
+        r = begin_key_call(b, &c, message, error, KMS_OP_UPDATE_KEY_DESCRIPTION, ACTION_MANAGE_KEY, &key_ref);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = sd_bus_message_read(message, "s", &description);
@@ -596,7 +622,7 @@ static int method_update_key_description(sd_bus_message *message, void *userdata
         r = kms_check_description(&c.failure, description);
         if (r != 0)
                 return call_fail(&c, r);
-        r = call_authorize(b, &c, e);
+        r = resolve_and_authorize(b, &c, key_ref, false, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = kms_update_description(b->service, e, description, &c.failure);

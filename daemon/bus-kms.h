@@ -17,3 +17,5 @@ typedef struct BusKms {
 } BusKms;
 
 int bus_kms_add_object(sd_bus *bus, BusKms *b);
+/* Wrapping keys are made on a worker thread from now on: call before the seccomp filter is loaded. */
+int bus_kms_start_import_worker(BusKms *b, sd_bus *bus);

@@ -14,15 +14,21 @@
 #include "macro.h"
 #include "secure.h"
 
-static int read_kek_file(const char *path, uint8_t buf[static KEK_SIZE]) {
+/* private: the state directory's KEK must be the daemon's (or root's) and nobody else's to read or
+ * change; a copy others can read would hand them every key. (A credential is systemd's to place.) */
+static int read_kek_file(const char *path, bool private, uint8_t buf[static KEK_SIZE]) {
         _cleanup_close_ int fd = -1;
         uint8_t extra[KEK_SIZE + 1];
+        struct stat st;
         ssize_t n;
         int r = 0;
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
         if (fd < 0)
                 return negative_errno();
+        if (private && (fstat(fd, &st) < 0 || (st.st_mode & 0077) != 0 ||
+                        (st.st_uid != geteuid() && st.st_uid != 0)))
+                return -EPERM;
         n = read(fd, extra, sizeof extra);
         if (n < 0)
                 r = negative_errno();
@@ -89,7 +95,7 @@ int kek_load(const char *explicit_path, const char *state_dir, bool allow_create
                 in_state_dir = true;
         }
 
-        r = read_kek_file(path, b->data);
+        r = read_kek_file(path, in_state_dir, b->data);
         if (r == -ENOENT && in_state_dir && allow_create)
                 r = create_kek_file(state_dir, path, b->data);
         if (r < 0) {

@@ -174,6 +174,9 @@ void key_entry_replace_tags(KeyEntry *e, KeyTag *tags, size_t n) {
         key_tags_free(e->tags, e->n_tags);
         e->tags = tags;
         e->n_tags = n;
+        e->tag_bytes = 0;
+        for (size_t i = 0; i < n; i++)
+                e->tag_bytes += (uint32_t) (strlen(tags[i].key) + strlen(tags[i].value));
         key_entry_changed(e);
 }
 

@@ -31,6 +31,10 @@ typedef struct KeyEntry {
         unsigned n_aliases;
         KeyTag *tags;                   /* sorted by key */
         size_t n_tags;
+        /* What the key costs its owner's quota (kms-service.c): bytes of its description and of
+         * its tag keys and values. tag_bytes follows key_entry_replace_tags(). */
+        uint32_t description_size;
+        uint32_t tag_bytes;
         /* What polkit rules see of this key, serialized ("key\0value\0..."), built when first
          * needed and dropped whenever the state, tags or aliases change (key_entry_changed()). */
         char *details;

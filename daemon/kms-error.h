@@ -57,6 +57,10 @@ typedef enum KmsCondition {
         KMS_COND_ALIAS_RESERVED,
         KMS_COND_ALIASES_PER_KEY,               /* arn, max */
         KMS_COND_IMPORT_PARAMETERS_LIMIT,       /* max */
+        KMS_COND_IMPORT_BUSY,                   /* max */
+        KMS_COND_KEYS_PER_USER,                 /* max */
+        KMS_COND_KEYS_TOTAL,                    /* max */
+        KMS_COND_BYTES_PER_USER,                /* number, max */
         KMS_COND_TAG_RESERVED,                  /* name (prefix) */
         KMS_COND_TAGS_TOO_MANY,
         KMS_COND_TAG_KEYS_DUPLICATE,

@@ -2,6 +2,7 @@
 /* The key service's imported material (Origin EXTERNAL): import parameters, ImportKeyMaterial,
  * DeleteImportedKeyMaterial, and the end of material whose ValidTo passed. */
 #include <errno.h>
+#include <sys/epoll.h>
 
 #include "kms-internal.h"
 #include "log.h"
@@ -16,19 +17,46 @@ static int check_external(KmsService *s, KmsOperation op, const KeyEntry *e, Kms
         return kms_check_state(s, op, e, f);
 }
 
+static int on_import_worker(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        KmsService *s = userdata;
+        import_table_dispatch(s->imports);
+        return 0;
+}
+
+int kms_start_import_worker(KmsService *s, const ImportWorkerOps *ops) {
+        int fd, r;
+
+        r = import_table_start_worker(s->imports, ops, &fd);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start the import worker thread: %m");
+        r = sd_event_add_io(s->event, &s->import_worker, fd, EPOLLIN, on_import_worker, s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the import worker: %m");
+        return 0;
+}
+
+void kms_forget_import(KmsService *s, void *request) {
+        import_table_forget(s->imports, request);
+}
+
 int kms_get_import_parameters(KmsService *s, KeyEntry *e, WrappingAlgorithm alg, WrappingKeySpec spec,
-                              uint8_t **ret_token, size_t *ret_token_size, uint8_t **ret_public_key,
-                              size_t *ret_public_key_size, uint64_t *ret_valid_to, KmsFailure *f) {
+                              uid_t caller, void *request, uint8_t **ret_token, size_t *ret_token_size,
+                              uint8_t **ret_public_key, size_t *ret_public_key_size, uint64_t *ret_valid_to,
+                              KmsFailure *f) {
         int r;
 
         r = check_external(s, KMS_OP_GET_PARAMETERS_FOR_IMPORT, e, f);
         if (r != 0)
                 return r;
-        r = import_table_create(s->imports, e->key_id, alg, spec, now_usec(), ret_token, ret_token_size,
-                                ret_public_key, ret_public_key_size, ret_valid_to);
+        r = import_table_request(s->imports, request, caller, e->key_id, e->owner_uid, alg, spec, now_usec(),
+                                 ret_token, ret_token_size, ret_public_key, ret_public_key_size, ret_valid_to);
         if (r == -E2BIG) {
-                f->max = IMPORT_PARAMS_MAX;
+                f->max = IMPORT_PARAMS_PER_OWNER;
                 return kms_fail(f, KMS_COND_IMPORT_PARAMETERS_LIMIT);
+        }
+        if (r == -EBUSY) {
+                f->max = IMPORT_JOBS_PER_UID;
+                return kms_fail(f, KMS_COND_IMPORT_BUSY);
         }
         if (r < 0)
                 return r;

@@ -121,6 +121,14 @@ int kms_tag(KmsService *s, KeyEntry *e, const KeyTag *tags, size_t n, KmsFailure
         }
         if (n_merged > KMS_TAGS_PER_KEY_MAX)
                 return kms_fail(f, KMS_COND_TAGS_TOO_MANY);
+        {
+                uint64_t bytes = 0;
+                for (size_t i = 0; i < n_merged; i++)
+                        bytes += strlen(merged[i].key) + strlen(merged[i].value);
+                r = kms_check_quota(s, e->owner_uid, 0, bytes, e->tag_bytes, f);
+                if (r != 0)
+                        return r;
+        }
         r = key_tags_copy(merged, n_merged, &copy);
         if (r < 0)
                 return r;

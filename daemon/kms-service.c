@@ -40,6 +40,7 @@ int kms_service_new(sd_event *event, KmsService **ret) {
                 return -ENOMEM;
         s->event = sd_event_ref(event);
         s->usec_per_day = UINT64_C(86400) * 1000000;
+        kms_service_set_quotas(s, &(KmsQuotas) {});
         r = key_index_init(&s->index);
         if (r >= 0)
                 r = key_material_new(&s->material);
@@ -60,6 +61,7 @@ KmsService *kms_service_free(KmsService *s) {
         if (!s)
                 return NULL;
         sd_event_source_disable_unref(s->deletion_timer);
+        sd_event_source_disable_unref(s->import_worker);
         sd_event_unref(s->event);
         key_material_free(s->material);
         store_free(s->store);
@@ -131,6 +133,7 @@ static int load_one_tag(const char *key_id, const char *key, const char *value, 
         e->tags = tags;
         tags[e->n_tags] = (KeyTag) { strdup(key), strdup(value) };
         e->n_tags++;
+        e->tag_bytes += (uint32_t) (strlen(key) + strlen(value)); /* for the owner's quota */
         return tags[e->n_tags - 1].key && tags[e->n_tags - 1].value ? 0 : -ENOMEM;
 }
 
@@ -224,6 +227,10 @@ int kms_service_load(KmsService *s, const KmsServiceConfig *config) {
                                        kek_source);
         if (r == -EBADMSG)
                 return log_error_errno(r, "The key-encryption key %s is not 32 bytes long.", kek_source);
+        if (r == -EPERM)
+                return log_error_errno(r, "The key-encryption key %s may be read or changed by others than this "
+                                       "service's user; it must be a 0600 file of that user (or root).",
+                                       kek_source);
         if (r < 0)
                 return log_error_errno(r, "Failed to load the key-encryption key %s: %m", kek_source);
 
@@ -243,6 +250,7 @@ int kms_service_load(KmsService *s, const KmsServiceConfig *config) {
         if (r < 0)
                 return log_error_errno(r, "Failed to check the key-encryption key against the store: %m");
 
+        kms_service_set_quotas(s, &config->quotas);
         r = store_load_keys(s->store, load_one_key, s);
         if (r >= 0)
                 r = store_load_tags(s->store, load_one_tag, s);
@@ -414,6 +422,46 @@ int kms_check_state(KmsService *s, KmsOperation op, const KeyEntry *e, KmsFailur
 
 /* ---- keys ---- */
 
+void kms_service_set_quotas(KmsService *s, const KmsQuotas *q) {
+        s->quotas = (KmsQuotas) {
+                .max_keys = q->max_keys ?: KMS_MAX_KEYS_DEFAULT,
+                .max_keys_per_user = q->max_keys_per_user ?: KMS_MAX_KEYS_PER_USER_DEFAULT,
+                .max_bytes_per_user = q->max_bytes_per_user ?: KMS_MAX_BYTES_PER_USER_DEFAULT,
+        };
+}
+
+/* One pass over the index: cheap next to the store's synced commit that every change makes. */
+int kms_check_quota(KmsService *s, uid_t owner, size_t added, uint64_t add_bytes, uint64_t removed_bytes,
+                    KmsFailure *f) {
+        size_t n = 0;
+        uint64_t bytes = 0;
+
+        if (added > 0 && s->index.n + added > s->quotas.max_keys) {
+                f->max = s->quotas.max_keys;
+                return kms_fail(f, KMS_COND_KEYS_TOTAL);
+        }
+        if (owner == 0 || owner == geteuid())
+                return 0;
+        for (size_t i = 0; i < s->index.n; i++) {
+                const KeyEntry *e = s->index.by_seq[i];
+                if (e->owner_uid == owner) {
+                        n++;
+                        bytes += e->description_size + e->tag_bytes;
+                }
+        }
+        if (added > 0 && n + added > s->quotas.max_keys_per_user) {
+                f->max = s->quotas.max_keys_per_user;
+                return kms_fail(f, KMS_COND_KEYS_PER_USER);
+        }
+        bytes = bytes - MIN(bytes, removed_bytes) + add_bytes;
+        if (add_bytes > removed_bytes && bytes > s->quotas.max_bytes_per_user) {
+                f->number = bytes;
+                f->max = s->quotas.max_bytes_per_user;
+                return kms_fail(f, KMS_COND_BYTES_PER_USER);
+        }
+        return 0;
+}
+
 int kms_create_key(KmsService *s, uid_t owner, KeySpec spec, KeyOrigin origin, const char *description,
                    const KeyTag *tags, size_t n_tags, KmsFailure *f, KeyEntry **ret) {
         _cleanup_(key_entry_freep) KeyEntry *e = NULL;
@@ -421,6 +469,14 @@ int kms_create_key(KmsService *s, uid_t owner, KeySpec spec, KeyOrigin origin, c
         size_t sealed_size = 0;
         KeyTag *copy = NULL;
         int r;
+
+        uint64_t bytes = strlen(description);
+
+        for (size_t i = 0; i < n_tags; i++)
+                bytes += strlen(tags[i].key) + strlen(tags[i].value);
+        r = kms_check_quota(s, owner, 1, bytes, 0, f);
+        if (r != 0)
+                return r;
 
         /* Everything that can fail, in memory: the entry, its tags, its material, room in the index. */
         e = calloc(1, sizeof *e);
@@ -436,6 +492,7 @@ int kms_create_key(KmsService *s, uid_t owner, KeySpec spec, KeyOrigin origin, c
         e->creation_date = now_usec();
         e->cache_slot = -1;
         e->has_material = origin == KEY_ORIGIN_HMACD;
+        e->description_size = (uint32_t) strlen(description);
         r = key_tags_copy(tags, n_tags, &copy);
         if (r < 0)
                 return r;
@@ -507,9 +564,14 @@ int kms_update_description(KmsService *s, KeyEntry *e, const char *description, 
         int r = kms_check_state(s, KMS_OP_UPDATE_KEY_DESCRIPTION, e, f);
         if (r != 0)
                 return r;
+        r = kms_check_quota(s, e->owner_uid, 0, strlen(description), e->description_size, f);
+        if (r != 0)
+                return r;
         r = kms_fault(s, KMS_FAULT_BEFORE_COMMIT);
         if (r >= 0)
                 r = store_set_description(s->store, e->key_id, description);
+        if (r >= 0)
+                e->description_size = (uint32_t) strlen(description);
         return r;
 }
 

@@ -32,6 +32,18 @@ typedef enum KmsFault {
         _KMS_FAULT_MAX,
 } KmsFault;
 
+/* How much one owner, and everyone together, may keep in the store and in memory. Keys owned by
+ * root or by the daemon's own user count towards max_keys only. 0 means the default. */
+typedef struct KmsQuotas {
+        size_t max_keys;
+        size_t max_keys_per_user;
+        uint64_t max_bytes_per_user;    /* descriptions, tag keys and tag values, in bytes */
+} KmsQuotas;
+
+#define KMS_MAX_KEYS_DEFAULT 100000U
+#define KMS_MAX_KEYS_PER_USER_DEFAULT 1000U
+#define KMS_MAX_BYTES_PER_USER_DEFAULT (4ULL << 20)
+
 typedef struct KmsService {
         Store *store;
         KeyIndex index;
@@ -40,6 +52,7 @@ typedef struct KmsService {
         ImportTable *imports;
         sd_event *event;                /* for the deletion timer; NULL: no timer (unit tests) */
         sd_event_source *deletion_timer;
+        sd_event_source *import_worker;  /* the import worker's "key made" eventfd */
         uint64_t usec_per_day;
         char machine_id[MACHINE_ID_MAX + 1];
         struct {
@@ -47,6 +60,7 @@ typedef struct KmsService {
                 char name[64];
         } user_names[32];
         size_t n_user_names;
+        KmsQuotas quotas;
         KmsFault fault;
 } KmsService;
 
@@ -56,6 +70,7 @@ typedef struct KmsServiceConfig {
         size_t cache_max;               /* 0: from the kernel's key quota */
         KeyEngine engine;               /* KEY_ENGINE_AUTO (0): the kernel's where it can */
         uint64_t test_only_seconds_per_day;
+        KmsQuotas quotas;
 } KmsServiceConfig;
 
 int kms_service_new(sd_event *event, KmsService **ret);
@@ -79,6 +94,14 @@ int kms_resolve_alias(KmsService *s, const char *name, KmsFailure *f, Alias **re
 /* The key-state rule of op for e (key-state.c), with e's ARN in the failure. */
 int kms_check_state(KmsService *s, KmsOperation op, const KeyEntry *e, KmsFailure *f);
 
+/* Sets the quotas (0 fields: the defaults). */
+void kms_service_set_quotas(KmsService *s, const KmsQuotas *q);
+/* Whether owner may have one more key (added: 1) and add_bytes more bytes of descriptions and tags
+ * (plus what removed_bytes frees): 0, or KMS_COND_KEYS_PER_USER, KMS_COND_KEYS_TOTAL,
+ * KMS_COND_BYTES_PER_USER with f filled. */
+int kms_check_quota(KmsService *s, uid_t owner, size_t added, uint64_t add_bytes, uint64_t removed_bytes,
+                    KmsFailure *f);
+
 int kms_create_key(KmsService *s, uid_t owner, KeySpec spec, KeyOrigin origin, const char *description,
                    const KeyTag *tags, size_t n_tags, KmsFailure *f, KeyEntry **ret);
 
@@ -101,9 +124,15 @@ int kms_delete_alias(KmsService *s, Alias *a);
 int kms_tag(KmsService *s, KeyEntry *e, const KeyTag *tags, size_t n, KmsFailure *f);
 int kms_untag(KmsService *s, KeyEntry *e, const char *const *keys, size_t n, KmsFailure *f);
 
+/* Makes wrapping keys on a worker thread from now on (before the seccomp filter is loaded). */
+int kms_start_import_worker(KmsService *s, const ImportWorkerOps *ops);
+/* GetParametersForImport for request, asked by caller. -EINPROGRESS: the key is being made, and the
+ * request comes back through ops->ready() (the bus adapter dispatches it again); the handler must
+ * call kms_forget_import() when it ends without waiting. */
 int kms_get_import_parameters(KmsService *s, KeyEntry *e, WrappingAlgorithm alg, WrappingKeySpec spec,
-                              uint8_t **ret_token, size_t *ret_token_size, uint8_t **ret_public_key,
+                              uid_t caller, void *request, uint8_t **ret_token, size_t *ret_token_size, uint8_t **ret_public_key,
                               size_t *ret_public_key_size, uint64_t *ret_valid_to, KmsFailure *f);
+void kms_forget_import(KmsService *s, void *request);
 int kms_import_material(KmsService *s, KeyEntry *e, const uint8_t *token, size_t token_size, const uint8_t *wrapped,
                         size_t wrapped_size, uint64_t valid_to, KmsFailure *f);
 int kms_delete_imported_material(KmsService *s, KeyEntry *e, KmsFailure *f);

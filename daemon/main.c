@@ -24,12 +24,17 @@ static void help(void) {
                "                           the audit trail is written at every level\n"
                "     --cache-keys=N        Keys held live in the keyring at most (default: from the key quota)\n"
                "     --engine=ENGINE       auto, kernel (logon keys, HMAC by AF_ALG) or openssl (user keys)\n"
-               "     --polkit-cache-seconds=N  How long an allowed polkit answer is reused (default: 30; 0: never)\n",
-               program_invocation_short_name, HMACD_BUS_NAME);
+               "     --polkit-cache-seconds=N  How long an allowed polkit answer is reused (default: 30; 0: never)\n"
+               "     --max-keys=N          Keys the service holds at most, all owners together (default: %u)\n"
+               "     --max-keys-per-user=N Keys one user may own (default: %u; root and the daemon's user: no limit)\n"
+               "     --max-bytes-per-user=N  Bytes of descriptions and tags one user's keys may hold (default: %llu)\n",
+               program_invocation_short_name, HMACD_BUS_NAME, KMS_MAX_KEYS_DEFAULT, KMS_MAX_KEYS_PER_USER_DEFAULT,
+               (unsigned long long) KMS_MAX_BYTES_PER_USER_DEFAULT);
 }
 
 int main(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_USER, ARG_STATE_DIR, ARG_KEK_FILE, ARG_LOG_TARGET, ARG_LOG_LEVEL, ARG_CACHE_KEYS, ARG_TEST_ONLY_SECONDS_PER_DAY, ARG_POLKIT_CACHE, ARG_ENGINE };
+        enum { ARG_VERSION = 0x100, ARG_USER, ARG_STATE_DIR, ARG_KEK_FILE, ARG_LOG_TARGET, ARG_LOG_LEVEL, ARG_CACHE_KEYS, ARG_TEST_ONLY_SECONDS_PER_DAY, ARG_POLKIT_CACHE, ARG_ENGINE,
+               ARG_MAX_KEYS, ARG_MAX_KEYS_PER_USER, ARG_MAX_BYTES_PER_USER };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -41,6 +46,9 @@ int main(int argc, char *argv[]) {
                 { "cache-keys", required_argument, NULL, ARG_CACHE_KEYS },
                 { "engine", required_argument, NULL, ARG_ENGINE },
                 { "polkit-cache-seconds", required_argument, NULL, ARG_POLKIT_CACHE },
+                { "max-keys", required_argument, NULL, ARG_MAX_KEYS },
+                { "max-keys-per-user", required_argument, NULL, ARG_MAX_KEYS_PER_USER },
+                { "max-bytes-per-user", required_argument, NULL, ARG_MAX_BYTES_PER_USER },
                 { "test-only-seconds-per-day", required_argument, NULL, ARG_TEST_ONLY_SECONDS_PER_DAY },
                 {}
         };
@@ -108,6 +116,27 @@ int main(int argc, char *argv[]) {
                                 return EXIT_FAILURE;
                         }
                         config.polkit_cache_usec = sec * 1000000ULL;
+                        break;
+                }
+                case ARG_MAX_KEYS:
+                case ARG_MAX_KEYS_PER_USER:
+                case ARG_MAX_BYTES_PER_USER: {
+                        unsigned long long v;
+                        errno = 0;
+                        v = strtoull(optarg, &end, 10);
+                        if (errno != 0 || *end || v == 0 || v > (c == ARG_MAX_BYTES_PER_USER ? 1ULL << 40 : 10000000ULL)) {
+                                fprintf(stderr, "hmacd: %s must be a positive number (at most %llu).\n",
+                                        c == ARG_MAX_KEYS ? "--max-keys" :
+                                        c == ARG_MAX_KEYS_PER_USER ? "--max-keys-per-user" : "--max-bytes-per-user",
+                                        c == ARG_MAX_BYTES_PER_USER ? 1ULL << 40 : 10000000ULL);
+                                return EXIT_FAILURE;
+                        }
+                        if (c == ARG_MAX_KEYS)
+                                config.service.quotas.max_keys = v;
+                        else if (c == ARG_MAX_KEYS_PER_USER)
+                                config.service.quotas.max_keys_per_user = v;
+                        else
+                                config.service.quotas.max_bytes_per_user = v;
                         break;
                 }
                 case ARG_TEST_ONLY_SECONDS_PER_DAY:

@@ -71,6 +71,9 @@ int manager_connect_bus(Manager *m, const ManagerConfig *config) {
         r = bus_kms_add_object(m->bus, &m->bus_kms);
         if (r < 0)
                 return log_error_errno(r, "Failed to publish the object: %m");
+        r = bus_kms_start_import_worker(&m->bus_kms, m->bus);
+        if (r < 0)
+                return r;
 
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)

@@ -5,7 +5,10 @@
  * keyring and the CSPRNG. Not in it, and so fatal: execve, socket and connect (no new
  * connections), clone and fork, ptrace, mount and namespace calls, module loading, bpf; and
  * mmap/mprotect with PROT_EXEC. With the kernel engine, one kind of socket is allowed: AF_ALG, with
- * the exact arguments afalg.c passes to socket(), bind(), setsockopt() and accept4(). */
+ * the exact arguments afalg.c passes to socket(), bind(), setsockopt() and accept4(). The daemon's
+ * one other thread (import.c's worker, which makes RSA wrapping keys) is started before the filter
+ * is loaded, so no clone() is allowed at all, and the filter is synchronized to it (TSYNC): it runs
+ * under the same list. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_alg.h>
@@ -92,6 +95,11 @@ int seccomp_install(bool af_alg) {
         ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
         if (!ctx)
                 return log_error_errno(ENOMEM, "Failed to create a seccomp filter.");
+
+        /* Every thread, not only this one. */
+        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+        if (r < 0)
+                log_error_errno(r, "Failed to make the seccomp filter apply to every thread: %m");
 
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(allowed); i++)
                 r = add(ctx, allowed[i], 0, NULL);

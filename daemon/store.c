@@ -237,7 +237,7 @@ int store_load_keys(Store *s, int (*cb)(KeyEntry *e, void *userdata), void *user
 
         r = prepare(s,
                     "SELECT seq, key_id, key_spec, key_state, origin, owner_uid, creation_date, deletion_date,"
-                    " valid_to, material IS NOT NULL FROM keys ORDER BY seq",
+                    " valid_to, material IS NOT NULL, length(CAST(description AS BLOB)) FROM keys ORDER BY seq",
                     &st);
         if (r < 0)
                 return r;
@@ -258,6 +258,7 @@ int store_load_keys(Store *s, int (*cb)(KeyEntry *e, void *userdata), void *user
                 e->deletion_date = (uint64_t) sqlite3_column_int64(st, 7);
                 e->valid_to = (uint64_t) sqlite3_column_int64(st, 8);
                 e->has_material = sqlite3_column_int(st, 9) != 0;
+                e->description_size = (uint32_t) sqlite3_column_int64(st, 10);
                 e->cache_slot = -1;
                 if (!key_id_is_valid(id) || e->spec < 0 || e->state < 0 || e->origin < 0) {
                         free(e);

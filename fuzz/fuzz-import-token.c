@@ -43,7 +43,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         EVP_PKEY_CTX *ctx;
 
         if (import_table_new(&table) < 0 ||
-            import_table_create(table, KEY_ID, WRAPPING_RSAES_OAEP_SHA_256, WRAPPING_RSA_2048, NOW, &token,
+            import_table_create(table, KEY_ID, 1000, WRAPPING_RSAES_OAEP_SHA_256, WRAPPING_RSA_2048, NOW, &token,
                                 &token_size, &public_key, &public_key_size, &valid_to) < 0)
                 abort();
 

@@ -32,7 +32,7 @@ Test(authz, action_names) {
         static const char *const ids[] = {
                 "io.hmacd.create-key",   "io.hmacd.generate-mac",        "io.hmacd.verify-mac",
                 "io.hmacd.describe-key", "io.hmacd.list-keys",           "io.hmacd.manage-key",
-                "io.hmacd.delete-key",   "io.hmacd.import-key-material",
+                "io.hmacd.delete-key",   "io.hmacd.import-key-material", "io.hmacd.manage-alias",
         };
 
         cr_assert_eq(ELEMENTSOF(ids), _ACTION_MAX);
@@ -1065,7 +1065,8 @@ Test(authz_glue, identify_asynchronously) {
                 cr_assert_eq(r[i].value, 1000);
         }
         cr_assert_eq(f.creds_calls, 2);
-        cr_assert_eq(f.handler_runs, 8); /* each waited, then came back */
+        /* each waited for the bus, came back, waited for its UID's turn and came back again */
+        cr_assert_eq(f.handler_runs, 12);
         cr_assert_eq(authz_count_identifying(f.authz), 0);
 
         /* Known now: no question, no wait. */
@@ -1074,7 +1075,7 @@ Test(authz_glue, identify_asynchronously) {
         run_until(&r[0].done, 5 * SEC);
         cr_assert_eq(r[0].value, 1000);
         cr_assert_eq(f.creds_calls, 2);
-        cr_assert_eq(f.handler_runs, 9);
+        cr_assert_eq(f.handler_runs, 14); /* no question, only its turn */
 
         /* Until the sender leaves. */
         bus_driver_says_gone(":1.42");
@@ -1126,4 +1127,37 @@ Test(authz_glue, identify_sender_leaves) {
         settle();
         cr_assert_not(r[0].done || r[1].done);
         cr_assert_eq(f.handler_runs, 2);
+}
+
+/* ---- fairness ---- */
+
+Test(authz, fair_queue_serves_uids_in_turn_and_bounds_each) {
+        AuthzFairLimits limits = { .per_uid = 3, .total = 5, .bytes_per_uid = 100, .bytes_total = 1000 };
+        int req[8];
+        AuthzFair *q = NULL;
+
+        cr_assert_eq(authz_fair_new(&limits, &q), 0);
+        /* UID 1 floods, UID 2 asks twice, UID 3 once. */
+        cr_assert_eq(authz_fair_push(q, 1, &req[0], 10), 0);
+        cr_assert_eq(authz_fair_push(q, 1, &req[1], 10), 0);
+        cr_assert_eq(authz_fair_push(q, 1, &req[2], 10), 0);
+        cr_assert_eq(authz_fair_push(q, 1, &req[3], 10), -EDQUOT); /* per UID */
+        cr_assert_eq(authz_fair_push(q, 2, &req[4], 95), 0);       /* a first request of any size */
+        cr_assert_eq(authz_fair_push(q, 2, &req[5], 10), -EDQUOT); /* bytes per UID */
+        cr_assert_eq(authz_fair_push(q, 3, &req[6], 1), 0);
+        cr_assert_eq(authz_fair_push(q, 4, &req[7], 1), -EDQUOT); /* in all */
+        cr_assert_eq(authz_fair_count(q), 5);
+        cr_assert_eq(authz_fair_count_uid(q, 1), 3);
+
+        /* One UID after the other, each in its own order. */
+        cr_assert_eq(authz_fair_pop(q), &req[0]);
+        cr_assert_eq(authz_fair_pop(q), &req[4]);
+        cr_assert_eq(authz_fair_pop(q), &req[6]);
+        cr_assert_eq(authz_fair_pop(q), &req[1]);
+        cr_assert_eq(authz_fair_push(q, 3, &req[6], 1), 0); /* UID 3 comes back at the end of the round */
+        cr_assert_eq(authz_fair_pop(q), &req[6]);
+        cr_assert_eq(authz_fair_pop(q), &req[2]);
+        cr_assert_null(authz_fair_pop(q));
+        cr_assert_eq(authz_fair_count(q), 0);
+        authz_fair_free(q, NULL);
 }

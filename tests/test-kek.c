@@ -230,6 +230,26 @@ Test(kek, wrong_sizes) {
         }
 }
 
+/* A state-directory KEK that others may read or change is refused, and kept as it is. */
+Test(kek, state_dir_kek_readable_by_others_refused) {
+        _cleanup_free_ char *in_state = path_join(state_dir, KEK_FILE_NAME);
+        static const mode_t modes[] = { 0640, 0604, 0644, 0660, 0606 };
+        uint8_t kek[KEK_SIZE];
+        key_serial_t serial = 0;
+        const char *source;
+
+        pattern(kek, sizeof kek, 3);
+        for (size_t i = 0; i < ELEMENTSOF(modes); i++) {
+                write_file(in_state, kek, sizeof kek, 0600);
+                cr_assert(chmod(in_state, modes[i]) == 0);
+                cr_assert_eq(kek_load(NULL, state_dir, true, &serial, &source), -EPERM, "mode %04o",
+                             (unsigned) modes[i]);
+                cr_assert_eq(serial, 0);
+        }
+        write_file(in_state, kek, sizeof kek, 0400);
+        cr_assert_eq(kek_load(NULL, state_dir, true, &serial, &source), 0);
+}
+
 Test(kek, symlink_refused) {
         _cleanup_free_ char *target = path_join(tmpdir, "target.kek"), *link_path = path_join(state_dir, KEK_FILE_NAME);
         uint8_t kek[KEK_SIZE];

@@ -217,3 +217,44 @@ Test(kms_service, macs_survive_a_restart) {
                      0);
         cr_assert_eq(memcmp(mac, again, 64), 0);
 }
+
+/* Quotas per owner and in all; what a key costs is known again after a restart. */
+Test(kms_service, quotas) {
+        KmsQuotas q = { .max_keys = 5, .max_keys_per_user = 3, .max_bytes_per_user = 100 };
+        KeyTag tag = { (char *) "Team", (char *) "0123456789012345678901234567890123456789" }; /* 44 bytes */
+        KmsFailure f = {};
+        KeyEntry *e = NULL, *first;
+        char id[KEY_ID_LEN + 1];
+
+        kms_service_set_quotas(service, &q);
+        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", &tag, 1, &f, &first), 0);
+        strcpy(id, first->key_id);
+        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", &tag, 1, &f, &e), 0);
+        /* 88 bytes held: 44 more would be 132. */
+        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", &tag, 1, &f, &e),
+                     KMS_COND_BYTES_PER_USER);
+        cr_assert_eq(f.number, 132);
+        cr_assert_eq(kms_update_description(service, first, "0123456789abc", &f), KMS_COND_BYTES_PER_USER);
+        cr_assert_eq(kms_update_description(service, first, "0123456789", &f), 0); /* 98 */
+        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", NULL, 0, &f, &e), 0);
+        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", NULL, 0, &f, &e),
+                     KMS_COND_KEYS_PER_USER);
+        cr_assert_eq(f.max, 3);
+        /* Another owner has its own; root counts towards the total only. */
+        cr_assert_eq(kms_create_key(service, 1001, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", &tag, 1, &f, &e), 0);
+        cr_assert_eq(kms_create_key(service, 0, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", NULL, 0, &f, &e), 0);
+        cr_assert_eq(kms_create_key(service, 0, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", NULL, 0, &f, &e),
+                     KMS_COND_KEYS_TOTAL);
+        cr_assert_eq(kms_condition_to_error(KMS_COND_KEYS_TOTAL), KMS_ERROR_LIMIT_EXCEEDED);
+
+        /* After a restart the same bytes are counted. */
+        kms_service_free(service);
+        service = open_service();
+        kms_service_set_quotas(service, &q);
+        first = key_index_find(&service->index, id);
+        cr_assert_not_null(first);
+        cr_assert_eq(first->tag_bytes, 44);
+        cr_assert_eq(first->description_size, 10);
+        cr_assert_eq(kms_tag(service, first, &(KeyTag) { (char *) "More", (char *) "x" }, 1, &f),
+                     KMS_COND_BYTES_PER_USER);
+}
