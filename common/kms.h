@@ -30,6 +30,16 @@
 #define KMS_LIST_KEYS_LIMIT_DEFAULT 100u
 #define KMS_BATCH_MAX 4096u
 
+/* Key material versions and rotation (API.md section 3a) */
+#define KMS_PREVIOUS_MATERIALS_MAX 25u          /* previous materials kept per key */
+#define KMS_KEY_MATERIAL_ID_LENGTH 64u          /* lower-case hex characters */
+#define KMS_ROTATION_PERIOD_MIN 90u             /* days */
+#define KMS_ROTATION_PERIOD_MAX 2560u
+#define KMS_ROTATION_PERIOD_DEFAULT 365u
+#define KMS_MAC_VERIFY_WINDOW_MAX 3650u         /* days; 0 means until retired */
+#define KMS_LIST_ROTATIONS_LIMIT_MAX 1000u
+#define KMS_LIST_ROTATIONS_LIMIT_DEFAULT 100u
+
 typedef enum KeySpec {
         KEY_SPEC_HMAC_224,
         KEY_SPEC_HMAC_256,
