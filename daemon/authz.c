@@ -109,7 +109,7 @@ struct Authz {
         Hashmap *callers; /* sender -> Caller */
         Hashmap *idents;  /* sender -> Ident, while the bus is asked */
         size_t n_ident_waiting;
-        uint64_t ident_bytes, limits_bytes_total;
+        uint64_t ident_bytes, limits_bytes_unidentified;
         AuthzCache *cache;
         AuthzRegistry *registry;
         /* Fairness: new requests of untrusted callers queued per UID, let through in turn by a
@@ -126,9 +126,14 @@ struct Authz {
 
 /* A GetConnectionCredentials call in flight, and the requests of that sender waiting for it. */
 /* A new connection may pipeline this many calls before the bus has said who it is; beyond, each
- * would be dispatched twice before being refused. */
+ * would be dispatched twice before being refused. Small requests (every GenerateMac and VerifyMac
+ * fits) wait within the count alone, at most IDENT_WAITING_TOTAL_MAX x IDENT_SMALL_BYTES in all;
+ * larger ones also share the byte pool of AuthzLimits.bytes_unidentified, so that one user's large
+ * requests on many new connections cannot lock everyone else's small ones out until the bus
+ * answers. */
 #define IDENT_WAITING_MAX       32U
-#define IDENT_WAITING_TOTAL_MAX 16384U
+#define IDENT_WAITING_TOTAL_MAX 4096U
+#define IDENT_SMALL_BYTES       (16U * 1024U)
 
 typedef struct Ident {
         Authz *authz;
@@ -318,7 +323,7 @@ int authz_new(sd_bus *bus, uid_t self_uid, uint64_t cache_usec, Authz **ret) {
         a->self_uid = self_uid;
         a->timeout_usec = AUTHZ_TIMEOUT_USEC_DEFAULT;
 
-        a->limits_bytes_total = AUTHZ_LIMITS_DEFAULT.bytes_total;
+        a->limits_bytes_unidentified = AUTHZ_LIMITS_DEFAULT.bytes_unidentified;
         r = hashmap_new(&a->callers);
         if (r < 0)
                 return r;
@@ -385,7 +390,7 @@ void authz_freep(Authz **a) {
 
 void authz_set_limits(Authz *a, const AuthzLimits *limits) {
         authz_registry_set_limits(a->registry, limits);
-        a->limits_bytes_total = limits->bytes_total;
+        a->limits_bytes_unidentified = limits->bytes_unidentified;
 }
 
 void authz_set_timeout(Authz *a, uint64_t usec) {
@@ -534,7 +539,8 @@ static int identify(Authz *a, sd_bus_message *m, Caller *ret) {
                         return 0; /* dispatched again before the answer: keep waiting */
         bytes = message_bytes(m);
         if ((id && id->n_waiting >= IDENT_WAITING_MAX) || a->n_ident_waiting >= IDENT_WAITING_TOTAL_MAX ||
-            a->ident_bytes > a->limits_bytes_total || bytes > a->limits_bytes_total - a->ident_bytes) {
+            (bytes > IDENT_SMALL_BYTES && a->ident_bytes > 0 &&
+             (a->ident_bytes > a->limits_bytes_unidentified || bytes > a->limits_bytes_unidentified - a->ident_bytes))) {
                 (void) sd_bus_reply_method_errorf(m, AUTHZ_ERROR_LIMIT_EXCEEDED, "Too many requests in flight");
                 return 0;
         }

@@ -45,7 +45,7 @@ typedef enum Action {
 typedef struct Caller {
         uid_t uid;
         pid_t pid;
-        CallerInfo info;                /* command name and unit, for the audit trail only */
+        CallerInfo info; /* command name and unit, for the audit trail only */
 } Caller;
 
 /* The polkit action IDs ("io.hmacd.generate-mac"). */
@@ -98,6 +98,10 @@ typedef struct AuthzLimits {
         size_t total; /* keeps the daemon under the bus's max_replies_per_connection (128) */
         uint64_t bytes_per_uid;
         uint64_t bytes_total;
+        /* Requests of callers the bus has not yet named (no UID to charge them to) wait for its
+         * answer in one pool: one user's new connections, each with a large request, must not hold
+         * more than this together with what that user may hold per UID afterwards. */
+        uint64_t bytes_unidentified;
 } AuthzLimits;
 
 #define AUTHZ_LIMITS_DEFAULT                                                                                \
@@ -105,7 +109,8 @@ typedef struct AuthzLimits {
                         .per_uid = 64,                                                                      \
                         .total = 112,                                                                       \
                         .bytes_per_uid = 64ULL << 20,                                                       \
-                        .bytes_total = 192ULL << 20 })
+                        .bytes_total = 192ULL << 20,                                                        \
+                        .bytes_unidentified = 64ULL << 20 })
 
 /* The registry holds a reference to each request (ref_request/unref_request) and owns each check's
  * outstanding question (drop_call: stop waiting for it and free it; NULL calls are never passed). */
@@ -179,7 +184,10 @@ typedef struct AuthzFairLimits {
 } AuthzFairLimits;
 
 #define AUTHZ_FAIR_LIMITS_DEFAULT                                                                           \
-        ((AuthzFairLimits){ .per_uid = 1024, .total = 16384, .bytes_per_uid = 64ULL << 20, .bytes_total = 192ULL << 20 })
+        ((AuthzFairLimits){ .per_uid = 1024,                                                                \
+                            .total = 16384,                                                                 \
+                            .bytes_per_uid = 64ULL << 20,                                                   \
+                            .bytes_total = 192ULL << 20 })
 
 typedef struct AuthzFair AuthzFair;
 
