@@ -58,6 +58,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "kms.h"
 #include "macro.h"
 
 #define MAC_ALGORITHM "HMAC_SHA_256"
@@ -524,6 +525,26 @@ static int generate_mac(sd_bus *bus, const char *key, const void *msg, size_t si
         return 0;
 }
 
+/* RotateKeyOnDemand: the key's current material becomes a previous one. */
+static int rotate_key(sd_bus *bus, const char *key, char *err, size_t err_size) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *material;
+        int r;
+
+        r = sd_bus_call_method(bus, HARNESS_BUS_NAME, HARNESS_OBJECT_PATH, HARNESS_INTERFACE, "RotateKeyOnDemand",
+                               &e, &reply, "s", key);
+        if (r < 0) {
+                r = call_fail("RotateKeyOnDemand", r, &e, err, err_size);
+                sd_bus_error_free(&e);
+                return r;
+        }
+        r = sd_bus_message_read(reply, "s", &material);
+        if (r < 0 || strlen(material) != KMS_KEY_MATERIAL_ID_LENGTH)
+                return call_fail("RotateKeyOnDemand reply", r < 0 ? r : -EBADMSG, NULL, err, err_size);
+        return 0;
+}
+
 /* One ListKeys page; its keys appended to keys (if not NULL), the next marker to next. */
 static int list_keys(sd_bus *bus, const char *marker, KeyId *keys, size_t *n_keys, size_t max_keys,
                      char *next, size_t next_size, char *err, size_t err_size) {
@@ -857,6 +878,7 @@ typedef struct Work {
         const KeyId *keys;      /* used in turn; each client starts at its own offset */
         size_t n_keys;
         const uint8_t *mac;     /* VerifyMac: the tag of (keys[0], message of this size) */
+        bool mac_invalid;       /* VerifyMac: mac is not the key's tag; KMSInvalidMacException is the answer */
         uint64_t calls;         /* per client: stop after this many (0: when the time is up) */
         double seconds;         /* per side (0: arg_seconds) */
         unsigned warmup;        /* untimed calls first (polkit's answer gets cached), per op */
@@ -960,6 +982,14 @@ static int client_bus_call(Client *c, uint64_t i) {
         }
         if (r >= 0)
                 r = sd_bus_call(c->bus, m, 0, &e, &reply);
+        if (c->op == OP_VERIFY && w->mac_invalid) {
+                /* The answer that counts is the refusal, after every material was tried. */
+                bool refused = r < 0 && sd_bus_error_has_name(&e, HMACD_ERROR_PREFIX "KMSInvalidMacException");
+                if (!refused)
+                        r = call_fail(member, r < 0 ? r : -EBADMSG, &e, s->message, sizeof s->message);
+                sd_bus_error_free(&e);
+                return refused ? 0 : r;
+        }
         if (r < 0) {
                 r = call_fail(member, r, &e, s->message, sizeof s->message);
                 sd_bus_error_free(&e);
@@ -1749,6 +1779,56 @@ static int bench_batches(const KeyId *key) {
         return 0;
 }
 
+/* Key material versions: a key rotated until it keeps KMS_PREVIOUS_MATERIALS_MAX previous materials.
+ * GenerateMac with it (its cost must not depend on them), VerifyMac of a tag made with the current
+ * material (tried first), with the oldest previous one and an invalid tag (both tried against every
+ * material): each against the echo floor of the same rounds, as generate.root.1c.32 and
+ * verify.root.1c.32 are, so that the four compare with those of a key never rotated. */
+static int bench_rotation(void) {
+        KeyId key;
+        uint8_t msg[SMALL], oldest[MAC_SIZE], current[MAC_SIZE], invalid[MAC_SIZE];
+        char err[512];
+        int r;
+
+        fill_message(msg, sizeof msg);
+        r = create_key(bus, &key, err, sizeof err);
+        if (r >= 0)
+                r = generate_mac(bus, key.s, msg, sizeof msg, oldest, err, sizeof err);
+        for (unsigned i = 0; r >= 0 && i < KMS_PREVIOUS_MATERIALS_MAX; i++)
+                r = rotate_key(bus, key.s, err, sizeof err);
+        if (r >= 0)
+                r = generate_mac(bus, key.s, msg, sizeof msg, current, err, sizeof err);
+        if (r < 0) {
+                fprintf(stderr, "hmacd-bench: %s\n", err);
+                return r;
+        }
+        memcpy(invalid, current, sizeof invalid);
+        invalid[0] ^= 0x01;
+
+        const struct {
+                const char *id, *label;
+                Op op;
+                const uint8_t *mac;
+        } cases[] = {
+                { "rotation.generate.25", "GenerateMac, 32 B, key with 25 previous materials, root", OP_GENERATE, NULL },
+                { "rotation.verify.current.25", "VerifyMac, 32 B, tag of the current material, 25 previous, root",
+                  OP_VERIFY, current },
+                { "rotation.verify.oldest.25", "VerifyMac, 32 B, tag of the oldest of 25 previous materials, root",
+                  OP_VERIFY, oldest },
+                { "rotation.verify.invalid.25", "VerifyMac, 32 B, invalid tag (26 materials tried), root", OP_VERIFY,
+                  invalid },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                r = bench(cases[i].id, cases[i].label,
+                          &(Work) { .op = cases[i].op, .ref = OP_ECHO, .clients = 1, .size = SMALL, .keys = &key,
+                                    .n_keys = 1, .mac = cases[i].mac, .mac_invalid = cases[i].mac == invalid },
+                          "echo.root.1c.32");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* GenerateMac over one hot key and cycling over all keys (the keyring cache misses once the keys
  * outnumber its slots); with n keys in the store. */
 static int bench_scale(const char *n, const char *n_pretty, const KeyId *keys, size_t n_keys, bool with_user) {
@@ -1931,7 +2011,7 @@ typedef struct Target {
         const char *unit;
 } Target;
 
-static Target targets[8];
+static Target targets[16];
 static size_t n_targets;
 
 static void target_add(const char *text, double value, double limit, bool at_most, const char *unit) {
@@ -1955,7 +2035,7 @@ static double figure_ratio(const char *id) {
         return f ? f->ratio : NAN;
 }
 
-/* The targets of issue 7. Ratios use the floors measured in the same rounds; the hot-key comparison
+/* The targets of issues 7 and 15. Ratios use the floors measured in the same rounds; the hot-key comparison
  * of the two store sizes, measured minutes apart, compares their ratios to the echo floor. */
 static void targets_evaluate(void) {
         const Figure *peer = figure_find("peer.sign.32");
@@ -1967,6 +2047,12 @@ static void targets_evaluate(void) {
                    figure_ratio("generate.user.1c.32"), 0.85, false, "x echo");
         target_add("beat the peer: GenerateMac / PKCS#11 C_SignInit+C_Sign, 32 B, 1 client",
                    peer && peer->ratio > 0 ? 1.0 / peer->ratio : NAN, 1.0, false, "x peer");
+        target_add("25 previous materials: GenerateMac >= 0.9 x a key never rotated (vs echo)",
+                   figure_ratio("rotation.generate.25") / figure_ratio("generate.root.1c.32"), 0.9, false,
+                   "x unrotated");
+        target_add("25 previous materials: VerifyMac, current tag >= 0.9 x a key never rotated (vs echo)",
+                   figure_ratio("rotation.verify.current.25") / figure_ratio("verify.root.1c.32"), 0.9, false,
+                   "x unrotated");
         target_add("GenerateMacBatch 4096 x 32 B: >= 1,000,000 MACs/s", figure_value("batch.4096"), 1e6, false,
                    "MACs/s");
         snprintf(text[0], sizeof text[0], "%s keys: hot-key GenerateMac >= 0.9 x the 10-key figure (vs echo)",
@@ -2406,6 +2492,8 @@ static int run(const char *markdown) {
                 r = bench_mac_calls(&keys10[0], mac32, mac4096);
         if (r >= 0)
                 r = bench_batches(&keys10[0]);
+        if (r >= 0)
+                r = bench_rotation();
         if (r >= 0 && !arg_skip_peer)
                 r = bench_peer(&keys10[0], mac32, mac4096);
         if (r >= 0)
