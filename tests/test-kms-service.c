@@ -84,7 +84,7 @@ static KeyEntry *create(KeySpec spec) {
         KmsFailure f = {};
         KeyEntry *e = NULL;
 
-        cr_assert_eq(kms_create_key(service, 0, spec, KEY_ORIGIN_HMACD, "a key", tags, 1, &f, &e), 0);
+        cr_assert_eq(kms_create_key(service, 0, spec, KEY_ORIGIN_HMACD, 0, "a key", tags, 1, &f, &e), 0);
         return e;
 }
 
@@ -132,7 +132,7 @@ Test(kms_service, every_change_is_all_or_nothing) {
                 KeyEntry *e = NULL;
 
                 service->fault = KMS_FAULT_BEFORE_COMMIT;
-                cr_assert_lt(kms_create_key(service, 0, KEY_SPEC_HMAC_224, KEY_ORIGIN_HMACD, "", NULL, 0, &f, &e), 0);
+                cr_assert_lt(kms_create_key(service, 0, KEY_SPEC_HMAC_224, KEY_ORIGIN_HMACD, 0, "", NULL, 0, &f, &e), 0);
                 service->fault = KMS_FAULT_NONE;
                 cr_assert_null(e);
                 after = snapshot(service);
@@ -227,23 +227,23 @@ Test(kms_service, quotas) {
         char id[KEY_ID_LEN + 1];
 
         kms_service_set_quotas(service, &q);
-        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", &tag, 1, &f, &first), 0);
+        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, 0, "", &tag, 1, &f, &first), 0);
         strcpy(id, first->key_id);
-        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", &tag, 1, &f, &e), 0);
+        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, 0, "", &tag, 1, &f, &e), 0);
         /* 88 bytes held: 44 more would be 132. */
-        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", &tag, 1, &f, &e),
+        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, 0, "", &tag, 1, &f, &e),
                      KMS_COND_BYTES_PER_USER);
         cr_assert_eq(f.number, 132);
         cr_assert_eq(kms_update_description(service, first, "0123456789abc", &f), KMS_COND_BYTES_PER_USER);
         cr_assert_eq(kms_update_description(service, first, "0123456789", &f), 0); /* 98 */
-        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", NULL, 0, &f, &e), 0);
-        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", NULL, 0, &f, &e),
+        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, 0, "", NULL, 0, &f, &e), 0);
+        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, 0, "", NULL, 0, &f, &e),
                      KMS_COND_KEYS_PER_USER);
         cr_assert_eq(f.max, 3);
         /* Another owner has its own; root counts towards the total only. */
-        cr_assert_eq(kms_create_key(service, 1001, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", &tag, 1, &f, &e), 0);
-        cr_assert_eq(kms_create_key(service, 0, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", NULL, 0, &f, &e), 0);
-        cr_assert_eq(kms_create_key(service, 0, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", NULL, 0, &f, &e),
+        cr_assert_eq(kms_create_key(service, 1001, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, 0, "", &tag, 1, &f, &e), 0);
+        cr_assert_eq(kms_create_key(service, 0, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, 0, "", NULL, 0, &f, &e), 0);
+        cr_assert_eq(kms_create_key(service, 0, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, 0, "", NULL, 0, &f, &e),
                      KMS_COND_KEYS_TOTAL);
         cr_assert_eq(kms_condition_to_error(KMS_COND_KEYS_TOTAL), KMS_ERROR_LIMIT_EXCEEDED);
 
