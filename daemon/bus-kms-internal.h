@@ -46,5 +46,9 @@ int read_message(Call *c, const void **ret, size_t *ret_size);
 /* Reads an aay of 1..4096 members, each size_min..size_max bytes (field: "messages", "macs"). */
 int read_batch(Call *c, const char *field, size_t size_min, size_t size_max, struct iovec *v, size_t *ret_n);
 
+/* The start of GenerateMacBatch and VerifyMacBatch: key_id, the messages (into b->batch) and the
+ * algorithm, checked. Returns 0, or a negative errno with the error set (or a read error). */
+int read_mac_batch(BusKms *b, Call *c, const char **ret_key_id, size_t *ret_n, KeySpec *ret_alg);
+
 /* Reads the a{ss} tags of a request into tags (KMS_TAGS_PER_KEY_MAX), checked. */
 int read_tags(Call *c, KeyTag *tags, size_t *ret_n);

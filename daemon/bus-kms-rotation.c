@@ -13,7 +13,7 @@
 int method_verify_mac_batch(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         BusKms *b = userdata;
-        const char *key_id, *alg_name;
+        const char *key_id;
         char arn[ARN_MAX];
         size_t n = 0, n_macs = 0;
         KeySpec alg = _KEY_SPEC_INVALID;
@@ -24,19 +24,9 @@ int method_verify_mac_batch(sd_bus_message *message, void *userdata, sd_bus_erro
         r = call_begin(&c, b->authz, message, error, KMS_OP_VERIFY_MAC_BATCH, ACTION_VERIFY_MAC);
         if (r <= 0)
                 return r == 0 ? 1 : r;
-        r = sd_bus_message_read(message, "s", &key_id);
-        c.key_ref = r >= 0 ? key_id : NULL;
+        r = read_mac_batch(b, &c, &key_id, &n, &alg);
         if (r >= 0)
-                r = read_batch(&c, "messages", 1, KMS_MESSAGE_MAX, b->batch, &n);
-        if (r != 0)
-                return r;
-        r = sd_bus_message_read(message, "s", &alg_name);
-        if (r < 0)
-                return r;
-        r = kms_check_mac_algorithm(&c.failure, alg_name, &alg);
-        if (r != 0)
-                return call_fail(&c, r);
-        r = read_batch(&c, "macs", 1, KMS_MAC_MAX, b->batch_macs, &n_macs);
+                r = read_batch(&c, "macs", 1, KMS_MAC_MAX, b->batch_macs, &n_macs);
         if (r != 0)
                 return r;
         r = kms_check_batch_counts(&c.failure, n, n_macs);

@@ -231,12 +231,28 @@ int read_batch(Call *c, const char *field, size_t size_min, size_t size_max, str
         return 0;
 }
 
+int read_mac_batch(BusKms *b, Call *c, const char **ret_key_id, size_t *ret_n, KeySpec *ret_alg) {
+        const char *alg_name;
+        int r;
+
+        r = sd_bus_message_read(c->message, "s", ret_key_id);
+        c->key_ref = r >= 0 ? *ret_key_id : NULL;
+        if (r >= 0)
+                r = read_batch(c, "messages", 1, KMS_MESSAGE_MAX, b->batch, ret_n);
+        if (r >= 0)
+                r = sd_bus_message_read(c->message, "s", &alg_name);
+        if (r < 0)
+                return r;
+        r = kms_check_mac_algorithm(&c->failure, alg_name, ret_alg);
+        return r != 0 ? call_fail(c, r) : 0;
+}
+
 /* GenerateMacBatch: one authorization and one key read for up to 4096 messages; all-or-nothing on
  * validation. The messages are checked before anything is computed. */
 static int method_generate_mac_batch(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         BusKms *b = userdata;
-        const char *key_id, *alg_name;
+        const char *key_id;
         size_t n = 0;
         KeySpec alg = _KEY_SPEC_INVALID;
         KeyEntry *e;
@@ -246,18 +262,9 @@ static int method_generate_mac_batch(sd_bus_message *message, void *userdata, sd
         r = call_begin(&c, b->authz, message, error, KMS_OP_GENERATE_MAC_BATCH, ACTION_GENERATE_MAC);
         if (r <= 0)
                 return r == 0 ? 1 : r;
-        r = sd_bus_message_read(message, "s", &key_id);
-        c.key_ref = r >= 0 ? key_id : NULL;
-        if (r >= 0)
-                r = read_batch(&c, "messages", 1, KMS_MESSAGE_MAX, b->batch, &n);
-        if (r != 0)
-                return r;
-        r = sd_bus_message_read(message, "s", &alg_name);
+        r = read_mac_batch(b, &c, &key_id, &n, &alg);
         if (r < 0)
                 return r;
-        r = kms_check_mac_algorithm(&c.failure, alg_name, &alg);
-        if (r != 0)
-                return call_fail(&c, r);
         r = resolve_and_authorize(b, &c, key_id, true, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
