@@ -171,6 +171,10 @@ void kms_rotation_purge(KmsService *s, KeyEntry *e, uint64_t now) {
         if (n > 0 && destroy_versions(s, e, expired, n, "its verify window ended") >= 0)
                 audit(KMS_OP_EXPIRE_KEY_MATERIAL, e);
 
+        if (e->rotation_enabled && e->state == KEY_STATE_ENABLED && e->has_material &&
+            n_previous(e) >= KMS_PREVIOUS_MATERIALS_MAX && e->next_rotation_date <= now)
+                log_warning("Key %s is due for automatic rotation but keeps %u previous key materials already; it "
+                            "rotates once one is retired.", e->key_id, KMS_PREVIOUS_MATERIALS_MAX);
         if (rotation_due_at(e, &due) && due <= now) {
                 KmsFailure f = {};
                 if (rotate(s, e, ROTATION_AUTOMATIC, &f, NULL) == 0)
