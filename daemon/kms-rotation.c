@@ -35,8 +35,10 @@ bool kms_version_verifies(const KmsService *s, const KeyEntry *e, const KeyVersi
         return until == 0 || now < until;
 }
 
+/* Whether the timer has an automatic rotation of e to do, and when. */
 static bool rotation_due_at(const KeyEntry *e, uint64_t *ret) {
-        if (!e->rotation_enabled || e->state != KEY_STATE_ENABLED || !e->has_material ||
+        if (!e->rotation_enabled || key_state_check(KMS_OP_ROTATE_KEY_AUTOMATIC, e->state) != KMS_COND_OK ||
+            !e->has_material ||
             e->origin != KEY_ORIGIN_HMACD || n_previous(e) >= KMS_PREVIOUS_MATERIALS_MAX)
                 return false;
         *ret = e->next_rotation_date;
@@ -171,7 +173,8 @@ void kms_rotation_purge(KmsService *s, KeyEntry *e, uint64_t now) {
         if (n > 0 && destroy_versions(s, e, expired, n, "its verify window ended") >= 0)
                 audit(KMS_OP_EXPIRE_KEY_MATERIAL, e);
 
-        if (e->rotation_enabled && e->state == KEY_STATE_ENABLED && e->has_material &&
+        if (e->rotation_enabled && key_state_check(KMS_OP_ROTATE_KEY_AUTOMATIC, e->state) == KMS_COND_OK &&
+            e->has_material &&
             n_previous(e) >= KMS_PREVIOUS_MATERIALS_MAX && e->next_rotation_date <= now)
                 log_warning("Key %s is due for automatic rotation but keeps %u previous key materials already; it "
                             "rotates once one is retired.", e->key_id, KMS_PREVIOUS_MATERIALS_MAX);

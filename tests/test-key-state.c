@@ -49,6 +49,9 @@ static const struct {
         { KMS_OP_LIST_KEY_ROTATIONS, "ListKeyRotations", { OK, OK, OK, OK } },
         { KMS_OP_UPDATE_MAC_VERIFY_WINDOW, "UpdateMacVerifyWindow", { OK, OK, PDEL, OK } },
         { KMS_OP_RETIRE_KEY_MATERIAL, "RetireKeyMaterial", { OK, OK, PDEL, OK } },
+        /* The timer's: automatic rotation of Enabled keys only; verify windows end in every state. */
+        { KMS_OP_ROTATE_KEY_AUTOMATIC, "RotateKeyAutomatic", { OK, DIS, PDEL, EXT } },
+        { KMS_OP_EXPIRE_KEY_MATERIAL, "ExpireKeyMaterial", { OK, OK, OK, OK } },
 };
 
 Test(key_state, every_cell) {
