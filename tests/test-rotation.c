@@ -892,8 +892,24 @@ Test(fixture, store_of_the_release_before_keeps_its_macs) {
                 cr_assert(harness_daemon_restart() >= 0);
         }
 
-        /* Aliases and tags came along; imported material cannot rotate; the others can. */
+        /* Aliases, tags and descriptions came along; imported material cannot rotate; the others can. */
         cr_assert(bus_key_state("alias/fixture-256", state) >= 0);
+        cr_assert(bus_key_state("alias/fixture-512", state) >= 0);
+        {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                const char *tag, *value, *next;
+                char id[37], description[ID_LEN + 1];
+                int truncated;
+
+                cr_assert_eq(sscanf(macs, "%36s", id), 1);
+                ok(bus_call("ListResourceTags", &e, &reply, "sus", id, 0, ""), &e, "ListResourceTags");
+                cr_assert(sd_bus_message_read(reply, "a(ss)", 1, &tag, &value) > 0);
+                cr_assert_str_eq(tag, "fixture");
+                cr_assert_str_eq(value, "HMAC_224-1");
+                cr_assert(sd_bus_message_read(reply, "sb", &next, &truncated) >= 0);
+                describe(id, "Description", 's', description, NULL);
+                cr_assert_str_eq(description, "fixture HMAC_224 #1");
+        }
         cr_assert_str_neq(external, "");
         fails(bus_call("RotateKeyOnDemand", &e, NULL, "s", external), &e, "UnsupportedOperationException",
               "origin is EXTERNAL");
