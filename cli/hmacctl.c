@@ -312,7 +312,26 @@ typedef struct Verb {
         VerbParam params[8];
         const char *notes;      /* more for --help, or NULL */
         const char *result_key; /* the paginated ones: what the pages are made of ("Keys") */
+        /* Checks and converts what the parameters hold before the service is even connected to, as
+         * botocore validates a request before it is sent; returns 0 or the exit code. Or NULL. */
+        int (*prepare)(Context *c);
 } Verb;
+
+/* verify-mac-batch's MACs, decoded, and as the library takes them. */
+typedef struct MacList {
+        Buffer *macs;
+        struct iovec *iov;
+        size_t n;
+} MacList;
+
+static void mac_list_done(MacList *l) {
+        for (size_t i = 0; i < l->n; i++)
+                buffer_done(&l->macs[i]);
+        free(l->macs);
+        free(l->iov);
+        *l = (MacList) {};
+}
+
 
 struct Context {
         const Verb *verb;
@@ -346,6 +365,11 @@ struct Context {
         size_t n_list[_PARAM_MAX];
         Tag *tags;
         size_t n_tags;
+
+        /* The batch subcommands' messages (pointing into blob[PARAM_MESSAGES]) and MACs. */
+        struct iovec *messages;
+        size_t n_messages;
+        MacList macs;
 };
 
 static void context_done(Context *c) {
@@ -361,6 +385,8 @@ static void context_done(Context *c) {
                 free(c->tags[i].value);
         }
         free(c->tags);
+        free(c->messages);
+        mac_list_done(&c->macs);
         free(c->query);
         free(c->cli_input);
         free(c->bus_address);
@@ -1426,7 +1452,7 @@ static int verb_import_key(Context *c) {
  * Returns 0, or the exit code after saying what is wrong. More than the service takes in one call is
  * refused here: it bounds what we hold in memory. Everything else (no message at all, empty or too
  * long ones) is the service's to refuse. */
-static int batch_messages(Context *c, struct iovec **ret, size_t *ret_n) {
+static int prepare_batch_messages(Context *c) {
         const Buffer *input = &c->blob[PARAM_MESSAGES];
         MessageFormat format = MESSAGE_FORMAT_LINES;
         size_t offset = 0;
@@ -1435,7 +1461,7 @@ static int batch_messages(Context *c, struct iovec **ret, size_t *ret_n) {
         if (c->string[PARAM_MESSAGE_FORMAT])
                 format = message_format_from_string(c->string[PARAM_MESSAGE_FORMAT]);
 
-        r = split_messages(input->data, input->size, format, KMS_BATCH_MAX, ret, ret_n, &offset);
+        r = split_messages(input->data, input->size, format, KMS_BATCH_MAX, &c->messages, &c->n_messages, &offset);
         if (r == -EBADMSG) {
                 param_error(&params[PARAM_MESSAGES],
                             "the length-prefixed record at byte %zu runs past the end of the input", offset);
@@ -1486,14 +1512,10 @@ static int print_batch(Context *c, const char *key_arn, const char *member, Json
 static int verb_generate_mac_batch(Context *c) {
         _cleanup_(json_value_freep) JsonValue *macs = NULL;
         _cleanup_(hmacd_error_clear) HmacdError e = {};
-        _cleanup_free_ struct iovec *messages = NULL;
         _cleanup_free_ uint8_t *raw = NULL;
-        size_t n = 0, mac_size = 0;
+        struct iovec *messages = c->messages;
+        size_t n = c->n_messages, mac_size = 0;
         int r;
-
-        r = batch_messages(c, &messages, &n);
-        if (r != 0)
-                return r;
 
         raw = malloc(MAX(n, (size_t) 1) * HMACD_MAC_SIZE_MAX);
         if (!raw)
@@ -1521,27 +1543,19 @@ static int verb_generate_mac_batch(Context *c) {
         return print_batch(c, NULL, "Macs", TAKE_PTR(macs));
 }
 
-typedef struct MacList {
-        Buffer *macs;
-        struct iovec *iov;
-        size_t n;
-} MacList;
-
-static void mac_list_done(MacList *l) {
-        for (size_t i = 0; i < l->n; i++)
-                buffer_done(&l->macs[i]);
-        free(l->macs);
-        free(l->iov);
-        *l = (MacList) {};
-}
-
-/* --macs: one base64 MAC per line, as generate-mac-batch --output text prints them. Returns 0, or the
- * exit code after saying what is wrong. */
-static int batch_macs(Context *c, size_t n_messages, MacList *ret) {
+/* verify-mac-batch: the messages, and --macs, one base64 MAC per line as generate-mac-batch --output
+ * text prints them, one for each message. Returns 0, or the exit code after saying what is wrong. */
+static int prepare_verify_batch(Context *c) {
         const Buffer *input = &c->blob[PARAM_MACS];
         _cleanup_free_ struct iovec *lines = NULL;
-        size_t n = 0, offset = 0;
+        MacList *ret = &c->macs;
+        size_t n = 0, offset = 0, n_messages;
         int r;
+
+        r = prepare_batch_messages(c);
+        if (r != 0)
+                return r;
+        n_messages = c->n_messages;
 
         r = split_messages(input->data, input->size, MESSAGE_FORMAT_LINES, KMS_BATCH_MAX, &lines, &n, &offset);
         if (r == -E2BIG) {
@@ -1583,27 +1597,18 @@ static int batch_macs(Context *c, size_t n_messages, MacList *ret) {
 static int verb_verify_mac_batch(Context *c) {
         _cleanup_(json_value_freep) JsonValue *results = NULL;
         _cleanup_(hmacd_error_clear) HmacdError e = {};
-        _cleanup_(mac_list_done) MacList macs = {};
-        _cleanup_free_ struct iovec *messages = NULL;
         _cleanup_free_ bool *valid = NULL;
         _cleanup_free_ char *arn = NULL;
-        size_t n = 0;
+        size_t n = c->n_messages;
         int r;
-
-        r = batch_messages(c, &messages, &n);
-        if (r != 0)
-                return r;
-        r = batch_macs(c, n, &macs);
-        if (r != 0)
-                return r;
 
         valid = calloc(MAX(n, (size_t) 1), sizeof *valid);
         if (!valid)
                 return report_error(c, c->verb->operation, -ENOMEM, NULL);
 
         r = CALL(c, "VerifyMacBatch", &e,
-                 hmacd_verify_mac_batch(c->hmacd, c->string[PARAM_KEY_ID], messages, n,
-                                        c->string[PARAM_MAC_ALGORITHM], macs.iov, valid, &arn, &e));
+                 hmacd_verify_mac_batch(c->hmacd, c->string[PARAM_KEY_ID], c->messages, n,
+                                        c->string[PARAM_MAC_ALGORITHM], c->macs.iov, valid, &arn, &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -1864,12 +1869,12 @@ static const Verb verbs[] = {
         { "generate-mac-batch", "GenerateMacBatch", verb_generate_mac_batch,
           "Compute the HMACs of many messages with a key in one call",
           { REQ(PARAM_KEY_ID), REQ(PARAM_MAC_ALGORITHM), REQ(PARAM_MESSAGES), OPT(PARAM_MESSAGE_FORMAT) },
-          generate_mac_batch_notes },
+          generate_mac_batch_notes, .prepare = prepare_batch_messages },
         { "verify-mac-batch", "VerifyMacBatch", verb_verify_mac_batch,
           "Verify the HMACs of many messages with a key in one call",
           { REQ(PARAM_KEY_ID), REQ(PARAM_MAC_ALGORITHM), REQ(PARAM_MESSAGES), REQ(PARAM_MACS),
             OPT(PARAM_MESSAGE_FORMAT) },
-          verify_mac_batch_notes },
+          verify_mac_batch_notes, .prepare = prepare_verify_batch },
         { "describe-key", "DescribeKey", verb_describe_key, "Show the metadata of a key",
           { REQ(PARAM_KEY_ID), OPT(PARAM_GRANT_TOKENS) } },
         { "list-keys", "ListKeys", verb_list_keys, "List the keys (key ID and key ARN)",
@@ -3224,6 +3229,12 @@ int main(int argc, char *argv[]) {
 
         if (c.skeleton != SKELETON_NONE)
                 return print_skeleton(&c);
+
+        if (c.verb->prepare) {
+                r = c.verb->prepare(&c);
+                if (r != 0)
+                        return r;
+        }
 
         r = bus_address(&c, &c.bus_address);
         if (r == -ENOMEDIUM) {
