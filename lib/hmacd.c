@@ -1411,6 +1411,12 @@ _public_ int hmacd_list_key_rotations(Hmacd *h, const char *key_id, uint32_t lim
                 }
                 if (!e->key_material_id || !e->key_material_state)
                         return -EBADMSG;
+                /* The initial material has no rotation type: "" rather than NULL, as documented. */
+                if (!e->rotation_type) {
+                        e->rotation_type = strdup("");
+                        if (!e->rotation_type)
+                                return -ENOMEM;
+                }
         }
         r = sd_bus_message_exit_container(reply);
         if (r < 0)
