@@ -201,6 +201,34 @@ static int append_byte_arrays(sd_bus_message *m, const struct iovec *v, size_t n
         return sd_bus_message_close_container(m);
 }
 
+/* The "s key_id, aay messages, s mac_algorithm" that GenerateMacBatch and VerifyMacBatch begin with.
+ * The message is sensitive, as for GenerateMac and VerifyMac: sd-bus wipes it, messages and MACs
+ * included, when it frees it. */
+static int new_batch_call(Hmacd *h, const char *member, const char *key_id, const struct iovec *messages,
+                          size_t n_messages, const char *mac_algorithm, sd_bus_message **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = new_method_call(h, member, &m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_sensitive(m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "s", key_id);
+        if (r < 0)
+                return r;
+        r = append_byte_arrays(m, messages, n_messages);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "s", strempty(mac_algorithm));
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
 /* The "s next_marker, b truncated" that ends every List* reply. */
 static int read_page_end(sd_bus_message *m, char **ret_next_marker, bool *ret_truncated) {
         const char *next;
@@ -691,22 +719,7 @@ _public_ int hmacd_generate_mac_batch(Hmacd *h, const char *key_id, const struct
         if (!h || !key_id || !iovec_valid(messages, n_messages) || !ret_macs || !ret_mac_size)
                 return -EINVAL;
 
-        r = new_method_call(h, "GenerateMacBatch", &m);
-        if (r < 0)
-                return r;
-
-        /* As for GenerateMac: the messages and the MACs are wiped with the bus messages. */
-        r = sd_bus_message_sensitive(m);
-        if (r < 0)
-                return r;
-
-        r = sd_bus_message_append(m, "s", key_id);
-        if (r < 0)
-                return r;
-        r = append_byte_arrays(m, messages, n_messages);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(m, "s", strempty(mac_algorithm));
+        r = new_batch_call(h, "GenerateMacBatch", key_id, messages, n_messages, mac_algorithm, &m);
         if (r < 0)
                 return r;
 
@@ -1240,22 +1253,7 @@ _public_ int hmacd_verify_mac_batch(Hmacd *h, const char *key_id, const struct i
             (n_messages > 0 && !ret_valid))
                 return -EINVAL;
 
-        r = new_method_call(h, "VerifyMacBatch", &m);
-        if (r < 0)
-                return r;
-
-        /* As for VerifyMac: the messages and the MACs are wiped with the bus message. */
-        r = sd_bus_message_sensitive(m);
-        if (r < 0)
-                return r;
-
-        r = sd_bus_message_append(m, "s", key_id);
-        if (r < 0)
-                return r;
-        r = append_byte_arrays(m, messages, n_messages);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(m, "s", strempty(mac_algorithm));
+        r = new_batch_call(h, "VerifyMacBatch", key_id, messages, n_messages, mac_algorithm, &m);
         if (r < 0)
                 return r;
         r = append_byte_arrays(m, macs, n_messages);
