@@ -5,15 +5,23 @@
  * output format, --cli-input-json checks, and a service that cannot be reached. The bus address
  * points at a socket that does not exist, so nothing here can reach a real service.
  *
+ * Suite cli_rotation_stub runs hmacctl and libhmacd against a stub of the service (below) with canned
+ * answers: what they send, and that every field of the answers is read and printed as aws prints it.
+ *
  * Suite cli_rotation runs hmacctl and libhmacd against the real daemon on a private bus: a MAC made
  * before a rotation verifies after it and after a restart, retirement, the verify window, automatic
  * rotation status, paging of list-key-rotations, verify-mac-batch, the key states, the limit of 25
  * previous materials, and polkit's io.hmacd.rotate-key. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <grp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <systemd/sd-bus.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -999,4 +1007,665 @@ Test(cli_rotation, access_denied_names_rotate_key) {
         cr_assert_eq(j_array(list, "Rotations")->n, 2);
         _cleanup_free_ char *current = current_material(key);
         cr_assert_str_eq(current, second);
+}
+
+/* ---- against a stub of the service ----
+ *
+ * A small io.hmacd.Kms1 with canned answers for the methods of section 3a, forked off the test and
+ * run as user "hmacd" (the only one the bus lets own the name): it shows what hmacctl and libhmacd
+ * send, and that they read and print exactly what the contract's answers hold, without the real
+ * daemon's side of the feature. Where the stub refuses a call, its error message says what it got. */
+
+#define STUB_ARN_PREFIX "arn:hmacd:kms:local:000000000000:key/"
+#define STUB_ERROR(e) "io.hmacd.Kms1.Error." e
+#define USEC(s) ((uint64_t) (s) * UINT64_C(1000000))
+
+static const char STUB_M[5][65] = {
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "1111111111111111111111111111111111111111111111111111111111111111",
+        "2222222222222222222222222222222222222222222222222222222222222222",
+        "3333333333333333333333333333333333333333333333333333333333333333",
+        "4444444444444444444444444444444444444444444444444444444444444444",
+};
+static const char STUB_NEW_M[] = "5555555555555555555555555555555555555555555555555555555555555555";
+static const uint64_t STUB_T0 = USEC(1796000000); /* 2026-11-30T... */
+static pid_t stub_pid;
+
+static int stub_arn(const char *key_id, char buf[static 128]) {
+        const char *id = strncmp(key_id, STUB_ARN_PREFIX, strlen(STUB_ARN_PREFIX)) == 0 ?
+                                 key_id + strlen(STUB_ARN_PREFIX) :
+                                 key_id;
+
+        snprintf(buf, 128, "%s%s", STUB_ARN_PREFIX, id);
+        return 0;
+}
+
+static int stub_metadata(sd_bus_message *reply, const char *key_id, const char *options) {
+        char arn[128];
+
+        stub_arn(key_id, arn);
+        return sd_bus_message_append(reply, "a{sv}", 11, "KeyId", "s", arn + strlen(STUB_ARN_PREFIX), "Arn", "s",
+                                     arn, "CreationDate", "t", STUB_T0, "Enabled", "b", 1, "Description", "s",
+                                     options, "KeyUsage", "s", "GENERATE_VERIFY_MAC", "KeyState", "s", "Enabled",
+                                     "KeySpec", "s", "HMAC_256", "CurrentKeyMaterialId", "s", STUB_M[4],
+                                     "MacVerifyWindowInDays", "u", strstr(options, "=8") ? 8 : 0,
+                                     "AFieldOfTomorrow", "as", 1, "ignored");
+}
+
+static int stub_describe_key(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *key_id;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &key_id);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r < 0)
+                return r;
+        r = stub_metadata(reply, key_id, "");
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* The options CreateKey got, said in the key's description: "MacVerifyWindowInDays=8" or "". */
+static int stub_create_key(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *spec, *usage, *description, *name;
+        char options[256] = "";
+        int r;
+
+        r = sd_bus_message_read(m, "sss", &spec, &usage, &description);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_skip(m, "a{ss}");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(m, "s", &name);
+                if (r < 0)
+                        return r;
+                if (streq(name, "MacVerifyWindowInDays")) {
+                        uint32_t days;
+
+                        r = sd_bus_message_read(m, "v", "u", &days);
+                        if (r < 0)
+                                return r;
+                        snprintf(options + strlen(options), sizeof options - strlen(options), "%s=%u", name, days);
+                } else {
+                        r = sd_bus_message_skip(m, "v");
+                        if (r < 0)
+                                return r;
+                        snprintf(options + strlen(options), sizeof options - strlen(options), "%s", name);
+                }
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r < 0)
+                return r;
+        r = stub_metadata(reply, "0f3d9c2e-5b1a-4c7e-9d2f-8a6b4e1c3d5f", options);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int stub_rotate(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const char *key_id;
+        char arn[128];
+        int r;
+
+        r = sd_bus_message_read(m, "s", &key_id);
+        if (r < 0)
+                return r;
+        stub_arn(key_id, arn);
+        if (strstr(key_id, "dddd"))
+                return sd_bus_error_setf(error, STUB_ERROR("DisabledException"), "%s is disabled.", arn);
+        return sd_bus_reply_method_return(m, "s", STUB_NEW_M);
+}
+
+/* Succeeds for 365 days (what the test asks for), and says what it got otherwise. */
+static int stub_enable_rotation(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const char *key_id;
+        uint32_t period;
+        int r;
+
+        r = sd_bus_message_read(m, "su", &key_id, &period);
+        if (r < 0)
+                return r;
+        if (period != 365)
+                return sd_bus_error_setf(error, STUB_ERROR("ValidationException"), "got %s %u", key_id, period);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int stub_disable_rotation(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const char *key_id;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &key_id);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+/* On for keys whose ID starts with 1, every 90 days, next on T0 + 90 days; off for the others. */
+static int stub_rotation_status(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const char *key_id;
+        bool on;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &key_id);
+        if (r < 0)
+                return r;
+        on = strstr(key_id, "1234abcd") != NULL;
+        return sd_bus_reply_method_return(m, "butt", on, on ? 90 : 0, on ? STUB_T0 + USEC(90 * 86400) : 0,
+                                          (uint64_t) 0);
+}
+
+/* Five materials, the last current; markers are "m<index>". */
+static int stub_list_rotations(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        static const char *const types[] = { "", "AUTOMATIC", "ON_DEMAND", "AUTOMATIC", "ON_DEMAND" };
+        const char *key_id, *marker;
+        unsigned start = 0, end;
+        uint32_t limit;
+        int r;
+
+        r = sd_bus_message_read(m, "sus", &key_id, &limit, &marker);
+        if (r < 0)
+                return r;
+        if (*marker && (sscanf(marker, "m%u", &start) != 1 || start == 0 || start >= 5))
+                return sd_bus_error_setf(error, STUB_ERROR("InvalidMarkerException"),
+                                         "Invalid marker '%s'", marker);
+        end = MIN(start + (limit ?: 100), 5u);
+
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "a{sv}");
+        if (r < 0)
+                return r;
+        for (unsigned i = start; i < end; i++) {
+                bool current = i == 4;
+
+                r = sd_bus_message_append(reply, "a{sv}", current || i == 2 ? 5 : 6, "KeyMaterialId", "s", STUB_M[i],
+                                          "KeyMaterialState", "s", current ? "CURRENT" : "NON_CURRENT",
+                                          "RotationDate", "t", i == 0 ? (uint64_t) 0 : STUB_T0 + USEC(i * 86400),
+                                          "RotationType", "s", types[i], "VerifyUntil", "t",
+                                          current ? (uint64_t) 0 : STUB_T0 + USEC((i + 1) * 86400 + 3600),
+                                          /* A field this client does not know yet, in all but two. */
+                                          "Tomorrow", "u", 42);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        if (end < 5) {
+                char next[16];
+
+                snprintf(next, sizeof next, "m%u", end);
+                r = sd_bus_message_append(reply, "sb", next, 1);
+        } else
+                r = sd_bus_message_append(reply, "sb", "", 0);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int stub_update_window(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const char *key_id;
+        uint32_t days;
+        int r;
+
+        r = sd_bus_message_read(m, "su", &key_id, &days);
+        if (r < 0)
+                return r;
+        if (days != 8)
+                return sd_bus_error_setf(error, STUB_ERROR("ValidationException"), "got %s %u", key_id, days);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int stub_retire(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const char *key_id, *material;
+        int r;
+
+        r = sd_bus_message_read(m, "ss", &key_id, &material);
+        if (r < 0)
+                return r;
+        if (!streq(material, STUB_M[0]))
+                return sd_bus_error_setf(error, STUB_ERROR("NotFoundException"),
+                                         "Key material '%s' does not exist", material);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+/* A MAC is valid when it is the message itself. */
+static int stub_verify_batch(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const void *messages[8], *macs[8];
+        size_t message_sizes[8], mac_sizes[8], n = 0, k = 0;
+        const char *key_id, *algorithm;
+        char arn[128];
+        int r;
+
+        r = sd_bus_message_read(m, "s", &key_id);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(m, 'a', "ay");
+        if (r < 0)
+                return r;
+        while (n < 8 && (r = sd_bus_message_read_array(m, 'y', &messages[n], &message_sizes[n])) > 0)
+                n++;
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(m, "s", &algorithm);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(m, 'a', "ay");
+        if (r < 0)
+                return r;
+        while (k < 8 && (r = sd_bus_message_read_array(m, 'y', &macs[k], &mac_sizes[k])) > 0)
+                k++;
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        if (n != k || n == 0)
+                return sd_bus_error_setf(error, STUB_ERROR("ValidationException"), "%zu messages, %zu MACs", n, k);
+
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "b");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                r = sd_bus_message_append(reply, "b", message_sizes[i] == mac_sizes[i] &&
+                                                              memcmp(messages[i], macs[i], mac_sizes[i]) == 0);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        stub_arn(key_id, arn);
+        r = sd_bus_message_append(reply, "s", arn);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static const sd_bus_vtable stub_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD("CreateKey", "sssa{ss}a{sv}", "a{sv}", stub_create_key, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("DescribeKey", "s", "a{sv}", stub_describe_key, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("RotateKeyOnDemand", "s", "s", stub_rotate, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("EnableKeyRotation", "su", "", stub_enable_rotation, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("DisableKeyRotation", "s", "", stub_disable_rotation, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("GetKeyRotationStatus", "s", "butt", stub_rotation_status, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("ListKeyRotations", "sus", "aa{sv}sb", stub_list_rotations, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("UpdateMacVerifyWindow", "su", "", stub_update_window, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("RetireKeyMaterial", "ss", "", stub_retire, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("VerifyMacBatch", "saaysaay", "abs", stub_verify_batch, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+static _Noreturn void stub_run(void) {
+        sd_bus *bus = NULL;
+        uid_t uid;
+        gid_t gid;
+
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (harness_lookup_user(HARNESS_DAEMON_USER, &uid, &gid) < 0 || setgroups(0, NULL) < 0 ||
+            setgid(gid) < 0 || setuid(uid) < 0)
+                _exit(2);
+        if (sd_bus_open_system(&bus) < 0 ||
+            sd_bus_add_object_vtable(bus, NULL, HARNESS_OBJECT_PATH, HARNESS_INTERFACE, stub_vtable, NULL) < 0 ||
+            sd_bus_request_name(bus, HARNESS_BUS_NAME, 0) < 0)
+                _exit(3);
+        for (;;) {
+                int r = sd_bus_process(bus, NULL);
+
+                if (r < 0)
+                        _exit(4);
+                if (r == 0 && sd_bus_wait(bus, UINT64_MAX) < 0)
+                        _exit(5);
+        }
+}
+
+static void stub_setup(void) {
+        int r;
+
+        harness_require_environment();
+        harness_check(harness_bus_start(), "start the private bus");
+        stub_pid = fork();
+        harness_check(stub_pid < 0 ? -errno : 0, "fork the stub");
+        if (stub_pid == 0)
+                stub_run();
+        r = harness_wait_for_name(HARNESS_BUS_NAME, stub_pid, HARNESS_START_TIMEOUT_USEC, NULL);
+        if (r < 0)
+                stub_pid = 0;
+        harness_check(r, "start the stub of io.hmacd.Kms1");
+}
+
+static void stub_teardown(void) {
+        if (stub_pid > 0) {
+                (void) kill(stub_pid, SIGTERM);
+                (void) waitpid(stub_pid, NULL, 0);
+                stub_pid = 0;
+        }
+        harness_teardown();
+}
+
+TestSuite(cli_rotation_stub, .init = stub_setup, .fini = stub_teardown, .timeout = 120);
+
+static const char STUB_KEY[] = "1234abcd-12ab-44cd-96ef-1234567890ab";
+static const char STUB_ARN[] = STUB_ARN_PREFIX "1234abcd-12ab-44cd-96ef-1234567890ab";
+
+static char *iso(uint64_t usec) {
+        char *s;
+        time_t t = (time_t) (usec / 1000000);
+        struct tm tm;
+
+        cr_assert(gmtime_r(&t, &tm));
+        s = malloc(64);
+        cr_assert(s);
+        strftime(s, 64, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
+        return s;
+}
+
+Test(cli_rotation_stub, list_key_rotations_as_aws_prints_them) {
+        _cleanup_(harness_result_done) HarnessResult res = {}, text = {}, page = {}, bad = {};
+        _cleanup_(j_freep) J *j = NULL, *p = NULL;
+        const J *r;
+        char **ids = NULL;
+        size_t n, pages;
+
+        /* With the key ARN: the entries carry the key ID, as AWS's do. */
+        CTL(&res, "list-key-rotations", "--key-id", STUB_ARN);
+        j = run_json(&res, "list-key-rotations");
+        j_assert_keys(j, "Rotations", NULL);
+        r = j_array(j, "Rotations");
+        cr_assert_eq(r->n, 5);
+        for (size_t i = 0; i < 5; i++) {
+                _cleanup_free_ char *rotated = iso(STUB_T0 + USEC(i * 86400)),
+                                    *until = iso(STUB_T0 + USEC((i + 1) * 86400 + 3600));
+                const J *e = r->items[i];
+
+                cr_assert_str_eq(j_str(e, "KeyId"), STUB_KEY);
+                cr_assert_str_eq(j_str(e, "KeyMaterialId"), STUB_M[i]);
+                cr_assert_str_eq(j_str(e, "KeyMaterialState"), i == 4 ? "CURRENT" : "NON_CURRENT");
+                if (i == 0) /* the initial material: no rotation */
+                        j_assert_keys(e, "KeyId", "KeyMaterialId", "KeyMaterialState", "VerifyUntil", NULL);
+                else if (i == 4) /* the current one: no end */
+                        j_assert_keys(e, "KeyId", "KeyMaterialId", "KeyMaterialState", "RotationDate",
+                                      "RotationType", NULL);
+                else
+                        j_assert_keys(e, "KeyId", "KeyMaterialId", "KeyMaterialState", "RotationDate",
+                                      "RotationType", "VerifyUntil", NULL);
+                if (i > 0) {
+                        cr_assert_str_eq(j_str(e, "RotationDate"), rotated);
+                        cr_assert_str_eq(j_str(e, "RotationType"), i % 2 ? "AUTOMATIC" : "ON_DEMAND");
+                }
+                if (i < 4)
+                        cr_assert_str_eq(j_str(e, "VerifyUntil"), until);
+        }
+
+        CTL(&text, "list-key-rotations", "--key-id", STUB_KEY, "--output", "text", "--query",
+            "Rotations[?KeyMaterialState=='NON_CURRENT'].KeyMaterialId");
+        expect_ok(&text, "--output text --query");
+        {
+                _cleanup_free_ char *want = NULL;
+
+                cr_assert(asprintf(&want, "%s\t%s\t%s\t%s\n", STUB_M[0], STUB_M[1], STUB_M[2], STUB_M[3]) >= 0);
+                cr_assert_str_eq(text.out, want);
+        }
+
+        /* Paging as list-keys: every material once, in order, whatever the page sizes. */
+        n = page_through("list-key-rotations", "Rotations", "KeyMaterialId", "2", NULL, STUB_KEY, &ids, &pages);
+        cr_assert_eq(n, 5);
+        cr_assert_eq(pages, 3);
+        for (size_t i = 0; i < n; i++)
+                cr_assert_str_eq(ids[i], STUB_M[i]);
+        free_names(ids, n);
+        n = page_through("list-key-rotations", "Rotations", "KeyMaterialId", "3", "2", STUB_KEY, &ids, &pages);
+        cr_assert_eq(n, 5);
+        cr_assert_eq(pages, 2);
+        for (size_t i = 0; i < n; i++)
+                cr_assert_str_eq(ids[i], STUB_M[i]);
+        free_names(ids, n);
+
+        /* --limit: the service's page as it is. */
+        CTL(&page, "list-key-rotations", "--key-id", STUB_KEY, "--limit", "2");
+        p = run_json(&page, "list-key-rotations --limit 2");
+        j_assert_keys(p, "Rotations", "NextMarker", "Truncated", NULL);
+        cr_assert_eq(j_array(p, "Rotations")->n, 2);
+        cr_assert_str_eq(j_str(p, "NextMarker"), "m2");
+        cr_assert(j_get(p, "Truncated")->b);
+
+        CTL(&bad, "list-key-rotations", "--key-id", STUB_KEY, "--marker", "m9");
+        expect_service_error(&bad, "InvalidMarkerException", "ListKeyRotations", "Invalid marker 'm9'");
+}
+
+Test(cli_rotation_stub, rotation_status_rotate_and_the_quiet_ones) {
+        _cleanup_(harness_result_done) HarnessResult on = {}, off = {}, rotate = {}, disabled = {}, enable = {},
+                                                     enable_default = {}, enable_input = {}, disable = {},
+                                                     window = {}, window_bad = {}, retire = {}, retire_bad = {},
+                                                     table = {};
+        _cleanup_(j_freep) J *s = NULL, *o = NULL, *k = NULL;
+        _cleanup_free_ char *next = iso(STUB_T0 + USEC(90 * 86400)), *other_input = NULL;
+        static const char other[] = "0f3d9c2e-5b1a-4c7e-9d2f-8a6b4e1c3d5f";
+
+        CTL(&on, "get-key-rotation-status", "--key-id", STUB_KEY);
+        s = run_json(&on, "get-key-rotation-status");
+        j_assert_keys(s, "KeyRotationEnabled", "KeyId", "RotationPeriodInDays", "NextRotationDate", NULL);
+        cr_assert(j_need(s, "KeyRotationEnabled", J_BOOLEAN)->b);
+        cr_assert_str_eq(j_str(s, "KeyId"), STUB_ARN);
+        cr_assert_str_eq(j_need(s, "RotationPeriodInDays", J_NUMBER)->s, "90");
+        cr_assert_str_eq(j_str(s, "NextRotationDate"), next);
+
+        CTL(&off, "get-key-rotation-status", "--key-id", other);
+        o = run_json(&off, "get-key-rotation-status, off");
+        j_assert_keys(o, "KeyRotationEnabled", "KeyId", NULL);
+        cr_assert_not(j_get(o, "KeyRotationEnabled")->b);
+
+        CTL(&table, "get-key-rotation-status", "--key-id", STUB_KEY, "--output", "table");
+        expect_ok(&table, "--output table");
+        cr_assert(strstr(table.out, "GetKeyRotationStatus") && strstr(table.out, "|  RotationPeriodInDays|  90 "),
+                  "%s", table.out);
+
+        CTL(&rotate, "rotate-key-on-demand", "--key-id", STUB_KEY);
+        k = run_json(&rotate, "rotate-key-on-demand");
+        j_assert_keys(k, "KeyId", "KeyMaterialId", NULL);
+        cr_assert_str_eq(j_str(k, "KeyId"), STUB_ARN);
+        cr_assert_str_eq(j_str(k, "KeyMaterialId"), STUB_NEW_M);
+        CTL(&disabled, "rotate-key-on-demand", "--key-id", "dddddddd-12ab-44cd-96ef-1234567890ab");
+        expect_service_error(&disabled, "DisabledException", "RotateKeyOnDemand",
+                             STUB_ARN_PREFIX "dddddddd-12ab-44cd-96ef-1234567890ab is disabled.");
+
+        /* What enable-key-rotation sends: 0 (the service's default) without the option. */
+        CTL(&enable_default, "enable-key-rotation", "--key-id", STUB_KEY);
+        expect_service_error(&enable_default, "ValidationException", "EnableKeyRotation", "got " "1234abcd-12ab-44cd-96ef-1234567890ab 0");
+        CTL(&enable, "enable-key-rotation", "--key-id", STUB_KEY, "--rotation-period-in-days", "365");
+        expect_quiet(&enable, "enable-key-rotation --rotation-period-in-days 365");
+        cr_assert(asprintf(&other_input, "{\"KeyId\": \"%s\", \"RotationPeriodInDays\": 2560}", other) >= 0);
+        CTL(&enable_input, "enable-key-rotation", "--cli-input-json", other_input);
+        expect_service_error(&enable_input, "ValidationException", "EnableKeyRotation",
+                             "got 0f3d9c2e-5b1a-4c7e-9d2f-8a6b4e1c3d5f 2560");
+        CTL(&disable, "disable-key-rotation", "--key-id", STUB_KEY);
+        expect_quiet(&disable, "disable-key-rotation");
+
+        CTL(&window, "update-mac-verify-window", "--key-id", STUB_KEY, "--days", "8");
+        expect_quiet(&window, "update-mac-verify-window --days 8");
+        CTL(&window_bad, "update-mac-verify-window", "--key-id", STUB_KEY, "--days", "0");
+        expect_service_error(&window_bad, "ValidationException", "UpdateMacVerifyWindow",
+                             "got 1234abcd-12ab-44cd-96ef-1234567890ab 0");
+
+        CTL(&retire, "retire-key-material", "--key-id", STUB_KEY, "--key-material-id", STUB_M[0]);
+        expect_quiet(&retire, "retire-key-material");
+        CTL(&retire_bad, "retire-key-material", "--key-id", STUB_KEY, "--key-material-id", STUB_M[1]);
+        expect_service_error(&retire_bad, "NotFoundException", "RetireKeyMaterial", STUB_M[1]);
+}
+
+Test(cli_rotation_stub, metadata_fields_and_the_create_key_option) {
+        _cleanup_(harness_result_done) HarnessResult describe = {}, with = {}, without = {}, zero = {};
+        _cleanup_(j_freep) J *d = NULL, *w = NULL, *wo = NULL, *z = NULL;
+        const J *md;
+
+        CTL(&describe, "describe-key", "--key-id", STUB_KEY);
+        d = run_json(&describe, "describe-key");
+        md = j_need(d, "KeyMetadata", J_OBJECT);
+        cr_assert_str_eq(j_str(md, "CurrentKeyMaterialId"), STUB_M[4]);
+        cr_assert_str_eq(j_need(md, "MacVerifyWindowInDays", J_NUMBER)->s, "0");
+        cr_assert_str_eq(md->keys[md->n - 1], "MacVerifyWindowInDays");
+        cr_assert_str_eq(md->keys[md->n - 2], "CurrentKeyMaterialId");
+
+        CTL(&with, "create-key", "--key-spec", "HMAC_256", "--mac-verify-window-in-days", "8");
+        w = run_json(&with, "create-key --mac-verify-window-in-days 8");
+        cr_assert_str_eq(j_str(j_need(w, "KeyMetadata", J_OBJECT), "Description"), "MacVerifyWindowInDays=8");
+        cr_assert_str_eq(j_need(j_need(w, "KeyMetadata", J_OBJECT), "MacVerifyWindowInDays", J_NUMBER)->s, "8");
+
+        /* Without it, or with 0 (the default), the option is not sent. */
+        CTL(&without, "create-key", "--key-spec", "HMAC_256");
+        wo = run_json(&without, "create-key");
+        cr_assert_str_eq(j_str(j_need(wo, "KeyMetadata", J_OBJECT), "Description"), "");
+        CTL(&zero, "create-key", "--key-spec", "HMAC_256", "--mac-verify-window-in-days", "0", "--origin",
+            "EXTERNAL");
+        z = run_json(&zero, "create-key --mac-verify-window-in-days 0");
+        cr_assert_str_eq(j_str(j_need(z, "KeyMetadata", J_OBJECT), "Description"), "Origin");
+}
+
+Test(cli_rotation_stub, verify_mac_batch_output) {
+        _cleanup_free_ char *messages = tmp_path("messages"), *macs = tmp_path("macs"), *messages_arg = NULL,
+                            *macs_arg = NULL;
+        _cleanup_(harness_result_done) HarnessResult json = {}, text = {}, yaml = {}, prefixed = {};
+        _cleanup_(j_freep) J *j = NULL;
+        const J *valid;
+        /* "one", "two", "three" as length-prefixed records. */
+        static const char records[] = "\0\0\0\3one\0\0\0\3two\0\0\0\5three";
+
+        write_file(messages, "one\ntwo\nthree\n", 14);
+        write_file(macs, "b25l\r\nAAAA\ndGhyZWU=\n", 20); /* one, a wrong one, three; CR LF is fine */
+        cr_assert(asprintf(&messages_arg, "fileb://%s", messages) >= 0);
+        cr_assert(asprintf(&macs_arg, "fileb://%s", macs) >= 0);
+
+        CTL(&json, "verify-mac-batch", "--key-id", "alias/tokens", "--mac-algorithm", "HMAC_SHA_256",
+            "--messages", messages_arg, "--macs", macs_arg);
+        j = run_json(&json, "verify-mac-batch");
+        j_assert_keys(j, "KeyId", "MacAlgorithm", "MacsValid", NULL);
+        cr_assert_str_eq(j_str(j, "KeyId"), STUB_ARN_PREFIX "alias/tokens"); /* the service's answer, as is */
+        cr_assert_str_eq(j_str(j, "MacAlgorithm"), "HMAC_SHA_256");
+        valid = j_array(j, "MacsValid");
+        cr_assert_eq(valid->n, 3);
+        cr_assert(valid->items[0]->b && !valid->items[1]->b && valid->items[2]->b);
+
+        CTL(&text, "verify-mac-batch", "--key-id", STUB_KEY, "--mac-algorithm", "HMAC_SHA_256", "--messages",
+            messages_arg, "--macs", macs_arg, "--output", "text");
+        expect_ok(&text, "verify-mac-batch --output text");
+        cr_assert_str_eq(text.out, "True\nFalse\nTrue\n");
+
+        CTL(&yaml, "verify-mac-batch", "--key-id", STUB_KEY, "--mac-algorithm", "HMAC_SHA_256", "--messages",
+            messages_arg, "--macs", macs_arg, "--output", "yaml", "--query", "MacsValid");
+        expect_ok(&yaml, "verify-mac-batch --output yaml");
+        cr_assert_str_eq(yaml.out, "- true\n- false\n- true\n");
+
+        write_file(messages, records, sizeof records - 1);
+        CTL(&prefixed, "verify-mac-batch", "--key-id", STUB_KEY, "--mac-algorithm", "HMAC_SHA_256", "--messages",
+            messages_arg, "--format", "length-prefixed", "--macs", macs_arg, "--output", "text");
+        expect_ok(&prefixed, "verify-mac-batch --format length-prefixed");
+        cr_assert_str_eq(prefixed.out, "True\nFalse\nTrue\n");
+}
+
+/* libhmacd's calls: what they send and what they hand back. */
+Test(cli_rotation_stub, libhmacd_reads_the_answers) {
+        HmacdKeyRotationList *l = NULL, *rest = NULL;
+        HmacdKeyMetadata *m = NULL;
+        HmacdError e = {};
+        Hmacd *h = NULL;
+        _cleanup_free_ char *material = NULL, *arn = NULL;
+        struct iovec messages[2] = { { (void *) "x", 1 }, { (void *) "yy", 2 } },
+                     macs[2] = { { (void *) "x", 1 }, { (void *) "zz", 2 } };
+        bool valid[2] = { false, true };
+        bool enabled = false;
+        uint32_t period = 0;
+        uint64_t next = 0, on_demand = 1;
+
+        cr_assert(hmacd_open(HMACD_BUS_SYSTEM, &h) >= 0);
+
+        cr_assert(hmacd_list_key_rotations(h, STUB_KEY, 3, NULL, &l, NULL) >= 0);
+        cr_assert_eq(l->n_rotations, 3);
+        cr_assert(l->truncated);
+        cr_assert_str_eq(l->next_marker, "m3");
+        cr_assert_str_eq(l->rotations[0].key_material_id, STUB_M[0]);
+        cr_assert_str_eq(l->rotations[0].rotation_type, "");
+        cr_assert_eq(l->rotations[0].rotation_date, 0);
+        cr_assert_eq(l->rotations[0].verify_until, STUB_T0 + USEC(86400 + 3600));
+        cr_assert_str_eq(l->rotations[2].rotation_type, "ON_DEMAND"); /* the one without the unknown field */
+        cr_assert(hmacd_list_key_rotations(h, STUB_KEY, 0, l->next_marker, &rest, NULL) >= 0);
+        cr_assert_eq(rest->n_rotations, 2);
+        cr_assert_not(rest->truncated);
+        cr_assert_null(rest->next_marker);
+        cr_assert_str_eq(rest->rotations[1].key_material_state, "CURRENT");
+        cr_assert_eq(rest->rotations[1].verify_until, 0);
+        hmacd_key_rotation_list_free(l);
+        hmacd_key_rotation_list_free(rest);
+
+        l = NULL;
+        cr_assert(hmacd_list_key_rotations(h, STUB_KEY, 0, "bogus", &l, &e) < 0);
+        cr_assert_null(l);
+        cr_assert_str_eq(e.name, "InvalidMarkerException");
+        cr_assert(e.service);
+        hmacd_error_clear(&e);
+
+        cr_assert(hmacd_rotate_key_on_demand(h, STUB_KEY, &material, NULL) >= 0);
+        cr_assert_str_eq(material, STUB_NEW_M);
+        cr_assert(hmacd_rotate_key_on_demand(h, STUB_KEY, NULL, NULL) >= 0);
+
+        cr_assert(hmacd_get_key_rotation_status(h, STUB_KEY, &enabled, &period, &next, &on_demand, NULL) >= 0);
+        cr_assert(enabled);
+        cr_assert_eq(period, 90);
+        cr_assert_eq(next, STUB_T0 + USEC(90 * 86400));
+        cr_assert_eq(on_demand, 0);
+        cr_assert(hmacd_get_key_rotation_status(h, STUB_KEY, NULL, NULL, NULL, NULL, NULL) >= 0);
+
+        cr_assert(hmacd_enable_key_rotation(h, STUB_KEY, 365, NULL) >= 0);
+        cr_assert(hmacd_enable_key_rotation(h, STUB_KEY, 7, &e) < 0);
+        cr_assert_str_eq(e.message, "got 1234abcd-12ab-44cd-96ef-1234567890ab 7");
+        hmacd_error_clear(&e);
+        cr_assert(hmacd_disable_key_rotation(h, STUB_KEY, NULL) >= 0);
+        cr_assert(hmacd_update_mac_verify_window(h, STUB_KEY, 8, NULL) >= 0);
+        cr_assert(hmacd_retire_key_material(h, STUB_KEY, STUB_M[0], NULL) >= 0);
+        cr_assert(hmacd_retire_key_material(h, STUB_KEY, STUB_M[2], &e) < 0);
+        cr_assert_str_eq(e.name, "NotFoundException");
+        hmacd_error_clear(&e);
+
+        cr_assert(hmacd_verify_mac_batch(h, STUB_KEY, messages, 2, "HMAC_SHA_256", macs, valid, &arn, NULL) >= 0);
+        cr_assert(valid[0] && !valid[1]);
+        cr_assert_str_eq(arn, STUB_ARN);
+        cr_assert_eq(hmacd_verify_mac_batch(h, STUB_KEY, messages, 2, "HMAC_SHA_256", NULL, valid, NULL, NULL),
+                     -EINVAL);
+
+        cr_assert(hmacd_create_key_with_verify_window(h, "HMAC_256", "GENERATE_VERIFY_MAC", NULL, NULL, 0, NULL, 8,
+                                                      &m, NULL) >= 0);
+        cr_assert_str_eq(m->description, "MacVerifyWindowInDays=8");
+        cr_assert_eq(m->mac_verify_window_in_days, 8);
+        cr_assert_str_eq(m->current_key_material_id, STUB_M[4]);
+        hmacd_key_metadata_free(m);
+        cr_assert(hmacd_create_key(h, "HMAC_256", "GENERATE_VERIFY_MAC", NULL, NULL, 0, NULL, &m, NULL) >= 0);
+        cr_assert_str_eq(m->description, "");
+        hmacd_key_metadata_free(m);
+
+        hmacd_close(h);
 }
