@@ -264,17 +264,18 @@ static const Param params[_PARAM_MAX] = {
         [PARAM_GRANT_TOKENS] = { "grant-tokens", "GrantTokens", PARAM_STRING_LIST, 1, "TOKEN ...",
                                  "Accepted and ignored, for scripts written for AWS: hmacd has no grants, "
                                  "polkit decides" },
-        [PARAM_MAC_VERIFY_WINDOW_IN_DAYS] = { "mac-verify-window-in-days", "MacVerifyWindowInDays", PARAM_UINT32,
-                                              0, "DAYS",
-                                              "How long a key material keeps verifying MACs after a rotation "
-                                              "made it previous, 0 to 3650 days; 0 (the default): until "
-                                              "retire-key-material" },
+        [PARAM_MAC_VERIFY_WINDOW_IN_DAYS] = { "mac-verify-window-in-days", "MacVerifyWindowInDays",
+                                              PARAM_UINT32, 0, "DAYS",
+                                              "How long a key material keeps verifying MACs after a "
+                                              "rotation made it previous, 0 to 3650 days; 0 (the default): "
+                                              "until retire-key-material" },
         [PARAM_ROTATION_PERIOD_IN_DAYS] = { "rotation-period-in-days", "RotationPeriodInDays", PARAM_UINT32,
                                             KMS_ROTATION_PERIOD_MIN, "DAYS",
-                                            "Days between automatic rotations, 90 to 2560; without it, 365" },
+                                            "Days between automatic rotations, 90 to 2560; without it, "
+                                            "365" },
         [PARAM_ROTATION_LIMIT] = { "limit", "Limit", PARAM_UINT32, 1, "N",
-                                   "Return at most N key materials (1..1000), and a NextToken when there are "
-                                   "more; without it, all are listed" },
+                                   "Return at most N key materials (1..1000), and a NextToken when there "
+                                   "are more; without it, all are listed" },
         [PARAM_DAYS] = { "days", "Days", PARAM_UINT32, 0, "DAYS",
                          "The key's MacVerifyWindowInDays, 0 to 3650: how long each previous material keeps "
                          "verifying after it stopped being current; 0: until retire-key-material" },
@@ -331,7 +332,6 @@ static void mac_list_done(MacList *l) {
         free(l->iov);
         *l = (MacList) {};
 }
-
 
 struct Context {
         const Verb *verb;
@@ -776,10 +776,10 @@ static int verb_create_key(Context *c) {
 
         /* Without --mac-verify-window-in-days, 0: the service's default, until retired. */
         r = CALL(c, "CreateKey", &e,
-                 hmacd_create_key_with_verify_window(c->hmacd, c->string[PARAM_KEY_SPEC],
-                                                     c->string[PARAM_KEY_USAGE], c->string[PARAM_DESCRIPTION],
-                                                     tags, c->n_tags, c->string[PARAM_ORIGIN],
-                                                     c->number[PARAM_MAC_VERIFY_WINDOW_IN_DAYS], &m, &e));
+                 hmacd_create_key_with_verify_window(
+                         c->hmacd, c->string[PARAM_KEY_SPEC], c->string[PARAM_KEY_USAGE],
+                         c->string[PARAM_DESCRIPTION], tags, c->n_tags, c->string[PARAM_ORIGIN],
+                         c->number[PARAM_MAC_VERIFY_WINDOW_IN_DAYS], &m, &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -1461,15 +1461,17 @@ static int prepare_batch_messages(Context *c) {
         if (c->string[PARAM_MESSAGE_FORMAT])
                 format = message_format_from_string(c->string[PARAM_MESSAGE_FORMAT]);
 
-        r = split_messages(input->data, input->size, format, KMS_BATCH_MAX, &c->messages, &c->n_messages, &offset);
+        r = split_messages(input->data, input->size, format, KMS_BATCH_MAX, &c->messages, &c->n_messages,
+                           &offset);
         if (r == -EBADMSG) {
                 param_error(&params[PARAM_MESSAGES],
                             "the length-prefixed record at byte %zu runs past the end of the input", offset);
                 return EXIT_USAGE;
         }
         if (r == -E2BIG) {
-                param_error(&params[PARAM_MESSAGES], "more than %u messages; %s takes at most %u in one call",
-                            KMS_BATCH_MAX, c->verb->operation, KMS_BATCH_MAX);
+                param_error(&params[PARAM_MESSAGES],
+                            "more than %u messages; %s takes at most %u in one call", KMS_BATCH_MAX,
+                            c->verb->operation, KMS_BATCH_MAX);
                 return EXIT_USAGE;
         }
         if (r < 0)
@@ -1557,7 +1559,8 @@ static int prepare_verify_batch(Context *c) {
                 return r;
         n_messages = c->n_messages;
 
-        r = split_messages(input->data, input->size, MESSAGE_FORMAT_LINES, KMS_BATCH_MAX, &lines, &n, &offset);
+        r = split_messages(input->data, input->size, MESSAGE_FORMAT_LINES, KMS_BATCH_MAX, &lines, &n,
+                           &offset);
         if (r == -E2BIG) {
                 param_error(&params[PARAM_MACS], "more than %u MACs; %s takes at most %u in one call",
                             KMS_BATCH_MAX, c->verb->operation, KMS_BATCH_MAX);
@@ -1743,8 +1746,8 @@ static int verb_update_mac_verify_window(Context *c) {
         int r;
 
         r = CALL(c, "UpdateMacVerifyWindow", &e,
-                 hmacd_update_mac_verify_window(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], c->number[PARAM_DAYS],
-                                                &e));
+                 hmacd_update_mac_verify_window(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
+                                                c->number[PARAM_DAYS], &e));
         return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
@@ -1763,11 +1766,11 @@ static int verb_retire_key_material(Context *c) {
 #define HID(p) { p, false, true }
 #define PAGING OPT(PARAM_STARTING_TOKEN), OPT(PARAM_PAGE_SIZE), OPT(PARAM_MAX_ITEMS)
 
-#define PAGING_NOTES                                                                                      \
-        "Paging as the aws CLI v2 does it: every page is fetched (--page-size items a call) and printed\n"   \
-        "as one list; --max-items N prints N at most, and a \"NextToken\" (NEXTTOKEN in text output)\n"    \
-        "when there are more, to pass to --starting-token. --no-paginate (or the request's own --limit\n"   \
-        "and --marker) makes one call and prints its answer as the service gives it, with NextMarker\n"     \
+#define PAGING_NOTES                                                                                  \
+        "Paging as the aws CLI v2 does it: every page is fetched (--page-size items a call) and printed\n" \
+        "as one list; --max-items N prints N at most, and a \"NextToken\" (NEXTTOKEN in text output)\n"  \
+        "when there are more, to pass to --starting-token. --no-paginate (or the request's own --limit\n" \
+        "and --marker) makes one call and prints its answer as the service gives it, with NextMarker\n"   \
         "and Truncated."
 
 static const char paging_notes[] = PAGING_NOTES;
@@ -1825,9 +1828,9 @@ static const char verify_mac_batch_notes[] =
         "for message i, as generate-mac-batch --output text prints them. A MAC made with any key material\n"
         "that still verifies (the current one, or a previous one within its window) is valid. Unlike\n"
         "verify-mac, a MAC that does not verify is no error: the exit status is 0 and MacsValid[i] says\n"
-        "false (--query 'length(MacsValid[?!@])' counts them). Prints {\"KeyId\": ..., \"MacAlgorithm\": ...,\n"
-        "\"MacsValid\": [...]}; with --output text just True or False, one per line, in the order of the\n"
-        "messages.";
+        "false (--query 'length(MacsValid[?!@])' counts them). Prints {\"KeyId\": ...,\n"
+        "\"MacAlgorithm\": ..., \"MacsValid\": [...]}; with --output text just True or False, one per\n"
+        "line, in the order of the messages.";
 
 static const char rotate_key_on_demand_notes[] =
         "Beyond AWS for HMAC keys: the key gets a new current key material, which generate-mac uses from\n"
@@ -2852,8 +2855,9 @@ static const char *skeleton_output(const Verb *v) {
                 "\"1970-01-01T00:00:00+00:00\", \"ValidTo\": \"1970-01-01T00:00:00+00:00\", \"Origin\": "
                 "\"Origin\", \"ExpirationModel\": \"ExpirationModel\", \"KeyManager\": \"KeyManager\", "
                 "\"CustomerMasterKeySpec\": \"CustomerMasterKeySpec\", \"KeySpec\": \"KeySpec\", "
-                "\"MultiRegion\": true, \"MacAlgorithms\": [\"MacAlgorithmSpec\"], \"CurrentKeyMaterialId\": "
-                "\"CurrentKeyMaterialId\", \"Owner\": \"Owner\", \"OwnerUid\": 0, \"MacVerifyWindowInDays\": 0}}";
+                "\"MultiRegion\": true, \"MacAlgorithms\": [\"MacAlgorithmSpec\"], "
+                "\"CurrentKeyMaterialId\": \"CurrentKeyMaterialId\", \"Owner\": \"Owner\", \"OwnerUid\": 0, "
+                "\"MacVerifyWindowInDays\": 0}}";
         static const struct {
                 const char *verb;
                 const char *json;
@@ -2875,8 +2879,9 @@ static const char *skeleton_output(const Verb *v) {
                   "\"1970-01-01T00:00:00+00:00\"}" },
                 { "list-key-rotations",
                   "{\"Rotations\": [{\"KeyId\": \"KeyId\", \"KeyMaterialId\": \"KeyMaterialId\", "
-                  "\"KeyMaterialState\": \"KeyMaterialState\", \"RotationDate\": \"1970-01-01T00:00:00+00:00\", "
-                  "\"RotationType\": \"RotationType\", \"VerifyUntil\": \"1970-01-01T00:00:00+00:00\"}], "
+                  "\"KeyMaterialState\": \"KeyMaterialState\", "
+                  "\"RotationDate\": \"1970-01-01T00:00:00+00:00\", \"RotationType\": \"RotationType\", "
+                  "\"VerifyUntil\": \"1970-01-01T00:00:00+00:00\"}], "
                   "\"NextMarker\": \"NextMarker\", \"Truncated\": true}" },
                 { "list-keys", "{\"Keys\": [{\"KeyId\": \"KeyId\", \"KeyArn\": \"KeyArn\"}], "
                                "\"NextMarker\": \"NextMarker\", "

@@ -565,7 +565,8 @@ _public_ int hmacd_create_key_with_verify_window(Hmacd *h, const char *key_spec,
         /* 0 is the service's default: leave the option out, so that a service without key material
          * versions still takes the call. */
         if (mac_verify_window_in_days > 0) {
-                r = sd_bus_message_append(m, "{sv}", "MacVerifyWindowInDays", "u", mac_verify_window_in_days);
+                r = sd_bus_message_append(m, "{sv}", "MacVerifyWindowInDays", "u",
+                                          mac_verify_window_in_days);
                 if (r < 0)
                         return r;
         }
@@ -1241,9 +1242,9 @@ _public_ int hmacd_delete_imported_key_material(Hmacd *h, const char *key_id, Hm
         return call_method(h, "DeleteImportedKeyMaterial", NULL, error, "s", key_id);
 }
 
-_public_ int hmacd_verify_mac_batch(Hmacd *h, const char *key_id, const struct iovec *messages, size_t n_messages,
-                                    const char *mac_algorithm, const struct iovec *macs, bool *ret_valid,
-                                    char **ret_key_arn, HmacdError *error) {
+_public_ int hmacd_verify_mac_batch(Hmacd *h, const char *key_id, const struct iovec *messages,
+                                    size_t n_messages, const char *mac_algorithm, const struct iovec *macs,
+                                    bool *ret_valid, char **ret_key_arn, HmacdError *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         const char *arn;
         size_t n = 0;
@@ -1342,7 +1343,8 @@ _public_ int hmacd_disable_key_rotation(Hmacd *h, const char *key_id, HmacdError
 }
 
 _public_ int hmacd_get_key_rotation_status(Hmacd *h, const char *key_id, bool *ret_enabled,
-                                           uint32_t *ret_rotation_period_in_days, uint64_t *ret_next_rotation_date,
+                                           uint32_t *ret_rotation_period_in_days,
+                                           uint64_t *ret_next_rotation_date,
                                            uint64_t *ret_on_demand_rotation_start_date, HmacdError *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         uint64_t next, on_demand;

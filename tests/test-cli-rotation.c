@@ -102,12 +102,13 @@ Test(cli_rotation_args, bad_command_lines_exit_252) {
                   "<messages>", "--macs", "bm90IGEgZmlsZQ==", NULL },
                 { "verify-mac-batch", "--key-id", KEY, "--mac-algorithm", "HMAC_SHA_256", "--messages",
                   "<messages>", "--macs", "<macs>", "--format", "csv", NULL },
-                { "enable-key-rotation", "--cli-input-json", "{\"KeyId\": \"x\", \"RotationPeriodInDays\": \"90\"}",
-                  NULL },
-                { "enable-key-rotation", "--cli-input-json", "{\"KeyId\": \"x\", \"RotationPeriodInDays\": 9}",
-                  NULL },
+                { "enable-key-rotation", "--cli-input-json",
+                  "{\"KeyId\": \"x\", \"RotationPeriodInDays\": \"90\"}", NULL },
+                { "enable-key-rotation", "--cli-input-json",
+                  "{\"KeyId\": \"x\", \"RotationPeriodInDays\": 9}", NULL },
                 { "update-mac-verify-window", "--cli-input-json", "{\"KeyId\": \"x\"}", NULL },
-                { "update-mac-verify-window", "--cli-input-json", "{\"KeyId\": \"x\", \"Days\": 1.5}", NULL },
+                { "update-mac-verify-window", "--cli-input-json", "{\"KeyId\": \"x\", \"Days\": 1.5}",
+                  NULL },
                 { "retire-key-material", "--cli-input-json", "{\"KeyId\": \"x\", \"Bogus\": 1}", NULL },
                 { "list-key-rotations", "--cli-input-json", "{\"Limit\": 5}", NULL },
                 { "get-key-rotation-status", "--key-id", KEY, "--query", "[", NULL },
@@ -123,9 +124,9 @@ Test(cli_rotation_args, bad_command_lines_exit_252) {
                 const char *args[16] = {};
 
                 for (size_t k = 0; cases[i][k]; k++)
-                        args[k] = streq(cases[i][k], "<messages>") ? messages_arg :
-                                  streq(cases[i][k], "<macs>")     ? macs_arg :
-                                                                     cases[i][k];
+                        args[k] = streq(cases[i][k], "<messages>") ? messages_arg
+                                  : streq(cases[i][k], "<macs>")   ? macs_arg
+                                                                   : cases[i][k];
                 run_argv(&res, args);
                 cr_assert_eq(res.exit_code, 252, "case %zu (%s %s): exit %d, stderr: %s", i, cases[i][0],
                              strempty(cases[i][1]), res.exit_code, res.err);
@@ -145,7 +146,8 @@ Test(cli_rotation_args, client_side_messages) {
                 { { "retire-key-material", "--key-id", KEY, "--key-material-id", "abc" },
                   "Invalid length for parameter KeyMaterialId, value: 3, valid min length: 64" },
                 { { "rotate-key-on-demand" }, "the following arguments are required: --key-id" },
-                { { "retire-key-material" }, "the following arguments are required: --key-id, --key-material-id" },
+                { { "retire-key-material" },
+                  "the following arguments are required: --key-id, --key-material-id" },
                 { { "update-mac-verify-window", "--key-id", KEY },
                   "the following arguments are required: --days" },
                 { { "update-mac-verify-window", "--key-id", KEY, "--days", "x" },
@@ -239,7 +241,8 @@ Test(cli_rotation_args, input_skeletons) {
                         n++;
                 cr_assert_eq(j->n, n, "%s: %zu members, want %zu", cases[i].verb, j->n, n);
                 for (size_t k = 0; k < n; k++) {
-                        cr_assert_str_eq(j->keys[k], cases[i].members[k], "%s: member %zu", cases[i].verb, k);
+                        cr_assert_str_eq(j->keys[k], cases[i].members[k], "%s: member %zu", cases[i].verb,
+                                         k);
                         if (streq(j->keys[k], "RotationPeriodInDays") || streq(j->keys[k], "Days") ||
                             streq(j->keys[k], "Limit"))
                                 cr_assert(j->items[k]->type == J_NUMBER && streq(j->items[k]->s, "0"));
@@ -302,9 +305,12 @@ Test(cli_rotation_args, output_skeletons_in_every_format) {
         CTL(&table, "list-key-rotations", "--key-id", KEY, "--generate-cli-skeleton", "output", "--output",
             "table");
         expect_ok(&table, "list-key-rotations --output table");
-        cr_assert(strstr(table.out, "|                 ListKeyRotations                  |\n"), "%s", table.out);
-        cr_assert(strstr(table.out, "||                    Rotations                    ||\n"), "%s", table.out);
-        cr_assert(strstr(table.out, "||  KeyMaterialState |  KeyMaterialState           ||\n"), "%s", table.out);
+        cr_assert(strstr(table.out, "|                 ListKeyRotations                  |\n"), "%s",
+                  table.out);
+        cr_assert(strstr(table.out, "||                    Rotations                    ||\n"), "%s",
+                  table.out);
+        cr_assert(strstr(table.out, "||  KeyMaterialState |  KeyMaterialState           ||\n"), "%s",
+                  table.out);
 
         CTL(&yaml, "rotate-key-on-demand", "--key-id", KEY, "--generate-cli-skeleton", "output", "--output",
             "yaml");
@@ -357,7 +363,8 @@ Test(cli_rotation_args, unreachable_service_exits_255) {
 
 /* --macs must have one MAC per message, and each must be base64; said before anything is called. */
 Test(cli_rotation_args, verify_mac_batch_input_checks) {
-        _cleanup_free_ char *messages = tmp_path("messages"), *macs = tmp_path("macs"), *bad = tmp_path("bad");
+        _cleanup_free_ char *messages = tmp_path("messages"), *macs = tmp_path("macs"),
+                            *bad = tmp_path("bad");
         _cleanup_free_ char *messages_arg = NULL, *macs_arg = NULL, *bad_arg = NULL;
         _cleanup_(harness_result_done) HarnessResult count = {}, base64 = {}, fine = {};
 
@@ -454,7 +461,8 @@ static char *mac(const char *key, const char *message) {
         _cleanup_free_ char *message64 = b64_text(message);
         char *m;
 
-        CTL(&res, "generate-mac", "--key-id", key, "--message", message64, "--mac-algorithm", "HMAC_SHA_256");
+        CTL(&res, "generate-mac", "--key-id", key, "--message", message64, "--mac-algorithm",
+            "HMAC_SHA_256");
         j = run_json(&res, "generate-mac");
         m = strdup(j_str(j, "Mac"));
         cr_assert(m);
@@ -521,8 +529,8 @@ Test(cli_rotation, mac_from_before_a_rotation_verifies_after_it_and_after_a_rest
         cr_assert_str_eq(j_str(r->items[0], "KeyId"), key);
         cr_assert_str_eq(j_str(r->items[0], "KeyMaterialId"), first);
         cr_assert_str_eq(j_str(r->items[0], "KeyMaterialState"), "NON_CURRENT");
-        j_assert_keys(r->items[1], "KeyId", "KeyMaterialId", "KeyMaterialState", "RotationDate", "RotationType",
-                      NULL);
+        j_assert_keys(r->items[1], "KeyId", "KeyMaterialId", "KeyMaterialState", "RotationDate",
+                      "RotationType", NULL);
         cr_assert_str_eq(j_str(r->items[1], "KeyMaterialId"), second);
         cr_assert_str_eq(j_str(r->items[1], "KeyMaterialState"), "CURRENT");
         cr_assert_str_eq(j_str(r->items[1], "RotationType"), "ON_DEMAND");
@@ -642,8 +650,9 @@ Test(cli_rotation, mac_verify_window_set_and_updated) {
                 _cleanup_(harness_result_done) HarnessResult res = {};
                 CTL(&res, "describe-key", "--key-id", arn);
                 d = run_json(&res, "describe-key");
-                cr_assert_str_eq(j_need(j_need(d, "KeyMetadata", J_OBJECT), "MacVerifyWindowInDays", J_NUMBER)->s,
-                                 "3650");
+                cr_assert_str_eq(
+                        j_need(j_need(d, "KeyMetadata", J_OBJECT), "MacVerifyWindowInDays", J_NUMBER)->s,
+                        "3650");
         }
 
         CTL(&zero, "update-mac-verify-window", "--key-id", key, "--days", "0");
@@ -713,7 +722,9 @@ Test(cli_rotation, paging_list_key_rotations) {
         static const struct {
                 const char *max_items, *page_size;
                 size_t pages;
-        } cases[] = { { "1", NULL, 7 }, { "3", NULL, 3 }, { "3", "2", 3 }, { "7", NULL, 1 }, { "5", "4", 2 } };
+        } cases[] = {
+                { "1", NULL, 7 }, { "3", NULL, 3 }, { "3", "2", 3 }, { "7", NULL, 1 }, { "5", "4", 2 }
+        };
         for (size_t c = 0; c < ELEMENTSOF(cases); c++) {
                 n = page_through("list-key-rotations", "Rotations", "KeyMaterialId", cases[c].max_items,
                                  cases[c].page_size, key, &ids, &pages);
@@ -732,7 +743,8 @@ Test(cli_rotation, paging_list_key_rotations) {
         j_assert_keys(p1, "Rotations", "NextMarker", "Truncated", NULL);
         cr_assert_eq(j_array(p1, "Rotations")->n, 4);
         cr_assert(j_get(p1, "Truncated")->b);
-        CTL(&second, "list-key-rotations", "--key-id", key, "--limit", "4", "--marker", j_str(p1, "NextMarker"));
+        CTL(&second, "list-key-rotations", "--key-id", key, "--limit", "4", "--marker",
+            j_str(p1, "NextMarker"));
         p2 = run_json(&second, "list-key-rotations --marker");
         j_assert_keys(p2, "Rotations", "Truncated", NULL);
         cr_assert_eq(j_array(p2, "Rotations")->n, 3);
@@ -759,20 +771,23 @@ Test(cli_rotation, libhmacd_calls) {
         Hmacd *h = NULL;
         uint8_t tag[HMACD_MAC_SIZE_MAX], tags[3 * HMACD_MAC_SIZE_MAX];
         size_t tag_size = 0, tags_size = 0;
-        struct iovec messages[3] = { { (void *) "a", 1 }, { (void *) "bb", 2 }, { (void *) "ccc", 3 } }, macs[3];
+        struct iovec messages[3] = { { (void *) "a", 1 }, { (void *) "bb", 2 }, { (void *) "ccc", 3 } },
+                     macs[3];
         bool valid[3] = {};
         uint64_t next = 0, on_demand = 0;
         uint32_t period = 0;
         bool enabled = true;
 
         cr_assert(hmacd_open(HMACD_BUS_SYSTEM, &h) >= 0);
-        cr_assert(hmacd_create_key_with_verify_window(h, "HMAC_256", "GENERATE_VERIFY_MAC", NULL, NULL, 0, NULL, 30,
-                                                      &m, NULL) >= 0);
+        cr_assert(hmacd_create_key_with_verify_window(h, "HMAC_256", "GENERATE_VERIFY_MAC", NULL, NULL, 0,
+                                                      NULL, 30, &m, NULL) >= 0);
         cr_assert_eq(m->mac_verify_window_in_days, 30);
         cr_assert(is_material_id(m->current_key_material_id));
 
-        cr_assert(hmacd_generate_mac(h, m->key_id, "old", 3, "HMAC_SHA_256", tag, &tag_size, NULL, NULL) >= 0);
-        cr_assert(hmacd_generate_mac_batch(h, m->key_id, messages, 3, "HMAC_SHA_256", tags, &tags_size, NULL) >= 0);
+        cr_assert(hmacd_generate_mac(h, m->key_id, "old", 3, "HMAC_SHA_256", tag, &tag_size, NULL,
+                                     NULL) >= 0);
+        cr_assert(hmacd_generate_mac_batch(h, m->key_id, messages, 3, "HMAC_SHA_256", tags, &tags_size,
+                                           NULL) >= 0);
 
         cr_assert(hmacd_rotate_key_on_demand(h, m->arn, &material, NULL) >= 0);
         cr_assert(is_material_id(material));
@@ -785,14 +800,16 @@ Test(cli_rotation, libhmacd_calls) {
 
         /* A batch of the MACs made before the rotation, one spoiled: reported, not thrown. */
         for (size_t i = 0; i < 3; i++)
-                macs[i] = (struct iovec) { tags + i * HMACD_MAC_SIZE_MAX, tags_size };
+                macs[i] = (struct iovec){ tags + i * HMACD_MAC_SIZE_MAX, tags_size };
         tags[HMACD_MAC_SIZE_MAX] ^= 1;
-        cr_assert(hmacd_verify_mac_batch(h, m->key_id, messages, 3, "HMAC_SHA_256", macs, valid, &arn, &e) >= 0,
+        cr_assert(hmacd_verify_mac_batch(h, m->key_id, messages, 3, "HMAC_SHA_256", macs, valid, &arn,
+                                         &e) >= 0,
                   "%s: %s", strna(e.name), strna(e.message));
         cr_assert(valid[0] && !valid[1] && valid[2]);
         cr_assert_str_eq(arn, m->arn);
 
-        cr_assert(hmacd_get_key_rotation_status(h, m->key_id, &enabled, &period, &next, &on_demand, NULL) >= 0);
+        cr_assert(hmacd_get_key_rotation_status(h, m->key_id, &enabled, &period, &next, &on_demand,
+                                                NULL) >= 0);
         cr_assert_not(enabled);
         cr_assert_eq(next, 0);
         cr_assert(hmacd_enable_key_rotation(h, m->key_id, 100, NULL) >= 0);
@@ -813,12 +830,14 @@ Test(cli_rotation, libhmacd_calls) {
         cr_assert_str_eq(l->rotations[0].key_material_state, "NON_CURRENT");
         cr_assert_str_eq(l->rotations[0].rotation_type, "");
         cr_assert_eq(l->rotations[0].rotation_date, 0);
-        cr_assert_gt(l->rotations[0].verify_until, (uint64_t) now() * 1000000 + UINT64_C(29) * 86400 * 1000000);
+        cr_assert_gt(l->rotations[0].verify_until,
+                     (uint64_t) now() * 1000000 + UINT64_C(29) * 86400 * 1000000);
         hmacd_key_rotation_list_free(l);
 
         cr_assert(hmacd_update_mac_verify_window(h, m->key_id, 0, NULL) >= 0);
         cr_assert(hmacd_retire_key_material(h, m->key_id, m->current_key_material_id, NULL) >= 0);
-        cr_assert_eq(hmacd_verify_mac(h, m->key_id, "old", 3, "HMAC_SHA_256", tag, tag_size, NULL, &e), -EBADMSG);
+        cr_assert_eq(hmacd_verify_mac(h, m->key_id, "old", 3, "HMAC_SHA_256", tag, tag_size, NULL, &e),
+                     -EBADMSG);
         cr_assert_str_eq(e.name, "KMSInvalidMacException");
         hmacd_error_clear(&e);
 
@@ -831,8 +850,8 @@ Test(cli_rotation, libhmacd_calls) {
 Test(cli_rotation, verify_mac_batch_round_trip) {
         char arn[256];
         _cleanup_free_ char *key = create_key(NULL, arn), *messages = tmp_path("messages"),
-                            *macs = tmp_path("macs"), *messages_arg = NULL, *macs_arg = NULL, *spoiled = NULL,
-                            *rotated = NULL;
+                            *macs = tmp_path("macs"), *messages_arg = NULL, *macs_arg = NULL,
+                            *spoiled = NULL, *rotated = NULL;
         _cleanup_(harness_result_done) HarnessResult gen = {}, ok = {}, text = {}, bad = {}, after = {},
                                                      wrong = {};
         _cleanup_(j_freep) J *j = NULL, *a = NULL;
@@ -979,11 +998,12 @@ Test(cli_rotation, access_denied_names_rotate_key) {
         const char *const cases[][9] = {
                 { "RotateKeyOnDemand", "io.hmacd.rotate-key", "rotate-key-on-demand", "--key-id", key },
                 { "EnableKeyRotation", "io.hmacd.rotate-key", "enable-key-rotation", "--key-id", key },
-                { "UpdateMacVerifyWindow", "io.hmacd.rotate-key", "update-mac-verify-window", "--key-id", key,
-                  "--days", "1" },
+                { "UpdateMacVerifyWindow", "io.hmacd.rotate-key", "update-mac-verify-window", "--key-id",
+                  key, "--days", "1" },
                 { "RetireKeyMaterial", "io.hmacd.rotate-key", "retire-key-material", "--key-id", key,
                   "--key-material-id", initial },
-                { "GetKeyRotationStatus", "io.hmacd.describe-key", "get-key-rotation-status", "--key-id", key },
+                { "GetKeyRotationStatus", "io.hmacd.describe-key", "get-key-rotation-status", "--key-id",
+                  key },
                 { "ListKeyRotations", "io.hmacd.describe-key", "list-key-rotations", "--key-id", key },
         };
 
@@ -996,8 +1016,10 @@ Test(cli_rotation, access_denied_names_rotate_key) {
                 for (size_t k = 2; k < ELEMENTSOF(cases[i]) && cases[i][k]; k++)
                         argv[n++] = (char *) cases[i][k];
                 cr_assert(harness_run(HARNESS_TEST_USER, NULL, 0, argv, &res) >= 0);
-                cr_assert(asprintf(&prefix, "An error occurred (AccessDeniedException) when calling the %s "
-                                            "operation: ", cases[i][0]) >= 0);
+                cr_assert(asprintf(&prefix,
+                                   "An error occurred (AccessDeniedException) when calling the %s "
+                                   "operation: ",
+                                   cases[i][0]) >= 0);
                 expect_fail(&res, 254, prefix, cases[i][2]);
                 cr_assert(strstr(res.err, cases[i][1]), "no polkit action %s: %s", cases[i][1], res.err);
         }
@@ -1017,8 +1039,8 @@ Test(cli_rotation, access_denied_names_rotate_key) {
  * daemon's side of the feature. Where the stub refuses a call, its error message says what it got. */
 
 #define STUB_ARN_PREFIX "arn:hmacd:kms:local:000000000000:key/"
-#define STUB_ERROR(e) "io.hmacd.Kms1.Error." e
-#define USEC(s) ((uint64_t) (s) * UINT64_C(1000000))
+#define STUB_ERROR(e)   "io.hmacd.Kms1.Error." e
+#define USEC(s)         ((uint64_t) (s) *UINT64_C(1000000))
 
 static const char STUB_M[5][65] = {
         "0000000000000000000000000000000000000000000000000000000000000000",
@@ -1032,9 +1054,9 @@ static const uint64_t STUB_T0 = USEC(1796000000); /* 2026-11-30T... */
 static pid_t stub_pid;
 
 static int stub_arn(const char *key_id, char buf[static 128]) {
-        const char *id = strncmp(key_id, STUB_ARN_PREFIX, strlen(STUB_ARN_PREFIX)) == 0 ?
-                                 key_id + strlen(STUB_ARN_PREFIX) :
-                                 key_id;
+        const char *id = strncmp(key_id, STUB_ARN_PREFIX, strlen(STUB_ARN_PREFIX)) == 0
+                                 ? key_id + strlen(STUB_ARN_PREFIX)
+                                 : key_id;
 
         snprintf(buf, 128, "%s%s", STUB_ARN_PREFIX, id);
         return 0;
@@ -1044,12 +1066,12 @@ static int stub_metadata(sd_bus_message *reply, const char *key_id, const char *
         char arn[128];
 
         stub_arn(key_id, arn);
-        return sd_bus_message_append(reply, "a{sv}", 11, "KeyId", "s", arn + strlen(STUB_ARN_PREFIX), "Arn", "s",
-                                     arn, "CreationDate", "t", STUB_T0, "Enabled", "b", 1, "Description", "s",
-                                     options, "KeyUsage", "s", "GENERATE_VERIFY_MAC", "KeyState", "s", "Enabled",
-                                     "KeySpec", "s", "HMAC_256", "CurrentKeyMaterialId", "s", STUB_M[4],
-                                     "MacVerifyWindowInDays", "u", strstr(options, "=8") ? 8 : 0,
-                                     "AFieldOfTomorrow", "as", 1, "ignored");
+        return sd_bus_message_append(reply, "a{sv}", 11, "KeyId", "s", arn + strlen(STUB_ARN_PREFIX), "Arn",
+                                     "s", arn, "CreationDate", "t", STUB_T0, "Enabled", "b", 1,
+                                     "Description", "s", options, "KeyUsage", "s", "GENERATE_VERIFY_MAC",
+                                     "KeyState", "s", "Enabled", "KeySpec", "s", "HMAC_256",
+                                     "CurrentKeyMaterialId", "s", STUB_M[4], "MacVerifyWindowInDays", "u",
+                                     strstr(options, "=8") ? 8 : 0, "AFieldOfTomorrow", "as", 1, "ignored");
 }
 
 static int stub_describe_key(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -1095,7 +1117,8 @@ static int stub_create_key(sd_bus_message *m, void *userdata, sd_bus_error *erro
                         r = sd_bus_message_read(m, "v", "u", &days);
                         if (r < 0)
                                 return r;
-                        snprintf(options + strlen(options), sizeof options - strlen(options), "%s=%u", name, days);
+                        snprintf(options + strlen(options), sizeof options - strlen(options), "%s=%u", name,
+                                 days);
                 } else {
                         r = sd_bus_message_skip(m, "v");
                         if (r < 0)
@@ -1142,7 +1165,8 @@ static int stub_enable_rotation(sd_bus_message *m, void *userdata, sd_bus_error 
         if (r < 0)
                 return r;
         if (period != 365)
-                return sd_bus_error_setf(error, STUB_ERROR("ValidationException"), "got %s %u", key_id, period);
+                return sd_bus_error_setf(error, STUB_ERROR("ValidationException"), "got %s %u", key_id,
+                                         period);
         return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -1183,8 +1207,8 @@ static int stub_list_rotations(sd_bus_message *m, void *userdata, sd_bus_error *
         if (r < 0)
                 return r;
         if (*marker && (sscanf(marker, "m%u", &start) != 1 || start == 0 || start >= 5))
-                return sd_bus_error_setf(error, STUB_ERROR("InvalidMarkerException"),
-                                         "Invalid marker '%s'", marker);
+                return sd_bus_error_setf(error, STUB_ERROR("InvalidMarkerException"), "Invalid marker '%s'",
+                                         marker);
         end = MIN(start + (limit ?: 100), 5u);
 
         r = sd_bus_message_new_method_return(m, &reply);
@@ -1196,13 +1220,13 @@ static int stub_list_rotations(sd_bus_message *m, void *userdata, sd_bus_error *
         for (unsigned i = start; i < end; i++) {
                 bool current = i == 4;
 
-                r = sd_bus_message_append(reply, "a{sv}", current || i == 2 ? 5 : 6, "KeyMaterialId", "s", STUB_M[i],
-                                          "KeyMaterialState", "s", current ? "CURRENT" : "NON_CURRENT",
-                                          "RotationDate", "t", i == 0 ? (uint64_t) 0 : STUB_T0 + USEC(i * 86400),
-                                          "RotationType", "s", types[i], "VerifyUntil", "t",
-                                          current ? (uint64_t) 0 : STUB_T0 + USEC((i + 1) * 86400 + 3600),
-                                          /* A field this client does not know yet, in all but two. */
-                                          "Tomorrow", "u", 42);
+                r = sd_bus_message_append(
+                        reply, "a{sv}", current || i == 2 ? 5 : 6, "KeyMaterialId", "s", STUB_M[i],
+                        "KeyMaterialState", "s", current ? "CURRENT" : "NON_CURRENT", "RotationDate", "t",
+                        i == 0 ? (uint64_t) 0 : STUB_T0 + USEC(i * 86400), "RotationType", "s", types[i],
+                        "VerifyUntil", "t", current ? (uint64_t) 0 : STUB_T0 + USEC((i + 1) * 86400 + 3600),
+                        /* A field this client does not know yet, in all but two. */
+                        "Tomorrow", "u", 42);
                 if (r < 0)
                         return r;
         }
@@ -1230,7 +1254,8 @@ static int stub_update_window(sd_bus_message *m, void *userdata, sd_bus_error *e
         if (r < 0)
                 return r;
         if (days != 8)
-                return sd_bus_error_setf(error, STUB_ERROR("ValidationException"), "got %s %u", key_id, days);
+                return sd_bus_error_setf(error, STUB_ERROR("ValidationException"), "got %s %u", key_id,
+                                         days);
         return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -1283,7 +1308,8 @@ static int stub_verify_batch(sd_bus_message *m, void *userdata, sd_bus_error *er
         if (r < 0)
                 return r;
         if (n != k || n == 0)
-                return sd_bus_error_setf(error, STUB_ERROR("ValidationException"), "%zu messages, %zu MACs", n, k);
+                return sd_bus_error_setf(error, STUB_ERROR("ValidationException"), "%zu messages, %zu MACs",
+                                         n, k);
 
         r = sd_bus_message_new_method_return(m, &reply);
         if (r < 0)
@@ -1292,8 +1318,9 @@ static int stub_verify_batch(sd_bus_message *m, void *userdata, sd_bus_error *er
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                r = sd_bus_message_append(reply, "b", message_sizes[i] == mac_sizes[i] &&
-                                                              memcmp(messages[i], macs[i], mac_sizes[i]) == 0);
+                r = sd_bus_message_append(reply, "b",
+                                          message_sizes[i] == mac_sizes[i] &&
+                                                  memcmp(messages[i], macs[i], mac_sizes[i]) == 0);
                 if (r < 0)
                         return r;
         }
@@ -1315,7 +1342,8 @@ static const sd_bus_vtable stub_vtable[] = {
         SD_BUS_METHOD("EnableKeyRotation", "su", "", stub_enable_rotation, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("DisableKeyRotation", "s", "", stub_disable_rotation, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("GetKeyRotationStatus", "s", "butt", stub_rotation_status, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD("ListKeyRotations", "sus", "aa{sv}sb", stub_list_rotations, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("ListKeyRotations", "sus", "aa{sv}sb", stub_list_rotations,
+                      SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("UpdateMacVerifyWindow", "su", "", stub_update_window, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("RetireKeyMaterial", "ss", "", stub_retire, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("VerifyMacBatch", "saaysaay", "abs", stub_verify_batch, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -1332,7 +1360,8 @@ static _Noreturn void stub_run(void) {
             setgid(gid) < 0 || setuid(uid) < 0)
                 _exit(2);
         if (sd_bus_open_system(&bus) < 0 ||
-            sd_bus_add_object_vtable(bus, NULL, HARNESS_OBJECT_PATH, HARNESS_INTERFACE, stub_vtable, NULL) < 0 ||
+            sd_bus_add_object_vtable(bus, NULL, HARNESS_OBJECT_PATH, HARNESS_INTERFACE, stub_vtable, NULL) <
+                    0 ||
             sd_bus_request_name(bus, HARNESS_BUS_NAME, 0) < 0)
                 _exit(3);
         for (;;) {
@@ -1429,18 +1458,21 @@ Test(cli_rotation_stub, list_key_rotations_as_aws_prints_them) {
         {
                 _cleanup_free_ char *want = NULL;
 
-                cr_assert(asprintf(&want, "%s\t%s\t%s\t%s\n", STUB_M[0], STUB_M[1], STUB_M[2], STUB_M[3]) >= 0);
+                cr_assert(asprintf(&want, "%s\t%s\t%s\t%s\n", STUB_M[0], STUB_M[1], STUB_M[2],
+                                   STUB_M[3]) >= 0);
                 cr_assert_str_eq(text.out, want);
         }
 
         /* Paging as list-keys: every material once, in order, whatever the page sizes. */
-        n = page_through("list-key-rotations", "Rotations", "KeyMaterialId", "2", NULL, STUB_KEY, &ids, &pages);
+        n = page_through("list-key-rotations", "Rotations", "KeyMaterialId", "2", NULL, STUB_KEY, &ids,
+                         &pages);
         cr_assert_eq(n, 5);
         cr_assert_eq(pages, 3);
         for (size_t i = 0; i < n; i++)
                 cr_assert_str_eq(ids[i], STUB_M[i]);
         free_names(ids, n);
-        n = page_through("list-key-rotations", "Rotations", "KeyMaterialId", "3", "2", STUB_KEY, &ids, &pages);
+        n = page_through("list-key-rotations", "Rotations", "KeyMaterialId", "3", "2", STUB_KEY, &ids,
+                         &pages);
         cr_assert_eq(n, 5);
         cr_assert_eq(pages, 2);
         for (size_t i = 0; i < n; i++)
@@ -1460,10 +1492,10 @@ Test(cli_rotation_stub, list_key_rotations_as_aws_prints_them) {
 }
 
 Test(cli_rotation_stub, rotation_status_rotate_and_the_quiet_ones) {
-        _cleanup_(harness_result_done) HarnessResult on = {}, off = {}, rotate = {}, disabled = {}, enable = {},
-                                                     enable_default = {}, enable_input = {}, disable = {},
-                                                     window = {}, window_bad = {}, retire = {}, retire_bad = {},
-                                                     table = {};
+        _cleanup_(harness_result_done) HarnessResult on = {}, off = {}, rotate = {}, disabled = {},
+                                                     enable = {}, enable_default = {}, enable_input = {},
+                                                     disable = {}, window = {}, window_bad = {}, retire = {},
+                                                     retire_bad = {}, table = {};
         _cleanup_(j_freep) J *s = NULL, *o = NULL, *k = NULL;
         _cleanup_free_ char *next = iso(STUB_T0 + USEC(90 * 86400)), *other_input = NULL;
         static const char other[] = "0f3d9c2e-5b1a-4c7e-9d2f-8a6b4e1c3d5f";
@@ -1483,7 +1515,8 @@ Test(cli_rotation_stub, rotation_status_rotate_and_the_quiet_ones) {
 
         CTL(&table, "get-key-rotation-status", "--key-id", STUB_KEY, "--output", "table");
         expect_ok(&table, "--output table");
-        cr_assert(strstr(table.out, "GetKeyRotationStatus") && strstr(table.out, "|  RotationPeriodInDays|  90 "),
+        cr_assert(strstr(table.out, "GetKeyRotationStatus") &&
+                          strstr(table.out, "|  RotationPeriodInDays|  90 "),
                   "%s", table.out);
 
         CTL(&rotate, "rotate-key-on-demand", "--key-id", STUB_KEY);
@@ -1497,7 +1530,9 @@ Test(cli_rotation_stub, rotation_status_rotate_and_the_quiet_ones) {
 
         /* What enable-key-rotation sends: 0 (the service's default) without the option. */
         CTL(&enable_default, "enable-key-rotation", "--key-id", STUB_KEY);
-        expect_service_error(&enable_default, "ValidationException", "EnableKeyRotation", "got " "1234abcd-12ab-44cd-96ef-1234567890ab 0");
+        expect_service_error(&enable_default, "ValidationException", "EnableKeyRotation",
+                             "got "
+                             "1234abcd-12ab-44cd-96ef-1234567890ab 0");
         CTL(&enable, "enable-key-rotation", "--key-id", STUB_KEY, "--rotation-period-in-days", "365");
         expect_quiet(&enable, "enable-key-rotation --rotation-period-in-days 365");
         cr_assert(asprintf(&other_input, "{\"KeyId\": \"%s\", \"RotationPeriodInDays\": 2560}", other) >= 0);
@@ -1534,8 +1569,10 @@ Test(cli_rotation_stub, metadata_fields_and_the_create_key_option) {
 
         CTL(&with, "create-key", "--key-spec", "HMAC_256", "--mac-verify-window-in-days", "8");
         w = run_json(&with, "create-key --mac-verify-window-in-days 8");
-        cr_assert_str_eq(j_str(j_need(w, "KeyMetadata", J_OBJECT), "Description"), "MacVerifyWindowInDays=8");
-        cr_assert_str_eq(j_need(j_need(w, "KeyMetadata", J_OBJECT), "MacVerifyWindowInDays", J_NUMBER)->s, "8");
+        cr_assert_str_eq(j_str(j_need(w, "KeyMetadata", J_OBJECT), "Description"),
+                         "MacVerifyWindowInDays=8");
+        cr_assert_str_eq(j_need(j_need(w, "KeyMetadata", J_OBJECT), "MacVerifyWindowInDays", J_NUMBER)->s,
+                         "8");
 
         /* Without it, or with 0 (the default), the option is not sent. */
         CTL(&without, "create-key", "--key-spec", "HMAC_256");
@@ -1565,7 +1602,8 @@ Test(cli_rotation_stub, verify_mac_batch_output) {
             "--messages", messages_arg, "--macs", macs_arg);
         j = run_json(&json, "verify-mac-batch");
         j_assert_keys(j, "KeyId", "MacAlgorithm", "MacsValid", NULL);
-        cr_assert_str_eq(j_str(j, "KeyId"), STUB_ARN_PREFIX "alias/tokens"); /* the service's answer, as is */
+        cr_assert_str_eq(j_str(j, "KeyId"),
+                         STUB_ARN_PREFIX "alias/tokens"); /* the service's answer, as is */
         cr_assert_str_eq(j_str(j, "MacAlgorithm"), "HMAC_SHA_256");
         valid = j_array(j, "MacsValid");
         cr_assert_eq(valid->n, 3);
@@ -1582,8 +1620,9 @@ Test(cli_rotation_stub, verify_mac_batch_output) {
         cr_assert_str_eq(yaml.out, "- true\n- false\n- true\n");
 
         write_file(messages, records, sizeof records - 1);
-        CTL(&prefixed, "verify-mac-batch", "--key-id", STUB_KEY, "--mac-algorithm", "HMAC_SHA_256", "--messages",
-            messages_arg, "--format", "length-prefixed", "--macs", macs_arg, "--output", "text");
+        CTL(&prefixed, "verify-mac-batch", "--key-id", STUB_KEY, "--mac-algorithm", "HMAC_SHA_256",
+            "--messages", messages_arg, "--format", "length-prefixed", "--macs", macs_arg, "--output",
+            "text");
         expect_ok(&prefixed, "verify-mac-batch --format length-prefixed");
         cr_assert_str_eq(prefixed.out, "True\nFalse\nTrue\n");
 }
@@ -1633,7 +1672,8 @@ Test(cli_rotation_stub, libhmacd_reads_the_answers) {
         cr_assert_str_eq(material, STUB_NEW_M);
         cr_assert(hmacd_rotate_key_on_demand(h, STUB_KEY, NULL, NULL) >= 0);
 
-        cr_assert(hmacd_get_key_rotation_status(h, STUB_KEY, &enabled, &period, &next, &on_demand, NULL) >= 0);
+        cr_assert(hmacd_get_key_rotation_status(h, STUB_KEY, &enabled, &period, &next, &on_demand,
+                                                NULL) >= 0);
         cr_assert(enabled);
         cr_assert_eq(period, 90);
         cr_assert_eq(next, STUB_T0 + USEC(90 * 86400));
@@ -1651,19 +1691,22 @@ Test(cli_rotation_stub, libhmacd_reads_the_answers) {
         cr_assert_str_eq(e.name, "NotFoundException");
         hmacd_error_clear(&e);
 
-        cr_assert(hmacd_verify_mac_batch(h, STUB_KEY, messages, 2, "HMAC_SHA_256", macs, valid, &arn, NULL) >= 0);
+        cr_assert(hmacd_verify_mac_batch(h, STUB_KEY, messages, 2, "HMAC_SHA_256", macs, valid, &arn,
+                                         NULL) >= 0);
         cr_assert(valid[0] && !valid[1]);
         cr_assert_str_eq(arn, STUB_ARN);
-        cr_assert_eq(hmacd_verify_mac_batch(h, STUB_KEY, messages, 2, "HMAC_SHA_256", NULL, valid, NULL, NULL),
-                     -EINVAL);
+        cr_assert_eq(
+                hmacd_verify_mac_batch(h, STUB_KEY, messages, 2, "HMAC_SHA_256", NULL, valid, NULL, NULL),
+                -EINVAL);
 
-        cr_assert(hmacd_create_key_with_verify_window(h, "HMAC_256", "GENERATE_VERIFY_MAC", NULL, NULL, 0, NULL, 8,
-                                                      &m, NULL) >= 0);
+        cr_assert(hmacd_create_key_with_verify_window(h, "HMAC_256", "GENERATE_VERIFY_MAC", NULL, NULL, 0,
+                                                      NULL, 8, &m, NULL) >= 0);
         cr_assert_str_eq(m->description, "MacVerifyWindowInDays=8");
         cr_assert_eq(m->mac_verify_window_in_days, 8);
         cr_assert_str_eq(m->current_key_material_id, STUB_M[4]);
         hmacd_key_metadata_free(m);
-        cr_assert(hmacd_create_key(h, "HMAC_256", "GENERATE_VERIFY_MAC", NULL, NULL, 0, NULL, &m, NULL) >= 0);
+        cr_assert(hmacd_create_key(h, "HMAC_256", "GENERATE_VERIFY_MAC", NULL, NULL, 0, NULL, &m,
+                                   NULL) >= 0);
         cr_assert_str_eq(m->description, "");
         hmacd_key_metadata_free(m);
 
