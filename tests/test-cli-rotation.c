@@ -1463,6 +1463,17 @@ Test(cli_rotation_stub, list_key_rotations_as_aws_prints_them) {
                 cr_assert_str_eq(text.out, want);
         }
 
+        /* The initial material has no RotationType: None, as aws prints a missing member. */
+        {
+                _cleanup_(harness_result_done) HarnessResult pairs = {};
+
+                CTL(&pairs, "list-key-rotations", "--key-id", STUB_KEY, "--query",
+                    "Rotations[].[KeyMaterialState, RotationType]", "--output", "text");
+                expect_ok(&pairs, "--query pairs --output text");
+                cr_assert_str_eq(pairs.out, "NON_CURRENT\tNone\nNON_CURRENT\tAUTOMATIC\nNON_CURRENT\tON_DEMAND\n"
+                                            "NON_CURRENT\tAUTOMATIC\nCURRENT\tON_DEMAND\n");
+        }
+
         /* Paging as list-keys: every material once, in order, whatever the page sizes. */
         n = page_through("list-key-rotations", "Rotations", "KeyMaterialId", "2", NULL, STUB_KEY, &ids,
                          &pages);
