@@ -1470,8 +1470,9 @@ Test(cli_rotation_stub, list_key_rotations_as_aws_prints_them) {
                 CTL(&pairs, "list-key-rotations", "--key-id", STUB_KEY, "--query",
                     "Rotations[].[KeyMaterialState, RotationType]", "--output", "text");
                 expect_ok(&pairs, "--query pairs --output text");
-                cr_assert_str_eq(pairs.out, "NON_CURRENT\tNone\nNON_CURRENT\tAUTOMATIC\nNON_CURRENT\tON_DEMAND\n"
-                                            "NON_CURRENT\tAUTOMATIC\nCURRENT\tON_DEMAND\n");
+                cr_assert_str_eq(pairs.out, "NON_CURRENT\tNone\nNON_CURRENT\tAUTOMATIC\n"
+                                            "NON_CURRENT\tON_DEMAND\nNON_CURRENT\tAUTOMATIC\n"
+                                            "CURRENT\tON_DEMAND\n");
         }
 
         /* Paging as list-keys: every material once, in order, whatever the page sizes. */
