@@ -1243,21 +1243,21 @@ _public_ int hmacd_delete_imported_key_material(Hmacd *h, const char *key_id, Hm
 }
 
 _public_ int hmacd_verify_mac_batch(Hmacd *h, const char *key_id, const struct iovec *messages,
-                                    size_t n_messages, const char *mac_algorithm, const struct iovec *macs,
+                                    size_t n_pairs, const char *mac_algorithm, const struct iovec *macs,
                                     bool *ret_valid, char **ret_key_arn, HmacdError *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         const char *arn;
         size_t n = 0;
         int r, valid;
 
-        if (!h || !key_id || !iovec_valid(messages, n_messages) || !iovec_valid(macs, n_messages) ||
-            (n_messages > 0 && !ret_valid))
+        if (!h || !key_id || !iovec_valid(messages, n_pairs) || !iovec_valid(macs, n_pairs) ||
+            (n_pairs > 0 && !ret_valid))
                 return -EINVAL;
 
-        r = new_batch_call(h, "VerifyMacBatch", key_id, messages, n_messages, mac_algorithm, &m);
+        r = new_batch_call(h, "VerifyMacBatch", key_id, messages, n_pairs, mac_algorithm, &m);
         if (r < 0)
                 return r;
-        r = append_byte_arrays(m, macs, n_messages);
+        r = append_byte_arrays(m, macs, n_pairs);
         if (r < 0)
                 return r;
 
@@ -1265,19 +1265,19 @@ _public_ int hmacd_verify_mac_batch(Hmacd *h, const char *key_id, const struct i
         if (r < 0)
                 return r;
 
-        /* Exactly one answer per pair: nothing may be written beyond the caller's n_messages slots, and
+        /* Exactly one answer per pair: nothing may be written beyond the caller's n_pairs slots, and
          * a pair left without an answer must not read as anything. */
         r = sd_bus_message_enter_container(reply, 'a', "b");
         if (r < 0)
                 return r;
         while ((r = sd_bus_message_read_basic(reply, 'b', &valid)) > 0) {
-                if (n >= n_messages)
+                if (n >= n_pairs)
                         return -EBADMSG;
                 ret_valid[n++] = valid;
         }
         if (r < 0)
                 return r;
-        if (n != n_messages)
+        if (n != n_pairs)
                 return -EBADMSG;
         r = sd_bus_message_exit_container(reply);
         if (r < 0)
