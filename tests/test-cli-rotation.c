@@ -1155,19 +1155,23 @@ static int stub_rotate(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return sd_bus_reply_method_return(m, "s", STUB_NEW_M);
 }
 
-/* Succeeds for 365 days (what the test asks for), and says what it got otherwise. */
-static int stub_enable_rotation(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+/* A (s key_id, u number) call that succeeds for want, and says what it got otherwise. */
+static int stub_expect_su(sd_bus_message *m, sd_bus_error *error, uint32_t want) {
         const char *key_id;
-        uint32_t period;
+        uint32_t got;
         int r;
 
-        r = sd_bus_message_read(m, "su", &key_id, &period);
+        r = sd_bus_message_read(m, "su", &key_id, &got);
         if (r < 0)
                 return r;
-        if (period != 365)
-                return sd_bus_error_setf(error, STUB_ERROR("ValidationException"), "got %s %u", key_id,
-                                         period);
+        if (got != want)
+                return sd_bus_error_setf(error, STUB_ERROR("ValidationException"), "got %s %u", key_id, got);
         return sd_bus_reply_method_return(m, NULL);
+}
+
+/* The tests ask for 365 days. */
+static int stub_enable_rotation(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return stub_expect_su(m, error, 365);
 }
 
 static int stub_disable_rotation(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -1245,18 +1249,9 @@ static int stub_list_rotations(sd_bus_message *m, void *userdata, sd_bus_error *
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* The tests ask for 8 days. */
 static int stub_update_window(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        const char *key_id;
-        uint32_t days;
-        int r;
-
-        r = sd_bus_message_read(m, "su", &key_id, &days);
-        if (r < 0)
-                return r;
-        if (days != 8)
-                return sd_bus_error_setf(error, STUB_ERROR("ValidationException"), "got %s %u", key_id,
-                                         days);
-        return sd_bus_reply_method_return(m, NULL);
+        return stub_expect_su(m, error, 8);
 }
 
 static int stub_retire(sd_bus_message *m, void *userdata, sd_bus_error *error) {
