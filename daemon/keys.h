@@ -60,7 +60,6 @@ typedef struct KeyEntry {
         bool rotation_enabled;
         uint32_t rotation_period;       /* days, while rotation_enabled */
         uint64_t next_rotation_date;    /* usec, while rotation_enabled */
-        uint64_t on_demand_rotation_date; /* usec, the start of the last on-demand rotation, or 0 */
         uint32_t mac_verify_window;     /* days a previous material keeps verifying; 0: until retired */
         unsigned n_aliases;
         KeyTag *tags;                   /* sorted by key */

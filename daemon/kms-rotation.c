@@ -97,7 +97,7 @@ static int rotate(KmsService *s, KeyEntry *e, RotationType type, KmsFailure *f, 
         KeyVersion *old = key_entry_current(e), *v = NULL;
         uint8_t sealed[STORE_SEALED_MAX];
         size_t sealed_size = 0;
-        uint64_t now, next, on_demand;
+        uint64_t now, next;
         int r;
 
         if (!old)
@@ -109,14 +109,13 @@ static int rotate(KmsService *s, KeyEntry *e, RotationType type, KmsFailure *f, 
         /* Strictly after the last rotation, whatever the clock did: ListKeyRotations pages by it. */
         now = MAX(now_usec(), old->rotation_date + 1);
         next = type == ROTATION_AUTOMATIC ? now + days_usec(s, e->rotation_period) : e->next_rotation_date;
-        on_demand = type == ROTATION_ON_DEMAND ? now : e->on_demand_rotation_date;
 
         r = kms_new_version(s, e, type, now, &v, sealed, &sealed_size);
         if (r < 0)
                 return r;
         r = kms_fault(s, KMS_FAULT_BEFORE_COMMIT);
         if (r >= 0)
-                r = store_rotate(s->store, e->key_id, v, sealed, sealed_size, next, on_demand);
+                r = store_rotate(s->store, e->key_id, v, sealed, sealed_size, next);
         secure_wipe(sealed, sizeof sealed);
         if (r < 0) {
                 free(v);
@@ -127,7 +126,6 @@ static int rotate(KmsService *s, KeyEntry *e, RotationType type, KmsFailure *f, 
         r = key_entry_add_version(e, v);
         assert(r >= 0); /* room was reserved */
         e->next_rotation_date = next;
-        e->on_demand_rotation_date = on_demand;
         log_struct_id(LOG_NOTICE, HMACD_MESSAGE_KEY_ROTATED,
                       "Rotated key %s (%s): key material %s is current, %s is previous (%zu kept).", e->key_id,
                       rotation_type_to_string(type), v->id, old->id, n_previous(e));
@@ -251,7 +249,6 @@ int kms_rotation_status(KmsService *s, const KeyEntry *e, KmsRotationStatus *ret
                 .enabled = e->rotation_enabled,
                 .period = e->rotation_enabled ? e->rotation_period : 0,
                 .next_rotation_date = e->rotation_enabled ? e->next_rotation_date : 0,
-                .on_demand_rotation_date = e->on_demand_rotation_date,
         };
         return 0;
 }

@@ -324,14 +324,16 @@ int kms_service_load(KmsService *s, const KmsServiceConfig *config) {
 
 /* ---- the deletion timer ---- */
 
+#define PURGE_RETRY_USEC (1000000ULL)
+
 static int on_deletion_timer(sd_event_source *source, uint64_t usec, void *userdata) {
         return kms_service_purge(userdata);
 }
 
 /* (Re-)arms the timer for the earliest deletion date, ValidTo, automatic rotation or end of a verify
- * window. Called after every change of them; a failure here is logged and leaves the committed change
- * in place (the next start purges). */
-int kms_arm_timer(KmsService *s) {
+ * window, not before not_before. Called after every change of them; a failure here is logged and
+ * leaves the committed change in place (the next start purges). */
+static int arm_timer(KmsService *s, uint64_t not_before) {
         uint64_t next = UINT64_MAX;
         int r;
 
@@ -348,6 +350,8 @@ int kms_arm_timer(KmsService *s) {
         }
         if (!s->event)
                 return 0;
+        if (not_before > 0 && next <= now_usec())
+                next = not_before; /* something overdue is left */
         if (next == UINT64_MAX)
                 return s->deletion_timer ? sd_event_source_set_enabled(s->deletion_timer, SD_EVENT_OFF) : 0;
         if (!s->deletion_timer) {
@@ -362,6 +366,10 @@ int kms_arm_timer(KmsService *s) {
         if (r < 0)
                 return log_error_errno(r, "Failed to arm the deletion timer: %m");
         return 0;
+}
+
+int kms_arm_timer(KmsService *s) {
+        return arm_timer(s, 0);
 }
 
 int kms_destroy_key(KmsService *s, KeyEntry *e) {
@@ -401,7 +409,9 @@ int kms_service_purge(KmsService *s) {
                 kms_rotation_purge(s, e, now);
         }
         import_table_expire(s->imports, now);
-        return kms_arm_timer(s);
+        /* What is still due could not be done (the store refused it, or a rotation waits for a
+         * material to be retired): tried again in a second, not at once in a loop. */
+        return arm_timer(s, now + PURGE_RETRY_USEC);
 }
 
 /* ---- resolving references ---- */

@@ -127,6 +127,8 @@ typedef struct KmsRotationStatus {
         bool enabled;
         uint32_t period;                /* days, 0 unless enabled */
         uint64_t next_rotation_date;    /* 0 unless enabled */
+        /* The start of an on-demand rotation still in progress, as AWS reports it: always 0 here, where
+         * a rotation is done within its call (a client that waits for it to end must not wait forever). */
         uint64_t on_demand_rotation_date;
 } KmsRotationStatus;
 int kms_rotation_status(KmsService *s, const KeyEntry *e, KmsRotationStatus *ret, KmsFailure *f);

@@ -15,7 +15,6 @@
         ", rotation_enabled INTEGER NOT NULL DEFAULT 0" \
         ", rotation_period INTEGER NOT NULL DEFAULT 0" \
         ", next_rotation_date INTEGER NOT NULL DEFAULT 0" \
-        ", on_demand_rotation_date INTEGER NOT NULL DEFAULT 0" \
         ", mac_verify_window INTEGER NOT NULL DEFAULT 0"
 
 #define MATERIALS_SCHEMA \
@@ -38,7 +37,6 @@ static const char upgrade_1_to_2[] =
         "ALTER TABLE keys ADD COLUMN rotation_enabled INTEGER NOT NULL DEFAULT 0;"
         "ALTER TABLE keys ADD COLUMN rotation_period INTEGER NOT NULL DEFAULT 0;"
         "ALTER TABLE keys ADD COLUMN next_rotation_date INTEGER NOT NULL DEFAULT 0;"
-        "ALTER TABLE keys ADD COLUMN on_demand_rotation_date INTEGER NOT NULL DEFAULT 0;"
         "ALTER TABLE keys ADD COLUMN mac_verify_window INTEGER NOT NULL DEFAULT 0;"
         MATERIALS_SCHEMA
         "INSERT INTO materials(key_id, material_id, sealed, state, rotation_type, rotation_date, stopped_date)"
@@ -304,7 +302,7 @@ int store_load_keys(Store *s, int (*cb)(KeyEntry *e, void *userdata), void *user
                     "SELECT seq, key_id, key_spec, key_state, origin, owner_uid, creation_date, deletion_date,"
                     " valid_to, EXISTS (SELECT 1 FROM materials m WHERE m.key_id = keys.key_id AND"
                     " m.state = 'CURRENT'), length(CAST(description AS BLOB)), rotation_enabled, rotation_period,"
-                    " next_rotation_date, on_demand_rotation_date, mac_verify_window FROM keys ORDER BY seq",
+                    " next_rotation_date, mac_verify_window FROM keys ORDER BY seq",
                     &st);
         if (r < 0)
                 return r;
@@ -329,8 +327,7 @@ int store_load_keys(Store *s, int (*cb)(KeyEntry *e, void *userdata), void *user
                 e->rotation_enabled = sqlite3_column_int(st, 11) != 0;
                 e->rotation_period = (uint32_t) sqlite3_column_int64(st, 12);
                 e->next_rotation_date = (uint64_t) sqlite3_column_int64(st, 13);
-                e->on_demand_rotation_date = (uint64_t) sqlite3_column_int64(st, 14);
-                e->mac_verify_window = (uint32_t) sqlite3_column_int64(st, 15);
+                e->mac_verify_window = (uint32_t) sqlite3_column_int64(st, 14);
                 if (!key_id_is_valid(id) || e->spec < 0 || e->state < 0 || e->origin < 0) {
                         free(e);
                         return -EBADMSG;
@@ -593,7 +590,7 @@ rollback:
 }
 
 int store_rotate(Store *s, const char *key_id, const KeyVersion *v, const uint8_t *sealed, size_t sealed_size,
-                 uint64_t next_rotation_date, uint64_t on_demand_rotation_date) {
+                 uint64_t next_rotation_date) {
         int r;
 
         r = exec(s, "BEGIN IMMEDIATE");
@@ -606,8 +603,8 @@ int store_rotate(Store *s, const char *key_id, const KeyVersion *v, const uint8_
         if (r >= 0)
                 r = insert_material(s, key_id, v, sealed, sealed_size);
         if (r >= 0)
-                r = run(s, "UPDATE keys SET next_rotation_date = ?, on_demand_rotation_date = ? WHERE key_id = ?", "iis",
-                        (int64_t) next_rotation_date, (int64_t) on_demand_rotation_date, key_id);
+                r = run(s, "UPDATE keys SET next_rotation_date = ? WHERE key_id = ?", "is", (int64_t) next_rotation_date,
+                        key_id);
         if (r == 0)
                 r = -ENOENT;
         if (r >= 0)

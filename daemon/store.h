@@ -74,7 +74,7 @@ int store_set_material(Store *s, const char *key_id, const KeyVersion *v, const 
  * material previous (stopped at v->rotation_date) and v, with sealed, the current one. */
 int store_load_materials(Store *s, int (*cb)(const char *key_id, KeyVersion *v, void *userdata), void *userdata);
 int store_rotate(Store *s, const char *key_id, const KeyVersion *v, const uint8_t *sealed, size_t sealed_size,
-                 uint64_t next_rotation_date, uint64_t on_demand_rotation_date);
+                 uint64_t next_rotation_date);
 int store_set_rotation(Store *s, const char *key_id, bool enabled, uint32_t period, uint64_t next_rotation_date);
 int store_set_verify_window(Store *s, const char *key_id, uint32_t days);
 /* Deletes previous materials (never the current one; secure_delete and a checkpoint: no byte of them

@@ -63,9 +63,8 @@ static char *snapshot(KmsService *s) {
                         md.description);
                 for (size_t t = 0; t < e->n_tags; t++)
                         fprintf(f, " %s=%s", e->tags[t].key, e->tags[t].value);
-                fprintf(f, " rotation %d/%u/%llu/%llu window %u current %s", e->rotation_enabled, e->rotation_period,
-                        (unsigned long long) e->next_rotation_date, (unsigned long long) e->on_demand_rotation_date,
-                        e->mac_verify_window, md.current_material_id);
+                fprintf(f, " rotation %d/%u/%llu window %u current %s", e->rotation_enabled, e->rotation_period,
+                        (unsigned long long) e->next_rotation_date, e->mac_verify_window, md.current_material_id);
                 for (size_t v = 0; v < e->n_versions; v++)
                         fprintf(f, " material %s %s %llu %llu", e->versions[v]->id,
                                 rotation_type_to_string(e->versions[v]->type),

@@ -667,11 +667,11 @@ Test(store, rotate_and_delete_materials) {
         cr_assert_eq(store_open(db_path, false, &s, NULL), 0);
         cr_assert_not_null(v);
 
-        cr_assert_eq(store_rotate(s, ID_C, v, k[2].sealed, k[2].sealed_size, 0, 1750000000000000ull), 0);
+        cr_assert_eq(store_rotate(s, ID_C, v, k[2].sealed, k[2].sealed_size, 1750000000000000ull), 0);
         /* The same ID again breaks its uniqueness: refused, nothing changed. */
-        cr_assert_lt(store_rotate(s, ID_C, v, k[2].sealed, k[2].sealed_size, 0, 0), 0);
+        cr_assert_lt(store_rotate(s, ID_C, v, k[2].sealed, k[2].sealed_size, 0), 0);
         /* A key without a current material has nothing to rotate. */
-        cr_assert_eq(store_rotate(s, ID_A, v, k[2].sealed, k[2].sealed_size, 0, 0), -ENOENT);
+        cr_assert_eq(store_rotate(s, ID_A, v, k[2].sealed, k[2].sealed_size, 0), -ENOENT);
 
         cr_assert_eq(store_load_materials(s, collect_material, &m), 0);
         cr_assert_eq(m.n, 3);   /* ID_B's, then ID_C's previous and its current */
