@@ -37,6 +37,13 @@ static const char *const allowed[] = {
         /* the event loop: epoll, timers (deletion windows), signals (SIGTERM, SIGINT) */
         "epoll_wait", "epoll_pwait", "epoll_ctl", "ppoll", "poll", "timerfd_create", "timerfd_settime",
         "timerfd_gettime", "signalfd4", "rt_sigprocmask", "rt_sigreturn", "restart_syscall",
+        /* libsystemd's sd-event waits with epoll_pwait2(fd, events, n, &timeout, NULL, 8) whenever a
+         * timer is armed (an authorization or credentials call in flight, STATUS= updates, deletion
+         * windows); epoll_wait only for a wait without end. libsystemd 252 (Debian 12) does not use it,
+         * 257 (Debian 13) does: without this entry the daemon died with SIGSYS at its first wait with a
+         * timeout. No argument filter: the signal mask it may carry is no more than epoll_pwait and
+         * rt_sigprocmask already allow. */
+        "epoll_pwait2",
         /* memory (mmap and mprotect below, without PROT_EXEC) */
         "brk", "munmap", "mremap", "madvise", "mlock", "mlock2", "munlock",
         /* the kernel keyring and the CSPRNG */

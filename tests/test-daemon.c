@@ -424,6 +424,31 @@ Test(daemon, non_root_callers_are_denied) {
         hmacd_key_metadata_free(md);
 }
 
+/* A refused call of a caller other than root is decided asynchronously (its credentials, then polkit),
+ * with a timer armed in the daemon's event loop; then a property read, by that caller and by root.
+ * The daemon serves both and is still the same process: on Debian 13 it died with SIGSYS at that
+ * first timed wait (libsystemd 257's epoll_pwait2, see daemon/seccomp.c). */
+Test(daemon, property_read_after_a_non_root_call) {
+        _cleanup_(harness_result_done) HarnessResult res = {};
+        _cleanup_(hmacd_closep) Hmacd *h = bus_open();
+        HmacdKeyMetadata *md = create(h, "HMAC_256");
+        _cleanup_free_ char *version = NULL;
+        pid_t pid = harness_daemon_pid();
+
+        cr_assert(harness_runl(HARNESS_TEST_USER, &res, HARNESS_HMACCTL, "generate-mac", "--key-id", md->key_id,
+                               "--message", "aGk=", "--mac-algorithm", "HMAC_SHA_256", NULL) >= 0);
+        cr_assert_eq(res.exit_code, 254, "%s", res.err);
+        cr_assert(strstr(res.err, "AccessDenied"), "%s", res.err);
+        harness_result_done(&res);
+        cr_assert(harness_runl(HARNESS_TEST_USER, &res, HARNESS_HMACCTL, "get-counters", NULL) >= 0);
+        cr_assert_eq(res.exit_code, 0, "%s", res.err);
+        cr_assert(strstr(res.out, "\"Counters\": {"), "%s", res.out);
+        cr_assert(hmacd_get_version(h, &version) >= 0);
+        cr_assert(harness_daemon_running());
+        cr_assert_eq(harness_daemon_pid(), pid);
+        hmacd_key_metadata_free(md);
+}
+
 /* The audit lines on standard error: a record per call, its kind and priority by outcome, what the
  * caller named when no key was found, and the caller's command. */
 static const char *audit_line(const char *log, const char *op, const char *result, char *buf, size_t size) {

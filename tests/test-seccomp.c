@@ -14,11 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <systemd/sd-event.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/if_alg.h>
 
@@ -135,6 +138,33 @@ Test(seccomp, the_daemons_calls_still_work, .init = confine) {
         cr_assert(fd >= 0);
         cr_assert(read(fd, buf, 1) == 1);
         cr_assert(close(fd) == 0);
+}
+
+static int on_time(sd_event_source *s, uint64_t usec, void *userdata) {
+        return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+/* The event loop with a timer armed, as while an authorization or credentials call is in flight, a
+ * STATUS= update is due or a deletion window ends: libsystemd 257 (Debian 13) then waits with
+ * epoll_pwait2(), 252 (Debian 12) with epoll_wait(). Before epoll_pwait2 was allowed, the daemon died
+ * with SIGSYS on Debian 13 at the first call of a caller other than root. The call itself too, with
+ * the arguments sd-event passes (no signal mask), whatever the library. */
+Test(seccomp, the_event_loop_waits_with_a_timeout) {
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        _cleanup_close_ int fd = -1;
+        struct epoll_event ev;
+        long r;
+
+        /* Created before the filter, as the daemon's are (epoll_create1 is not allowed). */
+        cr_assert_eq(sd_event_new(&e), 0);
+        cr_assert_geq(sd_event_add_time_relative(e, NULL, CLOCK_MONOTONIC, 20 * 1000, 0, on_time, NULL), 0);
+        fd = epoll_create1(EPOLL_CLOEXEC);
+        cr_assert_geq(fd, 0);
+        confine();
+
+        cr_assert_eq(sd_event_loop(e), 0);
+        r = syscall(SYS_epoll_pwait2, fd, &ev, 1, &(struct timespec) {}, NULL, 8);
+        cr_assert(r == 0 || (r < 0 && errno == ENOSYS), "epoll_pwait2: %ld %m", r);
 }
 
 /* ---- the kernel engine's filter ---- */
