@@ -47,6 +47,7 @@ static const char *const action_table[_ACTION_MAX] = {
         [ACTION_DELETE_KEY] = "io.hmacd.delete-key",
         [ACTION_IMPORT_KEY_MATERIAL] = "io.hmacd.import-key-material",
         [ACTION_MANAGE_ALIAS] = "io.hmacd.manage-alias",
+        [ACTION_ROTATE_KEY] = "io.hmacd.rotate-key",
 };
 
 const char *action_to_string(Action a) {

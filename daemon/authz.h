@@ -38,6 +38,7 @@ typedef enum Action {
         ACTION_DELETE_KEY,
         ACTION_IMPORT_KEY_MATERIAL,
         ACTION_MANAGE_ALIAS, /* who may hold which alias name: details alias_name */
+        ACTION_ROTATE_KEY,   /* rotation, verify window and retirement of key materials */
         _ACTION_MAX,
         _ACTION_INVALID = -22,
 } Action;

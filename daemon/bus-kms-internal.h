@@ -33,5 +33,22 @@ int method_list_resource_tags(sd_bus_message *message, void *userdata, sd_bus_er
 int method_get_parameters_for_import(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int method_import_key_material(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int method_delete_imported_key_material(sd_bus_message *message, void *userdata, sd_bus_error *error);
+int method_verify_mac_batch(sd_bus_message *message, void *userdata, sd_bus_error *error);
+int method_rotate_key_on_demand(sd_bus_message *message, void *userdata, sd_bus_error *error);
+int method_enable_key_rotation(sd_bus_message *message, void *userdata, sd_bus_error *error);
+int method_disable_key_rotation(sd_bus_message *message, void *userdata, sd_bus_error *error);
+int method_get_key_rotation_status(sd_bus_message *message, void *userdata, sd_bus_error *error);
+int method_list_key_rotations(sd_bus_message *message, void *userdata, sd_bus_error *error);
+int method_update_mac_verify_window(sd_bus_message *message, void *userdata, sd_bus_error *error);
+int method_retire_key_material(sd_bus_message *message, void *userdata, sd_bus_error *error);
+/* Reads a message of a MAC call (1..4096 bytes, checked). */
+int read_message(Call *c, const void **ret, size_t *ret_size);
+/* Reads an aay of 1..4096 members, each size_min..size_max bytes (field: "messages", "macs"). */
+int read_batch(Call *c, const char *field, size_t size_min, size_t size_max, struct iovec *v, size_t *ret_n);
+
+/* The start of GenerateMacBatch and VerifyMacBatch: key_id, the messages (into b->batch) and the
+ * algorithm, checked. Returns 0, or a negative errno with the error set (or a read error). */
+int read_mac_batch(BusKms *b, Call *c, const char **ret_key_id, size_t *ret_n, KeySpec *ret_alg);
+
 /* Reads the a{ss} tags of a request into tags (KMS_TAGS_PER_KEY_MAX), checked. */
 int read_tags(Call *c, KeyTag *tags, size_t *ret_n);

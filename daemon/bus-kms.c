@@ -141,7 +141,7 @@ int resolve_and_authorize(BusKms *b, Call *c, const char *key_ref, bool any_form
         return call_authorize(b, c, *ret);
 }
 
-static int read_message(Call *c, const void **ret, size_t *ret_size) {
+int read_message(Call *c, const void **ret, size_t *ret_size) {
         int r = sd_bus_message_read_array(c->message, 'y', ret, ret_size);
         if (r < 0)
                 return r;
@@ -195,12 +195,64 @@ static int method_generate_mac(sd_bus_message *message, void *userdata, sd_bus_e
         return call_reply(&c, reply);
 }
 
+/* Reads an aay of up to KMS_BATCH_MAX members into v; the count is checked once the array ends (an
+ * empty batch is refused). Returns 0, a negative errno, or what call_fail() returned. */
+int read_batch(Call *c, const char *field, size_t size_min, size_t size_max, struct iovec *v, size_t *ret_n) {
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(c->message, 'a', "ay");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const void *p;
+                size_t size;
+
+                r = sd_bus_message_read_array(c->message, 'y', &p, &size);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = kms_check_length(&c->failure, field, n + 1, 1, KMS_BATCH_MAX);
+                if (r == 0)
+                        r = kms_check_length(&c->failure, streq(field, "messages") ? "messages.member" : "macs.member",
+                                             size, size_min, size_max);
+                if (r != 0)
+                        return call_fail(c, r);
+                v[n++] = (struct iovec) { (void *) p, size };
+        }
+        r = sd_bus_message_exit_container(c->message);
+        if (r < 0)
+                return r;
+        r = kms_check_length(&c->failure, field, n, 1, KMS_BATCH_MAX);
+        if (r != 0)
+                return call_fail(c, r);
+        *ret_n = n;
+        return 0;
+}
+
+int read_mac_batch(BusKms *b, Call *c, const char **ret_key_id, size_t *ret_n, KeySpec *ret_alg) {
+        const char *alg_name;
+        int r;
+
+        r = sd_bus_message_read(c->message, "s", ret_key_id);
+        c->key_ref = r >= 0 ? *ret_key_id : NULL;
+        if (r >= 0)
+                r = read_batch(c, "messages", 1, KMS_MESSAGE_MAX, b->batch, ret_n);
+        if (r >= 0)
+                r = sd_bus_message_read(c->message, "s", &alg_name);
+        if (r < 0)
+                return r;
+        r = kms_check_mac_algorithm(&c->failure, alg_name, ret_alg);
+        return r != 0 ? call_fail(c, r) : 0;
+}
+
 /* GenerateMacBatch: one authorization and one key read for up to 4096 messages; all-or-nothing on
  * validation. The messages are checked before anything is computed. */
 static int method_generate_mac_batch(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         BusKms *b = userdata;
-        const char *key_id, *alg_name;
+        const char *key_id;
         size_t n = 0;
         KeySpec alg = _KEY_SPEC_INVALID;
         KeyEntry *e;
@@ -210,38 +262,9 @@ static int method_generate_mac_batch(sd_bus_message *message, void *userdata, sd
         r = call_begin(&c, b->authz, message, error, KMS_OP_GENERATE_MAC_BATCH, ACTION_GENERATE_MAC);
         if (r <= 0)
                 return r == 0 ? 1 : r;
-        r = sd_bus_message_read(message, "s", &key_id);
-        c.key_ref = r >= 0 ? key_id : NULL;
-        if (r >= 0)
-                r = sd_bus_message_enter_container(message, 'a', "ay");
+        r = read_mac_batch(b, &c, &key_id, &n, &alg);
         if (r < 0)
                 return r;
-        for (;;) {
-                const void *p;
-                size_t size;
-
-                r = sd_bus_message_read_array(message, 'y', &p, &size);
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        break;
-                r = kms_check_length(&c.failure, "messages", n + 1, 1, KMS_BATCH_MAX);
-                if (r == 0)
-                        r = kms_check_length(&c.failure, "messages.member", size, 1, KMS_MESSAGE_MAX);
-                if (r != 0)
-                        return call_fail(&c, r);
-                b->batch[n++] = (struct iovec) { (void *) p, size };
-        }
-        r = sd_bus_message_exit_container(message);
-        if (r >= 0)
-                r = sd_bus_message_read(message, "s", &alg_name);
-        if (r < 0)
-                return r;
-        r = kms_check_length(&c.failure, "messages", n, 1, KMS_BATCH_MAX);
-        if (r == 0)
-                r = kms_check_mac_algorithm(&c.failure, alg_name, &alg);
-        if (r != 0)
-                return call_fail(&c, r);
         r = resolve_and_authorize(b, &c, key_id, true, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
@@ -336,6 +359,9 @@ static int reply_metadata(BusKms *b, Call *c, const KeyEntry *e) {
                                           "Owner", "s", md.owner);
         if (r >= 0)
                 r = sd_bus_message_append(reply, "{sv}", "MacAlgorithms", "as", 1, key_spec_mac_algorithm(e->spec));
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "{sv}{sv}", "CurrentKeyMaterialId", "s", md.current_material_id,
+                                          "MacVerifyWindowInDays", "u", md.mac_verify_window);
         if (r >= 0 && md.deletion_date > 0)
                 r = sd_bus_message_append(reply, "{sv}", "DeletionDate", "t", md.deletion_date);
         if (r >= 0 && md.expiration_model)
@@ -368,16 +394,17 @@ static int method_describe_key(sd_bus_message *message, void *userdata, sd_bus_e
         return reply_metadata(b, &c, e);
 }
 
-/* The options of CreateKey: only Origin, a string. */
-static int read_create_options(Call *c, KeyOrigin *ret_origin) {
+/* The options of CreateKey: Origin (s) and MacVerifyWindowInDays (u). */
+static int read_create_options(Call *c, KeyOrigin *ret_origin, uint32_t *ret_window) {
         KeyOrigin origin = KEY_ORIGIN_HMACD;
+        uint32_t window = 0;
         int r;
 
         r = sd_bus_message_enter_container(c->message, 'a', "{sv}");
         if (r < 0)
                 return r;
         for (;;) {
-                const char *name, *value;
+                const char *name, *type, *value;
 
                 r = sd_bus_message_enter_container(c->message, 'e', "sv");
                 if (r < 0)
@@ -387,17 +414,28 @@ static int read_create_options(Call *c, KeyOrigin *ret_origin) {
                 r = sd_bus_message_read(c->message, "s", &name);
                 if (r < 0)
                         return r;
-                if (!streq(name, "Origin"))
+                if (streq(name, "Origin"))
+                        type = "s";
+                else if (streq(name, "MacVerifyWindowInDays"))
+                        type = "u";
+                else
                         return call_fail(c, kms_fail_value(&c->failure, KMS_COND_OPTION_UNKNOWN, name));
-                r = sd_bus_message_enter_container(c->message, 'v', "s");
+                r = sd_bus_message_enter_container(c->message, 'v', type);
                 if (r < 0) {
-                        c->failure.name = "Origin";
-                        return call_fail(c, kms_fail(&c->failure, KMS_COND_OPTION_TYPE));
+                        c->failure.name = name;
+                        return call_fail(c, kms_fail_value(&c->failure, KMS_COND_OPTION_TYPE, type));
                 }
-                r = sd_bus_message_read(c->message, "s", &value);
-                if (r < 0)
-                        return r;
-                r = kms_check_origin(&c->failure, value, &origin);
+                if (*type == 's') {
+                        r = sd_bus_message_read(c->message, "s", &value);
+                        if (r < 0)
+                                return r;
+                        r = kms_check_origin(&c->failure, value, &origin);
+                } else {
+                        r = sd_bus_message_read(c->message, "u", &window);
+                        if (r < 0)
+                                return r;
+                        r = kms_check_verify_window(&c->failure, window);
+                }
                 if (r != 0)
                         return call_fail(c, r);
                 r = sd_bus_message_exit_container(c->message);
@@ -407,6 +445,7 @@ static int read_create_options(Call *c, KeyOrigin *ret_origin) {
                         return r;
         }
         *ret_origin = origin;
+        *ret_window = window;
         return sd_bus_message_exit_container(c->message);
 }
 
@@ -441,6 +480,7 @@ static int method_create_key(sd_bus_message *message, void *userdata, sd_bus_err
         size_t n_tags = 0;
         KeyOrigin origin = _KEY_ORIGIN_INVALID;
         KeySpec spec = _KEY_SPEC_INVALID;
+        uint32_t window = 0;
         KeyEntry *e;
         _cleanup_(call_end) Call c = {};
         int r;
@@ -458,7 +498,7 @@ static int method_create_key(sd_bus_message *message, void *userdata, sd_bus_err
                 return call_fail(&c, r);
         r = read_tags(&c, tags, &n_tags);
         if (r >= 0)
-                r = read_create_options(&c, &origin);
+                r = read_create_options(&c, &origin, &window);
         if (r < 0)
                 return r;
         if (!authz_is_trusted(b->authz, &c.caller)) {
@@ -470,7 +510,7 @@ static int method_create_key(sd_bus_message *message, void *userdata, sd_bus_err
                         return r == 0 ? 1 : r;
         }
 
-        r = kms_create_key(b->service, c.caller.uid, spec, origin, description, tags, n_tags, &c.failure, &e);
+        r = kms_create_key(b->service, c.caller.uid, spec, origin, window, description, tags, n_tags, &c.failure, &e);
         if (r != 0)
                 return call_fail(&c, r);
         c.key_id = e->key_id;
@@ -696,6 +736,11 @@ static const sd_bus_vtable kms_vtable[] = {
                                 SD_BUS_RESULT("b", mac_valid, "s", key_arn),
                                 method_verify_mac,
                                 SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
+        SD_BUS_METHOD_WITH_ARGS("VerifyMacBatch",
+                                SD_BUS_ARGS("s", key_id, "aay", messages, "s", mac_algorithm, "aay", macs),
+                                SD_BUS_RESULT("ab", valid, "s", key_arn),
+                                method_verify_mac_batch,
+                                SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_ARGS("DescribeKey",
                                 SD_BUS_ARGS("s", key_id),
                                 SD_BUS_RESULT("a{sv}", key_metadata),
@@ -752,6 +797,27 @@ static const sd_bus_vtable kms_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED | SD_BUS_VTABLE_SENSITIVE),
         SD_BUS_METHOD_WITH_ARGS("DeleteImportedKeyMaterial", SD_BUS_ARGS("s", key_id), SD_BUS_NO_RESULT,
                                 method_delete_imported_key_material, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RotateKeyOnDemand", SD_BUS_ARGS("s", key_id), SD_BUS_RESULT("s", key_material_id),
+                                method_rotate_key_on_demand, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("EnableKeyRotation", SD_BUS_ARGS("s", key_id, "u", rotation_period_in_days),
+                                SD_BUS_NO_RESULT, method_enable_key_rotation, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DisableKeyRotation", SD_BUS_ARGS("s", key_id), SD_BUS_NO_RESULT,
+                                method_disable_key_rotation, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetKeyRotationStatus",
+                                SD_BUS_ARGS("s", key_id),
+                                SD_BUS_RESULT("b", enabled, "u", rotation_period_in_days, "t", next_rotation_date,
+                                              "t", on_demand_rotation_start_date),
+                                method_get_key_rotation_status,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListKeyRotations",
+                                SD_BUS_ARGS("s", key_id, "u", limit, "s", marker),
+                                SD_BUS_RESULT("aa{sv}", rotations, "s", next_marker, "b", truncated),
+                                method_list_key_rotations,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("UpdateMacVerifyWindow", SD_BUS_ARGS("s", key_id, "u", days), SD_BUS_NO_RESULT,
+                                method_update_mac_verify_window, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RetireKeyMaterial", SD_BUS_ARGS("s", key_id, "s", key_material_id),
+                                SD_BUS_NO_RESULT, method_retire_key_material, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

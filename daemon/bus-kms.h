@@ -4,6 +4,7 @@
  * answer is pending), calls the key service and replies; every call ends in bus-reply.c. */
 #pragma once
 
+#include <stdbool.h>
 #include <sys/uio.h>
 #include <systemd/sd-bus.h>
 
@@ -13,7 +14,9 @@
 typedef struct BusKms {
         KmsService *service;
         Authz *authz;
-        struct iovec batch[KMS_BATCH_MAX];      /* the messages of one GenerateMacBatch call */
+        struct iovec batch[KMS_BATCH_MAX];      /* the messages of one GenerateMacBatch or VerifyMacBatch call */
+        struct iovec batch_macs[KMS_BATCH_MAX]; /* the MACs of one VerifyMacBatch call */
+        bool batch_valid[KMS_BATCH_MAX];
 } BusKms;
 
 int bus_kms_add_object(sd_bus *bus, BusKms *b);

@@ -279,15 +279,15 @@ finish:
         return r;
 }
 
-/* Unseals e's material from the store into the keyring cache. */
-static int load_material(KeyMaterial *km, KeyEntry *e, key_serial_t *ret) {
+/* Unseals material v of e from the store into the keyring cache. */
+static int load_material(KeyMaterial *km, KeyEntry *e, KeyVersion *v, key_serial_t *ret) {
         uint8_t *kek = secret(km, SECRET_KEK_OFFSET), *key = secret(km, SECRET_KEY_OFFSET);
         uint8_t sealed[STORE_SEALED_MAX];
         char aad[KEY_ID_LEN + 32];
         size_t sealed_size, n = 0;
         int r, aad_size;
 
-        r = store_get_material(km->store, e->key_id, sealed, sizeof sealed, &sealed_size);
+        r = store_get_material(km->store, e->key_id, v->id, sealed, sizeof sealed, &sealed_size);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the sealed material of key %s: %m", e->key_id);
         aad_size = key_aad(e, aad, sizeof aad);
@@ -305,25 +305,25 @@ static int load_material(KeyMaterial *km, KeyEntry *e, key_serial_t *ret) {
                 return log_error_errno(r, "Failed to unseal key %s: %m", e->key_id);
         }
 
-        r = key_cache_put(km->cache, e, key, n, ret);
+        r = key_cache_put(km->cache, v, key, n, ret);
         secure_wipe(key, KMS_KEY_MATERIAL_MAX);
         if (r < 0)
                 return log_error_errno(r, "Failed to add key %s to the keyring: %m", e->key_id);
         return 0;
 }
 
-/* Keys the MAC engine with e's material: from the keyring cache, or unsealed from the store and
+/* Keys the MAC engine with e's material v: from the keyring cache, or unsealed from the store and
  * cached. The material passes through locked memory and is wiped before this returns. */
-static int key_engine(KeyMaterial *km, KeyEntry *e) {
+static int key_engine(KeyMaterial *km, KeyEntry *e, KeyVersion *v) {
         uint8_t *key = secret(km, SECRET_KEY_OFFSET);
         key_serial_t serial;
         size_t n = 0;
         int r;
 
-        serial = key_cache_get(km->cache, e);
+        serial = key_cache_get(km->cache, v);
         if (serial == 0) {
                 log_debug("Key %s is not in the keyring cache: unsealing it from the store.", e->key_id);
-                r = load_material(km, e, &serial);
+                r = load_material(km, e, v, &serial);
                 if (r < 0)
                         return r;
         } else
@@ -332,8 +332,8 @@ static int key_engine(KeyMaterial *km, KeyEntry *e) {
         r = keyring_read_secret(serial, key, KMS_KEY_MATERIAL_MAX, &n);
         if (r < 0) {
                 /* The kernel may have dropped the key (e.g. someone invalidated it); load it again once. */
-                key_cache_drop(km->cache, e);
-                r = load_material(km, e, &serial);
+                key_cache_drop(km->cache, v);
+                r = load_material(km, e, v, &serial);
                 if (r >= 0)
                         r = keyring_read_secret(serial, key, KMS_KEY_MATERIAL_MAX, &n);
         }
@@ -349,7 +349,7 @@ static int key_engine(KeyMaterial *km, KeyEntry *e) {
  * now from its serial (the kernel copies the key into the socket; the transform socket is not needed
  * once the operation socket is accepted). If the key is gone from the keyring (someone invalidated
  * it), it is loaded again once. */
-static int kernel_socket(KeyMaterial *km, KeyEntry *e, int *ret_fd) {
+static int kernel_socket(KeyMaterial *km, KeyEntry *e, KeyVersion *v, int *ret_fd) {
         int r = 0;
 
         for (unsigned attempt = 0; attempt < 2; attempt++) {
@@ -357,13 +357,13 @@ static int kernel_socket(KeyMaterial *km, KeyEntry *e, int *ret_fd) {
                 key_serial_t serial;
                 int fd;
 
-                serial = key_cache_get(km->cache, e);
+                serial = key_cache_get(km->cache, v);
                 if (serial == 0) {
-                        r = load_material(km, e, &serial);
+                        r = load_material(km, e, v, &serial);
                         if (r < 0)
                                 return r;
                 }
-                fd = key_cache_fd(km->cache, e);
+                fd = key_cache_fd(km->cache, v);
                 if (fd >= 0) {
                         *ret_fd = fd;
                         return 0;
@@ -372,11 +372,11 @@ static int kernel_socket(KeyMaterial *km, KeyEntry *e, int *ret_fd) {
                 if (r >= 0)
                         r = afalg_accept(tfm, &fd);
                 if (r >= 0) {
-                        key_cache_set_fd(km->cache, e, fd);
+                        key_cache_set_fd(km->cache, v, fd);
                         *ret_fd = fd;
                         return 0;
                 }
-                (void) key_cache_drop(km->cache, e);
+                (void) key_cache_drop(km->cache, v);
         }
         return log_error_errno(r, "Failed to key an AF_ALG %s socket with key %s: %m", afalg_hmac_name(e->spec),
                                e->key_id);
@@ -384,12 +384,13 @@ static int kernel_socket(KeyMaterial *km, KeyEntry *e, int *ret_fd) {
 
 /* One MAC on e's operation socket. A failure may leave the socket in the middle of a hash: it is
  * closed, and the next call keys a new one. */
-static int kernel_mac(KeyMaterial *km, KeyEntry *e, int fd, const void *message, size_t n, uint8_t *mac) {
+static int kernel_mac(KeyMaterial *km, KeyEntry *e, KeyVersion *v, int fd, const void *message, size_t n,
+                      uint8_t *mac) {
         int r;
 
         r = afalg_mac(fd, message, n, mac, key_spec_mac_size(e->spec));
         if (r < 0) {
-                key_cache_close_fd(km->cache, e);
+                key_cache_close_fd(km->cache, v);
                 return log_error_errno(r, "Failed to compute a MAC with key %s through AF_ALG: %m", e->key_id);
         }
         return 0;
@@ -397,17 +398,20 @@ static int kernel_mac(KeyMaterial *km, KeyEntry *e, int fd, const void *message,
 
 int key_material_mac(KeyMaterial *km, KeyEntry *e, const struct iovec *messages, size_t n, MacCallback cb,
                      void *userdata) {
+        KeyVersion *v = key_entry_current(e);
         uint8_t mac[KMS_MAC_SIZE_MAX];
         size_t mac_size;
         int r, fd = -1;
 
-        r = km->kernel ? kernel_socket(km, e, &fd) : key_engine(km, e);
+        if (!v)
+                return -ENODATA;
+        r = km->kernel ? kernel_socket(km, e, v, &fd) : key_engine(km, e, v);
         if (r < 0)
                 return r;
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 if (km->kernel) {
                         mac_size = key_spec_mac_size(e->spec);
-                        r = kernel_mac(km, e, fd, messages[i].iov_base, messages[i].iov_len, mac);
+                        r = kernel_mac(km, e, v, fd, messages[i].iov_base, messages[i].iov_len, mac);
                 } else
                         r = mac_engine_compute(km->mac, e->spec, messages[i].iov_base, messages[i].iov_len, mac,
                                                &mac_size);
@@ -420,14 +424,14 @@ int key_material_mac(KeyMaterial *km, KeyEntry *e, const struct iovec *messages,
         return r < 0 ? r : 0;
 }
 
-int key_material_verify(KeyMaterial *km, KeyEntry *e, const void *message, size_t n, const void *mac,
-                        size_t mac_size) {
+int key_material_verify(KeyMaterial *km, KeyEntry *e, KeyVersion *v, const void *message, size_t n,
+                        const void *mac, size_t mac_size) {
         uint8_t computed[KMS_MAC_SIZE_MAX];
         size_t size = key_spec_mac_size(e->spec);
         int r, fd;
 
         if (!km->kernel) {
-                r = key_engine(km, e);
+                r = key_engine(km, e, v);
                 if (r < 0)
                         return r;
                 r = mac_engine_verify(km->mac, e->spec, message, n, mac, mac_size);
@@ -435,9 +439,9 @@ int key_material_verify(KeyMaterial *km, KeyEntry *e, const void *message, size_
                 return r;
         }
 
-        r = kernel_socket(km, e, &fd);
+        r = kernel_socket(km, e, v, &fd);
         if (r >= 0)
-                r = kernel_mac(km, e, fd, message, n, computed);
+                r = kernel_mac(km, e, v, fd, message, n, computed);
         /* The length is public (it follows from the spec); the bytes are compared in constant time. */
         if (r >= 0)
                 r = mac_size == size && CRYPTO_memcmp(computed, mac, size) == 0;
@@ -446,7 +450,18 @@ int key_material_verify(KeyMaterial *km, KeyEntry *e, const void *message, size_
 }
 
 key_serial_t key_material_forget(KeyMaterial *km, KeyEntry *e) {
-        return km->cache ? key_cache_drop(km->cache, e) : 0;
+        key_serial_t serial = 0;
+
+        for (size_t i = 0; i < e->n_versions; i++) {
+                key_serial_t k = key_material_forget_version(km, e->versions[i]);
+                if (k != 0)
+                        serial = k;
+        }
+        return serial;
+}
+
+key_serial_t key_material_forget_version(KeyMaterial *km, KeyVersion *v) {
+        return km->cache ? key_cache_drop(km->cache, v) : 0;
 }
 
 const char *key_material_backend(const KeyMaterial *km) {
@@ -470,4 +485,18 @@ void key_material_cache_counters(const KeyMaterial *km, uint64_t *ret_hits, uint
         *ret_hits = km && km->cache ? km->cache->hits : 0;
         *ret_misses = km && km->cache ? km->cache->misses : 0;
         *ret_evictions = km && km->cache ? km->cache->evictions : 0;
+}
+
+int key_material_id_generate(char ret[static KMS_KEY_MATERIAL_ID_LENGTH + 1]) {
+        static const char hex[] = "0123456789abcdef";
+        uint8_t b[KMS_KEY_MATERIAL_ID_LENGTH / 2];
+
+        if (getrandom(b, sizeof b, 0) != (ssize_t) sizeof b)
+                return negative_errno();
+        for (size_t i = 0; i < sizeof b; i++) {
+                ret[2 * i] = hex[b[i] >> 4];
+                ret[2 * i + 1] = hex[b[i] & 15];
+        }
+        ret[KMS_KEY_MATERIAL_ID_LENGTH] = 0;
+        return 0;
 }

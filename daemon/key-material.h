@@ -76,15 +76,21 @@ int key_material_import(KeyMaterial *km, ImportTable *t, const KeyEntry *e, cons
 /* Called with each MAC of key_material_mac(), in order. */
 typedef int (*MacCallback)(const uint8_t *mac, size_t size, void *userdata);
 
-/* The MACs of n messages with e's material: keyed once, computed, forgotten. */
+/* The MACs of n messages with e's current material: keyed once, computed, forgotten (its cost does
+ * not depend on how many previous materials e has). */
 int key_material_mac(KeyMaterial *km, KeyEntry *e, const struct iovec *messages, size_t n, MacCallback cb,
                      void *userdata);
-/* 1 if mac is e's tag of message (constant-time), 0 if not. */
-int key_material_verify(KeyMaterial *km, KeyEntry *e, const void *message, size_t n, const void *mac,
-                        size_t mac_size);
+/* 1 if mac is the tag of message made with e's material v (constant-time), 0 if not. */
+int key_material_verify(KeyMaterial *km, KeyEntry *e, KeyVersion *v, const void *message, size_t n,
+                        const void *mac, size_t mac_size);
 
-/* Drops e's live key from the keyring (its material changed or went away); returns its serial or 0. */
+/* Drops e's live keys (every material) from the keyring (its material changed or went away);
+ * returns a serial dropped, or 0. */
 key_serial_t key_material_forget(KeyMaterial *km, KeyEntry *e);
+/* Drops material v's live key (it was retired or its window ended); returns its serial or 0. */
+key_serial_t key_material_forget_version(KeyMaterial *km, KeyVersion *v);
+/* A new KeyMaterialId: 64 lower-case hex characters from the kernel's random source. */
+int key_material_id_generate(char ret[static KMS_KEY_MATERIAL_ID_LENGTH + 1]);
 
 const char *key_material_backend(const KeyMaterial *km);
 /* For the start-up log: the KEK's serial, the cache's keyring and size. */

@@ -8,6 +8,7 @@
 #define PDEL KMS_COND_KEY_PENDING_DELETION
 #define PIMP KMS_COND_KEY_PENDING_IMPORT
 #define NPDEL KMS_COND_KEY_NOT_PENDING_DELETION
+#define EXT KMS_COND_KEY_ORIGIN_EXTERNAL
 
 static const struct {
         const char *name;
@@ -35,6 +36,21 @@ static const struct {
         [KMS_OP_GET_PARAMETERS_FOR_IMPORT] = { "GetParametersForImport", { OK, OK, PDEL, OK } },
         [KMS_OP_IMPORT_KEY_MATERIAL] = { "ImportKeyMaterial", { OK, OK, PDEL, OK } },
         [KMS_OP_DELETE_IMPORTED_KEY_MATERIAL] = { "DeleteImportedKeyMaterial", { OK, OK, OK, OK } },
+        [KMS_OP_VERIFY_MAC_BATCH] = { "VerifyMacBatch", { OK, DIS, PDEL, PIMP } },
+        /* Rotation (API.md section 3a), as AWS's Enable/DisableKeyRotation row: a PendingImport key
+         * has Origin EXTERNAL, and a key of Origin EXTERNAL in another state is refused after the
+         * state check, by the key service (imported material cannot be rotated). */
+        [KMS_OP_ROTATE_KEY_ON_DEMAND] = { "RotateKeyOnDemand", { OK, DIS, PDEL, EXT } },
+        [KMS_OP_ENABLE_KEY_ROTATION] = { "EnableKeyRotation", { OK, DIS, PDEL, EXT } },
+        [KMS_OP_DISABLE_KEY_ROTATION] = { "DisableKeyRotation", { OK, DIS, PDEL, EXT } },
+        [KMS_OP_GET_KEY_ROTATION_STATUS] = { "GetKeyRotationStatus", { OK, OK, OK, OK } },
+        [KMS_OP_LIST_KEY_ROTATIONS] = { "ListKeyRotations", { OK, OK, OK, OK } },
+        /* Changes of the key, as UpdateKeyDescription: refused only pending deletion. */
+        [KMS_OP_UPDATE_MAC_VERIFY_WINDOW] = { "UpdateMacVerifyWindow", { OK, OK, PDEL, OK } },
+        [KMS_OP_RETIRE_KEY_MATERIAL] = { "RetireKeyMaterial", { OK, OK, PDEL, OK } },
+        /* The timer rotates Enabled keys only (as AWS: a disabled key rotates when enabled again). */
+        [KMS_OP_ROTATE_KEY_AUTOMATIC] = { "RotateKeyAutomatic", { OK, DIS, PDEL, EXT } },
+        [KMS_OP_EXPIRE_KEY_MATERIAL] = { "ExpireKeyMaterial", { OK, OK, OK, OK } },
 };
 
 const char *kms_operation_to_string(KmsOperation op) {

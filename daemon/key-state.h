@@ -29,6 +29,16 @@ typedef enum KmsOperation {
         KMS_OP_GET_PARAMETERS_FOR_IMPORT,
         KMS_OP_IMPORT_KEY_MATERIAL,
         KMS_OP_DELETE_IMPORTED_KEY_MATERIAL,
+        KMS_OP_VERIFY_MAC_BATCH,
+        KMS_OP_ROTATE_KEY_ON_DEMAND,
+        KMS_OP_ENABLE_KEY_ROTATION,
+        KMS_OP_DISABLE_KEY_ROTATION,
+        KMS_OP_GET_KEY_ROTATION_STATUS,
+        KMS_OP_LIST_KEY_ROTATIONS,
+        KMS_OP_UPDATE_MAC_VERIFY_WINDOW,
+        KMS_OP_RETIRE_KEY_MATERIAL,
+        KMS_OP_ROTATE_KEY_AUTOMATIC,    /* the timer's rotation (audit records) */
+        KMS_OP_EXPIRE_KEY_MATERIAL,     /* the timer's end of a verify window (audit records) */
         _KMS_OP_MAX,
         _KMS_OP_INVALID = -22,
 } KmsOperation;

@@ -8,7 +8,9 @@
  * payload in place: no key is created or destroyed, so the quota in use stays the same and nothing
  * waits for the kernel's key garbage collector.
  *
- * The kernel engine caches `logon` keys instead, described "hmacd:<key-id>", and with each the AF_ALG
+ * The cache holds materials (a key's current and previous ones each take a slot of their own).
+ * The kernel engine caches `logon` keys instead, described "hmacd:<key-id>/<first 16 characters of
+ * the KeyMaterialId>" (one per material: add_key() of a name already there would update it), and with each the AF_ALG
  * operation socket keyed from it. An AF_ALG socket copies its key when it is keyed, so a socket must
  * go whenever its slot's material changes: eviction, replacement and dropping close it. A logon key is
  * evicted by invalidating it and adding the new key under its own description (an update in place
@@ -28,7 +30,7 @@
 
 #define POSSESSOR_ONLY (KEY_POS_VIEW | KEY_POS_READ | KEY_POS_WRITE | KEY_POS_SEARCH | KEY_POS_SETATTR)
 #define CACHE_MAX_DEFAULT 4096u
-#define CACHE_DESCRIPTION_MAX 48u /* "hmacd:<n>", and "hmacd:<key-id>" for logon keys: 42 */
+#define CACHE_DESCRIPTION_MAX 64u /* "hmacd:<n>", and "hmacd:<key-id>/<16 of material-id>" for logon keys: 59 */
 
 int keyring_join_private_session(void) {
         key_serial_t s = keyctl_join_session_keyring(NULL);
@@ -171,7 +173,7 @@ static void lru_push_front(KeyCache *c, int i) {
                 c->lru_tail = i;
 }
 
-key_serial_t key_cache_get(KeyCache *c, KeyEntry *e) {
+key_serial_t key_cache_get(KeyCache *c, KeyVersion *e) {
         int i = e->cache_slot;
 
         if (i < 0) {
@@ -192,17 +194,24 @@ static void slot_close_fd(CacheSlot *s) {
         s->fd = -1;
 }
 
-static int slot_fill_new(KeyCache *c, int i, const KeyEntry *e, const void *material, size_t n) {
-        char description[CACHE_DESCRIPTION_MAX];
+/* The logon key's name of material e (after "hmacd:"). */
+static const char *logon_name(const KeyVersion *e, char buf[static KEY_ID_LEN + 18]) {
+        snprintf(buf, KEY_ID_LEN + 18, "%s/%.16s", e->key ? e->key->key_id : "", e->id);
+        return buf;
+}
+
+static int slot_fill_new(KeyCache *c, int i, const KeyVersion *e, const void *material, size_t n) {
+        char description[CACHE_DESCRIPTION_MAX], name[KEY_ID_LEN + 18];
 
         c->slots[i].fd = -1;
         if (c->logon)
-                return afalg_add_logon_key(c->keyring, e->key_id, material, n, &c->slots[i].serial);
+                return afalg_add_logon_key(c->keyring, logon_name(e, name), material, n,
+                                           &c->slots[i].serial);
         snprintf(description, sizeof description, "hmacd:%" PRIu64, c->counter++);
         return keyring_add_secret(c->keyring, description, material, n, &c->slots[i].serial);
 }
 
-static int slot_evict_lru(KeyCache *c, const KeyEntry *e, const void *material, size_t n) {
+static int slot_evict_lru(KeyCache *c, const KeyVersion *e, const void *material, size_t n) {
         int i = c->lru_tail;
         CacheSlot *s;
 
@@ -211,12 +220,13 @@ static int slot_evict_lru(KeyCache *c, const KeyEntry *e, const void *material, 
         s = &c->slots[i];
         slot_close_fd(s);
         if (c->logon) {
+                char name[KEY_ID_LEN + 18];
                 key_serial_t serial;
                 int r;
 
                 keyctl_invalidate(s->serial);
                 s->serial = 0;
-                r = afalg_add_logon_key(c->keyring, e->key_id, material, n, &serial);
+                r = afalg_add_logon_key(c->keyring, logon_name(e, name), material, n, &serial);
                 if (r < 0) {
                         /* The slot is empty now: free it. */
                         s->entry->cache_slot = -1;
@@ -236,7 +246,7 @@ static int slot_evict_lru(KeyCache *c, const KeyEntry *e, const void *material, 
         return i;
 }
 
-int key_cache_put(KeyCache *c, KeyEntry *e, const void *material, size_t n, key_serial_t *ret) {
+int key_cache_put(KeyCache *c, KeyVersion *e, const void *material, size_t n, key_serial_t *ret) {
         int i, r;
 
         if (e->cache_slot >= 0) {
@@ -275,7 +285,7 @@ int key_cache_put(KeyCache *c, KeyEntry *e, const void *material, size_t n, key_
         return 0;
 }
 
-key_serial_t key_cache_drop(KeyCache *c, KeyEntry *e) {
+key_serial_t key_cache_drop(KeyCache *c, KeyVersion *e) {
         int i = e->cache_slot;
         key_serial_t serial;
 
@@ -293,11 +303,11 @@ key_serial_t key_cache_drop(KeyCache *c, KeyEntry *e) {
         return serial;
 }
 
-int key_cache_fd(const KeyCache *c, const KeyEntry *e) {
+int key_cache_fd(const KeyCache *c, const KeyVersion *e) {
         return e->cache_slot >= 0 ? c->slots[e->cache_slot].fd : -1;
 }
 
-void key_cache_set_fd(KeyCache *c, KeyEntry *e, int fd) {
+void key_cache_set_fd(KeyCache *c, KeyVersion *e, int fd) {
         if (e->cache_slot < 0) {
                 if (fd >= 0)
                         close(fd);
@@ -307,7 +317,7 @@ void key_cache_set_fd(KeyCache *c, KeyEntry *e, int fd) {
         c->slots[e->cache_slot].fd = fd;
 }
 
-void key_cache_close_fd(KeyCache *c, KeyEntry *e) {
+void key_cache_close_fd(KeyCache *c, KeyVersion *e) {
         if (e->cache_slot >= 0)
                 slot_close_fd(&c->slots[e->cache_slot]);
 }

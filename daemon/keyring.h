@@ -24,7 +24,7 @@ int keyring_read_secret(key_serial_t serial, uint8_t *buf, size_t size, size_t *
 
 typedef struct CacheSlot {
         key_serial_t serial;    /* 0 when the slot is free */
-        KeyEntry *entry;
+        KeyVersion *entry;     /* the material cached in this slot */
         int fd;                 /* the keyed AF_ALG operation socket, or -1 */
         int prev, next;         /* LRU list, most recent first; -1 ends */
 } CacheSlot;
@@ -47,15 +47,15 @@ KeyCache *key_cache_free(KeyCache *c);
 void key_cache_freep(KeyCache **c);
 
 /* The key's serial if it is cached (and marks it most recently used), else 0. */
-key_serial_t key_cache_get(KeyCache *c, KeyEntry *e);
+key_serial_t key_cache_get(KeyCache *c, KeyVersion *e);
 /* Caches material for e, evicting the least recently used key when full. */
-int key_cache_put(KeyCache *c, KeyEntry *e, const void *material, size_t n, key_serial_t *ret);
+int key_cache_put(KeyCache *c, KeyVersion *e, const void *material, size_t n, key_serial_t *ret);
 /* Invalidates e's keyring entry, if any, and closes its socket; returns its serial, or 0. */
-key_serial_t key_cache_drop(KeyCache *c, KeyEntry *e);
+key_serial_t key_cache_drop(KeyCache *c, KeyVersion *e);
 
 /* The operation socket kept with e's cached key (-1: none yet); the cache owns a socket it is given
  * and closes it when the key is evicted, dropped or replaced, or when told to (a failed operation
  * may leave a socket in the middle of a hash). */
-int key_cache_fd(const KeyCache *c, const KeyEntry *e);
-void key_cache_set_fd(KeyCache *c, KeyEntry *e, int fd);
-void key_cache_close_fd(KeyCache *c, KeyEntry *e);
+int key_cache_fd(const KeyCache *c, const KeyVersion *e);
+void key_cache_set_fd(KeyCache *c, KeyVersion *e, int fd);
+void key_cache_close_fd(KeyCache *c, KeyVersion *e);

@@ -72,7 +72,6 @@ int key_index_add(KeyIndex *ix, KeyEntry *e) {
         r = key_index_reserve(ix, 1);
         if (r < 0)
                 return r;
-        e->cache_slot = -1;
         ix->by_seq[ix->n++] = e;
         h = key_hash(e->key_id) & (ix->n_buckets - 1);
         e->hash_next = ix->buckets[h];
@@ -124,9 +123,91 @@ void key_tags_free(KeyTag *tags, size_t n) {
         free(tags);
 }
 
+static const char *const rotation_types[_ROTATION_TYPE_MAX] = {
+        [ROTATION_INITIAL] = "",
+        [ROTATION_AUTOMATIC] = "AUTOMATIC",
+        [ROTATION_ON_DEMAND] = "ON_DEMAND",
+};
+
+const char *rotation_type_to_string(RotationType t) {
+        return t >= 0 && t < _ROTATION_TYPE_MAX ? rotation_types[t] : NULL;
+}
+
+RotationType rotation_type_from_string(const char *s) {
+        for (RotationType t = 0; s && t < _ROTATION_TYPE_MAX; t++)
+                if (streq(s, rotation_types[t]))
+                        return t;
+        return _ROTATION_TYPE_INVALID;
+}
+
+KeyVersion *key_version_new(const char *id, RotationType type, uint64_t rotation_date, uint64_t stopped_date) {
+        KeyVersion *v;
+
+        if (!id || strlen(id) != KMS_KEY_MATERIAL_ID_LENGTH)
+                return NULL;
+        v = calloc(1, sizeof *v);
+        if (!v)
+                return NULL;
+        strcpy(v->id, id);
+        v->type = type;
+        v->rotation_date = rotation_date;
+        v->stopped_date = stopped_date;
+        v->cache_slot = -1;
+        return v;
+}
+
+KeyVersion *key_entry_current(const KeyEntry *e) {
+        return e->has_material && e->n_versions > 0 ? e->versions[e->n_versions - 1] : NULL;
+}
+
+KeyVersion *key_entry_find_version(const KeyEntry *e, const char *id) {
+        for (size_t i = 0; i < e->n_versions; i++)
+                if (streq(e->versions[i]->id, id))
+                        return e->versions[i];
+        return NULL;
+}
+
+int key_entry_reserve_version(KeyEntry *e) {
+        if (e->n_versions < e->allocated_versions)
+                return 0;
+        size_t a = MAX(e->allocated_versions * 2, (size_t) 2);
+        KeyVersion **v = realloc(e->versions, a * sizeof *v);
+        if (!v)
+                return -ENOMEM;
+        e->versions = v;
+        e->allocated_versions = a;
+        return 0;
+}
+
+int key_entry_add_version(KeyEntry *e, KeyVersion *v) {
+        int r = key_entry_reserve_version(e);
+        if (r < 0)
+                return r;
+        v->key = e;
+        e->versions[e->n_versions++] = v;
+        return 0;
+}
+
+void key_entry_remove_version(KeyEntry *e, KeyVersion *v) {
+        for (size_t i = 0; i < e->n_versions; i++)
+                if (e->versions[i] == v) {
+                        memmove(e->versions + i, e->versions + i + 1, (e->n_versions - i - 1) * sizeof *e->versions);
+                        e->n_versions--;
+                        return;
+                }
+}
+
+void key_entry_clear_versions(KeyEntry *e) {
+        for (size_t i = 0; i < e->n_versions; i++)
+                free(e->versions[i]);
+        e->n_versions = 0;
+}
+
 void key_entry_free(KeyEntry *e) {
         if (!e)
                 return;
+        key_entry_clear_versions(e);
+        free(e->versions);
         key_tags_free(e->tags, e->n_tags);
         free(e->details);
         free(e);

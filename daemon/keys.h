@@ -16,6 +16,32 @@ typedef struct KeyTag {
         char *value;
 } KeyTag;
 
+/* How a material became its key's: the key's first (initial) material, or a rotation. */
+typedef enum RotationType {
+        ROTATION_INITIAL,
+        ROTATION_AUTOMATIC,
+        ROTATION_ON_DEMAND,
+        _ROTATION_TYPE_MAX,
+        _ROTATION_TYPE_INVALID = -22,
+} RotationType;
+
+/* "AUTOMATIC", "ON_DEMAND", or "" for the initial material (ListKeyRotations' RotationType). */
+const char *rotation_type_to_string(RotationType t);
+RotationType rotation_type_from_string(const char *s);
+
+struct KeyEntry;
+
+/* One material of a key (API.md section 3a): what the hot path needs to pick it; its sealed bytes
+ * stay in the store. */
+typedef struct KeyVersion {
+        char id[KMS_KEY_MATERIAL_ID_LENGTH + 1];        /* KeyMaterialId, 64 lower-case hex */
+        RotationType type;
+        uint64_t rotation_date;         /* usec; 0 for the initial material */
+        uint64_t stopped_date;          /* usec when it stopped being current; 0 while current */
+        int cache_slot;                 /* index into the keyring cache, or -1 */
+        struct KeyEntry *key;
+} KeyVersion;
+
 typedef struct KeyEntry {
         char key_id[KEY_ID_LEN + 1];
         int64_t seq;                    /* creation order, the store's row id */
@@ -27,7 +53,15 @@ typedef struct KeyEntry {
         uint64_t deletion_date;         /* usec, PendingDeletion only */
         uint64_t valid_to;              /* usec, imported material that expires */
         bool has_material;              /* sealed material in the store (false: waiting for an import) */
-        int cache_slot;                 /* index into the keyring cache, or -1 */
+        /* Its materials, oldest first; the last is the current one (when has_material), the others
+         * are previous materials that VerifyMac still accepts within the verify window. */
+        KeyVersion **versions;
+        size_t n_versions, allocated_versions;
+        bool rotation_enabled;
+        uint32_t rotation_period;       /* days, while rotation_enabled */
+        uint64_t next_rotation_date;    /* usec, while rotation_enabled */
+        uint64_t on_demand_rotation_date; /* usec, the start of the last on-demand rotation, or 0 */
+        uint32_t mac_verify_window;     /* days a previous material keeps verifying; 0: until retired */
         unsigned n_aliases;
         KeyTag *tags;                   /* sorted by key */
         size_t n_tags;
@@ -65,6 +99,20 @@ size_t key_index_after(const KeyIndex *ix, int64_t seq);
 /* Drops what was derived from the key's state, tags and aliases. Every change of them calls it. */
 void key_entry_changed(KeyEntry *e);
 void key_entry_set_state(KeyEntry *e, KeyState state, uint64_t deletion_date);
+
+/* The current material, or NULL (no material). */
+KeyVersion *key_entry_current(const KeyEntry *e);
+/* The material with this KeyMaterialId, or NULL. */
+KeyVersion *key_entry_find_version(const KeyEntry *e, const char *id);
+/* Makes room for one more material, so that the next key_entry_add_version() cannot fail. */
+int key_entry_reserve_version(KeyEntry *e);
+/* Takes ownership of v and appends it as the newest (current) material. */
+int key_entry_add_version(KeyEntry *e, KeyVersion *v);
+/* Removes (without freeing) v from e's materials. */
+void key_entry_remove_version(KeyEntry *e, KeyVersion *v);
+/* Frees every material of e. */
+void key_entry_clear_versions(KeyEntry *e);
+KeyVersion *key_version_new(const char *id, RotationType type, uint64_t rotation_date, uint64_t stopped_date);
 
 /* A sorted copy of n (key, value) pairs, to be handed to key_entry_replace_tags() (NULL for none). */
 int key_tags_copy(const KeyTag *tags, size_t n, KeyTag **ret);

@@ -197,3 +197,38 @@ int kms_check_wrapping(KmsFailure *f, const char *algorithm, const char *spec, W
         *ret_spec = s;
         return 0;
 }
+
+int kms_check_rotation_period(KmsFailure *f, uint32_t *days) {
+        if (*days == 0)
+                *days = KMS_ROTATION_PERIOD_DEFAULT;
+        f->field = "rotationPeriodInDays";
+        f->number = *days;
+        if (*days < KMS_ROTATION_PERIOD_MIN) {
+                f->min = KMS_ROTATION_PERIOD_MIN;
+                return kms_fail(f, KMS_COND_VALUE_MIN);
+        }
+        if (*days > KMS_ROTATION_PERIOD_MAX) {
+                f->max = KMS_ROTATION_PERIOD_MAX;
+                return kms_fail(f, KMS_COND_VALUE_MAX);
+        }
+        return 0;
+}
+
+int kms_check_verify_window(KmsFailure *f, uint32_t days) {
+        if (days > KMS_MAC_VERIFY_WINDOW_MAX) {
+                f->field = "macVerifyWindowInDays";
+                f->number = days;
+                f->max = KMS_MAC_VERIFY_WINDOW_MAX;
+                return kms_fail(f, KMS_COND_VALUE_MAX);
+        }
+        return 0;
+}
+
+int kms_check_batch_counts(KmsFailure *f, size_t n_messages, size_t n_macs) {
+        if (n_messages != n_macs) {
+                f->number = n_messages;
+                f->max = n_macs;
+                return kms_fail(f, KMS_COND_BATCH_COUNTS);
+        }
+        return 0;
+}

@@ -30,6 +30,12 @@ int kms_check_seq_marker(KmsFailure *f, const char *marker, int64_t *ret);
 /* A marker that carries a name (ListAliases, ListResourceTags): decoded into buf (size bytes). */
 int kms_check_name_marker(KmsFailure *f, const char *marker, char *buf, size_t size);
 int kms_check_pending_window(KmsFailure *f, uint32_t *days);
+/* EnableKeyRotation's period: 90..2560 days, 0 means 365 (AWS's range and words). */
+int kms_check_rotation_period(KmsFailure *f, uint32_t *days);
+/* MacVerifyWindowInDays: 0..3650. */
+int kms_check_verify_window(KmsFailure *f, uint32_t days);
+/* VerifyMacBatch: as many MACs as messages. */
+int kms_check_batch_counts(KmsFailure *f, size_t n_messages, size_t n_macs);
 /* ImportKeyMaterial's expiration model and ValidTo, against now. */
 int kms_check_expiration(KmsFailure *f, const char *model, uint64_t valid_to, uint64_t now);
 int kms_check_wrapping(KmsFailure *f, const char *algorithm, const char *spec, WrappingAlgorithm *ret_alg,

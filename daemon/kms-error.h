@@ -41,21 +41,27 @@ typedef enum KmsCondition {
         KMS_COND_VALID_TO_TOO_FAR,
         KMS_COND_VALID_TO_SET,
         KMS_COND_MATERIAL_LENGTH,               /* name (spec), min, max, number */
+        KMS_COND_VALUE_MIN,                     /* field, number, min */
+        KMS_COND_BATCH_COUNTS,                  /* number (messages), max (macs) */
+        KMS_COND_RETIRE_CURRENT,                /* value (material ID), arn */
         /* NotFoundException */
         KMS_COND_KEY_ID_INVALID,                /* value */
         KMS_COND_KEY_NOT_FOUND,                 /* arn */
         KMS_COND_ALIAS_NOT_FOUND,               /* arn */
+        KMS_COND_KEY_MATERIAL_NOT_FOUND,        /* value (material ID), arn */
         /* key states */
         KMS_COND_KEY_DISABLED,                  /* arn */
         KMS_COND_KEY_PENDING_DELETION,          /* arn */
         KMS_COND_KEY_PENDING_IMPORT,            /* arn */
         KMS_COND_KEY_NOT_PENDING_DELETION,      /* arn */
+        KMS_COND_KEY_ORIGIN_EXTERNAL,           /* arn (rotation: imported material cannot rotate) */
         /* the rest, one exception each */
         KMS_COND_ALGORITHM_INCOMPATIBLE,        /* value (algorithm), name (spec) */
         KMS_COND_INVALID_MAC,
         KMS_COND_ALIAS_EXISTS,                  /* arn */
         KMS_COND_ALIAS_RESERVED,
         KMS_COND_ALIASES_PER_KEY,               /* arn, max */
+        KMS_COND_PREVIOUS_MATERIALS,            /* arn, max */
         KMS_COND_IMPORT_PARAMETERS_LIMIT,       /* max */
         KMS_COND_IMPORT_BUSY,                   /* max */
         KMS_COND_KEYS_PER_USER,                 /* max */

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The key service's imported material (Origin EXTERNAL): import parameters, ImportKeyMaterial,
  * DeleteImportedKeyMaterial, and the end of material whose ValidTo passed. */
+#include <assert.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
 
 #include "kms-internal.h"
@@ -68,6 +70,7 @@ int kms_import_material(KmsService *s, KeyEntry *e, const uint8_t *token, size_t
                         size_t wrapped_size, uint64_t valid_to, KmsFailure *f) {
         uint8_t sealed[STORE_SEALED_MAX], fingerprint[STORE_FINGERPRINT_SIZE], known[STORE_FINGERPRINT_SIZE];
         size_t sealed_size = 0;
+        KeyVersion *current, *v = NULL;
         bool has_known;
         KeyState state;
         int r;
@@ -97,15 +100,35 @@ int kms_import_material(KmsService *s, KeyEntry *e, const uint8_t *token, size_t
         if (r != 0)
                 return r;
 
+        /* A re-import (of the same material) keeps its KeyMaterialId; a first import makes the key's
+         * initial material. */
+        current = key_entry_current(e);
+        if (!current) {
+                char id[KMS_KEY_MATERIAL_ID_LENGTH + 1];
+                r = key_material_id_generate(id);
+                if (r >= 0)
+                        r = key_entry_reserve_version(e);
+                if (r >= 0 && !(v = key_version_new(id, ROTATION_INITIAL, 0, 0)))
+                        r = -ENOMEM;
+        }
         state = e->state == KEY_STATE_PENDING_IMPORT ? KEY_STATE_ENABLED : e->state;
-        r = kms_fault(s, KMS_FAULT_BEFORE_COMMIT);
         if (r >= 0)
-                r = store_set_material(s->store, e->key_id, sealed, sealed_size, state, valid_to, fingerprint);
+                r = kms_fault(s, KMS_FAULT_BEFORE_COMMIT);
+        if (r >= 0)
+                r = store_set_material(s->store, e->key_id, current ?: v, sealed, sealed_size, state, valid_to,
+                                       fingerprint);
         secure_wipe(sealed, sizeof sealed);
-        if (r < 0)
+        if (r < 0) {
+                free(v);
                 return r;
+        }
         import_table_consume(s->imports, token, token_size);
         (void) key_material_forget(s->material, e);
+        if (v) {
+                key_entry_clear_versions(e);
+                r = key_entry_add_version(e, v);
+                assert(r >= 0); /* room was reserved */
+        }
         e->has_material = true;
         e->valid_to = valid_to;
         key_entry_set_state(e, state, e->deletion_date);
@@ -119,10 +142,11 @@ int kms_remove_material(KmsService *s, KeyEntry *e) {
 
         r = kms_fault(s, KMS_FAULT_BEFORE_COMMIT);
         if (r >= 0)
-                r = store_set_material(s->store, e->key_id, NULL, 0, state, 0, NULL);
+                r = store_set_material(s->store, e->key_id, NULL, NULL, 0, state, 0, NULL);
         if (r < 0)
                 return log_error_errno(r, "Failed to delete the material of key %s: %m", e->key_id);
         (void) key_material_forget(s->material, e);
+        key_entry_clear_versions(e);
         e->has_material = false;
         e->valid_to = 0;
         key_entry_set_state(e, state, e->deletion_date);

@@ -119,6 +119,36 @@ static int load_one_key(KeyEntry *e, void *userdata) {
         return r;
 }
 
+static int load_one_material(const char *key_id, KeyVersion *v, void *userdata) {
+        KmsService *s = userdata;
+        KeyEntry *e = key_index_find(&s->index, key_id);
+        int r;
+
+        if (!e) {
+                free(v);
+                return -EBADMSG;
+        }
+        r = key_entry_add_version(e, v);
+        if (r < 0)
+                free(v);
+        return r;
+}
+
+/* Every key with material has exactly one current material, its newest; at most 25 previous ones. */
+static int check_materials(KmsService *s) {
+        for (size_t i = 0; i < s->index.n; i++) {
+                const KeyEntry *e = s->index.by_seq[i];
+                if (e->has_material != (e->n_versions > 0 && e->versions[e->n_versions - 1]->stopped_date == 0))
+                        return log_error_errno(EBADMSG, "Key %s has %zu materials and %s current one.", e->key_id,
+                                               e->n_versions, e->has_material ? "no" : "a");
+                for (size_t j = 0; j + 1 < e->n_versions; j++)
+                        if (e->versions[j]->stopped_date == 0)
+                                return log_error_errno(EBADMSG, "Key %s has more than one current material.",
+                                                       e->key_id);
+        }
+        return 0;
+}
+
 static int load_one_tag(const char *key_id, const char *key, const char *value, void *userdata) {
         KmsService *s = userdata;
         KeyEntry *e = key_index_find(&s->index, key_id);
@@ -250,8 +280,20 @@ int kms_service_load(KmsService *s, const KmsServiceConfig *config) {
         if (r < 0)
                 return log_error_errno(r, "Failed to check the key-encryption key against the store: %m");
 
+        r = store_upgrade(s->store, false);
+        if (r < 0)
+                return log_error_errno(r, "Failed to upgrade the store %s to format %d (it was left as it was): %m",
+                                       path, STORE_FORMAT);
+        if (r > 0)
+                log_notice("Upgraded the store %s to format %d: each key's material is its initial key material.",
+                           path, STORE_FORMAT);
+
         kms_service_set_quotas(s, &config->quotas);
         r = store_load_keys(s->store, load_one_key, s);
+        if (r >= 0)
+                r = store_load_materials(s->store, load_one_material, s);
+        if (r >= 0)
+                r = check_materials(s);
         if (r >= 0)
                 r = store_load_tags(s->store, load_one_tag, s);
         if (r >= 0)
@@ -261,7 +303,8 @@ int kms_service_load(KmsService *s, const KmsServiceConfig *config) {
 
         if (config->test_only_seconds_per_day > 0) {
                 s->usec_per_day = config->test_only_seconds_per_day * 1000000;
-                log_warning("TEST ONLY: a day of a deletion window lasts %" PRIu64 " seconds.",
+                log_warning("TEST ONLY: a day of a deletion window, rotation period or verify window lasts %" PRIu64
+                            " seconds.",
                             config->test_only_seconds_per_day);
         }
 
@@ -285,8 +328,9 @@ static int on_deletion_timer(sd_event_source *source, uint64_t usec, void *userd
         return kms_service_purge(userdata);
 }
 
-/* (Re-)arms the timer for the earliest deletion date or ValidTo. Called after every change of them;
- * a failure here is logged and leaves the committed change in place (the next start purges). */
+/* (Re-)arms the timer for the earliest deletion date, ValidTo, automatic rotation or end of a verify
+ * window. Called after every change of them; a failure here is logged and leaves the committed change
+ * in place (the next start purges). */
 int kms_arm_timer(KmsService *s) {
         uint64_t next = UINT64_MAX;
         int r;
@@ -300,6 +344,7 @@ int kms_arm_timer(KmsService *s) {
                         next = e->deletion_date;
                 if (e->has_material && e->valid_to > 0 && e->valid_to < next)
                         next = e->valid_to;
+                next = MIN(next, kms_rotation_next_event(s, e));
         }
         if (!s->event)
                 return 0;
@@ -346,12 +391,14 @@ int kms_service_purge(KmsService *s) {
 
         for (size_t i = s->index.n; i > 0; i--) {
                 KeyEntry *e = s->index.by_seq[i - 1];
-                if (e->state == KEY_STATE_PENDING_DELETION && e->deletion_date <= now)
+                if (e->state == KEY_STATE_PENDING_DELETION && e->deletion_date <= now) {
                         (void) kms_destroy_key(s, e);
-                else if (e->has_material && e->valid_to > 0 && e->valid_to <= now &&
-                         kms_remove_material(s, e) >= 0)
+                        continue;
+                }
+                if (e->has_material && e->valid_to > 0 && e->valid_to <= now && kms_remove_material(s, e) >= 0)
                         log_struct_id(LOG_NOTICE, HMACD_MESSAGE_MATERIAL_EXPIRED,
                                       "The imported material of key %s expired and was deleted.", e->key_id);
+                kms_rotation_purge(s, e, now);
         }
         import_table_expire(s->imports, now);
         return kms_arm_timer(s);
@@ -462,8 +509,8 @@ int kms_check_quota(KmsService *s, uid_t owner, size_t added, uint64_t add_bytes
         return 0;
 }
 
-int kms_create_key(KmsService *s, uid_t owner, KeySpec spec, KeyOrigin origin, const char *description,
-                   const KeyTag *tags, size_t n_tags, KmsFailure *f, KeyEntry **ret) {
+int kms_create_key(KmsService *s, uid_t owner, KeySpec spec, KeyOrigin origin, uint32_t mac_verify_window,
+                   const char *description, const KeyTag *tags, size_t n_tags, KmsFailure *f, KeyEntry **ret) {
         _cleanup_(key_entry_freep) KeyEntry *e = NULL;
         uint8_t sealed[STORE_SEALED_MAX];
         size_t sealed_size = 0;
@@ -490,17 +537,20 @@ int kms_create_key(KmsService *s, uid_t owner, KeySpec spec, KeyOrigin origin, c
         e->state = origin == KEY_ORIGIN_EXTERNAL ? KEY_STATE_PENDING_IMPORT : KEY_STATE_ENABLED;
         e->owner_uid = owner;
         e->creation_date = now_usec();
-        e->cache_slot = -1;
         e->has_material = origin == KEY_ORIGIN_HMACD;
         e->description_size = (uint32_t) strlen(description);
+        e->mac_verify_window = mac_verify_window;
         r = key_tags_copy(tags, n_tags, &copy);
         if (r < 0)
                 return r;
         key_entry_replace_tags(e, copy, n_tags);
         if (origin == KEY_ORIGIN_HMACD) {
-                r = key_material_generate(s->material, e, sealed, &sealed_size);
+                KeyVersion *v;
+                r = kms_new_version(s, e, ROTATION_INITIAL, 0, &v, sealed, &sealed_size);
                 if (r < 0)
                         return r;
+                r = key_entry_add_version(e, v);
+                assert(r >= 0); /* room was reserved */
         }
         r = key_index_reserve(&s->index, 1);
         if (r < 0)
@@ -596,15 +646,48 @@ int kms_generate_macs(KmsService *s, KmsOperation op, KeyEntry *e, KeySpec alg, 
         return key_material_mac(s->material, e, messages, n, cb, userdata);
 }
 
+/* The current material first, then the previous ones, newest first, each still in its verify window
+ * (the timer may not have destroyed one whose window just ended). Each comparison is constant-time. */
+static int verify_one(KmsService *s, KeyEntry *e, const void *message, size_t n, const void *mac, size_t mac_size,
+                      uint64_t now) {
+        for (size_t i = e->n_versions; i > 0; i--) {
+                KeyVersion *v = e->versions[i - 1];
+                int r;
+
+                if (!kms_version_verifies(s, e, v, now))
+                        continue;
+                r = key_material_verify(s->material, e, v, message, n, mac, mac_size);
+                if (r != 0)
+                        return r;
+        }
+        return 0;
+}
+
 int kms_verify_mac(KmsService *s, KeyEntry *e, KeySpec alg, const void *message, size_t n, const void *mac,
                    size_t mac_size, KmsFailure *f) {
         int r = check_mac_key(s, KMS_OP_VERIFY_MAC, e, alg, f);
         if (r != 0)
                 return r;
-        r = key_material_verify(s->material, e, message, n, mac, mac_size);
+        r = verify_one(s, e, message, n, mac, mac_size, now_usec());
         if (r < 0)
                 return r;
         return r == 0 ? kms_fail(f, KMS_COND_INVALID_MAC) : 0;
+}
+
+int kms_verify_macs(KmsService *s, KeyEntry *e, KeySpec alg, const struct iovec *messages,
+                    const struct iovec *macs, size_t n, bool *ret_valid, KmsFailure *f) {
+        uint64_t now = now_usec();
+        int r = check_mac_key(s, KMS_OP_VERIFY_MAC_BATCH, e, alg, f);
+        if (r != 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                r = verify_one(s, e, messages[i].iov_base, messages[i].iov_len, macs[i].iov_base, macs[i].iov_len,
+                               now);
+                if (r < 0)
+                        return r;
+                ret_valid[i] = r > 0;
+        }
+        return 0;
 }
 
 int kms_describe_key(KmsService *s, const KeyEntry *e, KmsKeyMetadata *ret) {
@@ -617,6 +700,9 @@ int kms_describe_key(KmsService *s, const KeyEntry *e, KmsKeyMetadata *ret) {
                 return r;
         if (e->state == KEY_STATE_PENDING_DELETION)
                 ret->deletion_date = e->deletion_date;
+        if (key_entry_current(e))
+                strcpy(ret->current_material_id, key_entry_current(e)->id);
+        ret->mac_verify_window = e->mac_verify_window;
         if (e->origin == KEY_ORIGIN_EXTERNAL && e->has_material) {
                 ret->expiration_model = e->valid_to > 0 ? "KEY_MATERIAL_EXPIRES" : "KEY_MATERIAL_DOES_NOT_EXPIRE";
                 ret->valid_to = e->valid_to;

@@ -102,14 +102,47 @@ void kms_service_set_quotas(KmsService *s, const KmsQuotas *q);
 int kms_check_quota(KmsService *s, uid_t owner, size_t added, uint64_t add_bytes, uint64_t removed_bytes,
                     KmsFailure *f);
 
-int kms_create_key(KmsService *s, uid_t owner, KeySpec spec, KeyOrigin origin, const char *description,
-                   const KeyTag *tags, size_t n_tags, KmsFailure *f, KeyEntry **ret);
+int kms_create_key(KmsService *s, uid_t owner, KeySpec spec, KeyOrigin origin, uint32_t mac_verify_window,
+                   const char *description, const KeyTag *tags, size_t n_tags, KmsFailure *f, KeyEntry **ret);
 
 /* The MAC operations: state and algorithm checked, then computed with the key's material. */
 int kms_generate_macs(KmsService *s, KmsOperation op, KeyEntry *e, KeySpec alg, const struct iovec *messages,
                       size_t n, MacCallback cb, void *userdata, KmsFailure *f);
 int kms_verify_mac(KmsService *s, KeyEntry *e, KeySpec alg, const void *message, size_t n, const void *mac,
                    size_t mac_size, KmsFailure *f);
+
+/* VerifyMacBatch: ret_valid[i] for each (messages[i], macs[i]); state and algorithm checked once. */
+int kms_verify_macs(KmsService *s, KeyEntry *e, KeySpec alg, const struct iovec *messages,
+                    const struct iovec *macs, size_t n, bool *ret_valid, KmsFailure *f);
+
+/* Key material versions and rotation (API.md section 3a, kms-rotation.c). */
+int kms_rotate_on_demand(KmsService *s, KeyEntry *e, KmsFailure *f, const char **ret_material_id);
+/* days: checked already (kms_check_rotation_period()). */
+int kms_enable_rotation(KmsService *s, KeyEntry *e, uint32_t days, KmsFailure *f);
+int kms_disable_rotation(KmsService *s, KeyEntry *e, KmsFailure *f);
+int kms_update_verify_window(KmsService *s, KeyEntry *e, uint32_t days, KmsFailure *f);
+int kms_retire_material(KmsService *s, KeyEntry *e, const char *material_id, KmsFailure *f);
+
+typedef struct KmsRotationStatus {
+        bool enabled;
+        uint32_t period;                /* days, 0 unless enabled */
+        uint64_t next_rotation_date;    /* 0 unless enabled */
+        uint64_t on_demand_rotation_date;
+} KmsRotationStatus;
+int kms_rotation_status(KmsService *s, const KeyEntry *e, KmsRotationStatus *ret, KmsFailure *f);
+
+/* One row of ListKeyRotations; the strings are borrowed from the key. */
+typedef struct KmsRotation {
+        const char *id;
+        bool current;
+        uint64_t rotation_date;         /* 0 for the initial material */
+        const char *type;               /* "AUTOMATIC", "ON_DEMAND", "" */
+        uint64_t verify_until;          /* 0: no end */
+} KmsRotation;
+/* Up to limit materials, oldest first, from the position after (0: the first); *ret_next is the
+ * position of the next page, 0 when there is none. */
+int kms_list_rotations(KmsService *s, const KeyEntry *e, uint64_t after, uint32_t limit, KmsRotation *ret,
+                       size_t *ret_n, uint64_t *ret_next, KmsFailure *f);
 
 int kms_set_enabled(KmsService *s, KeyEntry *e, bool enabled, KmsFailure *f);
 int kms_schedule_deletion(KmsService *s, KeyEntry *e, uint32_t days, KmsFailure *f);
@@ -149,6 +182,8 @@ typedef struct KmsKeyMetadata {
         uint64_t deletion_date;         /* 0 unless PendingDeletion */
         const char *expiration_model;   /* NULL unless imported material */
         uint64_t valid_to;              /* 0 unless imported material that expires */
+        char current_material_id[KMS_KEY_MATERIAL_ID_LENGTH + 1]; /* "" without material */
+        uint32_t mac_verify_window;
 } KmsKeyMetadata;
 
 int kms_describe_key(KmsService *s, const KeyEntry *e, KmsKeyMetadata *ret);

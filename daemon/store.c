@@ -11,6 +11,45 @@
 #include "macro.h"
 #include "store.h"
 
+#define ROTATION_COLUMNS \
+        ", rotation_enabled INTEGER NOT NULL DEFAULT 0" \
+        ", rotation_period INTEGER NOT NULL DEFAULT 0" \
+        ", next_rotation_date INTEGER NOT NULL DEFAULT 0" \
+        ", on_demand_rotation_date INTEGER NOT NULL DEFAULT 0" \
+        ", mac_verify_window INTEGER NOT NULL DEFAULT 0"
+
+#define MATERIALS_SCHEMA \
+        "CREATE TABLE IF NOT EXISTS materials (" \
+        "  seq INTEGER PRIMARY KEY AUTOINCREMENT," \
+        "  key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE," \
+        "  material_id TEXT NOT NULL UNIQUE," \
+        "  sealed BLOB NOT NULL," \
+        "  state TEXT NOT NULL CHECK (state IN ('CURRENT', 'PREVIOUS'))," \
+        "  rotation_type TEXT NOT NULL," \
+        "  rotation_date INTEGER NOT NULL," \
+        "  stopped_date INTEGER NOT NULL);" \
+        "CREATE UNIQUE INDEX IF NOT EXISTS materials_current ON materials(key_id) WHERE state = 'CURRENT';" \
+        "CREATE INDEX IF NOT EXISTS materials_by_key ON materials(key_id);"
+
+/* From format 1 (the key's one material in keys.material) to 2, in one transaction: each material
+ * becomes its key's initial material under a new random KeyMaterialId, sealed bytes unchanged (the
+ * associated data is the key's, so every MAC stays the same). */
+static const char upgrade_1_to_2[] =
+        "ALTER TABLE keys ADD COLUMN rotation_enabled INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE keys ADD COLUMN rotation_period INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE keys ADD COLUMN next_rotation_date INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE keys ADD COLUMN on_demand_rotation_date INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE keys ADD COLUMN mac_verify_window INTEGER NOT NULL DEFAULT 0;"
+        MATERIALS_SCHEMA
+        "INSERT INTO materials(key_id, material_id, sealed, state, rotation_type, rotation_date, stopped_date)"
+        "  SELECT key_id, lower(hex(randomblob(32))), material, 'CURRENT', '', 0, 0 FROM keys"
+        "  WHERE material IS NOT NULL ORDER BY seq;"
+        "UPDATE keys SET material = NULL;"
+        "ALTER TABLE keys DROP COLUMN material;"
+        "UPDATE meta SET value = 2 WHERE name = 'format';";
+
+/* Format 2: each key's materials in their own table (API.md section 3a), at most one current per
+ * key (the partial unique index), and the key's rotation settings. */
 static const char schema[] =
         "CREATE TABLE IF NOT EXISTS meta ("
         "  name TEXT PRIMARY KEY,"
@@ -27,8 +66,8 @@ static const char schema[] =
         "  deletion_date INTEGER NOT NULL DEFAULT 0,"
         "  expiration_model TEXT,"
         "  valid_to INTEGER NOT NULL DEFAULT 0,"
-        "  material BLOB,"
-        "  import_fingerprint BLOB);"
+        "  import_fingerprint BLOB"
+        ROTATION_COLUMNS ");"
         "CREATE TABLE IF NOT EXISTS tags ("
         "  key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,"
         "  tag_key TEXT NOT NULL,"
@@ -39,7 +78,8 @@ static const char schema[] =
         "  key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,"
         "  creation_date INTEGER NOT NULL,"
         "  last_updated_date INTEGER NOT NULL);"
-        "CREATE INDEX IF NOT EXISTS aliases_by_key ON aliases(key_id);";
+        "CREATE INDEX IF NOT EXISTS aliases_by_key ON aliases(key_id);"
+        MATERIALS_SCHEMA;
 
 static int sqlite_to_errno(int rc) {
         switch (rc & 0xff) {
@@ -79,6 +119,12 @@ static int prepare(Store *s, const char *sql, sqlite3_stmt **ret) {
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(sqlite3_stmt *, sqlite3_finalize);
+
+/* secure_delete zeroes freed pages in the database; the write-ahead log still holds older images
+ * of them until a checkpoint copies it back and truncates it. */
+static int forget_old_pages(Store *s) {
+        return sqlite_to_errno(sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL));
+}
 
 int store_open(const char *path, bool create, Store **ret, const char **ret_reason) {
         _cleanup_(store_freep) Store *s = NULL;
@@ -134,14 +180,16 @@ int store_open(const char *path, bool create, Store **ret, const char **ret_reas
                 st = (sqlite3_finalize(st), NULL);
 
                 rc = sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE name = 'format'", -1, &st, NULL);
-                if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW ||
-                    sqlite3_column_int(st, 0) != STORE_FORMAT) {
+                if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0) < 1 ||
+                    sqlite3_column_int(st, 0) > STORE_FORMAT) {
                         reason = "not an hmacd store, or of an unknown format";
                         r = -EBADMSG;
                         goto fail;
                 }
+                s->format = sqlite3_column_int(st, 0);
                 st = (sqlite3_finalize(st), NULL);
-        }
+        } else
+                s->format = STORE_FORMAT;
 
         r = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
                     "PRAGMA foreign_keys=ON;");
@@ -155,7 +203,7 @@ int store_open(const char *path, bool create, Store **ret, const char **ret_reas
                 if (r >= 0)
                         r = exec(s, schema);
                 if (r >= 0)
-                        r = exec(s, "INSERT OR IGNORE INTO meta(name, value) VALUES ('format', 1)");
+                        r = exec(s, "INSERT OR IGNORE INTO meta(name, value) VALUES ('format', 2)");
                 if (r >= 0)
                         r = exec(s, "COMMIT");
                 if (r < 0) {
@@ -163,12 +211,6 @@ int store_open(const char *path, bool create, Store **ret, const char **ret_reas
                         exec(s, "ROLLBACK");
                         goto fail;
                 }
-        }
-
-        r = prepare(s, "SELECT material FROM keys WHERE key_id = ?", &s->get_material);
-        if (r < 0) {
-                reason = sqlite3_errmsg(s->db);
-                goto fail;
         }
 
         *ret = TAKE_PTR(s);
@@ -182,6 +224,29 @@ fail:
                 *ret_reason = buf;
         }
         return r;
+}
+
+int store_upgrade(Store *s, bool fail_before_commit) {
+        int r;
+
+        if (s->format == STORE_FORMAT)
+                return 0;
+        r = exec(s, "BEGIN IMMEDIATE");
+        if (r < 0)
+                return r;
+        r = exec(s, upgrade_1_to_2);
+        if (r >= 0 && fail_before_commit)
+                r = -EIO;
+        if (r >= 0)
+                r = exec(s, "COMMIT");
+        if (r < 0) {
+                exec(s, "ROLLBACK");
+                return r;
+        }
+        s->format = STORE_FORMAT;
+        /* The old column's pages were zeroed (secure_delete); their older images in the log go too. */
+        r = forget_old_pages(s);
+        return r < 0 ? r : 1;
 }
 
 Store *store_free(Store *s) {
@@ -237,7 +302,9 @@ int store_load_keys(Store *s, int (*cb)(KeyEntry *e, void *userdata), void *user
 
         r = prepare(s,
                     "SELECT seq, key_id, key_spec, key_state, origin, owner_uid, creation_date, deletion_date,"
-                    " valid_to, material IS NOT NULL, length(CAST(description AS BLOB)) FROM keys ORDER BY seq",
+                    " valid_to, EXISTS (SELECT 1 FROM materials m WHERE m.key_id = keys.key_id AND"
+                    " m.state = 'CURRENT'), length(CAST(description AS BLOB)), rotation_enabled, rotation_period,"
+                    " next_rotation_date, on_demand_rotation_date, mac_verify_window FROM keys ORDER BY seq",
                     &st);
         if (r < 0)
                 return r;
@@ -259,7 +326,11 @@ int store_load_keys(Store *s, int (*cb)(KeyEntry *e, void *userdata), void *user
                 e->valid_to = (uint64_t) sqlite3_column_int64(st, 8);
                 e->has_material = sqlite3_column_int(st, 9) != 0;
                 e->description_size = (uint32_t) sqlite3_column_int64(st, 10);
-                e->cache_slot = -1;
+                e->rotation_enabled = sqlite3_column_int(st, 11) != 0;
+                e->rotation_period = (uint32_t) sqlite3_column_int64(st, 12);
+                e->next_rotation_date = (uint64_t) sqlite3_column_int64(st, 13);
+                e->on_demand_rotation_date = (uint64_t) sqlite3_column_int64(st, 14);
+                e->mac_verify_window = (uint32_t) sqlite3_column_int64(st, 15);
                 if (!key_id_is_valid(id) || e->spec < 0 || e->state < 0 || e->origin < 0) {
                         free(e);
                         return -EBADMSG;
@@ -273,6 +344,25 @@ int store_load_keys(Store *s, int (*cb)(KeyEntry *e, void *userdata), void *user
         return sqlite_to_errno(rc);
 }
 
+static int insert_material(Store *s, const char *key_id, const KeyVersion *v, const uint8_t *sealed,
+                           size_t sealed_size) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r;
+
+        r = prepare(s,
+                    "INSERT INTO materials(key_id, material_id, sealed, state, rotation_type, rotation_date,"
+                    " stopped_date) VALUES (?, ?, ?, 'CURRENT', ?, ?, 0)",
+                    &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, v->id, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 3, sealed, (int) sealed_size, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, rotation_type_to_string(v->type), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, (sqlite3_int64) v->rotation_date);
+        return sqlite_to_errno(sqlite3_step(st));
+}
+
 int store_insert_key(Store *s, KeyEntry *e, const char *description, const KeyTag *tags, size_t n_tags,
                      const uint8_t *sealed, size_t sealed_size) {
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL, *tag_st = NULL;
@@ -284,7 +374,7 @@ int store_insert_key(Store *s, KeyEntry *e, const char *description, const KeyTa
 
         r = prepare(s,
                     "INSERT INTO keys(key_id, key_spec, key_state, origin, description, owner_uid,"
-                    " creation_date, deletion_date, valid_to, material) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " creation_date, deletion_date, valid_to, mac_verify_window) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     &st);
         if (r < 0)
                 goto rollback;
@@ -297,14 +387,22 @@ int store_insert_key(Store *s, KeyEntry *e, const char *description, const KeyTa
         sqlite3_bind_int64(st, 7, (sqlite3_int64) e->creation_date);
         sqlite3_bind_int64(st, 8, (sqlite3_int64) e->deletion_date);
         sqlite3_bind_int64(st, 9, (sqlite3_int64) e->valid_to);
-        if (sealed)
-                sqlite3_bind_blob(st, 10, sealed, (int) sealed_size, SQLITE_STATIC);
-        else
-                sqlite3_bind_null(st, 10);
+        sqlite3_bind_int64(st, 10, e->mac_verify_window);
         r = sqlite_to_errno(sqlite3_step(st));
         if (r < 0)
                 goto rollback;
         e->seq = sqlite3_last_insert_rowid(s->db);
+
+        if (sealed) {
+                const KeyVersion *v = key_entry_current(e);
+                if (!v) {
+                        r = -EINVAL;
+                        goto rollback;
+                }
+                r = insert_material(s, e->key_id, v, sealed, sealed_size);
+                if (r < 0)
+                        goto rollback;
+        }
 
         if (n_tags > 0) {
                 r = prepare(s, "INSERT INTO tags(key_id, tag_key, tag_value) VALUES (?, ?, ?)", &tag_st);
@@ -390,12 +488,6 @@ static int run(Store *s, const char *sql, const char *types, ...) {
         return sqlite3_changes(s->db);
 }
 
-/* secure_delete zeroes freed pages in the database; the write-ahead log still holds older images
- * of them until a checkpoint copies it back and truncates it. */
-static int forget_old_pages(Store *s) {
-        return sqlite_to_errno(sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL));
-}
-
 int store_set_state(Store *s, const char *key_id, KeyState state, uint64_t deletion_date) {
         int r = run(s, "UPDATE keys SET key_state = ?, deletion_date = ? WHERE key_id = ?", "sis",
                     key_state_to_string(state), (int64_t) deletion_date, key_id);
@@ -460,35 +552,129 @@ int store_delete_tags(Store *s, const char *key_id, const char *const *keys, siz
         return MIN(r, 0);
 }
 
-int store_set_material(Store *s, const char *key_id, const uint8_t *sealed, size_t sealed_size, KeyState state,
-                       uint64_t valid_to, const uint8_t *fingerprint) {
+int store_set_material(Store *s, const char *key_id, const KeyVersion *v, const uint8_t *sealed, size_t sealed_size,
+                       KeyState state, uint64_t valid_to, const uint8_t *fingerprint) {
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
         int r;
 
-        r = prepare(s,
-                    fingerprint ? "UPDATE keys SET material = ?, key_state = ?, valid_to = ?, import_fingerprint = ?"
-                                  " WHERE key_id = ?"
-                                : "UPDATE keys SET material = ?, key_state = ?, valid_to = ? WHERE key_id = ?",
-                    &st);
+        r = exec(s, "BEGIN IMMEDIATE");
         if (r < 0)
                 return r;
-        if (sealed)
-                sqlite3_bind_blob(st, 1, sealed, (int) sealed_size, SQLITE_STATIC);
-        else
-                sqlite3_bind_null(st, 1);
-        sqlite3_bind_text(st, 2, key_state_to_string(state), -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64) valid_to);
+        r = run(s, "DELETE FROM materials WHERE key_id = ?", "s", key_id);
+        if (r >= 0 && sealed)
+                r = insert_material(s, key_id, v, sealed, sealed_size);
+        if (r >= 0)
+                r = prepare(s,
+                            fingerprint ? "UPDATE keys SET key_state = ?, valid_to = ?, import_fingerprint = ?"
+                                          " WHERE key_id = ?"
+                                        : "UPDATE keys SET key_state = ?, valid_to = ? WHERE key_id = ?",
+                            &st);
+        if (r < 0)
+                goto rollback;
+        sqlite3_bind_text(st, 1, key_state_to_string(state), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64) valid_to);
         if (fingerprint)
-                sqlite3_bind_blob(st, 4, fingerprint, STORE_FINGERPRINT_SIZE, SQLITE_STATIC);
-        sqlite3_bind_text(st, fingerprint ? 5 : 4, key_id, -1, SQLITE_STATIC);
+                sqlite3_bind_blob(st, 3, fingerprint, STORE_FINGERPRINT_SIZE, SQLITE_STATIC);
+        sqlite3_bind_text(st, fingerprint ? 4 : 3, key_id, -1, SQLITE_STATIC);
         r = sqlite_to_errno(sqlite3_step(st));
+        if (r >= 0 && sqlite3_changes(s->db) == 0)
+                r = -ENOENT;
+        if (r >= 0)
+                r = exec(s, "COMMIT");
         if (r < 0)
-                return r;
-        if (sqlite3_changes(s->db) == 0)
-                return -ENOENT;
+                goto rollback;
         if (!sealed)
                 return forget_old_pages(s);
         return 0;
+
+rollback:
+        exec(s, "ROLLBACK");
+        return r;
+}
+
+int store_rotate(Store *s, const char *key_id, const KeyVersion *v, const uint8_t *sealed, size_t sealed_size,
+                 uint64_t next_rotation_date, uint64_t on_demand_rotation_date) {
+        int r;
+
+        r = exec(s, "BEGIN IMMEDIATE");
+        if (r < 0)
+                return r;
+        r = run(s, "UPDATE materials SET state = 'PREVIOUS', stopped_date = ? WHERE key_id = ? AND state = 'CURRENT'",
+                "is", (int64_t) v->rotation_date, key_id);
+        if (r == 0)
+                r = -ENOENT;
+        if (r >= 0)
+                r = insert_material(s, key_id, v, sealed, sealed_size);
+        if (r >= 0)
+                r = run(s, "UPDATE keys SET next_rotation_date = ?, on_demand_rotation_date = ? WHERE key_id = ?", "iis",
+                        (int64_t) next_rotation_date, (int64_t) on_demand_rotation_date, key_id);
+        if (r == 0)
+                r = -ENOENT;
+        if (r >= 0)
+                r = exec(s, "COMMIT");
+        if (r < 0)
+                exec(s, "ROLLBACK");
+        return MIN(r, 0);
+}
+
+int store_set_rotation(Store *s, const char *key_id, bool enabled, uint32_t period, uint64_t next_rotation_date) {
+        int r = run(s, "UPDATE keys SET rotation_enabled = ?, rotation_period = ?, next_rotation_date = ? WHERE key_id = ?",
+                    "iiis", (int64_t) enabled, (int64_t) period, (int64_t) next_rotation_date, key_id);
+        return r == 0 ? -ENOENT : MIN(r, 0);
+}
+
+int store_set_verify_window(Store *s, const char *key_id, uint32_t days) {
+        int r = run(s, "UPDATE keys SET mac_verify_window = ? WHERE key_id = ?", "is", (int64_t) days, key_id);
+        return r == 0 ? -ENOENT : MIN(r, 0);
+}
+
+int store_delete_materials(Store *s, const char *key_id, const char *const *ids, size_t n) {
+        int r;
+
+        r = exec(s, "BEGIN IMMEDIATE");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                r = run(s, "DELETE FROM materials WHERE key_id = ? AND material_id = ? AND state = 'PREVIOUS'", "ss",
+                        key_id, ids[i]);
+                if (r == 0)
+                        r = -ENOENT;
+        }
+        if (r >= 0)
+                r = exec(s, "COMMIT");
+        if (r < 0) {
+                exec(s, "ROLLBACK");
+                return r;
+        }
+        return forget_old_pages(s);
+}
+
+int store_load_materials(Store *s, int (*cb)(const char *key_id, KeyVersion *v, void *userdata), void *userdata) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        /* Oldest first, the current one of each key last. */
+        r = prepare(s,
+                    "SELECT key_id, material_id, state, rotation_type, rotation_date, stopped_date FROM materials"
+                    " ORDER BY key_id, state = 'CURRENT', seq",
+                    &st);
+        if (r < 0)
+                return r;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                const char *state = (const char *) sqlite3_column_text(st, 2);
+                RotationType type = rotation_type_from_string((const char *) sqlite3_column_text(st, 3));
+                KeyVersion *v;
+
+                if (type < 0 || !state)
+                        return -EBADMSG;
+                v = key_version_new((const char *) sqlite3_column_text(st, 1), type,
+                                    (uint64_t) sqlite3_column_int64(st, 4),
+                                    streq(state, "CURRENT") ? 0 : (uint64_t) sqlite3_column_int64(st, 5));
+                if (!v)
+                        return -EBADMSG;
+                r = cb((const char *) sqlite3_column_text(st, 0), v, userdata);
+                if (r < 0)
+                        return r;
+        }
+        return sqlite_to_errno(rc);
 }
 
 int store_get_fingerprint(Store *s, const char *key_id, uint8_t ret[static STORE_FINGERPRINT_SIZE]) {
@@ -512,13 +698,21 @@ int store_get_fingerprint(Store *s, const char *key_id, uint8_t ret[static STORE
         return 0;
 }
 
-int store_get_material(Store *s, const char *key_id, uint8_t *buf, size_t size, size_t *ret_size) {
-        sqlite3_stmt *st = s->get_material;
+int store_get_material(Store *s, const char *key_id, const char *material_id, uint8_t *buf, size_t size,
+                       size_t *ret_size) {
+        sqlite3_stmt *st;
         size_t n;
         int r;
 
+        if (!s->get_material) {
+                r = prepare(s, "SELECT sealed FROM materials WHERE key_id = ? AND material_id = ?", &s->get_material);
+                if (r < 0)
+                        return r;
+        }
+        st = s->get_material;
         sqlite3_reset(st);
         sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, material_id, -1, SQLITE_STATIC);
         r = sqlite3_step(st);
         if (r == SQLITE_DONE) {
                 r = -ENOENT;

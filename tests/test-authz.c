@@ -33,6 +33,7 @@ Test(authz, action_names) {
                 "io.hmacd.create-key",   "io.hmacd.generate-mac",        "io.hmacd.verify-mac",
                 "io.hmacd.describe-key", "io.hmacd.list-keys",           "io.hmacd.manage-key",
                 "io.hmacd.delete-key",   "io.hmacd.import-key-material", "io.hmacd.manage-alias",
+                "io.hmacd.rotate-key",
         };
 
         cr_assert_eq(ELEMENTSOF(ids), _ACTION_MAX);

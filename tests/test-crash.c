@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Crash consistency: a client streams CreateKey (HMACD and EXTERNAL), ImportKeyMaterial,
- * DeleteImportedKeyMaterial, alias, tag, description, state and deletion calls while a killer thread
+ * DeleteImportedKeyMaterial, RotateKeyOnDemand, alias, tag, description, state and deletion calls while a killer thread
  * SIGKILLs the daemon after a random 0-30 ms; the daemon is restarted and checked, hundreds of times.
  *
  * The test keeps a model of what the daemon must hold. An answered call is applied to the model; the
@@ -8,8 +8,10 @@
  * the model or the model with that call applied whole (a TagResource of four tags: all four or none;
  * a CreateKey: the key with all its tags, or no key). Between the kill and the restart a copy of the
  * store is opened with SQLite and checked for anything half-made (aliases and tags of missing keys,
- * material and states that do not fit together). After the restart every key with material gives the
- * MAC it gave before (imported keys: the MAC of the material the test chose). Deletion windows run with
+ * material and states that do not fit together, a key with no current material or two). After the
+ * restart every key with material gives the MAC it gave before (imported keys: the MAC of the material
+ * the test chose); a rotated key gives another one, and the MAC of the material it rotated away from
+ * still verifies; its CurrentKeyMaterialId is the old or the new one, never something else. Deletion windows run with
  * --test-only-seconds-per-day=1, so keys are also destroyed at the end of their window while kills
  * fall.
  *
@@ -80,6 +82,10 @@ typedef struct KeyModel {
         uint8_t material[128];  /* EXTERNAL: what the test imports */
         size_t material_size;
         uint8_t mac[64];        /* HMACD: the MAC of probe, once seen */
+        bool old_mac_known;
+        uint8_t old_mac[64];    /* the MAC of probe with a material rotated away from: still verifies */
+        char material_id[65];   /* CurrentKeyMaterialId; "": not known to the model */
+        unsigned rotations;
         bool tag_set[TAG_NAMES];
         char tag_value[TAG_NAMES][12];
 } KeyModel;
@@ -105,6 +111,7 @@ typedef enum OpType {
         OP_DISABLE,
         OP_DESCRIBE,
         OP_MAC,
+        OP_ROTATE,
         _OP_MAX,
 } OpType;
 
@@ -123,6 +130,7 @@ static const char *const op_names[_OP_MAX] = {
         [OP_DISABLE] = "DisableKey",
         [OP_DESCRIBE] = "UpdateKeyDescription",
         [OP_MAC] = "GenerateMac",
+        [OP_ROTATE] = "RotateKeyOnDemand",
 };
 
 typedef struct Op {
@@ -138,6 +146,7 @@ typedef struct Op {
         unsigned tag[TAG_NAMES];
         char value[TAG_NAMES][12];
         unsigned days;
+        char new_material_id[65];       /* RotateKeyOnDemand's answer, and CreateKey's */
         /* from the answer */
         char new_id[37];
         uint64_t deletion_date;
@@ -154,7 +163,7 @@ typedef struct Token {
 
 typedef struct Stats {
         unsigned kills, restarts, calls, answered_changes, unknown_applied, unknown_not_applied, keys_created,
-                keys_destroyed, imports, mac_checks, keys_mac_checked, store_checks, kills_in_first_start;
+                keys_destroyed, imports, rotations, mac_checks, keys_mac_checked, store_checks, kills_in_first_start;
 } Stats;
 
 static Model model, candidate, observed;
@@ -296,8 +305,25 @@ static Outcome check_mac(KeyModel *k) {
         } else if (k->mac_known)
                 cr_assert(memcmp(mac, k->mac, test_key_specs[k->spec].mac_size) == 0, "the MAC of key %s changed", k->id);
         else {
+                if (k->old_mac_known)
+                        cr_assert(memcmp(mac, k->old_mac, test_key_specs[k->spec].mac_size) != 0,
+                                  "key %s was rotated but gives the MAC of its old material", k->id);
                 memcpy(k->mac, mac, test_key_specs[k->spec].mac_size);
                 k->mac_known = true;
+        }
+        if (k->old_mac_known) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                sd_bus_message *m = new_call("VerifyMac");
+                const char *arn;
+                int valid = 0;
+
+                cr_assert(sd_bus_message_append(m, "s", k->id) >= 0);
+                cr_assert(sd_bus_message_append_array(m, 'y', probe, sizeof probe - 1) >= 0);
+                cr_assert(sd_bus_message_append(m, "s", test_key_specs[k->spec].alg) >= 0);
+                cr_assert(sd_bus_message_append_array(m, 'y', k->old_mac, test_key_specs[k->spec].mac_size) >= 0);
+                if (send_call(m, "VerifyMac of a MAC made before a rotation", &reply) == OUTCOME_GONE)
+                        return OUTCOME_GONE;
+                cr_assert(sd_bus_message_read(reply, "bs", &valid, &arn) >= 0 && valid);
         }
         return OUTCOME_OK;
 }
@@ -346,6 +372,11 @@ static void read_metadata(sd_bus_message *reply, KeyModel *k) {
                         strcpy(k->state, s);
                 } else if (streq(name, "DeletionDate"))
                         cr_assert(sd_bus_message_read(reply, "v", "t", &k->deletion_date) >= 0);
+                else if (streq(name, "CurrentKeyMaterialId")) {
+                        cr_assert(sd_bus_message_read(reply, "v", "s", &s) >= 0);
+                        cr_assert(strlen(s) < sizeof k->material_id);
+                        strcpy(k->material_id, s);
+                }
                 else if (streq(name, "ExpirationModel")) {
                         cr_assert(sd_bus_message_read(reply, "v", "s", &s) >= 0);
                         has_expiration = true;
@@ -378,6 +409,7 @@ static void apply(Model *m, const Op *op, bool answered) {
                         .material_size = op->material_size,
                 };
                 strcpy(k->id, answered ? op->new_id : "");
+                strcpy(k->material_id, answered ? op->new_material_id : "");
                 strcpy(k->state, op->external ? "PendingImport" : "Enabled");
                 memcpy(k->material, op->material, op->material_size);
                 for (size_t i = 0; i < op->n_tags; i++) {
@@ -387,11 +419,13 @@ static void apply(Model *m, const Op *op, bool answered) {
                 break;
         case OP_IMPORT:
                 k->has_material = true;
+                k->material_id[0] = 0; /* a first import makes one, a re-import keeps it */
                 if (streq(k->state, "PendingImport"))
                         strcpy(k->state, "Enabled");
                 break;
         case OP_DELETE_MATERIAL:
                 k->has_material = false;
+                k->material_id[0] = 0;
                 strcpy(k->state, "PendingImport");
                 break;
         case OP_CREATE_ALIAS:
@@ -428,6 +462,16 @@ static void apply(Model *m, const Op *op, bool answered) {
                 break;
         case OP_DESCRIBE:
                 k->description = op->description;
+                break;
+        case OP_ROTATE:
+                /* The old material keeps verifying (a window of 0 days). */
+                if (k->mac_known) {
+                        memcpy(k->old_mac, k->mac, sizeof k->old_mac);
+                        k->old_mac_known = true;
+                }
+                k->mac_known = false;
+                k->rotations++;
+                strcpy(k->material_id, answered ? op->new_material_id : "");
                 break;
         case OP_MAC:
         case _OP_MAX:
@@ -472,6 +516,9 @@ static bool fit_disabled(const KeyModel *k) {
 }
 static bool fit_enabled(const KeyModel *k) {
         return key_live(k) && streq(k->state, "Enabled");
+}
+static bool fit_rotatable(const KeyModel *k) {
+        return key_live(k) && streq(k->state, "Enabled") && !k->external && k->rotations < 25;
 }
 static bool fit_import_candidate(const KeyModel *k) {
         return key_live(k) && k->external;
@@ -532,6 +579,7 @@ static bool choose(const Model *m, Op *op) {
         weight[OP_DISABLE] = 1;
         weight[OP_DESCRIBE] = 1;
         weight[OP_MAC] = 2;
+        weight[OP_ROTATE] = 2;
         for (unsigned t = 0; t < _OP_MAX; t++)
                 total += weight[t];
 
@@ -610,6 +658,9 @@ static bool choose(const Model *m, Op *op) {
                 case OP_DESCRIBE:
                         op->key = pick_key(m, fit_live);
                         op->description = rnd_below(1000000);
+                        break;
+                case OP_ROTATE:
+                        op->key = pick_key(m, fit_rotatable);
                         break;
                 case _OP_MAX:
                         break;
@@ -724,6 +775,7 @@ static Outcome run(Model *m, Op *op) {
                 KeyModel md;
                 read_metadata(reply, &md);
                 strcpy(op->new_id, md.id);
+                strcpy(op->new_material_id, md.material_id);
                 stats.keys_created++;
         } else if (op->type == OP_SCHEDULE) {
                 uint32_t days;
@@ -731,6 +783,13 @@ static Outcome run(Model *m, Op *op) {
                 cr_assert_eq(days, op->days);
         } else if (op->type == OP_IMPORT)
                 stats.imports++;
+        else if (op->type == OP_ROTATE) {
+                const char *id;
+                cr_assert(sd_bus_message_read(reply, "s", &id) >= 0);
+                cr_assert(strlen(id) == 64, "KeyMaterialId %s", id);
+                strcpy(op->new_material_id, id);
+                stats.rotations++;
+        }
         return OUTCOME_OK;
 }
 
@@ -923,12 +982,14 @@ static bool fits(const Model *c, const Model *o, uint64_t t0, uint64_t t1, bool 
                  * names an expiration model either way: the store check looks at the material there. */
                 if (ok->spec != k->spec || ok->external != k->external || !streq(ok->state, k->state) ||
                     (ok->has_material != k->has_material && !streq(k->state, "PendingDeletion")) ||
-                    ok->description != k->description) {
+                    ok->description != k->description ||
+                    (*k->material_id && !streq(ok->material_id, k->material_id))) {
                         snprintf(why, size,
-                                 "key %s: spec %u/%u, external %d/%d, state %s/%s, material %d/%d, description %u/%u "
-                                 "(daemon/model)",
+                                 "key %s: spec %u/%u, external %d/%d, state %s/%s, material %d/%d, description %u/%u, "
+                                 "current material %s/%s (daemon/model)",
                                  ok->id, ok->spec, k->spec, ok->external, k->external, ok->state, k->state,
-                                 ok->has_material, k->has_material, ok->description, k->description);
+                                 ok->has_material, k->has_material, ok->description, k->description,
+                                 ok->material_id, *k->material_id ? k->material_id : "(either)");
                         return false;
                 }
                 if (streq(k->state, "PendingDeletion") &&
@@ -981,6 +1042,8 @@ static void adopt(const Model *c, const Model *o, const bool *present, const int
                 }
                 if (!*k->id)
                         strcpy(k->id, o->keys[matched[i]].id);
+                if (!*k->material_id)
+                        strcpy(k->material_id, o->keys[matched[i]].material_id);
                 if (k->date_unknown) {
                         k->deletion_date = o->keys[matched[i]].deletion_date;
                         k->date_unknown = false;
@@ -1061,6 +1124,8 @@ static void copy_file(const char *from, const char *to) {
         cr_assert(fclose(f) == 0);
 }
 
+#define NO_CURRENT "key_id NOT IN (SELECT key_id FROM materials WHERE state = 'CURRENT')"
+
 /* Opens a copy (the daemon's files stay as they are, owned by its user) and recovers it as the
  * daemon would; then nothing may be half-made. */
 static void check_store_copy(void) {
@@ -1071,13 +1136,24 @@ static void check_store_copy(void) {
                 { "tags of missing keys", "SELECT count(*) FROM tags WHERE key_id NOT IN (SELECT key_id FROM keys)" },
                 { "unknown key states",
                   "SELECT count(*) FROM keys WHERE key_state NOT IN ('Enabled','Disabled','PendingDeletion','PendingImport')" },
-                { "generated keys without material", "SELECT count(*) FROM keys WHERE origin = 'HMACD' AND material IS NULL" },
+                { "generated keys without a current material",
+                  "SELECT count(*) FROM keys WHERE origin = 'HMACD' AND " NO_CURRENT },
                 { "PendingImport keys with material",
-                  "SELECT count(*) FROM keys WHERE key_state = 'PendingImport' AND material IS NOT NULL" },
-                { "Enabled or Disabled keys without material",
-                  "SELECT count(*) FROM keys WHERE key_state IN ('Enabled','Disabled') AND material IS NULL" },
+                  "SELECT count(*) FROM keys WHERE key_state = 'PendingImport' AND key_id IN (SELECT key_id FROM materials)" },
+                { "Enabled or Disabled keys without a current material",
+                  "SELECT count(*) FROM keys WHERE key_state IN ('Enabled','Disabled') AND " NO_CURRENT },
                 { "imported material without its fingerprint",
-                  "SELECT count(*) FROM keys WHERE origin = 'EXTERNAL' AND material IS NOT NULL AND import_fingerprint IS NULL" },
+                  "SELECT count(*) FROM keys WHERE origin = 'EXTERNAL' AND key_id IN (SELECT key_id FROM materials) AND "
+                  "import_fingerprint IS NULL" },
+                { "keys with materials and not exactly one current",
+                  "SELECT count(*) FROM (SELECT key_id FROM materials GROUP BY key_id HAVING sum(state = 'CURRENT') != 1)" },
+                { "materials of missing keys", "SELECT count(*) FROM materials WHERE key_id NOT IN (SELECT key_id FROM keys)" },
+                { "keys with more than 25 previous materials",
+                  "SELECT count(*) FROM (SELECT key_id FROM materials WHERE state = 'PREVIOUS' GROUP BY key_id "
+                  "HAVING count(*) > 25)" },
+                { "imported keys with previous materials",
+                  "SELECT count(*) FROM materials m JOIN keys k USING (key_id) WHERE k.origin = 'EXTERNAL' AND "
+                  "m.state = 'PREVIOUS'" },
                 { "deletion dates that do not fit the state",
                   "SELECT count(*) FROM keys WHERE (key_state = 'PendingDeletion') != (deletion_date != 0)" },
                 { "foreign key violations", "SELECT count(*) FROM pragma_foreign_key_check" },
@@ -1230,11 +1306,11 @@ Test(crash, sigkill_at_random_moments_loses_and_half_makes_nothing) {
                         "test-crash: %u SIGKILLs survived in %.1f s (%u restarts, %u store copies checked); %u calls, "
                         "%u answered changes; unanswered changes: %u applied whole, %u not at all; %u keys created "
                         "(%u with imported material), %u destroyed at the end of their window, %zu at the end (at most "
-                        "%zu), %zu aliases; %u MACs checked over %u keys\n",
+                        "%zu), %zu aliases; %u rotations answered; %u MACs checked over %u keys\n",
                         stats.kills, (double) (mono_usec() - start) / 1e6, stats.restarts, stats.store_checks,
                         stats.calls, stats.answered_changes, stats.unknown_applied, stats.unknown_not_applied,
                         stats.keys_created, stats.imports, stats.keys_destroyed, live, live_max, with_aliases,
-                        stats.mac_checks, stats.keys_mac_checked);
+                        stats.rotations, stats.mac_checks, stats.keys_mac_checked);
         }
         cr_assert(stats.kills >= KILLS_MIN, "only %u kills in the time allowed", stats.kills);
 }

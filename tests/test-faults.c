@@ -540,7 +540,7 @@ Test(faults_files, damaged_sealed_material_fails_that_key_only) {
                 write_file(path, pristine.db_data, pristine.db_size);
                 cr_assert(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
         }
-        cr_assert(sqlite3_prepare_v2(db, "SELECT material FROM keys WHERE key_id = ?", -1, &st, NULL) == SQLITE_OK);
+        cr_assert(sqlite3_prepare_v2(db, "SELECT sealed FROM materials WHERE key_id = ? AND state = 'CURRENT'", -1, &st, NULL) == SQLITE_OK);
         sqlite3_bind_text(st, 1, pristine.key_id, -1, SQLITE_STATIC);
         cr_assert(sqlite3_step(st) == SQLITE_ROW);
         blob = sqlite3_column_blob(st, 0);

@@ -13,6 +13,7 @@
 #define PDEL KMS_COND_KEY_PENDING_DELETION
 #define PIMP KMS_COND_KEY_PENDING_IMPORT
 #define NPDEL KMS_COND_KEY_NOT_PENDING_DELETION
+#define EXT KMS_COND_KEY_ORIGIN_EXTERNAL
 
 /* Written out again here from the contract, so that a change of the product's table shows. */
 static const struct {
@@ -39,6 +40,18 @@ static const struct {
         { KMS_OP_GET_PARAMETERS_FOR_IMPORT, "GetParametersForImport", { OK, OK, PDEL, OK } },
         { KMS_OP_IMPORT_KEY_MATERIAL, "ImportKeyMaterial", { OK, OK, PDEL, OK } },
         { KMS_OP_DELETE_IMPORTED_KEY_MATERIAL, "DeleteImportedKeyMaterial", { OK, OK, OK, OK } },
+        /* API.md section 3a: rotation as AWS's Enable/DisableKeyRotation row. */
+        { KMS_OP_VERIFY_MAC_BATCH, "VerifyMacBatch", { OK, DIS, PDEL, PIMP } },
+        { KMS_OP_ROTATE_KEY_ON_DEMAND, "RotateKeyOnDemand", { OK, DIS, PDEL, EXT } },
+        { KMS_OP_ENABLE_KEY_ROTATION, "EnableKeyRotation", { OK, DIS, PDEL, EXT } },
+        { KMS_OP_DISABLE_KEY_ROTATION, "DisableKeyRotation", { OK, DIS, PDEL, EXT } },
+        { KMS_OP_GET_KEY_ROTATION_STATUS, "GetKeyRotationStatus", { OK, OK, OK, OK } },
+        { KMS_OP_LIST_KEY_ROTATIONS, "ListKeyRotations", { OK, OK, OK, OK } },
+        { KMS_OP_UPDATE_MAC_VERIFY_WINDOW, "UpdateMacVerifyWindow", { OK, OK, PDEL, OK } },
+        { KMS_OP_RETIRE_KEY_MATERIAL, "RetireKeyMaterial", { OK, OK, PDEL, OK } },
+        /* The timer's: automatic rotation of Enabled keys only; verify windows end in every state. */
+        { KMS_OP_ROTATE_KEY_AUTOMATIC, "RotateKeyAutomatic", { OK, DIS, PDEL, EXT } },
+        { KMS_OP_EXPIRE_KEY_MATERIAL, "ExpireKeyMaterial", { OK, OK, OK, OK } },
 };
 
 Test(key_state, every_cell) {
@@ -69,6 +82,7 @@ Test(key_state, conditions_name_the_exception_and_the_key) {
                 { PDEL, "KMSInvalidStateException", "arn:k is pending deletion." },
                 { PIMP, "KMSInvalidStateException", "arn:k is pending import." },
                 { NPDEL, "KMSInvalidStateException", "arn:k is not pending deletion." },
+                { EXT, "UnsupportedOperationException", "arn:k origin is EXTERNAL which is not valid for this operation." },
         };
         for (size_t i = 0; i < ELEMENTSOF(want); i++) {
                 KmsFailure f = {};

@@ -143,7 +143,9 @@ Test(keyring, unreadable_without_possession) {
 #define MAX_SLOTS 4
 #define MATERIAL_SIZE 48
 
-static KeyEntry entries[N_ENTRIES];
+/* The cache holds materials: each entry is one material of its own key. */
+static KeyEntry keys[N_ENTRIES];
+static KeyVersion entries[N_ENTRIES];
 static uint8_t material[N_ENTRIES][MATERIAL_SIZE];
 
 static KeyCache *new_cache(size_t max) {
@@ -151,8 +153,10 @@ static KeyCache *new_cache(size_t max) {
 
         join_or_skip();
         for (size_t i = 0; i < N_ENTRIES; i++) {
-                entries[i] = (KeyEntry) { .seq = (int64_t) i + 1, .spec = KEY_SPEC_HMAC_384, .cache_slot = -1 };
-                snprintf(entries[i].key_id, sizeof entries[i].key_id, "%08zx-0000-4000-8000-000000000000", i);
+                keys[i] = (KeyEntry) { .seq = (int64_t) i + 1, .spec = KEY_SPEC_HMAC_384 };
+                snprintf(keys[i].key_id, sizeof keys[i].key_id, "%08zx-0000-4000-8000-000000000000", i);
+                entries[i] = (KeyVersion) { .cache_slot = -1, .key = &keys[i] };
+                snprintf(entries[i].id, sizeof entries[i].id, "%064zx", i);
                 fill(material[i], MATERIAL_SIZE, (unsigned) i + 100);
         }
         cr_assert_eq(key_cache_new(max, false, &c), 0);
@@ -374,16 +378,17 @@ static bool fd_open(int fd) {
         return fcntl(fd, F_GETFD) >= 0;
 }
 
-Test(key_cache, logon_keys_named_by_key_id_and_unreadable) {
+Test(key_cache, logon_keys_named_by_key_id_and_material_and_unreadable) {
         _cleanup_(key_cache_freep) KeyCache *c = new_logon_cache(MAX_SLOTS);
         _cleanup_free_ char *desc = NULL;
-        char want[64];
+        char want[80];
         uint8_t buf[256];
         size_t n;
         key_serial_t s = put(c, 0);
 
         cr_assert_geq(keyctl_describe_alloc(s, &desc), 0, "keyctl_describe: %m");
-        snprintf(want, sizeof want, ";hmacd:%s", entries[0].key_id);
+        /* One logon key per material: "hmacd:<key-id>/<16 characters of the KeyMaterialId>". */
+        snprintf(want, sizeof want, ";hmacd:%s/%.16s", keys[0].key_id, entries[0].id);
         cr_assert(strncmp(desc, "logon;", 6) == 0 && strstr(desc, want), "'%s'", desc);
         cr_assert_eq(key_perm(s) & KEY_ALL_NON_POSSESSOR, 0, "'%s'", desc);
         /* Not even its possessor reads a logon key back. */

@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../daemon/kms-service.h"
 #include "macro.h"
@@ -58,10 +61,18 @@ static char *snapshot(KmsService *s) {
                 fprintf(f, "%s %s %s %llu %d [%s]", e->key_id, key_spec_to_string(e->spec),
                         key_state_to_string(e->state), (unsigned long long) e->deletion_date, e->has_material,
                         md.description);
-                kms_key_metadata_done(&md);
                 for (size_t t = 0; t < e->n_tags; t++)
                         fprintf(f, " %s=%s", e->tags[t].key, e->tags[t].value);
+                fprintf(f, " rotation %d/%u/%llu/%llu window %u current %s", e->rotation_enabled, e->rotation_period,
+                        (unsigned long long) e->next_rotation_date, (unsigned long long) e->on_demand_rotation_date,
+                        e->mac_verify_window, md.current_material_id);
+                for (size_t v = 0; v < e->n_versions; v++)
+                        fprintf(f, " material %s %s %llu %llu", e->versions[v]->id,
+                                rotation_type_to_string(e->versions[v]->type),
+                                (unsigned long long) e->versions[v]->rotation_date,
+                                (unsigned long long) e->versions[v]->stopped_date);
                 fputc('\n', f);
+                kms_key_metadata_done(&md);
         }
         for (size_t i = 0; i < s->aliases.n; i++)
                 fprintf(f, "%s -> %s\n", s->aliases.v[i]->name, s->aliases.v[i]->key->key_id);
@@ -69,13 +80,41 @@ static char *snapshot(KmsService *s) {
         return buf;
 }
 
-/* What a fresh start from the store sees equals what the running service holds. */
+/* What a fresh start from the store sees equals what the running service holds. The fresh start
+ * runs in a child: loading joins a new session keyring, and this process must keep possessing the
+ * running service's KEK. */
 static void assert_store_agrees(void) {
         _cleanup_free_ char *now = snapshot(service), *disk = NULL;
-        KmsService *reloaded = open_service();
+        size_t size = 0;
+        int fds[2], status;
+        FILE *f;
+        pid_t pid;
 
-        disk = snapshot(reloaded);
-        kms_service_free(reloaded);
+        cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
+        pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+                KmsService *reloaded = open_service();
+                char *text = snapshot(reloaded);
+                size_t n = strlen(text);
+                bool written = write(fds[1], text, n) == (ssize_t) n;
+                _exit(written ? 0 : 1);
+        }
+        close(fds[1]);
+        f = open_memstream(&disk, &size);
+        cr_assert_not_null(f);
+        for (;;) {
+                char buf[4096];
+                ssize_t n = read(fds[0], buf, sizeof buf);
+                cr_assert_geq(n, 0);
+                if (n == 0)
+                        break;
+                fwrite(buf, 1, (size_t) n, f);
+        }
+        fclose(f);
+        close(fds[0]);
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the fresh start failed");
         cr_assert_str_eq(now, disk, "index:\n%s\nstore:\n%s", now, disk);
 }
 
@@ -84,7 +123,7 @@ static KeyEntry *create(KeySpec spec) {
         KmsFailure f = {};
         KeyEntry *e = NULL;
 
-        cr_assert_eq(kms_create_key(service, 0, spec, KEY_ORIGIN_HMACD, "a key", tags, 1, &f, &e), 0);
+        cr_assert_eq(kms_create_key(service, 0, spec, KEY_ORIGIN_HMACD, 0, "a key", tags, 1, &f, &e), 0);
         return e;
 }
 
@@ -132,7 +171,7 @@ Test(kms_service, every_change_is_all_or_nothing) {
                 KeyEntry *e = NULL;
 
                 service->fault = KMS_FAULT_BEFORE_COMMIT;
-                cr_assert_lt(kms_create_key(service, 0, KEY_SPEC_HMAC_224, KEY_ORIGIN_HMACD, "", NULL, 0, &f, &e), 0);
+                cr_assert_lt(kms_create_key(service, 0, KEY_SPEC_HMAC_224, KEY_ORIGIN_HMACD, 0, "", NULL, 0, &f, &e), 0);
                 service->fault = KMS_FAULT_NONE;
                 cr_assert_null(e);
                 after = snapshot(service);
@@ -153,6 +192,62 @@ Test(kms_service, every_change_is_all_or_nothing) {
         CHECK_OPERATION("CancelKeyDeletion", kms_cancel_deletion(service, b, &f));
         alias = alias_index_find(&service->aliases, "alias/one");
         CHECK_OPERATION("DeleteAlias", kms_delete_alias(service, alias));
+
+        /* Key material versions (kms-rotation.c), on an Enabled key. */
+        {
+                char previous[KMS_KEY_MATERIAL_ID_LENGTH + 1];
+
+                a = create(KEY_SPEC_HMAC_224);
+                CHECK_OPERATION("RotateKeyOnDemand", kms_rotate_on_demand(service, a, &f, NULL));
+                cr_assert_eq(a->n_versions, 2);
+                strcpy(previous, a->versions[0]->id);
+                CHECK_OPERATION("EnableKeyRotation", kms_enable_rotation(service, a, 90, &f));
+                CHECK_OPERATION("DisableKeyRotation", kms_disable_rotation(service, a, &f));
+                CHECK_OPERATION("UpdateMacVerifyWindow", kms_update_verify_window(service, a, 5, &f));
+                CHECK_OPERATION("RetireKeyMaterial", kms_retire_material(service, a, previous, &f));
+                cr_assert_eq(a->n_versions, 1);
+        }
+}
+
+/* The timer's changes: the end of a verify window and an automatic rotation, each one transaction
+ * that either happens whole or leaves everything as it was (and is done at the next purge). */
+Test(kms_service, timer_changes_are_all_or_nothing) {
+        KeyEntry *e = create(KEY_SPEC_HMAC_256);
+        _cleanup_free_ char *before = NULL, *after = NULL;
+        struct iovec msg = { (void *) "abc", 3 };
+        uint8_t old_mac[KMS_MAC_SIZE_MAX];
+        KmsFailure f = {};
+
+        cr_assert_eq(kms_generate_macs(service, KMS_OP_GENERATE_MAC, e, KEY_SPEC_HMAC_256, &msg, 1, collect_mac, old_mac,
+                                       &f),
+                     0);
+        cr_assert_eq(kms_update_verify_window(service, e, 1, &f), 0);
+        cr_assert_eq(kms_rotate_on_demand(service, e, &f, NULL), 0);
+        cr_assert_eq(kms_verify_mac(service, e, KEY_SPEC_HMAC_256, "abc", 3, old_mac, 32, &f), 0);
+
+        /* Days of a microsecond: the window ended and the rotation is due. */
+        service->usec_per_day = 1;
+        cr_assert_eq(kms_enable_rotation(service, e, 90, &f), 0);
+        usleep(1000);
+        cr_assert_eq(kms_verify_mac(service, e, KEY_SPEC_HMAC_256, "abc", 3, old_mac, 32, &f), KMS_COND_INVALID_MAC,
+                     "a material past its window verified before the timer destroyed it");
+        before = snapshot(service);
+        service->fault = KMS_FAULT_BEFORE_COMMIT;
+        (void) kms_service_purge(service);
+        service->fault = KMS_FAULT_NONE;
+        after = snapshot(service);
+        cr_assert_str_eq(before, after, "a failed purge changed the index");
+        assert_store_agrees();
+
+        cr_assert_eq(kms_service_purge(service), 0);
+        free(after);
+        after = snapshot(service);
+        cr_assert_str_neq(before, after);
+        assert_store_agrees();
+        /* The previous material went; a new one came by rotation (its predecessor ends at once too). */
+        cr_assert_eq(e->versions[e->n_versions - 1]->type, ROTATION_AUTOMATIC);
+        cr_assert_leq(e->n_versions, 2);
+        cr_assert_eq(kms_verify_mac(service, e, KEY_SPEC_HMAC_256, "abc", 3, old_mac, 32, &f), KMS_COND_INVALID_MAC);
 }
 
 /* Conditions come back positive with their detail, and change nothing. */
@@ -227,23 +322,23 @@ Test(kms_service, quotas) {
         char id[KEY_ID_LEN + 1];
 
         kms_service_set_quotas(service, &q);
-        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", &tag, 1, &f, &first), 0);
+        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, 0, "", &tag, 1, &f, &first), 0);
         strcpy(id, first->key_id);
-        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", &tag, 1, &f, &e), 0);
+        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, 0, "", &tag, 1, &f, &e), 0);
         /* 88 bytes held: 44 more would be 132. */
-        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", &tag, 1, &f, &e),
+        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, 0, "", &tag, 1, &f, &e),
                      KMS_COND_BYTES_PER_USER);
         cr_assert_eq(f.number, 132);
         cr_assert_eq(kms_update_description(service, first, "0123456789abc", &f), KMS_COND_BYTES_PER_USER);
         cr_assert_eq(kms_update_description(service, first, "0123456789", &f), 0); /* 98 */
-        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", NULL, 0, &f, &e), 0);
-        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", NULL, 0, &f, &e),
+        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, 0, "", NULL, 0, &f, &e), 0);
+        cr_assert_eq(kms_create_key(service, 1000, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, 0, "", NULL, 0, &f, &e),
                      KMS_COND_KEYS_PER_USER);
         cr_assert_eq(f.max, 3);
         /* Another owner has its own; root counts towards the total only. */
-        cr_assert_eq(kms_create_key(service, 1001, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", &tag, 1, &f, &e), 0);
-        cr_assert_eq(kms_create_key(service, 0, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", NULL, 0, &f, &e), 0);
-        cr_assert_eq(kms_create_key(service, 0, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, "", NULL, 0, &f, &e),
+        cr_assert_eq(kms_create_key(service, 1001, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, 0, "", &tag, 1, &f, &e), 0);
+        cr_assert_eq(kms_create_key(service, 0, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, 0, "", NULL, 0, &f, &e), 0);
+        cr_assert_eq(kms_create_key(service, 0, KEY_SPEC_HMAC_256, KEY_ORIGIN_HMACD, 0, "", NULL, 0, &f, &e),
                      KMS_COND_KEYS_TOTAL);
         cr_assert_eq(kms_condition_to_error(KMS_COND_KEYS_TOTAL), KMS_ERROR_LIMIT_EXCEEDED);
 

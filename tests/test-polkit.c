@@ -19,6 +19,7 @@
 #include "bus-call.h"
 #include "harness.h"
 #include "hmacd.h"
+#include "kms.h"
 #include "macro.h"
 
 #define RULES_DIR "/etc/polkit-1/rules.d"
@@ -209,6 +210,22 @@ Test(polkit, owner_may_use_and_manage_own_key) {
                 cr_assert_eq(d.exit_code, 0, "%s", d.err);
                 cr_assert(strstr(d.out, HARNESS_TEST_USER), "%s", d.out);
         }
+        /* The shipped rule covers io.hmacd.rotate-key for the owner too (busctl: a plain call). */
+        {
+                _cleanup_(harness_result_done) HarnessResult r1 = {}, r2 = {};
+                cr_assert(harness_runl(HARNESS_TEST_USER, &r1, "busctl", "--system", "--allow-interactive-authorization=no",
+                                       "call", HMACD_BUS_NAME, HMACD_OBJECT_PATH, HMACD_INTERFACE, "RotateKeyOnDemand",
+                                       "s", id, NULL) >= 0);
+                cr_assert_eq(r1.exit_code, 0, "the owner may not rotate its key: %s", r1.err);
+                cr_assert(strncmp(r1.out, "s \"", 3) == 0 && strlen(r1.out) >= 3 + 64, "%s", r1.out);
+                cr_assert(harness_runl("daemon", &r2, "busctl", "--system", "--allow-interactive-authorization=no",
+                                       "call", HMACD_BUS_NAME, HMACD_OBJECT_PATH, HMACD_INTERFACE, "RotateKeyOnDemand",
+                                       "s", id, NULL) >= 0);
+                cr_assert_neq(r2.exit_code, 0, "another user rotated the key: %s", r2.out);
+                cr_assert(strstr(r2.err, "denied") || strstr(r2.err, "Access"), "%s", r2.err);
+        }
+        expect_allowed(HARNESS_TEST_USER, id);
+
         /* Other users may not; a spec the rule does not name is refused too. */
         expect_denied("daemon", id);
         expect_denied("nobody", id);

@@ -15,6 +15,7 @@
 
 #include "../daemon/seal.h"
 #include "../daemon/store.h"
+#include "harness.h"
 #include "macro.h"
 
 static char tmpdir[PATH_MAX];
@@ -78,7 +79,26 @@ typedef struct TestKey {
         bool has_material;
         uint8_t sealed[64 + SEAL_OVERHEAD];
         size_t sealed_size;
+        KeyVersion version;             /* its initial material (KeyMaterialId from material_id()) */
+        KeyVersion *versions[1];
 } TestKey;
+
+/* The KeyMaterialId of the test key whose ID is id. */
+static const char *material_id(const char *id) {
+        static char buf[4][KMS_KEY_MATERIAL_ID_LENGTH + 1];
+        static unsigned i;
+        char *b = buf[i++ % 4];
+
+        size_t n = 0;
+
+        /* The key ID's 32 hex digits, twice. */
+        while (n < KMS_KEY_MATERIAL_ID_LENGTH)
+                for (const char *p = id; *p && n < KMS_KEY_MATERIAL_ID_LENGTH; p++)
+                        if (*p != '-')
+                                b[n++] = *p;
+        b[n] = 0;
+        return b;
+}
 
 static uint8_t kek[KEK_SIZE];
 
@@ -93,7 +113,6 @@ static void make_key(TestKey *k, const char *id, KeySpec spec, KeyState state, K
                         .creation_date = 1700000000000000ull + (uint64_t) uid,
                         .deletion_date = state == KEY_STATE_PENDING_DELETION ? 1800000000000000ull : 0,
                         .valid_to = origin == KEY_ORIGIN_EXTERNAL ? 1900000000000000ull : 0,
-                        .cache_slot = 7,
                 },
                 .description = description,
                 .has_material = has_material,
@@ -101,6 +120,14 @@ static void make_key(TestKey *k, const char *id, KeySpec spec, KeyState state, K
         cr_assert_eq(strlen(id), (size_t) KEY_ID_LEN);
         strcpy(k->entry.key_id, id);
 
+        if (has_material) {
+                k->version = (KeyVersion) { .cache_slot = -1, .key = &k->entry };
+                strcpy(k->version.id, material_id(id));
+                k->versions[0] = &k->version;
+                k->entry.versions = k->versions;
+                k->entry.n_versions = 1;
+                k->entry.has_material = true;
+        }
         if (has_material) {
                 uint8_t material[64];
                 char aad[64];
@@ -147,7 +174,7 @@ static void check_entry(const KeyEntry *got, const KeyEntry *want) {
         cr_assert_eq(got->creation_date, want->creation_date, "%s", want->key_id);
         cr_assert_eq(got->deletion_date, want->deletion_date, "%s", want->key_id);
         cr_assert_eq(got->valid_to, want->valid_to, "%s", want->key_id);
-        cr_assert_eq(got->cache_slot, -1, "a loaded key is in no cache slot");
+        cr_assert_eq(got->has_material, want->has_material, "%s", want->key_id);
 }
 
 #define ID_A "aaaaaaaa-1111-4111-8111-111111111111"
@@ -270,23 +297,24 @@ Test(store, material_and_description) {
         cr_assert_eq(store_open(db_path, false, &s, NULL), 0);
 
         /* The sealed blob comes back byte for byte. */
-        cr_assert_eq(store_get_material(s, ID_C, buf, sizeof buf, &n), 0);
+        cr_assert_eq(store_get_material(s, ID_C, material_id(ID_C), buf, sizeof buf, &n), 0);
         cr_assert_eq(n, k[0].sealed_size);
         cr_assert_eq(memcmp(buf, k[0].sealed, n), 0);
-        cr_assert_eq(store_get_material(s, ID_B, buf, sizeof buf, &n), 0);
+        cr_assert_eq(store_get_material(s, ID_B, material_id(ID_B), buf, sizeof buf, &n), 0);
         cr_assert_eq(n, k[2].sealed_size);
         cr_assert_eq(memcmp(buf, k[2].sealed, n), 0);
         /* Twice in a row (the statement is re-used). */
-        cr_assert_eq(store_get_material(s, ID_C, buf, sizeof buf, &n), 0);
+        cr_assert_eq(store_get_material(s, ID_C, material_id(ID_C), buf, sizeof buf, &n), 0);
         cr_assert_eq(memcmp(buf, k[0].sealed, n), 0);
 
         /* No material (PendingImport), no such key, buffer too small. */
         n = 999;
-        cr_assert_eq(store_get_material(s, ID_A, buf, sizeof buf, &n), -ENODATA);
-        cr_assert_eq(store_get_material(s, ID_D, buf, sizeof buf, &n), -ENOENT);
-        cr_assert_eq(store_get_material(s, ID_C, buf, k[0].sealed_size - 1, &n), -ENOBUFS);
+        cr_assert_eq(store_get_material(s, ID_A, material_id(ID_A), buf, sizeof buf, &n), -ENOENT);
+        cr_assert_eq(store_get_material(s, ID_C, material_id(ID_B), buf, sizeof buf, &n), -ENOENT);
+        cr_assert_eq(store_get_material(s, ID_D, material_id(ID_D), buf, sizeof buf, &n), -ENOENT);
+        cr_assert_eq(store_get_material(s, ID_C, material_id(ID_C), buf, k[0].sealed_size - 1, &n), -ENOBUFS);
         cr_assert_eq(n, 999);
-        cr_assert_eq(store_get_material(s, ID_C, buf, k[0].sealed_size, &n), 0);
+        cr_assert_eq(store_get_material(s, ID_C, material_id(ID_C), buf, k[0].sealed_size, &n), 0);
         cr_assert_eq(n, k[0].sealed_size);
 
         cr_assert_eq(store_get_description(s, ID_C, &d0), 0);
@@ -464,7 +492,7 @@ Test(store, duplicate_key_id) {
         /* The original is untouched. */
         cr_assert_eq(store_get_description(s, ID_C, &d), 0);
         cr_assert_str_eq(d, k[0].description);
-        cr_assert_eq(store_get_material(s, ID_C, buf, sizeof buf, &n), 0);
+        cr_assert_eq(store_get_material(s, ID_C, material_id(ID_C), buf, sizeof buf, &n), 0);
         cr_assert_eq(n, k[0].sealed_size);
         cr_assert_eq(memcmp(buf, k[0].sealed, n), 0);
         tags = tags_of(s, ID_C);
@@ -507,10 +535,160 @@ Test(store, failed_tag_insert_rolls_back_key) {
         cr_assert_lt(insert(s, &bad), 0);
 
         cr_assert_eq(store_get_description(s, ID_D, &d), -ENOENT);
-        cr_assert_eq(store_get_material(s, ID_D, buf, sizeof buf, &n), -ENOENT);
+        cr_assert_eq(store_get_material(s, ID_D, material_id(ID_D), buf, sizeof buf, &n), -ENOENT);
         tags = tags_of(s, ID_D);
         cr_assert_str_eq(tags, "", "tags of a key that was rolled back: %s", tags);
         cr_assert_eq(store_load_keys(s, collect, &l), 0);
         cr_assert_eq(l.n, 3);
         loaded_done(&l);
+}
+
+/* ---- format 2: materials, and the upgrade of a format 1 store ---- */
+
+typedef struct Materials {
+        char key_id[8][KEY_ID_LEN + 1];
+        KeyVersion *v[8];
+        size_t n;
+} Materials;
+
+static int collect_material(const char *key_id, KeyVersion *v, void *userdata) {
+        Materials *m = userdata;
+
+        if (m->n >= ELEMENTSOF(m->v)) {
+                free(v);
+                return 0;
+        }
+        strcpy(m->key_id[m->n], key_id);
+        m->v[m->n++] = v;
+        return 0;
+}
+
+static void materials_done(Materials *m) {
+        for (size_t i = 0; i < m->n; i++)
+                free(m->v[i]);
+        m->n = 0;
+}
+
+static int64_t count(Store *s, const char *sql) {
+        sqlite3_stmt *st = NULL;
+        int64_t n;
+
+        cr_assert_eq(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), SQLITE_OK, "%s", sql);
+        cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+        n = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        return n;
+}
+
+/* tests/fixtures/store-v1 was written by the daemon before key material versions (format 1). A
+ * failed upgrade leaves it as it was; the upgrade moves each sealed material byte for byte. */
+Test(store, upgrade_from_format_1) {
+        _cleanup_(store_freep) Store *s = NULL;
+        _cleanup_free_ char *src = NULL;
+        _cleanup_free_ void *db = NULL;
+        uint8_t before[9][STORE_SEALED_MAX], buf[STORE_SEALED_MAX];
+        size_t size, before_size[9], n;
+        char ids[9][KEY_ID_LEN + 1];
+        Materials m = {};
+        sqlite3_stmt *st = NULL;
+        size_t k = 0;
+
+        cr_assert(asprintf(&src, "%s/tests/fixtures/store-v1/hmacd.db", harness_source_dir()) > 0);
+        db = read_file(src, &size);
+        write_file(db_path, db, size);
+
+        cr_assert_eq(store_open(db_path, false, &s, NULL), 0);
+        cr_assert_eq(s->format, 1);
+        cr_assert_eq(sqlite3_prepare_v2(s->db, "SELECT key_id, material FROM keys WHERE material IS NOT NULL ORDER BY seq",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+                cr_assert_lt(k, ELEMENTSOF(ids));
+                strcpy(ids[k], (const char *) sqlite3_column_text(st, 0));
+                before_size[k] = (size_t) sqlite3_column_bytes(st, 1);
+                memcpy(before[k], sqlite3_column_blob(st, 1), before_size[k]);
+                k++;
+        }
+        sqlite3_finalize(st);
+        cr_assert_eq(k, 9, "the fixture has 9 keys with material, not %zu", k);
+
+        /* Rolled back: still format 1, material where it was. */
+        cr_assert_eq(store_upgrade(s, true), -EIO);
+        cr_assert_eq(count(s, "SELECT value FROM meta WHERE name = 'format'"), 1);
+        cr_assert_eq(count(s, "SELECT count(*) FROM keys WHERE material IS NOT NULL"), 9);
+        cr_assert_eq(count(s, "SELECT count(*) FROM sqlite_master WHERE name = 'materials'"), 0);
+        s = store_free(s);
+        cr_assert_eq(store_open(db_path, false, &s, NULL), 0);
+        cr_assert_eq(s->format, 1);
+
+        cr_assert_eq(store_upgrade(s, false), 1);
+        cr_assert_eq(store_upgrade(s, false), 0);
+        s = store_free(s);
+        cr_assert_eq(store_open(db_path, false, &s, NULL), 0);
+        cr_assert_eq(s->format, STORE_FORMAT);
+        cr_assert_eq(count(s, "SELECT count(*) FROM pragma_table_info('keys') WHERE name = 'material'"), 0);
+
+        cr_assert_eq(store_load_materials(s, collect_material, &m), 0);
+        cr_assert_eq(m.n, 8, "the first 8 materials");
+        materials_done(&m);
+        for (size_t i = 0; i < k; i++) {
+                _cleanup_free_ char *sql = NULL;
+                const unsigned char *id;
+
+                cr_assert(asprintf(&sql, "SELECT material_id, state, rotation_type, rotation_date FROM materials"
+                                         " WHERE key_id = '%s'", ids[i]) > 0);
+                cr_assert_eq(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), SQLITE_OK);
+                cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "no material for %s", ids[i]);
+                id = sqlite3_column_text(st, 0);
+                cr_assert_eq(strlen((const char *) id), (size_t) KMS_KEY_MATERIAL_ID_LENGTH);
+                cr_assert_eq(strspn((const char *) id, "0123456789abcdef"), (size_t) KMS_KEY_MATERIAL_ID_LENGTH);
+                cr_assert_str_eq((const char *) sqlite3_column_text(st, 1), "CURRENT");
+                cr_assert_str_eq((const char *) sqlite3_column_text(st, 2), "");
+                cr_assert_eq(sqlite3_column_int64(st, 3), 0);
+                cr_assert_eq(store_get_material(s, ids[i], (const char *) id, buf, sizeof buf, &n), 0);
+                cr_assert_eq(n, before_size[i]);
+                cr_assert_eq(memcmp(buf, before[i], n), 0, "sealed material of %s changed", ids[i]);
+                cr_assert_eq(sqlite3_step(st), SQLITE_DONE, "more than one material for %s", ids[i]);
+                sqlite3_finalize(st);
+        }
+}
+
+/* A rotation makes the current material previous; at most one is current; previous ones can be
+ * deleted, the current one cannot. */
+Test(store, rotate_and_delete_materials) {
+        _cleanup_(store_freep) Store *s = NULL;
+        uint8_t buf[STORE_SEALED_MAX];
+        KeyVersion *v = key_version_new(material_id(ID_D), ROTATION_ON_DEMAND, 1750000000000000ull, 0);
+        Materials m = {};
+        TestKey k[3];
+        size_t n;
+
+        create_store_with_keys(k);
+        cr_assert_eq(store_open(db_path, false, &s, NULL), 0);
+        cr_assert_not_null(v);
+
+        cr_assert_eq(store_rotate(s, ID_C, v, k[2].sealed, k[2].sealed_size, 0, 1750000000000000ull), 0);
+        /* The same ID again breaks its uniqueness: refused, nothing changed. */
+        cr_assert_lt(store_rotate(s, ID_C, v, k[2].sealed, k[2].sealed_size, 0, 0), 0);
+        /* A key without a current material has nothing to rotate. */
+        cr_assert_eq(store_rotate(s, ID_A, v, k[2].sealed, k[2].sealed_size, 0, 0), -ENOENT);
+
+        cr_assert_eq(store_load_materials(s, collect_material, &m), 0);
+        cr_assert_eq(m.n, 3);   /* ID_B's, then ID_C's previous and its current */
+        cr_assert_str_eq(m.key_id[1], ID_C);
+        cr_assert_str_eq(m.v[1]->id, material_id(ID_C));
+        cr_assert_eq(m.v[1]->stopped_date, 1750000000000000ull);
+        cr_assert_str_eq(m.v[2]->id, material_id(ID_D));
+        cr_assert_eq(m.v[2]->stopped_date, 0);
+        cr_assert_eq(m.v[2]->type, ROTATION_ON_DEMAND);
+        cr_assert_eq(m.v[2]->rotation_date, 1750000000000000ull);
+        materials_done(&m);
+        cr_assert_eq(count(s, "SELECT count(*) FROM materials WHERE state = 'CURRENT'"), 2);
+
+        cr_assert_eq(store_delete_materials(s, ID_C, (const char *[]) { material_id(ID_D) }, 1), -ENOENT);
+        cr_assert_eq(store_delete_materials(s, ID_C, (const char *[]) { material_id(ID_C) }, 1), 0);
+        cr_assert_eq(store_get_material(s, ID_C, material_id(ID_C), buf, sizeof buf, &n), -ENOENT);
+        cr_assert_eq(store_get_material(s, ID_C, material_id(ID_D), buf, sizeof buf, &n), 0);
+        cr_assert_eq(memcmp(buf, k[2].sealed, n), 0);
+        free(v);
 }
