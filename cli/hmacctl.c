@@ -46,6 +46,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdKeyMetadata *, hmacd_key_metadata_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdKeyList *, hmacd_key_list_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdAliasList *, hmacd_alias_list_free);
 DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdTagList *, hmacd_tag_list_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdKeyRotationList *, hmacd_key_rotation_list_free);
 
 /* --output: the formats of output.h, by the names aws takes. */
 static const char *const output_formats[] = { "json", "text", "table", "yaml", "yaml-stream", NULL };
@@ -123,6 +124,12 @@ typedef enum ParamId {
         PARAM_MESSAGES,
         PARAM_MESSAGE_FORMAT,
         PARAM_GRANT_TOKENS,     /* accepted and ignored: hmacd has no grants */
+        PARAM_MAC_VERIFY_WINDOW_IN_DAYS,
+        PARAM_ROTATION_PERIOD_IN_DAYS,
+        PARAM_ROTATION_LIMIT,
+        PARAM_DAYS,
+        PARAM_KEY_MATERIAL_ID,
+        PARAM_MACS,
         _PARAM_MAX,
         _PARAM_INVALID = -EINVAL,
 } ParamId;
@@ -146,6 +153,9 @@ typedef struct Param {
 /* generate-mac-batch: the most messages of the most bytes each, with a 4-byte length before each (or
  * a newline after). */
 #define MESSAGES_FILE_MAX ((size_t) KMS_BATCH_MAX * (KMS_MESSAGE_MAX + 4))
+
+/* verify-mac-batch: the most MACs, each base64 of the longest 'mac' accepted, and a newline. */
+#define MACS_FILE_MAX ((size_t) KMS_BATCH_MAX * ((KMS_MAC_MAX + 2) / 3 * 4 + 2))
 
 static const char *const message_formats[] = { "lines", "length-prefixed", NULL };
 
@@ -254,6 +264,29 @@ static const Param params[_PARAM_MAX] = {
         [PARAM_GRANT_TOKENS] = { "grant-tokens", "GrantTokens", PARAM_STRING_LIST, 1, "TOKEN ...",
                                  "Accepted and ignored, for scripts written for AWS: hmacd has no grants, "
                                  "polkit decides" },
+        [PARAM_MAC_VERIFY_WINDOW_IN_DAYS] = { "mac-verify-window-in-days", "MacVerifyWindowInDays",
+                                              PARAM_UINT32, 0, "DAYS",
+                                              "How long a key material keeps verifying MACs after a "
+                                              "rotation made it previous, 0 to 3650 days; 0 (the default): "
+                                              "until retire-key-material" },
+        [PARAM_ROTATION_PERIOD_IN_DAYS] = { "rotation-period-in-days", "RotationPeriodInDays", PARAM_UINT32,
+                                            KMS_ROTATION_PERIOD_MIN, "DAYS",
+                                            "Days between automatic rotations, 90 to 2560; without it, "
+                                            "365" },
+        [PARAM_ROTATION_LIMIT] = { "limit", "Limit", PARAM_UINT32, 1, "N",
+                                   "Return at most N key materials (1..1000), and a NextToken when there "
+                                   "are more; without it, all are listed" },
+        [PARAM_DAYS] = { "days", "Days", PARAM_UINT32, 0, "DAYS",
+                         "The key's MacVerifyWindowInDays, 0 to 3650: how long each previous material keeps "
+                         "verifying after it stopped being current; 0: until retire-key-material" },
+        [PARAM_KEY_MATERIAL_ID] = { "key-material-id", "KeyMaterialId", PARAM_STRING,
+                                    KMS_KEY_MATERIAL_ID_LENGTH, "ID",
+                                    "The KeyMaterialId of a previous material (64 hex characters, as "
+                                    "list-key-rotations shows them)" },
+        [PARAM_MACS] = { "macs", "Macs", PARAM_FILE, 0, "fileb://PATH",
+                         "The MACs, from a file (fileb://- reads standard input): one base64 MAC per line, "
+                         "line i for message i, as generate-mac-batch --output text prints them",
+                         MACS_FILE_MAX },
 };
 
 typedef struct Tag {
@@ -280,7 +313,25 @@ typedef struct Verb {
         VerbParam params[8];
         const char *notes;      /* more for --help, or NULL */
         const char *result_key; /* the paginated ones: what the pages are made of ("Keys") */
+        /* Checks and converts what the parameters hold before the service is even connected to, as
+         * botocore validates a request before it is sent; returns 0 or the exit code. Or NULL. */
+        int (*prepare)(Context *c);
 } Verb;
+
+/* verify-mac-batch's MACs, decoded, and as the library takes them. */
+typedef struct MacList {
+        Buffer *macs;
+        struct iovec *iov;
+        size_t n;
+} MacList;
+
+static void mac_list_done(MacList *l) {
+        for (size_t i = 0; i < l->n; i++)
+                buffer_done(&l->macs[i]);
+        free(l->macs);
+        free(l->iov);
+        *l = (MacList) {};
+}
 
 struct Context {
         const Verb *verb;
@@ -314,6 +365,11 @@ struct Context {
         size_t n_list[_PARAM_MAX];
         Tag *tags;
         size_t n_tags;
+
+        /* The batch subcommands' messages (pointing into blob[PARAM_MESSAGES]) and MACs. */
+        struct iovec *messages;
+        size_t n_messages;
+        MacList macs;
 };
 
 static void context_done(Context *c) {
@@ -329,6 +385,8 @@ static void context_done(Context *c) {
                 free(c->tags[i].value);
         }
         free(c->tags);
+        free(c->messages);
+        mac_list_done(&c->macs);
         free(c->query);
         free(c->cli_input);
         free(c->bus_address);
@@ -463,8 +521,16 @@ static const char *operation_action(const char *operation) {
                 { "GenerateMac", "io.hmacd.generate-mac" },
                 { "GenerateMacBatch", "io.hmacd.generate-mac" },
                 { "VerifyMac", "io.hmacd.verify-mac" },
+                { "VerifyMacBatch", "io.hmacd.verify-mac" },
                 { "DescribeKey", "io.hmacd.describe-key" },
                 { "ListResourceTags", "io.hmacd.describe-key" },
+                { "GetKeyRotationStatus", "io.hmacd.describe-key" },
+                { "ListKeyRotations", "io.hmacd.describe-key" },
+                { "RotateKeyOnDemand", "io.hmacd.rotate-key" },
+                { "EnableKeyRotation", "io.hmacd.rotate-key" },
+                { "DisableKeyRotation", "io.hmacd.rotate-key" },
+                { "UpdateMacVerifyWindow", "io.hmacd.rotate-key" },
+                { "RetireKeyMaterial", "io.hmacd.rotate-key" },
                 { "ListKeys", "io.hmacd.list-keys" },
                 { "ListAliases", "io.hmacd.list-keys" },
                 { "ScheduleKeyDeletion", "io.hmacd.delete-key" },
@@ -641,10 +707,14 @@ static JsonValue *key_metadata_to_json(const HmacdKeyMetadata *m) {
                 json_add(algorithms, NULL, json_string(m->mac_algorithm));
                 json_add(o, "MacAlgorithms", algorithms);
         }
+        add_string(o, "CurrentKeyMaterialId", m->current_key_material_id);
         if (m->owner) {
                 json_add(o, "Owner", json_string(m->owner));
                 json_add(o, "OwnerUid", json_unsigned(m->owner_uid));
         }
+        /* A service without key material versions does not know the window: leave it out then. */
+        if (m->current_key_material_id)
+                json_add(o, "MacVerifyWindowInDays", json_unsigned(m->mac_verify_window_in_days));
         return o;
 }
 
@@ -704,10 +774,12 @@ static int verb_create_key(Context *c) {
         if (r < 0)
                 return report_error(c, c->verb->operation, r, NULL);
 
+        /* Without --mac-verify-window-in-days, 0: the service's default, until retired. */
         r = CALL(c, "CreateKey", &e,
-                 hmacd_create_key(c->hmacd, c->string[PARAM_KEY_SPEC], c->string[PARAM_KEY_USAGE],
-                                  c->string[PARAM_DESCRIPTION], tags, c->n_tags, c->string[PARAM_ORIGIN], &m,
-                                  &e));
+                 hmacd_create_key_with_verify_window(
+                         c->hmacd, c->string[PARAM_KEY_SPEC], c->string[PARAM_KEY_USAGE],
+                         c->string[PARAM_DESCRIPTION], tags, c->n_tags, c->string[PARAM_ORIGIN],
+                         c->number[PARAM_MAC_VERIFY_WINDOW_IN_DAYS], &m, &e));
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
@@ -1376,35 +1448,76 @@ static int verb_import_key(Context *c) {
         return r < 0 ? report_error(c, "ImportKeyMaterial", r, &e) : 0;
 }
 
-static int verb_generate_mac_batch(Context *c) {
-        _cleanup_(json_value_freep) JsonValue *root = NULL, *macs = NULL;
-        _cleanup_(hmacd_error_clear) HmacdError e = {};
-        _cleanup_free_ struct iovec *messages = NULL;
-        _cleanup_free_ uint8_t *raw = NULL;
-        _cleanup_free_ char *arn = NULL;
+/* The --messages of the batch subcommands, split as --format says (pointing into the file read).
+ * Returns 0, or the exit code after saying what is wrong. More than the service takes in one call is
+ * refused here: it bounds what we hold in memory. Everything else (no message at all, empty or too
+ * long ones) is the service's to refuse. */
+static int prepare_batch_messages(Context *c) {
         const Buffer *input = &c->blob[PARAM_MESSAGES];
         MessageFormat format = MESSAGE_FORMAT_LINES;
-        size_t n = 0, mac_size = 0, offset = 0;
+        size_t offset = 0;
         int r;
 
         if (c->string[PARAM_MESSAGE_FORMAT])
                 format = message_format_from_string(c->string[PARAM_MESSAGE_FORMAT]);
 
-        /* More than the service takes in one call is refused here: it bounds what we hold in memory.
-         * Everything else (no message at all, empty or too long ones) is the service's to refuse. */
-        r = split_messages(input->data, input->size, format, KMS_BATCH_MAX, &messages, &n, &offset);
+        r = split_messages(input->data, input->size, format, KMS_BATCH_MAX, &c->messages, &c->n_messages,
+                           &offset);
         if (r == -EBADMSG) {
                 param_error(&params[PARAM_MESSAGES],
                             "the length-prefixed record at byte %zu runs past the end of the input", offset);
                 return EXIT_USAGE;
         }
         if (r == -E2BIG) {
-                param_error(&params[PARAM_MESSAGES], "more than %u messages; GenerateMacBatch takes at most "
-                            "%u in one call", KMS_BATCH_MAX, KMS_BATCH_MAX);
+                param_error(&params[PARAM_MESSAGES],
+                            "more than %u messages; %s takes at most %u in one call", KMS_BATCH_MAX,
+                            c->verb->operation, KMS_BATCH_MAX);
                 return EXIT_USAGE;
         }
         if (r < 0)
                 return report_error(c, c->verb->operation, r, NULL);
+        return 0;
+}
+
+/* The answer of a batch subcommand, items[i] for message i: with --output text (and no --query) the
+ * items alone, one per line, to be piped on; otherwise {"KeyId": ..., "MacAlgorithm": ..., member:
+ * [...]}. key_arn NULL: asked of the service, and only when it is printed. Takes items. */
+static int print_batch(Context *c, const char *key_arn, const char *member, JsonValue *items) {
+        _cleanup_(json_value_freep) JsonValue *root = NULL, *list = items;
+        _cleanup_free_ char *arn = NULL;
+
+        if (c->output == OUTPUT_FORMAT_TEXT && !c->query) {
+                for (size_t i = 0; i < json_size(list); i++) {
+                        const JsonValue *v = json_array_get(list, i);
+
+                        /* Booleans as aws's text output spells them. */
+                        if (json_type(v) == JSON_BOOLEAN)
+                                printf("%s\n", json_boolean_value(v) ? "True" : "False");
+                        else
+                                printf("%s\n", strempty(json_string_value(v)));
+                }
+                if (fflush(stdout) != 0 || ferror(stdout)) {
+                        fprintf(stderr, "hmacctl: Failed to write the output: %m\n");
+                        return EXIT_OTHER;
+                }
+                return 0;
+        }
+
+        arn = key_arn ? strdup(key_arn) : resolve_key_arn(c, c->string[PARAM_KEY_ID]);
+        root = json_object();
+        json_add(root, "KeyId", json_string(arn));
+        json_add(root, "MacAlgorithm", json_string(c->string[PARAM_MAC_ALGORITHM]));
+        json_add(root, member, TAKE_PTR(list));
+        return print_result(c, root);
+}
+
+static int verb_generate_mac_batch(Context *c) {
+        _cleanup_(json_value_freep) JsonValue *macs = NULL;
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        _cleanup_free_ uint8_t *raw = NULL;
+        struct iovec *messages = c->messages;
+        size_t n = c->n_messages, mac_size = 0;
+        int r;
 
         raw = malloc(MAX(n, (size_t) 1) * HMACD_MAC_SIZE_MAX);
         if (!raw)
@@ -1416,7 +1529,6 @@ static int verb_generate_mac_batch(Context *c) {
         if (r < 0)
                 return report_error(c, c->verb->operation, r, &e);
 
-        /* Text: the MACs alone, one per line, line i for message i, to be piped on; JSON: a list. */
         macs = json_array();
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *mac64 = base64_encode(raw + i * HMACD_MAC_SIZE_MAX, mac_size);
@@ -1425,28 +1537,228 @@ static int verb_generate_mac_batch(Context *c) {
                         explicit_bzero(raw, n * HMACD_MAC_SIZE_MAX);
                         return report_error(c, c->verb->operation, -ENOMEM, NULL);
                 }
-                if (c->output == OUTPUT_FORMAT_TEXT && !c->query)
-                        printf("%s\n", mac64);
-                else
-                        json_add(macs, NULL, json_string(mac64));
+                json_add(macs, NULL, json_string(mac64));
                 explicit_bzero(mac64, strlen(mac64));
         }
         explicit_bzero(raw, n * HMACD_MAC_SIZE_MAX);
 
-        if (c->output == OUTPUT_FORMAT_TEXT && !c->query) {
-                if (fflush(stdout) != 0 || ferror(stdout)) {
-                        fprintf(stderr, "hmacctl: Failed to write the output: %m\n");
-                        return EXIT_OTHER;
-                }
-                return 0;
+        return print_batch(c, NULL, "Macs", TAKE_PTR(macs));
+}
+
+/* verify-mac-batch: the messages, and --macs, one base64 MAC per line as generate-mac-batch --output
+ * text prints them, one for each message. Returns 0, or the exit code after saying what is wrong. */
+static int prepare_verify_batch(Context *c) {
+        const Buffer *input = &c->blob[PARAM_MACS];
+        _cleanup_free_ struct iovec *lines = NULL;
+        MacList *ret = &c->macs;
+        size_t n = 0, offset = 0, n_messages;
+        int r;
+
+        r = prepare_batch_messages(c);
+        if (r != 0)
+                return r;
+        n_messages = c->n_messages;
+
+        r = split_messages(input->data, input->size, MESSAGE_FORMAT_LINES, KMS_BATCH_MAX, &lines, &n,
+                           &offset);
+        if (r == -E2BIG) {
+                param_error(&params[PARAM_MACS], "more than %u MACs; %s takes at most %u in one call",
+                            KMS_BATCH_MAX, c->verb->operation, KMS_BATCH_MAX);
+                return EXIT_USAGE;
+        }
+        if (r < 0)
+                return report_error(c, c->verb->operation, r, NULL);
+        if (n != n_messages) {
+                param_error(&params[PARAM_MACS], "%zu MACs for %zu messages: line i must hold the MAC of "
+                            "message i", n, n_messages);
+                return EXIT_USAGE;
         }
 
-        arn = resolve_key_arn(c, c->string[PARAM_KEY_ID]);
+        ret->macs = calloc(MAX(n, (size_t) 1), sizeof *ret->macs);
+        ret->iov = calloc(MAX(n, (size_t) 1), sizeof *ret->iov);
+        if (!ret->macs || !ret->iov)
+                return report_error(c, c->verb->operation, -ENOMEM, NULL);
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *line = strndup((const char *) lines[i].iov_base, lines[i].iov_len);
+
+                if (!line)
+                        return report_error(c, c->verb->operation, -ENOMEM, NULL);
+                r = base64_decode(line, &ret->macs[i]);
+                if (r == -EINVAL) {
+                        /* As the aws CLI says it of a --mac that is not base64, and its 255. */
+                        fprintf(stderr, "\nInvalid base64: \"%s\" (line %zu of --macs)\n", line, i + 1);
+                        return EXIT_OTHER;
+                }
+                if (r < 0)
+                        return report_error(c, c->verb->operation, r, NULL);
+                ret->n = i + 1;
+                ret->iov[i] = (struct iovec) { ret->macs[i].data, ret->macs[i].size };
+        }
+        return 0;
+}
+
+static int verb_verify_mac_batch(Context *c) {
+        _cleanup_(json_value_freep) JsonValue *results = NULL;
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        _cleanup_free_ bool *valid = NULL;
+        _cleanup_free_ char *arn = NULL;
+        size_t n = c->n_messages;
+        int r;
+
+        valid = calloc(MAX(n, (size_t) 1), sizeof *valid);
+        if (!valid)
+                return report_error(c, c->verb->operation, -ENOMEM, NULL);
+
+        r = CALL(c, "VerifyMacBatch", &e,
+                 hmacd_verify_mac_batch(c->hmacd, c->string[PARAM_KEY_ID], c->messages, n,
+                                        c->string[PARAM_MAC_ALGORITHM], c->macs.iov, valid, &arn, &e));
+        if (r < 0)
+                return report_error(c, c->verb->operation, r, &e);
+
+        results = json_array();
+        for (size_t i = 0; i < n; i++)
+                json_add(results, NULL, json_boolean(valid[i]));
+        return print_batch(c, arn, "MacsValid", TAKE_PTR(results));
+}
+
+/* ---- Key material versions and rotation (API.md, section 3a) ---- */
+
+static int verb_rotate_key_on_demand(Context *c) {
+        _cleanup_(json_value_freep) JsonValue *root = NULL;
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        _cleanup_free_ char *arn = NULL, *id = NULL;
+        int r;
+
+        r = CALL(c, "RotateKeyOnDemand", &e,
+                 hmacd_rotate_key_on_demand(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], &id, &e));
+        if (r < 0)
+                return report_error(c, c->verb->operation, r, &e);
+
+        arn = resolve_key_arn(c, c->string[PARAM_MANAGED_KEY_ID]);
+
+        /* AWS's RotateKeyOnDemand response, and the new material's ID (AWS's 2025 KeyMaterialId). */
         root = json_object();
         json_add(root, "KeyId", json_string(arn));
-        json_add(root, "MacAlgorithm", json_string(c->string[PARAM_MAC_ALGORITHM]));
-        json_add(root, "Macs", TAKE_PTR(macs));
+        json_add(root, "KeyMaterialId", json_string(id));
         return print_result(c, root);
+}
+
+static int verb_enable_key_rotation(Context *c) {
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        int r;
+
+        /* Without --rotation-period-in-days, 0: the service's default of 365 days. */
+        r = CALL(c, "EnableKeyRotation", &e,
+                 hmacd_enable_key_rotation(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
+                                           c->number[PARAM_ROTATION_PERIOD_IN_DAYS], &e));
+        return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
+}
+
+static int verb_disable_key_rotation(Context *c) {
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        int r;
+
+        r = CALL(c, "DisableKeyRotation", &e,
+                 hmacd_disable_key_rotation(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], &e));
+        return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
+}
+
+static int verb_get_key_rotation_status(Context *c) {
+        _cleanup_(json_value_freep) JsonValue *root = NULL;
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        _cleanup_free_ char *arn = NULL;
+        uint64_t next = 0, on_demand = 0;
+        uint32_t period = 0;
+        bool enabled = false;
+        int r;
+
+        r = CALL(c, "GetKeyRotationStatus", &e,
+                 hmacd_get_key_rotation_status(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], &enabled, &period,
+                                               &next, &on_demand, &e));
+        if (r < 0)
+                return report_error(c, c->verb->operation, r, &e);
+
+        arn = resolve_key_arn(c, c->string[PARAM_MANAGED_KEY_ID]);
+
+        /* AWS's GetKeyRotationStatus response, in its order; what does not apply is left out, as AWS
+         * leaves out the period and the next date while rotation is off. */
+        root = json_object();
+        json_add(root, "KeyRotationEnabled", json_boolean(enabled));
+        json_add(root, "KeyId", json_string(arn));
+        if (period > 0)
+                json_add(root, "RotationPeriodInDays", json_unsigned(period));
+        add_time(root, "NextRotationDate", next);
+        add_time(root, "OnDemandRotationStartDate", on_demand);
+        return print_result(c, root);
+}
+
+/* The key ID that ListKeyRotations entries carry, as AWS's do, from the key ID or key ARN given. */
+static char *key_id_of(const char *key) {
+        char machine_id[MACHINE_ID_MAX + 1];
+        KeyRef ref;
+
+        (void) machine_id_read(NULL, machine_id);
+        if (key_ref_parse(key, machine_id, &ref) >= 0 &&
+            (ref.type == KEY_REF_KEY_ID || ref.type == KEY_REF_KEY_ARN))
+                return strdup(ref.key_id);
+        return strdup(key);
+}
+
+/* RotationsListEntry, its fields in the order of the AWS service model, then hmacd's VerifyUntil. */
+static int page_rotations(Context *c, uint32_t limit, const char *marker, JsonValue *items,
+                          char **ret_next_marker, bool *ret_truncated, HmacdError *e) {
+        _cleanup_(hmacd_key_rotation_list_freep) HmacdKeyRotationList *l = NULL;
+        _cleanup_free_ char *key_id = NULL;
+        int r;
+
+        r = CALL(c, "ListKeyRotations", e,
+                 hmacd_list_key_rotations(c->hmacd, c->string[PARAM_MANAGED_KEY_ID], limit, marker, &l, e));
+        if (r < 0)
+                return r;
+
+        key_id = key_id_of(c->string[PARAM_MANAGED_KEY_ID]);
+        if (!key_id)
+                return -ENOMEM;
+        for (size_t i = 0; i < l->n_rotations; i++) {
+                const HmacdKeyRotation *k = &l->rotations[i];
+                JsonValue *o = json_object();
+
+                json_add(o, "KeyId", json_string(key_id));
+                add_string(o, "KeyMaterialId", k->key_material_id);
+                add_string(o, "KeyMaterialState", k->key_material_state);
+                add_time(o, "RotationDate", k->rotation_date);
+                if (!isempty(k->rotation_type))
+                        json_add(o, "RotationType", json_string(k->rotation_type));
+                add_time(o, "VerifyUntil", k->verify_until);
+                json_add(items, NULL, o);
+        }
+        *ret_next_marker = TAKE_PTR(l->next_marker);
+        *ret_truncated = l->truncated;
+        return 0;
+}
+
+static int verb_list_key_rotations(Context *c) {
+        return list_pages(c, "Rotations", PARAM_ROTATION_LIMIT, page_rotations);
+}
+
+static int verb_update_mac_verify_window(Context *c) {
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        int r;
+
+        r = CALL(c, "UpdateMacVerifyWindow", &e,
+                 hmacd_update_mac_verify_window(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
+                                                c->number[PARAM_DAYS], &e));
+        return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
+}
+
+static int verb_retire_key_material(Context *c) {
+        _cleanup_(hmacd_error_clear) HmacdError e = {};
+        int r;
+
+        r = CALL(c, "RetireKeyMaterial", &e,
+                 hmacd_retire_key_material(c->hmacd, c->string[PARAM_MANAGED_KEY_ID],
+                                           c->string[PARAM_KEY_MATERIAL_ID], &e));
+        return r < 0 ? report_error(c, c->verb->operation, r, &e) : 0;
 }
 
 #define REQ(p) { p, true, false }
@@ -1454,12 +1766,14 @@ static int verb_generate_mac_batch(Context *c) {
 #define HID(p) { p, false, true }
 #define PAGING OPT(PARAM_STARTING_TOKEN), OPT(PARAM_PAGE_SIZE), OPT(PARAM_MAX_ITEMS)
 
-static const char paging_notes[] =
-        "Paging as the aws CLI v2 does it: every page is fetched (--page-size items a call) and printed\n"
-        "as one list; --max-items N prints N at most, and a \"NextToken\" (NEXTTOKEN in text output)\n"
-        "when there are more, to pass to --starting-token. --no-paginate (or the request's own --limit\n"
-        "and --marker) makes one call and prints its answer as the service gives it, with NextMarker\n"
-        "and Truncated.";
+#define PAGING_NOTES                                                                                  \
+        "Paging as the aws CLI v2 does it: every page is fetched (--page-size items a call) and printed\n" \
+        "as one list; --max-items N prints N at most, and a \"NextToken\" (NEXTTOKEN in text output)\n"  \
+        "when there are more, to pass to --starting-token. --no-paginate (or the request's own --limit\n" \
+        "and --marker) makes one call and prints its answer as the service gives it, with NextMarker\n"   \
+        "and Truncated."
+
+static const char paging_notes[] = PAGING_NOTES;
 
 static const char quiet_notes[] = "On success it prints nothing, as the aws CLI does.";
 
@@ -1508,10 +1822,48 @@ static const char generate_mac_batch_notes[] =
         "Prints {\"KeyId\": ..., \"MacAlgorithm\": ..., \"Macs\": [...]}, Macs[i] the base64 MAC of\n"
         "message i; with --output text just the MACs, one per line, in the order of the messages.";
 
+static const char verify_mac_batch_notes[] =
+        "Beyond AWS: one call, and one authorization, for up to 4096 message and MAC pairs under one key.\n"
+        "--messages and --format as for generate-mac-batch; --macs holds one base64 MAC per line, line i\n"
+        "for message i, as generate-mac-batch --output text prints them. A MAC made with any key material\n"
+        "that still verifies (the current one, or a previous one within its window) is valid. Unlike\n"
+        "verify-mac, a MAC that does not verify is no error: the exit status is 0 and MacsValid[i] says\n"
+        "false (--query 'length(MacsValid[?!@])' counts them). Prints {\"KeyId\": ...,\n"
+        "\"MacAlgorithm\": ..., \"MacsValid\": [...]}; with --output text just True or False, one per\n"
+        "line, in the order of the messages.";
+
+static const char rotate_key_on_demand_notes[] =
+        "Beyond AWS for HMAC keys: the key gets a new current key material, which generate-mac uses from\n"
+        "now on; the one before becomes previous and still verifies MACs until the key's\n"
+        "MacVerifyWindowInDays have passed (0: until retire-key-material). At most 25 previous materials\n"
+        "are kept: retire one first. Prints KeyId (the key ARN) and the new KeyMaterialId.";
+
+static const char rotation_quiet_notes[] =
+        "Automatic rotation makes a new current key material every RotationPeriodInDays, as\n"
+        "rotate-key-on-demand does; see get-key-rotation-status for the next date. On success it prints\n"
+        "nothing, as the aws CLI does.";
+
+static const char list_key_rotations_notes[] =
+        "Every key material of the key still kept, oldest first: KeyMaterialId, KeyMaterialState (CURRENT\n"
+        "or NON_CURRENT), RotationDate and RotationType (AUTOMATIC or ON_DEMAND; neither for the initial\n"
+        "material) and, beyond AWS, VerifyUntil: when a previous material stops verifying (none: until\n"
+        "retired). Retired and expired materials are gone from the list.\n\n" PAGING_NOTES;
+
+static const char mac_verify_window_notes[] =
+        "The window applies to the materials that are previous already, counted from the moment each\n"
+        "stopped being current: shortening it may end some at once. Set it to at least the longest\n"
+        "lifetime of what is MACed (a token, a cookie) plus the clock skew allowed. On success it prints\n"
+        "nothing, as the aws CLI does.";
+
+static const char retire_key_material_notes[] =
+        "The previous key material stops verifying at once and is destroyed: after a suspected leak,\n"
+        "rotate-key-on-demand, then retire the leaked material. The current material cannot be retired.\n"
+        "On success it prints nothing, as the aws CLI does.";
+
 static const Verb verbs[] = {
         { "create-key", "CreateKey", verb_create_key, "Create an HMAC key",
           { OPT(PARAM_DESCRIPTION), OPT(PARAM_KEY_USAGE), OPT(PARAM_KEY_SPEC), OPT(PARAM_ORIGIN),
-            OPT(PARAM_TAGS) } },
+            OPT(PARAM_TAGS), OPT(PARAM_MAC_VERIFY_WINDOW_IN_DAYS) } },
         { "generate-mac", "GenerateMac", verb_generate_mac, "Compute the HMAC of a message with a key",
           { REQ(PARAM_MESSAGE), REQ(PARAM_KEY_ID), REQ(PARAM_MAC_ALGORITHM), OPT(PARAM_GRANT_TOKENS) } },
         { "verify-mac", "VerifyMac", verb_verify_mac, "Verify the HMAC of a message",
@@ -1520,7 +1872,12 @@ static const Verb verbs[] = {
         { "generate-mac-batch", "GenerateMacBatch", verb_generate_mac_batch,
           "Compute the HMACs of many messages with a key in one call",
           { REQ(PARAM_KEY_ID), REQ(PARAM_MAC_ALGORITHM), REQ(PARAM_MESSAGES), OPT(PARAM_MESSAGE_FORMAT) },
-          generate_mac_batch_notes },
+          generate_mac_batch_notes, .prepare = prepare_batch_messages },
+        { "verify-mac-batch", "VerifyMacBatch", verb_verify_mac_batch,
+          "Verify the HMACs of many messages with a key in one call",
+          { REQ(PARAM_KEY_ID), REQ(PARAM_MAC_ALGORITHM), REQ(PARAM_MESSAGES), REQ(PARAM_MACS),
+            OPT(PARAM_MESSAGE_FORMAT) },
+          verify_mac_batch_notes, .prepare = prepare_verify_batch },
         { "describe-key", "DescribeKey", verb_describe_key, "Show the metadata of a key",
           { REQ(PARAM_KEY_ID), OPT(PARAM_GRANT_TOKENS) } },
         { "list-keys", "ListKeys", verb_list_keys, "List the keys (key ID and key ARN)",
@@ -1579,6 +1936,30 @@ static const Verb verbs[] = {
           { REQ(PARAM_MANAGED_KEY_ID), REQ(PARAM_KEY_MATERIAL), OPT(PARAM_IMPORT_KEY_SPEC),
             OPT(PARAM_IMPORT_EXPIRATION_MODEL), OPT(PARAM_VALID_TO) },
           import_key_notes },
+        { "rotate-key-on-demand", "RotateKeyOnDemand", verb_rotate_key_on_demand,
+          "Give a key new current key material now; the old one still verifies",
+          { REQ(PARAM_MANAGED_KEY_ID) }, rotate_key_on_demand_notes },
+        { "enable-key-rotation", "EnableKeyRotation", verb_enable_key_rotation,
+          "Rotate a key's material automatically every period",
+          { REQ(PARAM_MANAGED_KEY_ID), OPT(PARAM_ROTATION_PERIOD_IN_DAYS) }, rotation_quiet_notes },
+        { "disable-key-rotation", "DisableKeyRotation", verb_disable_key_rotation,
+          "Stop rotating a key's material automatically",
+          { REQ(PARAM_MANAGED_KEY_ID) }, quiet_notes },
+        { "get-key-rotation-status", "GetKeyRotationStatus", verb_get_key_rotation_status,
+          "Show whether and when a key's material is rotated",
+          { REQ(PARAM_MANAGED_KEY_ID) },
+          "Prints KeyRotationEnabled, KeyId (the key ARN) and, where they apply, RotationPeriodInDays,\n"
+          "NextRotationDate and OnDemandRotationStartDate." },
+        { "list-key-rotations", "ListKeyRotations", verb_list_key_rotations,
+          "List the key materials of a key, oldest first",
+          { REQ(PARAM_MANAGED_KEY_ID), HID(PARAM_ROTATION_LIMIT), HID(PARAM_MARKER), PAGING },
+          list_key_rotations_notes, "Rotations" },
+        { "update-mac-verify-window", "UpdateMacVerifyWindow", verb_update_mac_verify_window,
+          "Set how long previous key materials of a key keep verifying",
+          { REQ(PARAM_MANAGED_KEY_ID), REQ(PARAM_DAYS) }, mac_verify_window_notes },
+        { "retire-key-material", "RetireKeyMaterial", verb_retire_key_material,
+          "Stop a previous key material verifying, and destroy it, now",
+          { REQ(PARAM_MANAGED_KEY_ID), REQ(PARAM_KEY_MATERIAL_ID) }, retire_key_material_notes },
 };
 
 static const Verb *verb_find(const char *name) {
@@ -2474,8 +2855,9 @@ static const char *skeleton_output(const Verb *v) {
                 "\"1970-01-01T00:00:00+00:00\", \"ValidTo\": \"1970-01-01T00:00:00+00:00\", \"Origin\": "
                 "\"Origin\", \"ExpirationModel\": \"ExpirationModel\", \"KeyManager\": \"KeyManager\", "
                 "\"CustomerMasterKeySpec\": \"CustomerMasterKeySpec\", \"KeySpec\": \"KeySpec\", "
-                "\"MultiRegion\": true, \"MacAlgorithms\": [\"MacAlgorithmSpec\"], \"Owner\": \"Owner\", "
-                "\"OwnerUid\": 0}}";
+                "\"MultiRegion\": true, \"MacAlgorithms\": [\"MacAlgorithmSpec\"], "
+                "\"CurrentKeyMaterialId\": \"CurrentKeyMaterialId\", \"Owner\": \"Owner\", \"OwnerUid\": 0, "
+                "\"MacVerifyWindowInDays\": 0}}";
         static const struct {
                 const char *verb;
                 const char *json;
@@ -2488,6 +2870,19 @@ static const char *skeleton_output(const Verb *v) {
                   "{\"KeyId\": \"KeyId\", \"MacValid\": true, \"MacAlgorithm\": \"MacAlgorithm\"}" },
                 { "generate-mac-batch",
                   "{\"KeyId\": \"KeyId\", \"MacAlgorithm\": \"MacAlgorithm\", \"Macs\": [null]}" },
+                { "verify-mac-batch",
+                  "{\"KeyId\": \"KeyId\", \"MacAlgorithm\": \"MacAlgorithm\", \"MacsValid\": [true]}" },
+                { "rotate-key-on-demand", "{\"KeyId\": \"KeyId\", \"KeyMaterialId\": \"KeyMaterialId\"}" },
+                { "get-key-rotation-status",
+                  "{\"KeyRotationEnabled\": true, \"KeyId\": \"KeyId\", \"RotationPeriodInDays\": 0, "
+                  "\"NextRotationDate\": \"1970-01-01T00:00:00+00:00\", \"OnDemandRotationStartDate\": "
+                  "\"1970-01-01T00:00:00+00:00\"}" },
+                { "list-key-rotations",
+                  "{\"Rotations\": [{\"KeyId\": \"KeyId\", \"KeyMaterialId\": \"KeyMaterialId\", "
+                  "\"KeyMaterialState\": \"KeyMaterialState\", "
+                  "\"RotationDate\": \"1970-01-01T00:00:00+00:00\", \"RotationType\": \"RotationType\", "
+                  "\"VerifyUntil\": \"1970-01-01T00:00:00+00:00\"}], "
+                  "\"NextMarker\": \"NextMarker\", \"Truncated\": true}" },
                 { "list-keys", "{\"Keys\": [{\"KeyId\": \"KeyId\", \"KeyArn\": \"KeyArn\"}], "
                                "\"NextMarker\": \"NextMarker\", "
                                "\"Truncated\": true}" },
@@ -2839,6 +3234,12 @@ int main(int argc, char *argv[]) {
 
         if (c.skeleton != SKELETON_NONE)
                 return print_skeleton(&c);
+
+        if (c.verb->prepare) {
+                r = c.verb->prepare(&c);
+                if (r != 0)
+                        return r;
+        }
 
         r = bus_address(&c, &c.bus_address);
         if (r == -ENOMEDIUM) {

@@ -6,10 +6,11 @@
 
 _hmacctl() {
         local -A params=(
-                [create-key]='--key-spec --key-usage --description --tags --origin'
+                [create-key]='--key-spec --key-usage --description --tags --origin --mac-verify-window-in-days'
                 [generate-mac]='--key-id --message --mac-algorithm --grant-tokens'
                 [verify-mac]='--key-id --message --mac-algorithm --mac --grant-tokens'
                 [generate-mac-batch]='--key-id --mac-algorithm --messages --format'
+                [verify-mac-batch]='--key-id --mac-algorithm --messages --macs --format'
                 [describe-key]='--key-id --grant-tokens'
                 [list-keys]='--starting-token --page-size --max-items'
                 [enable-key]='--key-id'
@@ -29,12 +30,20 @@ _hmacctl() {
                 [delete-imported-key-material]='--key-id'
                 [get-counters]=''
                 [import-key]='--key-id --key-material --wrapping-key-spec --expiration-model --valid-to'
+                [rotate-key-on-demand]='--key-id'
+                [enable-key-rotation]='--key-id --rotation-period-in-days'
+                [disable-key-rotation]='--key-id'
+                [get-key-rotation-status]='--key-id'
+                [list-key-rotations]='--key-id --starting-token --page-size --max-items'
+                [update-mac-verify-window]='--key-id --days'
+                [retire-key-material]='--key-id --key-material-id'
         )
-        local subcommands='create-key generate-mac verify-mac generate-mac-batch describe-key list-keys
-                enable-key disable-key schedule-key-deletion cancel-key-deletion update-key-description
+        local subcommands='create-key generate-mac verify-mac generate-mac-batch verify-mac-batch describe-key
+                list-keys enable-key disable-key schedule-key-deletion cancel-key-deletion update-key-description
                 create-alias update-alias delete-alias list-aliases tag-resource untag-resource
                 list-resource-tags get-parameters-for-import import-key-material delete-imported-key-material
-                get-counters import-key'
+                get-counters import-key rotate-key-on-demand enable-key-rotation disable-key-rotation
+                get-key-rotation-status list-key-rotations update-mac-verify-window retire-key-material'
         # Every subcommand also takes these, as in the aws CLI.
         local common='--cli-input-json --cli-input-yaml --generate-cli-skeleton'
         # The global options that mean something here; the aws CLI's others (--region, --profile, ...)
@@ -82,7 +91,7 @@ _hmacctl() {
         --wrapping-key-spec) replies=($(compgen -W 'RSA_2048 RSA_3072 RSA_4096' -- "$cur")) ;;
         --expiration-model)
                 replies=($(compgen -W 'KEY_MATERIAL_EXPIRES KEY_MATERIAL_DOES_NOT_EXPIRE' -- "$cur")) ;;
-        --message | --mac | --messages | --key-material | --import-token | --encrypted-key-material | \
+        --message | --mac | --messages | --macs | --key-material | --import-token | --encrypted-key-material | \
                 --cli-input-json | --cli-input-yaml)
                 # Blobs take raw bytes from fileb://, the request options text from file://.
                 local scheme=fileb://

@@ -19,6 +19,10 @@
 static_assert(HMACD_MAC_SIZE_MAX == KMS_MAC_SIZE_MAX, "HMACD_MAC_SIZE_MAX differs from KMS_MAC_SIZE_MAX");
 static_assert(HMACD_MESSAGE_MAX == KMS_MESSAGE_MAX, "HMACD_MESSAGE_MAX differs from KMS_MESSAGE_MAX");
 static_assert(HMACD_BATCH_MAX == KMS_BATCH_MAX, "HMACD_BATCH_MAX differs from KMS_BATCH_MAX");
+static_assert(HMACD_KEY_MATERIAL_ID_LENGTH == KMS_KEY_MATERIAL_ID_LENGTH,
+              "HMACD_KEY_MATERIAL_ID_LENGTH differs from KMS_KEY_MATERIAL_ID_LENGTH");
+static_assert(HMACD_PREVIOUS_MATERIALS_MAX == KMS_PREVIOUS_MATERIALS_MAX,
+              "HMACD_PREVIOUS_MATERIALS_MAX differs from KMS_PREVIOUS_MATERIALS_MAX");
 
 struct Hmacd {
         sd_bus *bus;
@@ -173,6 +177,58 @@ static int append_tags(sd_bus_message *m, const HmacdTag *tags, size_t n_tags) {
         return sd_bus_message_close_container(m);
 }
 
+static bool iovec_valid(const struct iovec *v, size_t n) {
+        if (n > 0 && !v)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (v[i].iov_len > 0 && !v[i].iov_base)
+                        return false;
+        return true;
+}
+
+/* An "aay": the batch methods' messages and MACs. */
+static int append_byte_arrays(sd_bus_message *m, const struct iovec *v, size_t n) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "ay");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                r = sd_bus_message_append_array(m, 'y', v[i].iov_base, v[i].iov_len);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(m);
+}
+
+/* The "s key_id, aay messages, s mac_algorithm" that GenerateMacBatch and VerifyMacBatch begin with.
+ * The message is sensitive, as for GenerateMac and VerifyMac: sd-bus wipes it, messages and MACs
+ * included, when it frees it. */
+static int new_batch_call(Hmacd *h, const char *member, const char *key_id, const struct iovec *messages,
+                          size_t n_messages, const char *mac_algorithm, sd_bus_message **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = new_method_call(h, member, &m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_sensitive(m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "s", key_id);
+        if (r < 0)
+                return r;
+        r = append_byte_arrays(m, messages, n_messages);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "s", strempty(mac_algorithm));
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
 /* The "s next_marker, b truncated" that ends every List* reply. */
 static int read_page_end(sd_bus_message *m, char **ret_next_marker, bool *ret_truncated) {
         const char *next;
@@ -248,6 +304,7 @@ _public_ HmacdKeyMetadata *hmacd_key_metadata_free(HmacdKeyMetadata *m) {
         free(m->mac_algorithm);
         free(m->expiration_model);
         free(m->owner);
+        free(m->current_key_material_id);
         free(m);
         return NULL;
 }
@@ -308,12 +365,15 @@ typedef enum FieldType {
         FIELD_FIRST_STRING,     /* "as", of which we keep the first entry */
 } FieldType;
 
-static const struct {
+/* One known member of an a{sv} dictionary the service answers with, and where it goes in our struct. */
+typedef struct Field {
         const char *name;
         const char *signature;
         FieldType type;
         size_t offset;
-} metadata_fields[] = {
+} Field;
+
+static const Field metadata_fields[] = {
 #define F(name, sig, type, member) { name, sig, type, offsetof(HmacdKeyMetadata, member) }
         F("KeyId", "s", FIELD_STRING, key_id),
         F("Arn", "s", FIELD_STRING, arn),
@@ -332,11 +392,23 @@ static const struct {
         F("MultiRegion", "b", FIELD_BOOL, multi_region),
         F("OwnerUid", "u", FIELD_UINT32, owner_uid),
         F("Owner", "s", FIELD_STRING, owner),
+        F("CurrentKeyMaterialId", "s", FIELD_STRING, current_key_material_id),
+        F("MacVerifyWindowInDays", "u", FIELD_UINT32, mac_verify_window_in_days),
 #undef F
 };
 
-static int read_metadata_field(sd_bus_message *m, size_t i, HmacdKeyMetadata *md) {
-        void *p = (uint8_t *) md + metadata_fields[i].offset;
+static const Field rotation_fields[] = {
+#define F(name, sig, type, member) { name, sig, type, offsetof(HmacdKeyRotation, member) }
+        F("KeyMaterialId", "s", FIELD_STRING, key_material_id),
+        F("KeyMaterialState", "s", FIELD_STRING, key_material_state),
+        F("RotationDate", "t", FIELD_UINT64, rotation_date),
+        F("RotationType", "s", FIELD_STRING, rotation_type),
+        F("VerifyUntil", "t", FIELD_UINT64, verify_until),
+#undef F
+};
+
+static int read_field(sd_bus_message *m, const Field *f, void *base) {
+        void *p = (uint8_t *) base + f->offset;
         const char *contents;
         char type;
         int r;
@@ -345,14 +417,14 @@ static int read_metadata_field(sd_bus_message *m, size_t i, HmacdKeyMetadata *md
         if (r < 0)
                 return r;
         /* A known field of another type is a broken contract, not something to skip over. */
-        if (type != 'v' || !streq(contents, metadata_fields[i].signature))
+        if (type != 'v' || !streq(contents, f->signature))
                 return -EBADMSG;
 
         r = sd_bus_message_enter_container(m, 'v', contents);
         if (r < 0)
                 return r;
 
-        switch (metadata_fields[i].type) {
+        switch (f->type) {
         case FIELD_STRING: {
                 const char *s;
 
@@ -400,16 +472,13 @@ static int read_metadata_field(sd_bus_message *m, size_t i, HmacdKeyMetadata *md
         return sd_bus_message_exit_container(m);
 }
 
-static int read_key_metadata(sd_bus_message *m, HmacdKeyMetadata **ret) {
-        _cleanup_(hmacd_key_metadata_freep) HmacdKeyMetadata *md = NULL;
+/* Reads one a{sv} into base, by the fields table: 1 when a dictionary was read, 0 at the end of an
+ * enclosing array (as sd-bus reads arrays), negative errno on failure. */
+static int read_dict(sd_bus_message *m, const Field *fields, size_t n_fields, void *base) {
         int r;
 
-        md = calloc(1, sizeof *md);
-        if (!md)
-                return -ENOMEM;
-
         r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
+        if (r <= 0)
                 return r;
 
         while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
@@ -420,13 +489,13 @@ static int read_key_metadata(sd_bus_message *m, HmacdKeyMetadata **ret) {
                 if (r < 0)
                         return r;
 
-                for (i = 0; i < ELEMENTSOF(metadata_fields); i++)
-                        if (streq(metadata_fields[i].name, field))
+                for (i = 0; i < n_fields; i++)
+                        if (streq(fields[i].name, field))
                                 break;
 
                 /* Fields this library does not know yet are skipped: the service may add some. */
-                if (i < ELEMENTSOF(metadata_fields))
-                        r = read_metadata_field(m, i, md);
+                if (i < n_fields)
+                        r = read_field(m, &fields[i], base);
                 else
                         r = sd_bus_message_skip(m, "v");
                 if (r < 0)
@@ -442,17 +511,31 @@ static int read_key_metadata(sd_bus_message *m, HmacdKeyMetadata **ret) {
         r = sd_bus_message_exit_container(m);
         if (r < 0)
                 return r;
+        return 1;
+}
 
-        if (!md->key_id || !md->arn)
+static int read_key_metadata(sd_bus_message *m, HmacdKeyMetadata **ret) {
+        _cleanup_(hmacd_key_metadata_freep) HmacdKeyMetadata *md = NULL;
+        int r;
+
+        md = calloc(1, sizeof *md);
+        if (!md)
+                return -ENOMEM;
+
+        r = read_dict(m, metadata_fields, ELEMENTSOF(metadata_fields), md);
+        if (r < 0)
+                return r;
+        if (r == 0 || !md->key_id || !md->arn)
                 return -EBADMSG;
 
         *ret = TAKE_PTR(md);
         return 0;
 }
 
-_public_ int hmacd_create_key(Hmacd *h, const char *key_spec, const char *key_usage, const char *description,
-                              const HmacdTag *tags, size_t n_tags, const char *origin,
-                              HmacdKeyMetadata **ret, HmacdError *error) {
+_public_ int hmacd_create_key_with_verify_window(Hmacd *h, const char *key_spec, const char *key_usage,
+                                                const char *description, const HmacdTag *tags, size_t n_tags,
+                                                const char *origin, uint32_t mac_verify_window_in_days,
+                                                HmacdKeyMetadata **ret, HmacdError *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         int r;
 
@@ -479,6 +562,14 @@ _public_ int hmacd_create_key(Hmacd *h, const char *key_spec, const char *key_us
                 if (r < 0)
                         return r;
         }
+        /* 0 is the service's default: leave the option out, so that a service without key material
+         * versions still takes the call. */
+        if (mac_verify_window_in_days > 0) {
+                r = sd_bus_message_append(m, "{sv}", "MacVerifyWindowInDays", "u",
+                                          mac_verify_window_in_days);
+                if (r < 0)
+                        return r;
+        }
         r = sd_bus_message_close_container(m);
         if (r < 0)
                 return r;
@@ -488,6 +579,13 @@ _public_ int hmacd_create_key(Hmacd *h, const char *key_spec, const char *key_us
                 return r;
 
         return read_key_metadata(reply, ret);
+}
+
+_public_ int hmacd_create_key(Hmacd *h, const char *key_spec, const char *key_usage, const char *description,
+                              const HmacdTag *tags, size_t n_tags, const char *origin,
+                              HmacdKeyMetadata **ret, HmacdError *error) {
+        return hmacd_create_key_with_verify_window(h, key_spec, key_usage, description, tags, n_tags, origin,
+                                                   0, ret, error);
 }
 
 /* Hands a copy of the key ARN of a reply to the caller, if it wants one. */
@@ -619,36 +717,10 @@ _public_ int hmacd_generate_mac_batch(Hmacd *h, const char *key_id, const struct
         size_t n = 0, mac_size = 0;
         int r;
 
-        if (!h || !key_id || (n_messages > 0 && !messages) || !ret_macs || !ret_mac_size)
+        if (!h || !key_id || !iovec_valid(messages, n_messages) || !ret_macs || !ret_mac_size)
                 return -EINVAL;
-        for (size_t i = 0; i < n_messages; i++)
-                if (messages[i].iov_len > 0 && !messages[i].iov_base)
-                        return -EINVAL;
 
-        r = new_method_call(h, "GenerateMacBatch", &m);
-        if (r < 0)
-                return r;
-
-        /* As for GenerateMac: the messages and the MACs are wiped with the bus messages. */
-        r = sd_bus_message_sensitive(m);
-        if (r < 0)
-                return r;
-
-        r = sd_bus_message_append(m, "s", key_id);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(m, 'a', "ay");
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < n_messages; i++) {
-                r = sd_bus_message_append_array(m, 'y', messages[i].iov_base, messages[i].iov_len);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_close_container(m);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(m, "s", strempty(mac_algorithm));
+        r = new_batch_call(h, "GenerateMacBatch", key_id, messages, n_messages, mac_algorithm, &m);
         if (r < 0)
                 return r;
 
@@ -1168,4 +1240,205 @@ _public_ int hmacd_delete_imported_key_material(Hmacd *h, const char *key_id, Hm
         if (!h || !key_id)
                 return -EINVAL;
         return call_method(h, "DeleteImportedKeyMaterial", NULL, error, "s", key_id);
+}
+
+_public_ int hmacd_verify_mac_batch(Hmacd *h, const char *key_id, const struct iovec *messages,
+                                    size_t n_pairs, const char *mac_algorithm, const struct iovec *macs,
+                                    bool *ret_valid, char **ret_key_arn, HmacdError *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        const char *arn;
+        size_t n = 0;
+        int r, valid;
+
+        if (!h || !key_id || !iovec_valid(messages, n_pairs) || !iovec_valid(macs, n_pairs) ||
+            (n_pairs > 0 && !ret_valid))
+                return -EINVAL;
+
+        r = new_batch_call(h, "VerifyMacBatch", key_id, messages, n_pairs, mac_algorithm, &m);
+        if (r < 0)
+                return r;
+        r = append_byte_arrays(m, macs, n_pairs);
+        if (r < 0)
+                return r;
+
+        r = call(h, m, &reply, error);
+        if (r < 0)
+                return r;
+
+        /* Exactly one answer per pair: nothing may be written beyond the caller's n_pairs slots, and
+         * a pair left without an answer must not read as anything. */
+        r = sd_bus_message_enter_container(reply, 'a', "b");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read_basic(reply, 'b', &valid)) > 0) {
+                if (n >= n_pairs)
+                        return -EBADMSG;
+                ret_valid[n++] = valid;
+        }
+        if (r < 0)
+                return r;
+        if (n != n_pairs)
+                return -EBADMSG;
+        r = sd_bus_message_exit_container(reply);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_read(reply, "s", &arn);
+        if (r < 0)
+                return r;
+        return return_key_arn(arn, ret_key_arn);
+}
+
+/* ---- key material versions and rotation ---- */
+
+_public_ HmacdKeyRotationList *hmacd_key_rotation_list_free(HmacdKeyRotationList *l) {
+        if (!l)
+                return NULL;
+        for (size_t i = 0; i < l->n_rotations; i++) {
+                free(l->rotations[i].key_material_id);
+                free(l->rotations[i].key_material_state);
+                free(l->rotations[i].rotation_type);
+        }
+        free(l->rotations);
+        free(l->next_marker);
+        free(l);
+        return NULL;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(HmacdKeyRotationList *, hmacd_key_rotation_list_free);
+
+_public_ int hmacd_rotate_key_on_demand(Hmacd *h, const char *key_id, char **ret_key_material_id,
+                                        HmacdError *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *id;
+        int r;
+
+        if (!h || !key_id)
+                return -EINVAL;
+
+        r = call_method(h, "RotateKeyOnDemand", &reply, error, "s", key_id);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_read(reply, "s", &id);
+        if (r < 0)
+                return r;
+        if (!ret_key_material_id)
+                return 0;
+        *ret_key_material_id = strdup(id);
+        return *ret_key_material_id ? 0 : -ENOMEM;
+}
+
+_public_ int hmacd_enable_key_rotation(Hmacd *h, const char *key_id, uint32_t rotation_period_in_days,
+                                       HmacdError *error) {
+        if (!h || !key_id)
+                return -EINVAL;
+        return call_method(h, "EnableKeyRotation", NULL, error, "su", key_id, rotation_period_in_days);
+}
+
+_public_ int hmacd_disable_key_rotation(Hmacd *h, const char *key_id, HmacdError *error) {
+        if (!h || !key_id)
+                return -EINVAL;
+        return call_method(h, "DisableKeyRotation", NULL, error, "s", key_id);
+}
+
+_public_ int hmacd_get_key_rotation_status(Hmacd *h, const char *key_id, bool *ret_enabled,
+                                           uint32_t *ret_rotation_period_in_days,
+                                           uint64_t *ret_next_rotation_date,
+                                           uint64_t *ret_on_demand_rotation_start_date, HmacdError *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        uint64_t next, on_demand;
+        uint32_t period;
+        int r, enabled;
+
+        if (!h || !key_id)
+                return -EINVAL;
+
+        r = call_method(h, "GetKeyRotationStatus", &reply, error, "s", key_id);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_read(reply, "butt", &enabled, &period, &next, &on_demand);
+        if (r < 0)
+                return r;
+
+        if (ret_enabled)
+                *ret_enabled = enabled;
+        if (ret_rotation_period_in_days)
+                *ret_rotation_period_in_days = period;
+        if (ret_next_rotation_date)
+                *ret_next_rotation_date = next;
+        if (ret_on_demand_rotation_start_date)
+                *ret_on_demand_rotation_start_date = on_demand;
+        return 0;
+}
+
+_public_ int hmacd_list_key_rotations(Hmacd *h, const char *key_id, uint32_t limit, const char *marker,
+                                      HmacdKeyRotationList **ret, HmacdError *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(hmacd_key_rotation_list_freep) HmacdKeyRotationList *l = NULL;
+        size_t allocated = 0;
+        int r;
+
+        if (!h || !key_id || !ret)
+                return -EINVAL;
+
+        r = call_method(h, "ListKeyRotations", &reply, error, "sus", key_id, limit, strempty(marker));
+        if (r < 0)
+                return r;
+
+        l = calloc(1, sizeof *l);
+        if (!l)
+                return -ENOMEM;
+
+        r = sd_bus_message_enter_container(reply, 'a', "a{sv}");
+        if (r < 0)
+                return r;
+        for (;;) {
+                HmacdKeyRotation *e;
+
+                if (grow((void **) &l->rotations, &allocated, l->n_rotations, sizeof *l->rotations) < 0)
+                        return -ENOMEM;
+                /* Counted before it is read, so that whatever a failed read left is freed with the list. */
+                e = &l->rotations[l->n_rotations++];
+                *e = (HmacdKeyRotation) {};
+                r = read_dict(reply, rotation_fields, ELEMENTSOF(rotation_fields), e);
+                if (r < 0)
+                        return r;
+                if (r == 0) {
+                        l->n_rotations--;
+                        break;
+                }
+                if (!e->key_material_id || !e->key_material_state)
+                        return -EBADMSG;
+                /* The initial material has no rotation type: "" rather than NULL, as documented. */
+                if (!e->rotation_type) {
+                        e->rotation_type = strdup("");
+                        if (!e->rotation_type)
+                                return -ENOMEM;
+                }
+        }
+        r = sd_bus_message_exit_container(reply);
+        if (r < 0)
+                return r;
+
+        r = read_page_end(reply, &l->next_marker, &l->truncated);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+_public_ int hmacd_update_mac_verify_window(Hmacd *h, const char *key_id, uint32_t days, HmacdError *error) {
+        if (!h || !key_id)
+                return -EINVAL;
+        return call_method(h, "UpdateMacVerifyWindow", NULL, error, "su", key_id, days);
+}
+
+_public_ int hmacd_retire_key_material(Hmacd *h, const char *key_id, const char *key_material_id,
+                                       HmacdError *error) {
+        if (!h || !key_id || !key_material_id)
+                return -EINVAL;
+        return call_method(h, "RetireKeyMaterial", NULL, error, "ss", key_id, key_material_id);
 }

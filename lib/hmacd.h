@@ -59,6 +59,9 @@ typedef struct HmacdKeyMetadata {
         uint32_t owner_uid;
         bool enabled;
         bool multi_region;
+        /* Since LIBHMACD_0.2 (the library allocates this struct, so it may grow at its end). */
+        char *current_key_material_id;  /* NULL from a service without key material versions */
+        uint32_t mac_verify_window_in_days;
 } HmacdKeyMetadata;
 
 typedef struct HmacdKeyListEntry {
@@ -110,6 +113,13 @@ int hmacd_create_key(Hmacd *h, const char *key_spec, const char *key_usage, cons
                      const HmacdTag *tags, size_t n_tags, const char *origin, HmacdKeyMetadata **ret,
                      HmacdError *error);
 
+/* The same with the CreateKey option MacVerifyWindowInDays (0..3650): how long each material keeps
+ * verifying after it stopped being current; 0, the default, means until it is retired. */
+int hmacd_create_key_with_verify_window(Hmacd *h, const char *key_spec, const char *key_usage,
+                                        const char *description, const HmacdTag *tags, size_t n_tags,
+                                        const char *origin, uint32_t mac_verify_window_in_days,
+                                        HmacdKeyMetadata **ret, HmacdError *error);
+
 /* ret_mac must hold HMACD_MAC_SIZE_MAX bytes; *ret_mac_size gets the tag length. ret_key_arn (may be
  * NULL) gets the ARN of the key used, whatever form key_id had; free() it. */
 int hmacd_generate_mac(Hmacd *h, const char *key_id, const void *message, size_t message_size,
@@ -130,6 +140,14 @@ int hmacd_verify_mac(Hmacd *h, const char *key_id, const void *message, size_t m
 int hmacd_generate_mac_batch(Hmacd *h, const char *key_id, const struct iovec *messages, size_t n_messages,
                              const char *mac_algorithm, uint8_t *ret_macs, size_t *ret_mac_size,
                              HmacdError *error);
+
+/* Verifies messages[i] against macs[i] for every i < n_pairs (1..HMACD_BATCH_MAX), under one key and one
+ * authorization check. Unlike hmacd_verify_mac(), a MAC that does not verify is not an error:
+ * ret_valid[i] (n_pairs of them) says false. Validation errors (a message out of bounds, a wrong
+ * algorithm) fail the whole call. ret_key_arn as for hmacd_generate_mac(). */
+int hmacd_verify_mac_batch(Hmacd *h, const char *key_id, const struct iovec *messages, size_t n_pairs,
+                           const char *mac_algorithm, const struct iovec *macs, bool *ret_valid,
+                           char **ret_key_arn, HmacdError *error);
 
 int hmacd_describe_key(Hmacd *h, const char *key_id, HmacdKeyMetadata **ret, HmacdError *error);
 
@@ -186,6 +204,53 @@ int hmacd_import_key_material(Hmacd *h, const char *key_id, const void *token, s
                               const void *encrypted, size_t encrypted_size, const char *expiration_model,
                               uint64_t valid_to, HmacdError *error);
 int hmacd_delete_imported_key_material(Hmacd *h, const char *key_id, HmacdError *error);
+
+/* Key material versions and rotation (beyond AWS for HMAC keys; API.md, section 3a). A key has one
+ * current material, used by hmacd_generate_mac(), and up to HMACD_PREVIOUS_MATERIALS_MAX previous
+ * ones that hmacd_verify_mac() still accepts until their verify window ends or they are retired. Each
+ * material has a KeyMaterialId of HMACD_KEY_MATERIAL_ID_LENGTH lower-case hex characters. key_id: a
+ * key ID or key ARN.
+ *
+ * hmacd_rotate_key_on_demand(): a new current material; the old one becomes previous. *ret (may be
+ * NULL) gets the new material's ID; free() it.
+ * hmacd_enable_key_rotation(): automatic rotation every rotation_period_in_days (90..2560; 0 means 365).
+ * hmacd_get_key_rotation_status(): whether automatic rotation is on, its period, the next automatic
+ * rotation (usec since the epoch), and when an on-demand rotation started; 0 where not applicable. Any
+ * of the ret_ pointers may be NULL.
+ * hmacd_list_key_rotations(): every material still kept, oldest first; limit 0 means 100.
+ * hmacd_update_mac_verify_window(): days 0..3650 (0: until retired), for the previous materials too.
+ * hmacd_retire_key_material(): a previous material stops verifying at once and is destroyed. */
+#define HMACD_KEY_MATERIAL_ID_LENGTH 64
+#define HMACD_PREVIOUS_MATERIALS_MAX 25
+
+typedef struct HmacdKeyRotation {
+        char *key_material_id;
+        char *key_material_state;       /* "CURRENT" or "NON_CURRENT" */
+        char *rotation_type;            /* "AUTOMATIC", "ON_DEMAND", or "" for the initial material */
+        uint64_t rotation_date;         /* usec; 0 for the initial material */
+        uint64_t verify_until;          /* usec; 0 when it has no end (current, or a window of 0) */
+} HmacdKeyRotation;
+
+typedef struct HmacdKeyRotationList {
+        HmacdKeyRotation *rotations;
+        size_t n_rotations;
+        char *next_marker;              /* NULL when not truncated */
+        bool truncated;
+} HmacdKeyRotationList;
+
+HmacdKeyRotationList *hmacd_key_rotation_list_free(HmacdKeyRotationList *l);
+
+int hmacd_rotate_key_on_demand(Hmacd *h, const char *key_id, char **ret_key_material_id, HmacdError *error);
+int hmacd_enable_key_rotation(Hmacd *h, const char *key_id, uint32_t rotation_period_in_days,
+                              HmacdError *error);
+int hmacd_disable_key_rotation(Hmacd *h, const char *key_id, HmacdError *error);
+int hmacd_get_key_rotation_status(Hmacd *h, const char *key_id, bool *ret_enabled,
+                                  uint32_t *ret_rotation_period_in_days, uint64_t *ret_next_rotation_date,
+                                  uint64_t *ret_on_demand_rotation_start_date, HmacdError *error);
+int hmacd_list_key_rotations(Hmacd *h, const char *key_id, uint32_t limit, const char *marker,
+                             HmacdKeyRotationList **ret, HmacdError *error);
+int hmacd_update_mac_verify_window(Hmacd *h, const char *key_id, uint32_t days, HmacdError *error);
+int hmacd_retire_key_material(Hmacd *h, const char *key_id, const char *key_material_id, HmacdError *error);
 
 int hmacd_get_version(Hmacd *h, char **ret);
 int hmacd_get_backend(Hmacd *h, char **ret);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli-util.h"
@@ -409,4 +410,99 @@ void write_file(const char *path, const void *data, size_t size) {
         cr_assert(fd >= 0, "open %s: %m", path);
         cr_assert_eq(write(fd, data, size), (ssize_t) size);
         cr_assert(close(fd) == 0);
+}
+
+/* ---- times and paging ---- */
+
+/* Seconds since the epoch of an ISO 8601 time as the aws CLI prints them:
+ * "2026-11-22T10:00:00+00:00" or "2026-11-22T10:00:00.123000+00:00". */
+time_t iso8601(const char *s) {
+        struct tm tm = {};
+        const char *rest;
+        size_t digits;
+
+        cr_assert(s);
+        rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+        cr_assert(rest && strlen(s) == 19 + strlen(rest), "not ISO 8601: '%s'", s);
+        if (*rest == '.') {
+                digits = strspn(rest + 1, "0123456789");
+                cr_assert(digits == 6, "fraction of '%s' is not 6 digits", s);
+                rest += 1 + digits;
+        }
+        cr_assert_str_eq(rest, "+00:00", "'%s' does not end in +00:00", s);
+        return timegm(&tm);
+}
+
+/* Pages through a list subcommand as AWS CLI v2 scripts do, with --max-items (and --page-size, the size
+ * of the service's pages, if given) and --starting-token, until there is no NextToken; returns the
+ * first field (field) of every entry, in order, and the number of outputs. Every NextToken is one
+ * botocore would make: base64 of {"Marker": ...}, with "boto_truncate_amount" when it ends inside a
+ * page. */
+size_t page_through(const char *verb, const char *result_key, const char *field,
+                           const char *max_items, const char *page_size, const char *key_id, char ***ret,
+                           size_t *ret_pages) {
+        _cleanup_free_ char *token = NULL;
+        char **names = NULL;
+        size_t n = 0, pages = 0;
+
+        for (;;) {
+                _cleanup_(harness_result_done) HarnessResult res = {};
+                _cleanup_(j_freep) J *j = NULL;
+                _cleanup_free_ uint8_t *decoded = NULL;
+                char *argv[14] = { (char *) HARNESS_HMACCTL, (char *) verb, (char *) "--max-items",
+                                   (char *) max_items };
+                size_t argc = 4, size;
+                const J *items, *next;
+
+                if (page_size) {
+                        argv[argc++] = (char *) "--page-size";
+                        argv[argc++] = (char *) page_size;
+                }
+                if (key_id) {
+                        argv[argc++] = (char *) "--key-id";
+                        argv[argc++] = (char *) key_id;
+                }
+                if (token) {
+                        argv[argc++] = (char *) "--starting-token";
+                        argv[argc++] = token;
+                }
+                cr_assert(harness_run(NULL, NULL, 0, argv, &res) >= 0);
+                j = run_json(&res, verb);
+                items = j_array(j, result_key);
+                next = j_get(j, "NextToken");
+                cr_assert_null(j_get(j, "Truncated"));
+                cr_assert_null(j_get(j, "NextMarker"));
+                cr_assert_leq(items->n, (size_t) atoi(max_items));
+                for (size_t i = 0; i < items->n; i++) {
+                        names = reallocarray(names, n + 1, sizeof *names);
+                        cr_assert(names);
+                        names[n++] = strdup(j_str(items->items[i], field));
+                }
+                pages++;
+                cr_assert_leq(pages, 100, "no end of pages");
+                if (!next) {
+                        j_assert_keys(j, result_key, NULL);
+                        break;
+                }
+                j_assert_keys(j, result_key, "NextToken", NULL);
+                cr_assert_eq(next->type, J_STRING);
+                cr_assert_eq(items->n, (size_t) atoi(max_items), "a short output with a NextToken");
+                decoded = b64_decode(next->s, &size);
+                decoded = realloc(decoded, size + 1);
+                cr_assert(decoded);
+                decoded[size] = 0;
+                cr_assert(strncmp((char *) decoded, "{\"Marker\": ", 11) == 0 && decoded[size - 1] == '}',
+                          "NextToken %s is not botocore's: %s", next->s, decoded);
+                free(token);
+                token = strdup(next->s);
+        }
+        *ret = names;
+        *ret_pages = pages;
+        return n;
+}
+
+void free_names(char **names, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
 }

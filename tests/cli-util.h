@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "harness.h"
 
@@ -71,3 +72,14 @@ J *run_json(const HarnessResult *res, const char *what);
 /* "<tmp>/name"; free() it. */
 char *tmp_path(const char *name);
 void write_file(const char *path, const void *data, size_t size);
+
+/* Seconds since the epoch of an ISO 8601 time as the aws CLI prints them:
+ * "2026-11-22T10:00:00+00:00" or "2026-11-22T10:00:00.123000+00:00"; fails the test otherwise. */
+time_t iso8601(const char *s);
+
+/* Pages through a list subcommand as AWS CLI v2 scripts do, with --max-items (and --page-size, if
+ * given) and --starting-token (and --key-id, if given), until there is no NextToken; returns the number
+ * of entries, *ret the field of each (free with free_names()), *ret_pages the number of outputs. */
+size_t page_through(const char *verb, const char *result_key, const char *field, const char *max_items,
+                    const char *page_size, const char *key_id, char ***ret, size_t *ret_pages);
+void free_names(char **names, size_t n);

@@ -113,3 +113,8 @@ Test(aws_scripts, alias) {
 Test(aws_scripts, cli_input) {
         run_script("cli-input");
 }
+
+/* Needs the daemon's side of key material versions (API.md, section 3a). */
+Test(aws_scripts, rotation) {
+        run_script("rotation");
+}
