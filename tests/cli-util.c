@@ -414,23 +414,29 @@ void write_file(const char *path, const void *data, size_t size) {
 
 /* ---- times and paging ---- */
 
-/* Seconds since the epoch of an ISO 8601 time as the aws CLI prints them:
- * "2026-11-22T10:00:00+00:00" or "2026-11-22T10:00:00.123000+00:00". */
-time_t iso8601(const char *s) {
+/* Microseconds since the epoch of an ISO 8601 time as the aws CLI prints them (botocore's
+ * datetime.isoformat()): "2026-11-22T10:00:00+00:00", or "2026-11-22T10:00:00.123000+00:00" when
+ * there is a fraction of a second, which is then never 0. */
+uint64_t iso8601_usec(const char *s) {
         struct tm tm = {};
         const char *rest;
-        size_t digits;
+        unsigned frac = 0;
 
         cr_assert(s);
         rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
         cr_assert(rest && strlen(s) == 19 + strlen(rest), "not ISO 8601: '%s'", s);
         if (*rest == '.') {
-                digits = strspn(rest + 1, "0123456789");
-                cr_assert(digits == 6, "fraction of '%s' is not 6 digits", s);
-                rest += 1 + digits;
+                cr_assert(strspn(rest + 1, "0123456789") == 6, "fraction of '%s' is not 6 digits", s);
+                cr_assert(sscanf(rest + 1, "%6u", &frac) == 1);
+                cr_assert(frac > 0, "'%s' has a fraction of 0, which isoformat() leaves out", s);
+                rest += 7;
         }
         cr_assert_str_eq(rest, "+00:00", "'%s' does not end in +00:00", s);
-        return timegm(&tm);
+        return (uint64_t) timegm(&tm) * 1000000 + frac;
+}
+
+time_t iso8601(const char *s) {
+        return (time_t) (iso8601_usec(s) / 1000000);
 }
 
 /* Pages through a list subcommand as AWS CLI v2 scripts do, with --max-items (and --page-size, the size

@@ -76,6 +76,8 @@ void write_file(const char *path, const void *data, size_t size);
 /* Seconds since the epoch of an ISO 8601 time as the aws CLI prints them:
  * "2026-11-22T10:00:00+00:00" or "2026-11-22T10:00:00.123000+00:00"; fails the test otherwise. */
 time_t iso8601(const char *s);
+/* The same to the microsecond; a fraction of ".000000" fails, as aws leaves it out. */
+uint64_t iso8601_usec(const char *s);
 
 /* Pages through a list subcommand as AWS CLI v2 scripts do, with --max-items (and --page-size, if
  * given) and --starting-token (and --key-id, if given), until there is no NextToken; returns the number
