@@ -145,10 +145,12 @@ Test(cli, create_key_json_shape) {
         j_assert_keys(j, "KeyMetadata", NULL);
         md = j_need(j, "KeyMetadata", J_OBJECT);
 
-        /* The fields and their order: AWS's KeyMetadata order, then hmacd's Owner and OwnerUid. */
+        /* The fields and their order: AWS's KeyMetadata order (CurrentKeyMaterialId after MacAlgorithms),
+         * then hmacd's Owner, OwnerUid and MacVerifyWindowInDays. */
         j_assert_keys(md, "KeyId", "Arn", "CreationDate", "Enabled", "Description", "KeyUsage", "KeyState",
                       "Origin", "KeyManager", "CustomerMasterKeySpec", "KeySpec", "MultiRegion",
-                      "MacAlgorithms", "Owner", "OwnerUid", NULL);
+                      "MacAlgorithms", "CurrentKeyMaterialId", "Owner", "OwnerUid", "MacVerifyWindowInDays",
+                      NULL);
         cr_assert(is_uuid(j_str(md, "KeyId")), "KeyId %s", j_str(md, "KeyId"));
         cr_assert(strncmp(j_str(md, "Arn"), "arn:hmacd:kms:local:", 20) == 0, "Arn %s", j_str(md, "Arn"));
         snprintf(expected_arn, sizeof expected_arn, ":key/%s", j_str(md, "KeyId"));
@@ -469,10 +471,11 @@ Test(cli, output_text_describe_key_and_generate_mac) {
         /* As awscli's text formatter: the scalars of KeyMetadata sorted by key on one line after
          * KEYMETADATA, then the list MacAlgorithms under its own name; True/False for booleans. */
         cr_assert(asprintf(&expected,
-                           "KEYMETADATA\t%s\t%s\tHMAC_224\t\tTrue\t%s\tCUSTOMER\tHMAC_"
-                           "224\tEnabled\tGENERATE_VERIFY_MAC"
+                           "KEYMETADATA\t%s\t%s\t%s\tHMAC_224\t\tTrue\t%s\tCUSTOMER\tHMAC_"
+                           "224\tEnabled\tGENERATE_VERIFY_MAC\t0"
                            "\tFalse\tHMACD\troot\t0\nMACALGORITHMS\tHMAC_SHA_224\n",
-                           j_str(md, "Arn"), j_str(md, "CreationDate"), id) >= 0);
+                           j_str(md, "Arn"), j_str(md, "CreationDate"), j_str(md, "CurrentKeyMaterialId"),
+                           id) >= 0);
         CTL(&desc, "--output", "text", "describe-key", "--key-id", id);
         expect_ok(&desc, "describe-key --output text");
         cr_assert_str_eq(desc.out, expected);
