@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "../daemon/afalg.h"
+#include "bus-assert.h"
 #include "bus-call.h"
 #include "harness.h"
 #include "macro.h"
@@ -121,11 +122,6 @@ static void restart_with(const char *arg, ...) {
 }
 
 /* ---- calls ---- */
-
-static void ok(int r, sd_bus_error *e, const char *what) {
-        cr_assert(r >= 0, "%s: %s: %s", what, e->name, e->message);
-        sd_bus_error_free(e);
-}
 
 static sd_bus *connection(bool fresh) {
         static sd_bus *bus;

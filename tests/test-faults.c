@@ -21,16 +21,12 @@
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
+#include "bus-assert.h"
 #include "bus-call.h"
 #include "harness.h"
 #include "macro.h"
 
 static const char message[] = "fault injection";
-
-static void ok(int r, sd_bus_error *e, const char *what) {
-        cr_assert(r >= 0, "%s: %s: %s", what, e->name, e->message);
-        sd_bus_error_free(e);
-}
 
 static size_t generate_mac(const char *key, uint8_t mac[static 64]) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;

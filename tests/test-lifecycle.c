@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bus-assert.h"
 #include "bus-call.h"
 #include "harness.h"
 #include "hmacd.h"
@@ -16,19 +17,6 @@
 static void teardown(void) {
         bus_close();
         harness_teardown();
-}
-
-static void ok(int r, sd_bus_error *e, const char *what) {
-        cr_assert(r >= 0, "%s: %s: %s", what, e->name, e->message);
-        sd_bus_error_free(e);
-}
-
-static void fails(int r, sd_bus_error *e, const char *exception, const char *message_part) {
-        cr_assert(r < 0, "expected %s, the call succeeded", exception);
-        cr_assert_str_eq(bus_error_exception(e), exception, "%s", e->message);
-        if (message_part)
-                cr_assert(e->message && strstr(e->message, message_part), "'%s' lacks '%s'", e->message, message_part);
-        sd_bus_error_free(e);
 }
 
 static void mac_abc(const char *key, uint8_t mac[static 32]) {

@@ -26,6 +26,7 @@
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
+#include "bus-assert.h"
 #include "bus-call.h"
 #include "harness.h"
 #include "macro.h"
@@ -103,11 +104,6 @@ static bool has_control(const void *data, size_t size) {
 }
 
 /* ---- calls ---- */
-
-static void ok(int r, sd_bus_error *e, const char *what) {
-        cr_assert(r >= 0, "%s: %s: %s", what, e->name, e->message);
-        sd_bus_error_free(e);
-}
 
 static sd_bus_message *new_call(sd_bus **bus, const char *method) {
         sd_bus_message *m = NULL;
