@@ -28,7 +28,7 @@ DEB_PACKAGES += xz-utils
 VM_DIR := $(B)/vm
 VM_CACHE ?= $(VM_DIR)/cache
 VM_INIT := $(VM_DIR)/guest-init
-VM_TESTS ?= engine seccomp bus-smoke kms
+VM_TESTS ?= engine seccomp bus-smoke kms rotation
 VM_TIMEOUT ?= 300
 VM_RUN_TESTS_ENV ?= HMACD_TEST_REQUIRE_AFALG=1
 
