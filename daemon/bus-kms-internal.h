@@ -19,6 +19,10 @@ int begin_key_call(BusKms *b, Call *c, sd_bus_message *message, sd_bus_error *er
  * 0 pending, or a negative errno with the error set. For a caller who is not trusted, a reference
  * that names nothing is refused exactly as an existing key would be unless polkit allows it. */
 int resolve_and_authorize(BusKms *b, Call *c, const char *key_ref, bool any_form, KeyEntry **ret);
+/* begin_key_call() and resolve_and_authorize() at once, for a method whose only argument is the key:
+ * 1 with *ret set, 0 while the caller is identified or polkit asked, or a negative errno. */
+int open_key_call(BusKms *b, Call *c, sd_bus_message *message, sd_bus_error *error, KmsOperation operation,
+                  Action action, KeyEntry **ret);
 /* Ends c with condition, which is about key_ref; KMS_COND_KEY_NOT_FOUND and KMS_COND_ALIAS_NOT_FOUND
  * only after polkit allowed an untrusted caller (with details key_ref) to learn it. */
 int call_fail_unknown(BusKms *b, Call *c, const char *key_ref, int condition);

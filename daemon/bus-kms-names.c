@@ -437,15 +437,12 @@ int method_import_key_material(sd_bus_message *message, void *userdata, sd_bus_e
 
 int method_delete_imported_key_material(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         BusKms *b = userdata;
-        const char *key_ref;
         KeyEntry *e;
         _cleanup_(call_end) Call c = {};
         int r;
 
-        r = begin_key_call(b, &c, message, error, KMS_OP_DELETE_IMPORTED_KEY_MATERIAL, ACTION_IMPORT_KEY_MATERIAL, &key_ref);
-        if (r <= 0)
-                return r == 0 ? 1 : r;
-        r = resolve_and_authorize(b, &c, key_ref, false, &e);
+        r = open_key_call(b, &c, message, error, KMS_OP_DELETE_IMPORTED_KEY_MATERIAL, ACTION_IMPORT_KEY_MATERIAL,
+                          &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = kms_delete_imported_material(b->service, e, &c.failure);

@@ -56,15 +56,12 @@ int method_verify_mac_batch(sd_bus_message *message, void *userdata, sd_bus_erro
 int method_rotate_key_on_demand(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         BusKms *b = userdata;
-        const char *key_ref, *id = NULL;
+        const char *id = NULL;
         KeyEntry *e;
         _cleanup_(call_end) Call c = {};
         int r;
 
-        r = begin_key_call(b, &c, message, error, KMS_OP_ROTATE_KEY_ON_DEMAND, ACTION_ROTATE_KEY, &key_ref);
-        if (r <= 0)
-                return r == 0 ? 1 : r;
-        r = resolve_and_authorize(b, &c, key_ref, false, &e);
+        r = open_key_call(b, &c, message, error, KMS_OP_ROTATE_KEY_ON_DEMAND, ACTION_ROTATE_KEY, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = kms_rotate_on_demand(b->service, e, &c.failure, &id);
@@ -106,15 +103,11 @@ int method_enable_key_rotation(sd_bus_message *message, void *userdata, sd_bus_e
 
 int method_disable_key_rotation(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         BusKms *b = userdata;
-        const char *key_ref;
         KeyEntry *e;
         _cleanup_(call_end) Call c = {};
         int r;
 
-        r = begin_key_call(b, &c, message, error, KMS_OP_DISABLE_KEY_ROTATION, ACTION_ROTATE_KEY, &key_ref);
-        if (r <= 0)
-                return r == 0 ? 1 : r;
-        r = resolve_and_authorize(b, &c, key_ref, false, &e);
+        r = open_key_call(b, &c, message, error, KMS_OP_DISABLE_KEY_ROTATION, ACTION_ROTATE_KEY, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = kms_disable_rotation(b->service, e, &c.failure);
@@ -126,16 +119,12 @@ int method_disable_key_rotation(sd_bus_message *message, void *userdata, sd_bus_
 int method_get_key_rotation_status(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         BusKms *b = userdata;
-        const char *key_ref;
         KmsRotationStatus st;
         KeyEntry *e;
         _cleanup_(call_end) Call c = {};
         int r;
 
-        r = begin_key_call(b, &c, message, error, KMS_OP_GET_KEY_ROTATION_STATUS, ACTION_DESCRIBE_KEY, &key_ref);
-        if (r <= 0)
-                return r == 0 ? 1 : r;
-        r = resolve_and_authorize(b, &c, key_ref, false, &e);
+        r = open_key_call(b, &c, message, error, KMS_OP_GET_KEY_ROTATION_STATUS, ACTION_DESCRIBE_KEY, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = kms_rotation_status(b->service, e, &st, &c.failure);

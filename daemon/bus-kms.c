@@ -141,6 +141,17 @@ int resolve_and_authorize(BusKms *b, Call *c, const char *key_ref, bool any_form
         return call_authorize(b, c, *ret);
 }
 
+int open_key_call(BusKms *b, Call *c, sd_bus_message *message, sd_bus_error *error, KmsOperation operation,
+                  Action action, KeyEntry **ret) {
+        const char *key_ref;
+        int r;
+
+        r = begin_key_call(b, c, message, error, operation, action, &key_ref);
+        if (r <= 0)
+                return r;
+        return resolve_and_authorize(b, c, key_ref, false, ret);
+}
+
 int read_message(Call *c, const void **ret, size_t *ret_size) {
         int r = sd_bus_message_read_array(c->message, 'y', ret, ret_size);
         if (r < 0)
@@ -568,16 +579,12 @@ static int method_list_keys(sd_bus_message *message, void *userdata, sd_bus_erro
 /* ---- The key lifecycle: states, deletion, descriptions. ---- */
 
 static int method_enable_disable(sd_bus_message *message, BusKms *b, sd_bus_error *error, bool enable) {
-        const char *key_ref;
         KeyEntry *e;
         _cleanup_(call_end) Call c = {};
         int r;
 
-        r = begin_key_call(b, &c, message, error, enable ? KMS_OP_ENABLE_KEY : KMS_OP_DISABLE_KEY, ACTION_MANAGE_KEY,
-                           &key_ref);
-        if (r <= 0)
-                return r == 0 ? 1 : r;
-        r = resolve_and_authorize(b, &c, key_ref, false, &e);
+        r = open_key_call(b, &c, message, error, enable ? KMS_OP_ENABLE_KEY : KMS_OP_DISABLE_KEY, ACTION_MANAGE_KEY,
+                          &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = kms_set_enabled(b->service, e, enable, &c.failure);
@@ -628,15 +635,11 @@ static int method_schedule_key_deletion(sd_bus_message *message, void *userdata,
 
 static int method_cancel_key_deletion(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         BusKms *b = userdata;
-        const char *key_ref;
         KeyEntry *e;
         _cleanup_(call_end) Call c = {};
         int r;
 
-        r = begin_key_call(b, &c, message, error, KMS_OP_CANCEL_KEY_DELETION, ACTION_DELETE_KEY, &key_ref);
-        if (r <= 0)
-                return r == 0 ? 1 : r;
-        r = resolve_and_authorize(b, &c, key_ref, false, &e);
+        r = open_key_call(b, &c, message, error, KMS_OP_CANCEL_KEY_DELETION, ACTION_DELETE_KEY, &e);
         if (r <= 0)
                 return r == 0 ? 1 : r;
         r = kms_cancel_deletion(b->service, e, &c.failure);
