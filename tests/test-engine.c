@@ -42,6 +42,7 @@
 #include "bus-assert.h"
 #include "bus-call.h"
 #include "harness.h"
+#include "memscan.h"
 #include "macro.h"
 
 #define KERNEL_BACKEND      "keyring-logon+af_alg"
@@ -747,56 +748,33 @@ Test(engine, live_logon_keys_cannot_be_read) {
 /* ---- memory ---- */
 
 #define WINDOW 16
-#define CHUNK  (16u * 1024 * 1024)
+
+typedef struct Scan {
+        const uint8_t *material;
+        size_t size;
+        const char *control;
+        bool control_seen;
+} Scan;
+
+static void scan_chunk(const uint8_t *buf, size_t n, unsigned long address, const char *where, void *userdata) {
+        Scan *s = userdata;
+
+        for (size_t off = 0; off + WINDOW <= s->size; off++) {
+                const uint8_t *hit = memmem(buf, n, s->material + off, WINDOW);
+                cr_assert(!hit, "key bytes %zu..%zu are in the daemon's memory at %#lx (%s)", off, off + WINDOW - 1,
+                          address + (unsigned long) (hit - buf), where);
+        }
+        s->control_seen = s->control_seen || memmem(buf, n, s->control, strlen(s->control));
+}
 
 /* Every 16-byte window of material (each offset) and the control string, in all of pid's readable
- * memory through /proc/PID/mem (root may read a non-dumpable process; MADV_DONTDUMP buffers too). */
+ * memory (memscan.h; MADV_DONTDUMP buffers too). */
 static void scan_memory(pid_t pid, const uint8_t *material, size_t size, const char *control,
                         size_t *ret_bytes) {
-        _cleanup_free_ uint8_t *buf = malloc(CHUNK);
-        char path[64], line[1024];
-        bool control_seen = false;
-        FILE *maps;
-        int fd;
+        Scan s = { .material = material, .size = size, .control = control };
 
-        cr_assert(buf);
-        *ret_bytes = 0;
-        snprintf(path, sizeof path, "/proc/%d/maps", (int) pid);
-        maps = fopen(path, "re");
-        cr_assert(maps, "%s: %m", path);
-        snprintf(path, sizeof path, "/proc/%d/mem", (int) pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        cr_assert(fd >= 0, "%s: %m", path);
-        while (fgets(line, sizeof line, maps)) {
-                unsigned long start, end;
-                char perms[8];
-
-                if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) != 3 || perms[0] != 'r')
-                        continue;
-                if (strstr(line, "[vvar]") || strstr(line, "[vsyscall]") ||
-                    end - start >= 1024ul * 1024 * 1024)
-                        continue;
-                for (unsigned long at = start; at < end; at += CHUNK - 2 * size) {
-                        size_t want = MIN((unsigned long) CHUNK, end - at);
-                        ssize_t n = pread(fd, buf, want, (off_t) at);
-                        if (n <= 0)
-                                break;
-                        for (size_t off = 0; off + WINDOW <= size; off++) {
-                                const uint8_t *hit = memmem(buf, (size_t) n, material + off, WINDOW);
-                                cr_assert(!hit,
-                                          "key bytes %zu..%zu are in the daemon's memory at %#lx (%.*s)",
-                                          off, off + WINDOW - 1, at + (unsigned long) (hit - buf),
-                                          (int) strcspn(line, "\n"), line);
-                        }
-                        control_seen = control_seen || memmem(buf, (size_t) n, control, strlen(control));
-                        *ret_bytes += (size_t) n;
-                        if ((size_t) n < want || want < CHUNK)
-                                break;
-                }
-        }
-        close(fd);
-        fclose(maps);
-        cr_assert(control_seen, "the control string is nowhere in the daemon's memory: the scan is blind");
+        memscan(pid, 2 * size, scan_chunk, &s, ret_bytes, NULL);
+        cr_assert(s.control_seen, "the control string is nowhere in the daemon's memory: the scan is blind");
 }
 
 /* A child that asks for MACs of the key until it is stopped, checking each. */

@@ -29,6 +29,7 @@
 #include "bus-assert.h"
 #include "bus-call.h"
 #include "harness.h"
+#include "memscan.h"
 #include "macro.h"
 
 #define MATERIAL_SIZE 96 /* HMAC_512 takes 64..128 bytes */
@@ -254,53 +255,21 @@ static void scan_state_dir(const char *when, size_t *ret_files, size_t *ret_byte
                   when);
 }
 
-/* Every readable mapping of pid, through /proc/PID/mem (root may read a non-dumpable process), in
- * overlapping chunks. Mappings of 1 GiB or more are reservations, not data (the shadow memory of an
- * ASan build): skipped, and counted. */
-#define CHUNK (16u * 1024 * 1024)
+static void scan_chunk(const uint8_t *buf, size_t n, unsigned long address, const char *where, void *userdata) {
+        bool *control_seen = userdata;
+        char what[1100];
+
+        snprintf(what, sizeof what, "the daemon's memory at %#lx (%s)", address, where);
+        assert_clean(what, buf, n);
+        *control_seen = *control_seen || has_control(buf, n);
+}
+
+/* Every readable mapping of pid (memscan.h); mappings of 1 GiB or more (an ASan build's shadow
+ * memory) are skipped, and counted. */
 static void scan_memory(pid_t pid, size_t *ret_bytes, size_t *ret_skipped) {
-        _cleanup_free_ uint8_t *buf = malloc(CHUNK);
-        char path[64], line[1024];
         bool control_seen = false;
-        FILE *maps;
-        int fd;
 
-        cr_assert(buf);
-        *ret_bytes = *ret_skipped = 0;
-        snprintf(path, sizeof path, "/proc/%d/maps", (int) pid);
-        maps = fopen(path, "re");
-        cr_assert(maps, "%s: %m", path);
-        snprintf(path, sizeof path, "/proc/%d/mem", (int) pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        cr_assert(fd >= 0, "%s: %m", path);
-        while (fgets(line, sizeof line, maps)) {
-                unsigned long start, end;
-                char perms[8], where[1100];
-
-                if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) != 3 || perms[0] != 'r')
-                        continue;
-                if (strstr(line, "[vvar]") || strstr(line, "[vsyscall]"))
-                        continue;
-                if (end - start >= 1024ul * 1024 * 1024) {
-                        (*ret_skipped)++;
-                        continue;
-                }
-                snprintf(where, sizeof where, "the daemon's memory (%.*s)", (int) strcspn(line, "\n"), line);
-                /* The chunks overlap by more than a needle, so that nothing is missed at their edges. */
-                for (unsigned long at = start; at < end; at += CHUNK - 2 * MATERIAL_SIZE) {
-                        size_t want = MIN((unsigned long) CHUNK, end - at);
-                        ssize_t n = pread(fd, buf, want, (off_t) at);
-                        if (n <= 0)
-                                break;
-                        assert_clean(where, buf, (size_t) n);
-                        control_seen = control_seen || has_control(buf, (size_t) n);
-                        *ret_bytes += (size_t) n;
-                        if ((size_t) n < want || want < CHUNK)
-                                break;
-                }
-        }
-        close(fd);
-        fclose(maps);
+        memscan(pid, 2 * MATERIAL_SIZE, scan_chunk, &control_seen, ret_bytes, ret_skipped);
         cr_assert(control_seen, "the control string is nowhere in the daemon's memory: the scan is blind");
 }
 
